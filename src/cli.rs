@@ -1,0 +1,244 @@
+//! Command-line interface: flags, environment fallbacks and subcommands.
+
+use crate::headless::Format;
+use crate::sender::HeaderStyle;
+use crate::verify::{DEFAULT_TOLERANCE, Secret, SecretError};
+use clap::{Args, Parser, Subcommand};
+use std::net::IpAddr;
+
+/// Environment variables read for secrets when no `--secret` is given, in order.
+pub const SECRET_ENV: [&str; 2] = ["HOOKSCOPE_SECRET", "PIVOTAL_WEBHOOK_SECRET"];
+
+/// Receive, verify and inspect Standard Webhooks / Svix deliveries.
+#[derive(Debug, Parser)]
+#[command(
+    name = "hookscope",
+    version,
+    about = "Receive, verify and inspect Standard Webhooks / Svix webhook deliveries",
+    long_about = "Receive, verify and inspect Standard Webhooks / Svix webhook deliveries.\n\n\
+        Point your tunnel (ngrok, cloudflared, tailscale funnel) at hookscope's port, register the \
+        tunnel URL with the provider, and every delivery is verified and shown, with the exact \
+        reason when a signature fails. Verified deliveries are answered 200, rejected ones 401.",
+    after_help = "Examples:\n  \
+        hookscope --secret whsec_…                 inspect deliveries on port 8787\n  \
+        hookscope --headless --format json         one JSON line per delivery, for scripts\n  \
+        hookscope send --type customer.created     sign and fire a test event at the receiver",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// Options for receiving.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// A subcommand instead of receiving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign and send test events to a receiver (replaces the dashboard's "Send test event").
+    Send(SendArgs),
+}
+
+/// Secrets, shared by receiving and sending.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SecretArgs {
+    /// Signing secret (whsec_…, a bare base64 key, or whpk_… for v1a). Repeat for rotation: any
+    /// may match. Prefix a path to scope it: /billing=whsec_…. Defaults to $HOOKSCOPE_SECRET,
+    /// then $PIVOTAL_WEBHOOK_SECRET (several may be given there, separated by spaces).
+    #[arg(long = "secret", value_name = "[/PATH=]SECRET")]
+    pub secrets: Vec<String>,
+}
+
+/// Options for receiving (the default command).
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but loopback lets other machines send to hookscope.
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    pub bind: IpAddr,
+    /// Port to listen on (0 picks a free one; the real one is printed on stderr).
+    #[arg(long, short, default_value_t = 8787)]
+    pub port: u16,
+    /// Secrets to verify with.
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    /// Allowed difference between the signed timestamp and this machine's clock, both ways.
+    #[arg(long, default_value_t = DEFAULT_TOLERANCE, value_name = "SECONDS")]
+    pub tolerance: u64,
+    /// Largest body accepted (bytes, or with a unit: 64KiB, 16MiB); larger ones get 413.
+    #[arg(long, default_value = "16MiB", value_parser = parse_size, value_name = "SIZE")]
+    pub max_body: u64,
+    /// No terminal UI: print one line per delivery on stdout (logs go to stderr).
+    #[arg(long)]
+    pub headless: bool,
+    /// Line format in headless mode.
+    #[arg(long, value_enum, default_value_t = Format::Human, requires = "headless")]
+    pub format: Format,
+}
+
+/// Options for `hookscope send`.
+#[derive(Debug, Args, Clone)]
+pub struct SendArgs {
+    /// Receiver URL (http).
+    #[arg(long, default_value = "http://127.0.0.1:8787/", value_name = "URL")]
+    pub to: String,
+    /// Secret to sign with (the first one that applies to the URL's path is used).
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    /// Event type; customer.created and task.completed have realistic sample payloads, other
+    /// types get a minimal {id, type, created_at, data} object.
+    #[arg(long = "type", default_value = "customer.created", value_name = "TYPE")]
+    pub event_type: String,
+    /// Body to send verbatim instead of a sample: JSON text, or @FILE to read a file.
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub data: Option<String>,
+    /// How many events to send.
+    #[arg(long, short = 'n', default_value_t = 1)]
+    pub count: u64,
+    /// How many requests in flight at once.
+    #[arg(long, short = 'c', default_value_t = 1)]
+    pub concurrency: usize,
+    /// Header names to sign with.
+    #[arg(long, value_enum, default_value_t = HeaderStyle::Svix)]
+    pub headers: HeaderStyle,
+    /// Fault: change the body after signing (the receiver should say bad_signature).
+    #[arg(long)]
+    pub tamper: bool,
+    /// Fault: sign with a timestamp ten minutes old (timestamp_too_old).
+    #[arg(long)]
+    pub stale: bool,
+    /// Fault: sign with a random secret (bad_signature).
+    #[arg(long)]
+    pub wrong_secret: bool,
+    /// Print only the summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Give up on a request after this many seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+/// A secret that could not be used, with where it came from.
+#[derive(Debug, thiserror::Error)]
+#[error("{source_name}: {error}")]
+pub struct SecretArgError {
+    /// `--secret #2` or the environment variable's name.
+    pub source_name: String,
+    /// What is wrong.
+    pub error: SecretError,
+}
+
+/// Where the secrets came from, for the start-up message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// `--secret` flags.
+    Flags,
+    /// An environment variable.
+    Env(&'static str),
+    /// Nowhere.
+    None,
+}
+
+/// Parses `--secret` values, else the first set environment variable among [`SECRET_ENV`].
+pub fn resolve_secrets(
+    args: &SecretArgs,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(Vec<Secret>, SecretSource), SecretArgError> {
+    if !args.secrets.is_empty() {
+        let parsed = args
+            .secrets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                Secret::parse(s).map_err(|error| SecretArgError {
+                    source_name: if args.secrets.len() == 1 {
+                        "--secret".to_string()
+                    } else {
+                        format!("--secret #{}", i + 1)
+                    },
+                    error,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok((parsed, SecretSource::Flags));
+    }
+    for name in SECRET_ENV {
+        let Some(value) = env(name) else { continue };
+        if value.trim().is_empty() {
+            continue;
+        }
+        let parsed = value
+            .split_whitespace()
+            .map(|s| {
+                Secret::parse(s).map_err(|error| SecretArgError {
+                    source_name: format!("${name}"),
+                    error,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok((parsed, SecretSource::Env(name)));
+    }
+    Ok((Vec::new(), SecretSource::None))
+}
+
+/// Parses `16MiB`, `64k`, `1048576`, `1.5MB` (binary units either way: these are limits).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (try 16MiB, 512KiB or a number of bytes)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown unit `{other}` in `{s}` (use B, KiB, MiB or GiB)")),
+    };
+    let bytes = n * mult as f64;
+    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
+        return Err(format!("`{s}` is out of range"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("64k"), Ok(64 << 10));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("1.5M"), Ok(3 << 19));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn secrets_from_flags_then_env() {
+        let env = |name: &str| match name {
+            "PIVOTAL_WEBHOOK_SECRET" => Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD\n".to_string()),
+            _ => None,
+        };
+        let (s, src) = resolve_secrets(&SecretArgs::default(), env).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(src, SecretSource::Env("PIVOTAL_WEBHOOK_SECRET"));
+
+        let flags = SecretArgs {
+            secrets: vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(), "v1,abc".into()],
+        };
+        let err = resolve_secrets(&flags, env).unwrap_err();
+        assert_eq!(err.source_name, "--secret #2");
+        assert!(err.to_string().contains("looks like a signature"), "{err}");
+
+        let (none, src) = resolve_secrets(&SecretArgs::default(), |_| None).unwrap();
+        assert!(none.is_empty());
+        assert_eq!(src, SecretSource::None);
+    }
+}

@@ -1,0 +1,128 @@
+//! The record of one HTTP request received, shared by the receiver, headless output and the UI.
+
+use crate::verify::Verdict;
+use bytes::Bytes;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use time::OffsetDateTime;
+
+/// One request as received, with its verdict and the answer it got.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// hookscope's own sequence number within this run, starting at 1.
+    pub seq: u64,
+    /// When the request head arrived (UTC).
+    pub received_at: OffsetDateTime,
+    /// The peer's address (the tunnel agent's, when behind one).
+    pub remote: Option<SocketAddr>,
+    /// The method, as sent.
+    pub method: String,
+    /// Path with query, as sent.
+    pub path: String,
+    /// `HTTP/1.1`, `HTTP/2.0`, …
+    pub version: String,
+    /// Every header; names lower-cased (as HTTP/2 requires and hyper normalises), values as bytes.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The raw body bytes, never re-serialised. Empty when the body was not read (413).
+    pub body: Bytes,
+    /// The body's size: bytes read, or the announced size when it was refused unread.
+    pub body_size: u64,
+    /// `svix-id` / `webhook-id`.
+    pub msg_id: Option<String>,
+    /// The payload's top-level `id`.
+    pub event_id: Option<String>,
+    /// The payload's top-level `type`.
+    pub event_type: Option<String>,
+    /// The verification outcome.
+    pub verdict: Verdict,
+    /// What hookscope answered.
+    pub response: ResponseRecord,
+}
+
+/// The answer sent to the sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseRecord {
+    /// HTTP status code.
+    pub status: u16,
+    /// The body sent (short text).
+    pub body: String,
+}
+
+impl Delivery {
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// The message id from `svix-id`, else `webhook-id`.
+pub fn message_id(headers: &[(String, Vec<u8>)]) -> Option<String> {
+    ["svix-id", "webhook-id"].iter().find_map(|name| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    })
+}
+
+/// The payload's top-level `id` and `type`, when the body is a JSON object that has them.
+pub fn event_fields(body: &[u8]) -> (Option<String>, Option<String>) {
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        id: Option<serde_json::Value>,
+        #[serde(default, rename = "type")]
+        kind: Option<serde_json::Value>,
+    }
+    fn text(v: Option<serde_json::Value>) -> Option<String> {
+        match v? {
+            serde_json::Value::String(s) => Some(s),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return (None, None);
+    }
+    match serde_json::from_slice::<Probe>(body) {
+        Ok(p) => (text(p.id), text(p.kind)),
+        Err(_) => (None, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_fields_from_json() {
+        let (id, ty) = event_fields(br#"{"type":"customer.created","id":"evt_1","data":{}}"#);
+        assert_eq!(id.as_deref(), Some("evt_1"));
+        assert_eq!(ty.as_deref(), Some("customer.created"));
+        assert_eq!(event_fields(b"not json"), (None, None));
+        assert_eq!(event_fields(b"[1,2]"), (None, None));
+        assert_eq!(event_fields(br#"{"id":42}"#), (Some("42".into()), None));
+        assert_eq!(event_fields(br#"{"id":{"x":1}}"#), (None, None));
+    }
+
+    #[test]
+    fn deep_json_does_not_overflow_the_stack() {
+        let mut body = String::from("{\"a\":");
+        body.push_str(&"[".repeat(100_000));
+        assert_eq!(event_fields(body.as_bytes()), (None, None));
+    }
+
+    #[test]
+    fn message_id_prefers_svix() {
+        let h = vec![
+            ("webhook-id".to_string(), b"msg_b".to_vec()),
+            ("Svix-Id".to_string(), b"msg_a".to_vec()),
+        ];
+        assert_eq!(message_id(&h).as_deref(), Some("msg_a"));
+    }
+}

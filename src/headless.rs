@@ -1,0 +1,126 @@
+//! Headless mode: one line per delivery on stdout, human or JSON, for scripts and CI.
+
+use crate::delivery::Delivery;
+use crate::sanitize;
+use crate::verify::{Unchecked, Verdict};
+use serde::Serialize;
+use std::io::{self, Write};
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::mpsc;
+
+/// How each delivery is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// `✓ customer.created · evt_… (msg_…)`, like the reference receiver.
+    #[default]
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Prints deliveries from `rx` until the channel closes or the output fails (a closed pipe).
+/// Returns how many were printed.
+pub async fn run<W: Write>(mut rx: mpsc::Receiver<Delivery>, format: Format, mut out: W) -> io::Result<u64> {
+    let mut printed = 0;
+    while let Some(d) = rx.recv().await {
+        write_line(&mut out, &d, format)?;
+        printed += 1;
+        // Batch writes while a burst is queued; flush as soon as it drains, so a script reading
+        // line by line sees each delivery without delay.
+        while let Ok(d) = rx.try_recv() {
+            write_line(&mut out, &d, format)?;
+            printed += 1;
+        }
+        out.flush()?;
+    }
+    out.flush()?;
+    Ok(printed)
+}
+
+fn write_line<W: Write>(out: &mut W, d: &Delivery, format: Format) -> io::Result<()> {
+    match format {
+        Format::Human => writeln!(out, "{}", human_line(d)),
+        Format::Json => writeln!(out, "{}", json_line(d)),
+    }
+}
+
+/// The human line for a delivery; all untrusted text escaped.
+pub fn human_line(d: &Delivery) -> String {
+    let ty = d.event_type.as_deref().map(sanitize::line);
+    let evt = d.event_id.as_deref().map(sanitize::line);
+    let msg = d.msg_id.as_deref().map(sanitize::line);
+    let what = match (&ty, &evt) {
+        (Some(t), Some(e)) => format!("{t} · {e}"),
+        (Some(t), None) => t.to_string(),
+        (None, Some(e)) => e.to_string(),
+        (None, None) => format!("{} {}", sanitize::line(&d.method), sanitize::line(&d.path)),
+    };
+    let msg_suffix = msg.as_ref().map(|m| format!(" ({m})")).unwrap_or_default();
+    match &d.verdict {
+        Verdict::Verified(_) => format!("✓ {what}{msg_suffix}"),
+        Verdict::Failed(f) => {
+            let who = msg
+                .map(|m| m.into_owned())
+                .unwrap_or_else(|| format!("{} {}", sanitize::line(&d.method), sanitize::line(&d.path)));
+            format!("✗ {} · {who} — {}", f.kind.code(), sanitize::line(&f.kind.to_string()))
+        }
+        Verdict::Unchecked(Unchecked::NoSecret | Unchecked::NoSecretForPath { .. }) => {
+            format!("• {what}{msg_suffix} · unverified")
+        }
+        Verdict::Unchecked(u) => format!(
+            "✗ {} {} {} — {}",
+            d.response.status,
+            sanitize::line(&d.method),
+            sanitize::line(&d.path),
+            u
+        ),
+    }
+}
+
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    seq: u64,
+    received_at: String,
+    msg_id: Option<&'a str>,
+    event_id: Option<&'a str>,
+    #[serde(rename = "type")]
+    event_type: Option<&'a str>,
+    verified: Option<bool>,
+    failure: Option<&'static str>,
+    reason: Option<String>,
+    hints: Vec<String>,
+    secret: Option<&'a str>,
+    status: u16,
+    method: &'a str,
+    path: &'a str,
+    bytes: u64,
+    remote: Option<String>,
+}
+
+/// The JSON line for a delivery (JSON escaping makes it terminal-safe).
+pub fn json_line(d: &Delivery) -> String {
+    let (hints, secret) = match &d.verdict {
+        Verdict::Failed(f) => (f.hints.clone(), None),
+        Verdict::Verified(v) => (Vec::new(), Some(v.secret.as_str())),
+        Verdict::Unchecked(_) => (Vec::new(), None),
+    };
+    let line = JsonLine {
+        seq: d.seq,
+        received_at: d.received_at.format(&Rfc3339).unwrap_or_default(),
+        msg_id: d.msg_id.as_deref(),
+        event_id: d.event_id.as_deref(),
+        event_type: d.event_type.as_deref(),
+        verified: d.verdict.verified(),
+        failure: d.verdict.failure_code(),
+        reason: d.verdict.reason(),
+        hints,
+        secret,
+        status: d.response.status,
+        method: &d.method,
+        path: &d.path,
+        bytes: d.body_size,
+        remote: d.remote.map(|r| r.to_string()),
+    };
+    // Serialising plain strings and numbers cannot fail.
+    serde_json::to_string(&line).unwrap_or_default()
+}

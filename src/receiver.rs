@@ -1,0 +1,354 @@
+//! The embedded HTTP receiver: accepts deliveries, verifies them, answers the sender the way the
+//! reference receiver does, and publishes a [`Delivery`] for each request on a channel.
+//!
+//! It never touches the terminal. Answers: 200 `ok` (verified, or no secret configured), 401
+//! `invalid signature`, 405 for anything but POST, 413 for bodies over the limit, 400 for bodies
+//! cut short. Every request is published, whatever its answer.
+
+use crate::delivery::{self, Delivery, ResponseRecord};
+use crate::verify::{Unchecked, Verdict, Verifier};
+use bytes::{Bytes, BytesMut};
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Default `--max-body`: 16 MiB.
+pub const DEFAULT_MAX_BODY: u64 = 16 * 1024 * 1024;
+/// Deliveries held between the receiver and a slow consumer before the receiver waits.
+pub const DEFAULT_QUEUE: usize = 65_536;
+
+/// How the receiver is set up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (port 0 picks a free one).
+    pub bind: SocketAddr,
+    /// Bodies larger than this are refused with 413 and not kept.
+    pub max_body: u64,
+    /// The verifier every POST goes through.
+    pub verifier: Arc<Verifier>,
+    /// Time allowed for a request head to arrive.
+    pub header_timeout: Duration,
+    /// Time allowed for a whole body to arrive once the head is in.
+    pub body_timeout: Duration,
+}
+
+impl Config {
+    /// A configuration with the defaults for everything but the address and verifier.
+    pub fn new(bind: SocketAddr, verifier: Verifier) -> Self {
+        Config {
+            bind,
+            max_body: DEFAULT_MAX_BODY,
+            verifier: Arc::new(verifier),
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Why the receiver could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiverError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}{hint}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+        /// Advice for the common cases.
+        hint: &'static str,
+    },
+}
+
+/// Counters the receiver keeps; readable from anywhere.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Requests answered.
+    pub answered: AtomicU64,
+    /// Times a request waited because the delivery queue was full.
+    pub queue_full_waits: AtomicU64,
+    /// Connections that failed at the HTTP level (malformed requests, timeouts).
+    pub connection_errors: AtomicU64,
+}
+
+/// A running receiver.
+pub struct Receiver {
+    local_addr: SocketAddr,
+    stats: Arc<Stats>,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+struct Shared {
+    config: Config,
+    tx: mpsc::Sender<Delivery>,
+    seq: AtomicU64,
+    stats: Arc<Stats>,
+}
+
+impl Receiver {
+    /// Binds the address and starts serving; deliveries go to `tx`.
+    pub async fn start(config: Config, tx: mpsc::Sender<Delivery>) -> Result<Receiver, ReceiverError> {
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| ReceiverError::Bind {
+                addr: config.bind,
+                hint: match source.kind() {
+                    std::io::ErrorKind::AddrInUse => {
+                        " (another program, maybe another hookscope, uses that port: pick another with --port, or --port 0 for any free one)"
+                    }
+                    std::io::ErrorKind::PermissionDenied => {
+                        " (ports below 1024 need privileges: use a higher --port)"
+                    }
+                    std::io::ErrorKind::AddrNotAvailable => {
+                        " (that address is not on this machine: check --bind)"
+                    }
+                    _ => "",
+                },
+                source,
+            })?;
+        // bind succeeded, so the socket has an address.
+        let local_addr = listener.local_addr().unwrap_or(config.bind);
+        let stats = Arc::new(Stats::default());
+        let (shutdown, mut stop) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            config,
+            tx,
+            seq: AtomicU64::new(0),
+            stats: stats.clone(),
+        });
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(shared.config.header_timeout);
+        builder.http2().timer(TokioTimer::new());
+        let task = tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    _ = stop.changed() => break,
+                    accepted = listener.accept() => accepted,
+                };
+                let (stream, remote) = match accepted {
+                    Ok(pair) => pair,
+                    Err(_) => {
+                        // Out of descriptors or a connection reset before accept: back off
+                        // briefly instead of spinning, and keep serving.
+                        shared.stats.connection_errors.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                let builder = builder.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| {
+                        let shared = shared.clone();
+                        async move { Ok::<_, Infallible>(handle(req, remote, &shared).await) }
+                    });
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    if conn.await.is_err() {
+                        // Malformed requests and timeouts end here; hyper has answered what
+                        // could be answered. Nothing else is affected.
+                    }
+                });
+            }
+        });
+        Ok(Receiver {
+            local_addr,
+            stats,
+            shutdown,
+            task,
+        })
+    }
+
+    /// The address actually listened on (the real port when 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The receiver's counters.
+    pub fn stats(&self) -> Arc<Stats> {
+        self.stats.clone()
+    }
+
+    /// Stops accepting connections.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+enum BodyProblem {
+    TooLarge { size: u64, declared: bool },
+    Incomplete { error: String, received: u64 },
+}
+
+async fn read_body(
+    mut body: Incoming,
+    limit: u64,
+    hint: Option<u64>,
+    timeout: Duration,
+) -> Result<Bytes, BodyProblem> {
+    let mut buf = BytesMut::with_capacity(hint.unwrap_or(0).min(limit) as usize);
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| BodyProblem::Incomplete {
+                error: e.to_string(),
+                received: buf.len() as u64,
+            })?;
+            if let Ok(data) = frame.into_data() {
+                let size = (buf.len() + data.len()) as u64;
+                if size > limit {
+                    return Err(BodyProblem::TooLarge {
+                        size,
+                        declared: false,
+                    });
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Ok(Ok(())) => Ok(buf.freeze()),
+        Ok(Err(problem)) => Err(problem),
+        Err(_) => Err(BodyProblem::Incomplete {
+            error: format!("no complete body within {} s", timeout.as_secs()),
+            received: buf.len() as u64,
+        }),
+    }
+}
+
+async fn handle(req: Request<Incoming>, remote: SocketAddr, shared: &Shared) -> Response<Full<Bytes>> {
+    let received_at = OffsetDateTime::now_utc();
+    let (parts, body) = req.into_parts();
+    let config = &shared.config;
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| parts.uri.to_string());
+    let headers: Vec<(String, Vec<u8>)> = parts
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+        .collect();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+
+    let (body, body_size, problem) = match declared {
+        Some(len) if len > config.max_body => (
+            Bytes::new(),
+            len,
+            Some(Unchecked::BodyTooLarge {
+                limit: config.max_body,
+                size: len,
+                declared: true,
+            }),
+        ),
+        _ => match read_body(body, config.max_body, declared, config.body_timeout).await {
+            Ok(bytes) => {
+                let n = bytes.len() as u64;
+                (bytes, n, None)
+            }
+            Err(BodyProblem::TooLarge { size, declared }) => (
+                Bytes::new(),
+                size,
+                Some(Unchecked::BodyTooLarge {
+                    limit: config.max_body,
+                    size,
+                    declared,
+                }),
+            ),
+            Err(BodyProblem::Incomplete { error, received }) => (
+                Bytes::new(),
+                received,
+                Some(Unchecked::BodyIncomplete { error, received }),
+            ),
+        },
+    };
+
+    let verdict = match problem {
+        Some(p) => Verdict::Unchecked(p),
+        None if parts.method != Method::POST => Verdict::Unchecked(Unchecked::NotPost {
+            method: parts.method.as_str().to_owned(),
+        }),
+        None => config.verifier.verify(&path, &headers, &body, received_at.unix_timestamp()),
+    };
+    let (status, text) = answer(&verdict);
+    let (event_id, event_type) = delivery::event_fields(&body);
+    let record = Delivery {
+        seq: shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
+        received_at,
+        remote: Some(remote),
+        method: parts.method.as_str().to_owned(),
+        path,
+        version: format!("{:?}", parts.version),
+        msg_id: delivery::message_id(&headers),
+        headers,
+        body,
+        body_size,
+        event_id,
+        event_type,
+        verdict,
+        response: ResponseRecord {
+            status: status.as_u16(),
+            body: text.to_owned(),
+        },
+    };
+    publish(shared, record).await;
+    shared.stats.answered.fetch_add(1, Ordering::Relaxed);
+
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        h.insert(header::ALLOW, http::HeaderValue::from_static("POST"));
+    }
+    response
+}
+
+/// The status and body the reference receiver gives for a verdict.
+pub fn answer(verdict: &Verdict) -> (StatusCode, &'static str) {
+    match verdict {
+        Verdict::Verified(_) => (StatusCode::OK, "ok"),
+        Verdict::Failed(_) => (StatusCode::UNAUTHORIZED, "invalid signature"),
+        Verdict::Unchecked(Unchecked::NoSecret | Unchecked::NoSecretForPath { .. }) => (StatusCode::OK, "ok"),
+        Verdict::Unchecked(Unchecked::NotPost { .. }) => (StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
+        Verdict::Unchecked(Unchecked::BodyTooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "payload too large"),
+        Verdict::Unchecked(Unchecked::BodyIncomplete { .. }) => (StatusCode::BAD_REQUEST, "incomplete body"),
+    }
+}
+
+async fn publish(shared: &Shared, delivery: Delivery) {
+    match shared.tx.try_send(delivery) {
+        Ok(()) => {}
+        Err(mpsc::error::TrySendError::Full(delivery)) => {
+            // The queue is full: hold this answer until the consumer catches up rather than drop
+            // the record. Senders see slower answers, never a lost delivery.
+            shared.stats.queue_full_waits.fetch_add(1, Ordering::Relaxed);
+            let _ = shared.tx.send(delivery).await;
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => {
+            // The consumer is gone: hookscope is shutting down.
+        }
+    }
+}

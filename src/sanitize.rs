@@ -1,0 +1,160 @@
+//! Makes untrusted text (paths, headers, bodies, ids) safe to print on a terminal.
+//!
+//! Anything that could drive the terminal — C0/C1 controls, ESC, DEL, bidi overrides and other
+//! invisible formatting characters — is rendered as a visible escape (`\x1b`, `\u{202e}`), so a
+//! payload can never clear the screen, move the cursor, set the clipboard (OSC 52) or the title.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// True for characters that must never reach a terminal raw.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            // bidi embeddings, overrides and isolates (Trojan Source)
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+            // zero-width and other invisible format characters
+            | '\u{200b}'..='\u{200d}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+}
+
+/// Escapes a string for display on one line: every unsafe character, and `\n`/`\r`/`\t`, becomes
+/// a visible escape. Borrowed when nothing needed escaping.
+pub fn line(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        push_escaped(&mut out, c);
+    }
+    Cow::Owned(out)
+}
+
+/// Like [`line`] but keeps `\n` (and `\t`, expanded to spaces by the caller if needed), for
+/// multi-line text such as pretty-printed bodies.
+pub fn multiline(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_unsafe(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c == '\n' {
+            out.push('\n');
+        } else {
+            push_escaped(&mut out, c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Decodes bytes as UTF-8 where they are, shows invalid bytes as `\xNN`, and escapes the rest as
+/// [`line`] does.
+pub fn bytes_line(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => line(s),
+        Err(_) => Cow::Owned(lossy_escaped(b, false)),
+    }
+}
+
+/// Multi-line variant of [`bytes_line`].
+pub fn bytes_multiline(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => multiline(s),
+        Err(_) => Cow::Owned(lossy_escaped(b, true)),
+    }
+}
+
+fn lossy_escaped(mut b: &[u8], keep_newlines: bool) -> String {
+    let mut out = String::with_capacity(b.len() + 16);
+    loop {
+        match std::str::from_utf8(b) {
+            Ok(s) => {
+                push_str(&mut out, s, keep_newlines);
+                return out;
+            }
+            Err(e) => {
+                let (good, rest) = b.split_at(e.valid_up_to());
+                // valid_up_to guarantees this prefix is UTF-8.
+                push_str(
+                    &mut out,
+                    std::str::from_utf8(good).unwrap_or_default(),
+                    keep_newlines,
+                );
+                let bad = e.error_len().unwrap_or(rest.len()).max(1).min(rest.len());
+                for byte in &rest[..bad] {
+                    let _ = write!(out, "\\x{byte:02x}");
+                }
+                b = &rest[bad..];
+            }
+        }
+    }
+}
+
+fn push_str(out: &mut String, s: &str, keep_newlines: bool) {
+    for c in s.chars() {
+        if keep_newlines && c == '\n' {
+            out.push('\n');
+        } else {
+            push_escaped(out, c);
+        }
+    }
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if (c as u32) < 0x80 && is_unsafe(c) => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        c if is_unsafe(c) => {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+        c => out.push(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_borrowed() {
+        assert!(matches!(line("customer.created"), Cow::Borrowed(_)));
+        assert_eq!(line("Zoë 🎉"), "Zoë 🎉");
+    }
+
+    #[test]
+    fn escape_sequences_become_visible() {
+        assert_eq!(line("\x1b[2J\x1b]52;c;aGk=\x07"), "\\x1b[2J\\x1b]52;c;aGk=\\x07");
+        assert_eq!(line("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(line("a\u{9b}b"), "a\\u{9b}b");
+        assert_eq!(line("nul\0"), "nul\\x00");
+        assert_eq!(line("a\nb\tc\r"), "a\\nb\\tc\\r");
+        assert_eq!(line("del\x7f"), "del\\x7f");
+    }
+
+    #[test]
+    fn multiline_keeps_newlines_only() {
+        assert_eq!(multiline("a\nb\x1bc"), "a\nb\\x1bc");
+        assert_eq!(multiline("a\r\nb"), "a\\r\nb");
+    }
+
+    #[test]
+    fn invalid_utf8_is_hex_escaped() {
+        assert_eq!(bytes_line(b"{\"bin\":\"\xff\xfe\"}"), "{\"bin\":\"\\xff\\xfe\"}");
+        assert_eq!(bytes_line(b"\xe2\x82"), "\\xe2\\x82");
+        assert_eq!(bytes_multiline(b"a\n\xff\x1b"), "a\n\\xff\\x1b");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn output_never_contains_unsafe_chars(input in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            let out = bytes_line(&input);
+            proptest::prop_assert!(!out.chars().any(is_unsafe));
+            let out = bytes_multiline(&input);
+            proptest::prop_assert!(!out.chars().any(|c| c != '\n' && is_unsafe(c)));
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! `hookscope send`: signs test events the way a Standard Webhooks provider does and fires them
+//! at a receiver, with deliberate faults for trying out failure handling.
+
+use crate::sanitize;
+use crate::verify::sign;
+use crate::verify::{Key, Secret};
+use bytes::Bytes;
+use http::{Method, Request, Uri};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rand::RngExt as _;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+
+/// Sample payloads shipped in `assets/events/`, by event type.
+pub const SAMPLES: [(&str, &str); 2] = [
+    ("customer.created", include_str!("../assets/events/customer.created.json")),
+    ("task.completed", include_str!("../assets/events/task.completed.json")),
+];
+
+/// Which header names to sign with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum HeaderStyle {
+    /// `svix-id`, `svix-timestamp`, `svix-signature`.
+    #[default]
+    Svix,
+    /// `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+    Webhook,
+}
+
+/// A deliberate fault, to see how a receiver reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Change the body after signing (`bad_signature`).
+    Tamper,
+    /// Sign with a timestamp ten minutes old (`timestamp_too_old`).
+    Stale,
+    /// Sign with a random secret (`bad_signature`).
+    WrongSecret,
+}
+
+/// Everything `send` needs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Target URL (http only).
+    pub to: Uri,
+    /// Signing secret; `None` only with [`Fault::WrongSecret`].
+    pub secret: Option<Secret>,
+    /// Event type for the sample payload.
+    pub event_type: String,
+    /// A body to send verbatim instead of a sample.
+    pub data: Option<Bytes>,
+    /// How many messages.
+    pub count: u64,
+    /// How many in flight at once.
+    pub concurrency: usize,
+    /// Header names.
+    pub headers: HeaderStyle,
+    /// Faults to inject.
+    pub faults: Vec<Fault>,
+    /// Print only the summary.
+    pub quiet: bool,
+    /// Give up on one request after this long.
+    pub timeout: Duration,
+}
+
+/// Why `send` could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The URL is not something we can send to.
+    #[error("cannot send to `{url}`: {why}")]
+    BadUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong.
+        why: &'static str,
+    },
+    /// There is nothing to sign with.
+    #[error(
+        "no secret to sign with: pass --secret whsec_… (the one the receiver verifies with) or export HOOKSCOPE_SECRET"
+    )]
+    NoSecret,
+    /// A public key cannot sign.
+    #[error(
+        "{0} is a whpk_ public key, which can only verify: sign with the whsec_ secret or the whsk_ signing key"
+    )]
+    PublicKeyOnly(String),
+}
+
+/// A signed message ready to send.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// `msg_…`.
+    pub id: String,
+    /// The signed timestamp.
+    pub timestamp: i64,
+    /// Event type, for the report.
+    pub event_type: String,
+    /// Headers to send.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Bytes,
+}
+
+/// Totals printed at the end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Requests made.
+    pub sent: u64,
+    /// Answered 2xx.
+    pub ok: u64,
+    /// Answered anything else.
+    pub non_2xx: u64,
+    /// No answer (connection refused, timeout, …).
+    pub errors: u64,
+}
+
+/// Random ids in the style providers use: a prefix and 27 base62 characters.
+pub fn random_id(prefix: &str) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    let tail: String = (0..27)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("{prefix}_{tail}")
+}
+
+/// The payload for an event type: the shipped sample with a fresh id and time, or a minimal
+/// `{id, type, created_at, data}` object for other types.
+pub fn sample_payload(event_type: &str, now: OffsetDateTime) -> Bytes {
+    let created = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let mut value = SAMPLES
+        .iter()
+        .find(|(t, _)| *t == event_type)
+        .and_then(|(_, text)| serde_json::from_str::<serde_json::Value>(text).ok())
+        .unwrap_or_else(|| serde_json::json!({ "id": "", "type": event_type, "created_at": "", "data": {} }));
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("id".into(), random_id("evt").into());
+        obj.insert("created_at".into(), created.into());
+    }
+    Bytes::from(serde_json::to_vec(&value).unwrap_or_default())
+}
+
+/// Builds one signed message, applying the faults.
+pub fn build_message(opts: &Options, now: OffsetDateTime) -> Result<Message, SendError> {
+    let id = random_id("msg");
+    let mut timestamp = now.unix_timestamp();
+    if opts.faults.contains(&Fault::Stale) {
+        timestamp -= 600;
+    }
+    let body = match &opts.data {
+        Some(b) => b.clone(),
+        None => sample_payload(&opts.event_type, now),
+    };
+    let wrong;
+    let secret = if opts.faults.contains(&Fault::WrongSecret) {
+        let mut key = vec![0u8; 24];
+        rand::rng().fill(&mut key[..]);
+        wrong = Secret::from_hmac_bytes(key);
+        &wrong
+    } else {
+        opts.secret.as_ref().ok_or(SendError::NoSecret)?
+    };
+    let signature = match &secret.key {
+        Key::Hmac(key) => sign::sign_v1(key, &id, timestamp, &body),
+        Key::Ed25519 {
+            signing: Some(sk), ..
+        } => sign::sign_v1a(sk, &id, timestamp, &body),
+        Key::Ed25519 { signing: None, .. } => return Err(SendError::PublicKeyOnly(secret.masked().to_string())),
+    };
+    let body = if opts.faults.contains(&Fault::Tamper) {
+        tamper(&body)
+    } else {
+        body
+    };
+    let prefix = match opts.headers {
+        HeaderStyle::Svix => "svix",
+        HeaderStyle::Webhook => "webhook",
+    };
+    let event_type = crate::delivery::event_fields(&body)
+        .1
+        .unwrap_or_else(|| opts.event_type.clone());
+    Ok(Message {
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            (format!("{prefix}-id"), id.clone()),
+            (format!("{prefix}-timestamp"), timestamp.to_string()),
+            (format!("{prefix}-signature"), signature),
+            ("user-agent".into(), concat!("hookscope/", env!("CARGO_PKG_VERSION")).into()),
+        ],
+        id,
+        timestamp,
+        event_type,
+        body,
+    })
+}
+
+/// Changes the body after signing the way a meddling proxy might: a field is added.
+fn tamper(body: &[u8]) -> Bytes {
+    match body.iter().position(|b| *b == b'{') {
+        Some(i) => {
+            let mut out = body[..=i].to_vec();
+            out.extend_from_slice(b"\"tampered\":true,");
+            out.extend_from_slice(&body[i + 1..]);
+            Bytes::from(out)
+        }
+        None => {
+            let mut out = body.to_vec();
+            out.extend_from_slice(b" (tampered)");
+            Bytes::from(out)
+        }
+    }
+}
+
+/// Checks the target URL.
+pub fn parse_target(url: &str) -> Result<Uri, SendError> {
+    let uri: Uri = url.parse().map_err(|_| SendError::BadUrl {
+        url: url.to_string(),
+        why: "not a URL (expected e.g. http://127.0.0.1:8787/)",
+    })?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => {
+            return Err(SendError::BadUrl {
+                url: url.to_string(),
+                why: "https is not supported yet: send to the local port the tunnel forwards to (http://127.0.0.1:8787/)",
+            });
+        }
+        _ => {
+            return Err(SendError::BadUrl {
+                url: url.to_string(),
+                why: "the URL needs http:// and a host",
+            });
+        }
+    }
+    if uri.host().is_none() {
+        return Err(SendError::BadUrl {
+            url: url.to_string(),
+            why: "the URL has no host",
+        });
+    }
+    Ok(uri)
+}
+
+enum Outcome {
+    Answered { status: u16, body: String },
+    Failed(String),
+}
+
+/// Sends `opts.count` messages and reports each on `out`; returns the totals.
+pub async fn run<W: Write>(opts: Options, mut out: W) -> Result<Summary, SendError> {
+    // Fail before sending anything when the first message cannot be built.
+    build_message(&opts, OffsetDateTime::now_utc())?;
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(Duration::from_secs(5)));
+    let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(opts.concurrency.max(1))
+        .build(connector);
+    let opts = Arc::new(opts);
+    let next = Arc::new(AtomicU64::new(0));
+    let (tx, mut rx) = mpsc::channel::<(Message, Outcome, Duration)>(1024);
+    let started = Instant::now();
+    for _ in 0..opts.concurrency.clamp(1, 10_000) {
+        let (opts, next, tx, client) = (opts.clone(), next.clone(), tx.clone(), client.clone());
+        tokio::spawn(async move {
+            while next.fetch_add(1, Ordering::Relaxed) < opts.count {
+                let Ok(msg) = build_message(&opts, OffsetDateTime::now_utc()) else {
+                    break;
+                };
+                let t0 = Instant::now();
+                let outcome = send_one(&client, &opts, &msg).await;
+                if tx.send((msg, outcome, t0.elapsed())).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(tx);
+    let mut summary = Summary::default();
+    while let Some((msg, outcome, took)) = rx.recv().await {
+        summary.sent += 1;
+        let ms = took.as_secs_f64() * 1000.0;
+        let line = match outcome {
+            Outcome::Answered { status, body } => {
+                if (200..300).contains(&status) {
+                    summary.ok += 1;
+                } else {
+                    summary.non_2xx += 1;
+                }
+                format!(
+                    "{status} {} · {} {} · {ms:.1} ms",
+                    sanitize::line(&body),
+                    msg.id,
+                    sanitize::line(&msg.event_type)
+                )
+            }
+            Outcome::Failed(e) => {
+                summary.errors += 1;
+                format!("error · {} · {}", msg.id, sanitize::line(&e))
+            }
+        };
+        if !opts.quiet {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    let _ = writeln!(
+        out,
+        "sent {} · 2xx {} · non-2xx {} · errors {} · {:.0} req/s",
+        summary.sent,
+        summary.ok,
+        summary.non_2xx,
+        summary.errors,
+        summary.sent as f64 / secs
+    );
+    let _ = out.flush();
+    Ok(summary)
+}
+
+async fn send_one(client: &Client<HttpConnector, Full<Bytes>>, opts: &Options, msg: &Message) -> Outcome {
+    let mut builder = Request::builder().method(Method::POST).uri(opts.to.clone());
+    for (name, value) in &msg.headers {
+        builder = builder.header(name, value);
+    }
+    let req = match builder.body(Full::new(msg.body.clone())) {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed(e.to_string()),
+    };
+    let exchange = async {
+        let resp = client.request(req).await.map_err(|e| describe_client_error(&e))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        let mut text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        text.truncate(text.trim_end().len());
+        Ok::<_, String>((status, text))
+    };
+    match tokio::time::timeout(opts.timeout, exchange).await {
+        Ok(Ok((status, body))) => Outcome::Answered { status, body },
+        Ok(Err(e)) => Outcome::Failed(e),
+        Err(_) => Outcome::Failed(format!("no answer within {} s", opts.timeout.as_secs())),
+    }
+}
+
+fn describe_client_error(e: &hyper_util::client::legacy::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    if e.is_connect() {
+        text.push_str(" (is hookscope listening there?)");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::{Verdict, Verifier};
+
+    fn opts(faults: Vec<Fault>) -> Options {
+        Options {
+            to: parse_target("http://127.0.0.1:8787/").unwrap(),
+            secret: Some(Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap()),
+            event_type: "customer.created".into(),
+            data: None,
+            count: 1,
+            concurrency: 1,
+            headers: HeaderStyle::Svix,
+            faults,
+            quiet: false,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn verdict(o: &Options) -> Verdict {
+        let now = OffsetDateTime::now_utc();
+        let msg = build_message(o, now).unwrap();
+        let verifier = Verifier::new(vec![Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap()], 300);
+        verifier.verify("/", &msg.headers, &msg.body, now.unix_timestamp())
+    }
+
+    #[test]
+    fn signed_messages_verify_and_faults_fail_as_named() {
+        assert!(matches!(verdict(&opts(vec![])), Verdict::Verified(_)));
+        assert_eq!(verdict(&opts(vec![Fault::Tamper])).failure_code(), Some("bad_signature"));
+        assert_eq!(verdict(&opts(vec![Fault::Stale])).failure_code(), Some("timestamp_too_old"));
+        assert_eq!(verdict(&opts(vec![Fault::WrongSecret])).failure_code(), Some("bad_signature"));
+    }
+
+    #[test]
+    fn sample_payloads_get_fresh_ids() {
+        let a = sample_payload("customer.created", OffsetDateTime::now_utc());
+        let b = sample_payload("customer.created", OffsetDateTime::now_utc());
+        let (ida, ty) = crate::delivery::event_fields(&a);
+        assert_eq!(ty.as_deref(), Some("customer.created"));
+        assert_ne!(ida, crate::delivery::event_fields(&b).0);
+        let other = sample_payload("invoice.paid", OffsetDateTime::now_utc());
+        assert_eq!(crate::delivery::event_fields(&other).1.as_deref(), Some("invoice.paid"));
+    }
+
+    #[test]
+    fn targets() {
+        assert!(parse_target("https://x.ngrok.app/").is_err());
+        assert!(parse_target("localhost:8787").is_err());
+        assert!(parse_target("http://127.0.0.1:8787/billing?x=1").is_ok());
+    }
+}

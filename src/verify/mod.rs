@@ -1,0 +1,1026 @@
+//! Standard Webhooks / Svix signature verification: a pure function of headers, body, secrets
+//! and an injected clock, returning a typed [`Verdict`] that explains every failure.
+//!
+//! Signed content is `{id}.{timestamp}.{body}` over the raw body bytes. `v1` entries are
+//! base64 HMAC-SHA256 with a `whsec_` secret, `v1a` entries are Ed25519 signatures checked with
+//! a `whpk_` public key. Like the reference libraries, `v1` signatures are compared as base64
+//! strings (constant time), so unpadded or non-canonical encodings do not match.
+
+pub mod secret;
+pub mod sign;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::{Signature, VerifyingKey};
+use serde::Serialize;
+use std::fmt;
+use subtle::ConstantTimeEq as _;
+
+pub use secret::{Key, Secret, SecretError, mask};
+
+/// Default tolerance between the signed timestamp and our clock, both ways (seconds).
+pub const DEFAULT_TOLERANCE: u64 = 300;
+
+/// One of the three signature headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    /// `svix-id` / `webhook-id`.
+    Id,
+    /// `svix-timestamp` / `webhook-timestamp`.
+    Timestamp,
+    /// `svix-signature` / `webhook-signature`.
+    Signature,
+}
+
+impl Part {
+    /// The header names for this part, `svix-*` first (it wins when both are present).
+    pub fn names(self) -> [&'static str; 2] {
+        match self {
+            Part::Id => ["svix-id", "webhook-id"],
+            Part::Timestamp => ["svix-timestamp", "webhook-timestamp"],
+            Part::Signature => ["svix-signature", "webhook-signature"],
+        }
+    }
+
+    fn describe(self) -> String {
+        let [a, b] = self.names();
+        format!("{a} (or {b})")
+    }
+}
+
+/// The outcome of checking one delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// A signature matched a configured secret.
+    Verified(Verified),
+    /// The delivery failed verification; answered 401.
+    Failed(Failure),
+    /// The delivery was not checked, and why.
+    Unchecked(Unchecked),
+}
+
+impl Verdict {
+    /// `Some(true)` verified, `Some(false)` rejected, `None` not checked.
+    pub fn verified(&self) -> Option<bool> {
+        match self {
+            Verdict::Verified(_) => Some(true),
+            Verdict::Failed(_) => Some(false),
+            Verdict::Unchecked(_) => None,
+        }
+    }
+
+    /// The failure kind code (`bad_signature`, …), if it failed.
+    pub fn failure_code(&self) -> Option<&'static str> {
+        match self {
+            Verdict::Failed(f) => Some(f.kind.code()),
+            _ => None,
+        }
+    }
+
+    /// A one-line human explanation, `None` when verified.
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            Verdict::Verified(_) => None,
+            Verdict::Failed(f) => Some(f.kind.to_string()),
+            Verdict::Unchecked(u) => Some(u.to_string()),
+        }
+    }
+}
+
+/// What matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verified {
+    /// The matching secret, masked, with its scope (`/billing=whsec_MfKQ…aSw`).
+    pub secret: String,
+    /// `v1` (HMAC) or `v1a` (Ed25519).
+    pub scheme: &'static str,
+    /// The signed timestamp.
+    pub timestamp: i64,
+}
+
+/// Why a delivery was not checked (the receiver records these too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unchecked {
+    /// No secret is configured at all.
+    NoSecret,
+    /// Secrets exist, but all are scoped to other paths.
+    NoSecretForPath {
+        /// The scopes that are configured.
+        scopes: Vec<String>,
+    },
+    /// Only POST deliveries are verified.
+    NotPost {
+        /// The method that came.
+        method: String,
+    },
+    /// The body was larger than the limit and was not read.
+    BodyTooLarge {
+        /// `--max-body`.
+        limit: u64,
+        /// Bytes announced (Content-Length) or read before giving up.
+        size: u64,
+        /// Whether `size` came from Content-Length rather than counting.
+        declared: bool,
+    },
+    /// The client stopped sending before the body was complete.
+    BodyIncomplete {
+        /// What went wrong, in words.
+        error: String,
+        /// Bytes received before that.
+        received: u64,
+    },
+}
+
+impl fmt::Display for Unchecked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unchecked::NoSecret => write!(
+                f,
+                "not verified: no secret configured (pass --secret whsec_… or export HOOKSCOPE_SECRET)"
+            ),
+            Unchecked::NoSecretForPath { scopes } => write!(
+                f,
+                "not verified: no secret applies to this path (secrets are scoped to {})",
+                scopes.join(", ")
+            ),
+            Unchecked::NotPost { method } => write!(
+                f,
+                "{} request: webhooks are POSTs, answered 405",
+                crate::sanitize::line(method)
+            ),
+            Unchecked::BodyTooLarge {
+                limit,
+                size,
+                declared,
+            } => {
+                let how = if *declared {
+                    "announced"
+                } else {
+                    "received, at least"
+                };
+                write!(
+                    f,
+                    "body too large: {} {how}, over the --max-body limit of {}",
+                    human_bytes(*size),
+                    human_bytes(*limit)
+                )
+            }
+            Unchecked::BodyIncomplete { error, received } => write!(
+                f,
+                "body incomplete: the client stopped after {} ({})",
+                human_bytes(*received),
+                crate::sanitize::line(error)
+            ),
+        }
+    }
+}
+
+/// A verification failure with everything the verifier could tell about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// What failed.
+    pub kind: FailureKind,
+    /// Extra observations that help fix it, most useful first.
+    pub hints: Vec<String>,
+}
+
+/// The failure kinds of the Standard Webhooks spec, with their details.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FailureKind {
+    /// One or more of the three headers is absent or empty.
+    MissingHeader {
+        /// Headers that are absent.
+        missing: Vec<Part>,
+        /// Headers that are present but empty.
+        empty: Vec<Part>,
+    },
+    /// The timestamp header is not whole Unix seconds.
+    InvalidTimestamp {
+        /// The value, escaped for display and cut to 64 characters.
+        value: String,
+        /// What is wrong with it.
+        problem: TimestampProblem,
+    },
+    /// Signed longer ago than the tolerance allows.
+    TimestampTooOld {
+        /// The signed timestamp.
+        timestamp: i64,
+        /// Seconds between it and now.
+        age: u64,
+        /// The tolerance in force.
+        tolerance: u64,
+        /// Whether the signature itself would have matched.
+        signature_valid: bool,
+    },
+    /// Signed further in the future than the tolerance allows.
+    TimestampTooNew {
+        /// The signed timestamp.
+        timestamp: i64,
+        /// Seconds it is ahead of now.
+        ahead: u64,
+        /// The tolerance in force.
+        tolerance: u64,
+        /// Whether the signature itself would have matched.
+        signature_valid: bool,
+    },
+    /// No signature matched.
+    BadSignature(SignatureReport),
+}
+
+/// What is wrong with a timestamp header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampProblem {
+    /// Bytes that are not UTF-8.
+    NotUtf8,
+    /// Spaces around the number.
+    Whitespace,
+    /// `1614265330.5`.
+    Fractional,
+    /// `1.6e9`.
+    Exponent,
+    /// Digits beyond what 64 bits hold, or so far from now that the difference overflows.
+    OutOfRange,
+    /// Anything else.
+    NotANumber,
+}
+
+impl fmt::Display for TimestampProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimestampProblem::NotUtf8 => "it is not text",
+            TimestampProblem::Whitespace => "it has spaces around the number",
+            TimestampProblem::Fractional => "it has a fraction; it must be whole seconds",
+            TimestampProblem::Exponent => "it is in exponent notation; it must be plain digits",
+            TimestampProblem::OutOfRange => "it is out of range",
+            TimestampProblem::NotANumber => "it is not a number of Unix seconds",
+        })
+    }
+}
+
+/// The evidence behind a `bad_signature`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SignatureReport {
+    /// `v1` entries in the header.
+    pub v1_entries: usize,
+    /// `v1a` entries in the header.
+    pub v1a_entries: usize,
+    /// HMAC secrets that apply to this path.
+    pub hmac_secrets: usize,
+    /// Ed25519 public keys that apply to this path.
+    pub ed25519_keys: usize,
+    /// The first characters of the signature we expected, per applicable HMAC secret.
+    pub expected: Vec<(String, String)>,
+    /// The first characters of each signature entry received.
+    pub received: Vec<String>,
+    /// What the verifier could tell about the mismatch.
+    pub findings: Vec<Finding>,
+}
+
+impl SignatureReport {
+    fn tried(&self) -> usize {
+        self.v1_entries * self.hmac_secrets + self.v1a_entries * self.ed25519_keys
+    }
+}
+
+/// One observation about a signature mismatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// The signature matches a secret configured for another path.
+    MatchesOtherSecret {
+        /// That secret's label.
+        secret: String,
+    },
+    /// It matches the body without its trailing newline: one was added in transit.
+    NewlineAdded,
+    /// It matches the body with a trailing newline: one was removed in transit.
+    NewlineRemoved,
+    /// Only `v1a` signatures came, and no `whpk_` key is configured for this path.
+    OnlyV1aNoPublicKey,
+    /// Only `v1` signatures came, and no `whsec_` secret is configured for this path.
+    OnlyV1NoHmacSecret,
+    /// No `v1` or `v1a` entry at all.
+    NoKnownVersion {
+        /// The version tags that did come.
+        versions: Vec<String>,
+    },
+    /// A signature entry is malformed.
+    MalformedEntry {
+        /// 1-based position in the header.
+        position: usize,
+        /// What is wrong with it.
+        problem: EntryProblem,
+    },
+    /// The signature header came more than once; only the first was used.
+    DuplicateHeader {
+        /// Its name.
+        name: String,
+        /// How many times.
+        count: usize,
+    },
+}
+
+/// What is wrong with one `version,signature` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryProblem {
+    /// No comma: `v1` alone or a bare signature.
+    NoComma,
+    /// More than one comma.
+    ExtraComma,
+    /// `V1` instead of `v1`.
+    VersionCase(String),
+    /// Nothing after the comma.
+    Empty,
+    /// Characters outside base64.
+    NotBase64,
+    /// Base64 without its `=` padding.
+    MissingPadding,
+    /// Decodes to the wrong number of bytes.
+    WrongLength {
+        /// Expected bytes (32 for v1, 64 for v1a).
+        expected: usize,
+        /// Actual bytes.
+        actual: usize,
+    },
+}
+
+impl fmt::Display for EntryProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EntryProblem::NoComma => write!(f, "has no comma (expected `v1,<base64>`)"),
+            EntryProblem::ExtraComma => write!(f, "has more than one comma"),
+            EntryProblem::VersionCase(v) => write!(
+                f,
+                "has version `{}`; version tags are lower-case (`v1`, `v1a`)",
+                crate::sanitize::line(v)
+            ),
+            EntryProblem::Empty => write!(f, "has nothing after the comma"),
+            EntryProblem::NotBase64 => write!(f, "is not valid base64"),
+            EntryProblem::MissingPadding => write!(f, "is base64 without its `=` padding"),
+            EntryProblem::WrongLength { expected, actual } => write!(
+                f,
+                "decodes to {actual} bytes, a signature of this version has {expected}"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::MatchesOtherSecret { secret } => write!(
+                f,
+                "the signature matches {secret}, a secret configured for another path: is the endpoint URL registered with the right path?"
+            ),
+            Finding::NewlineAdded => write!(
+                f,
+                "the signature matches the body without its trailing newline: something between the sender and here added one"
+            ),
+            Finding::NewlineRemoved => write!(
+                f,
+                "the signature matches the body with a trailing newline: something between the sender and here removed it"
+            ),
+            Finding::OnlyV1aNoPublicKey => write!(
+                f,
+                "only v1a (Ed25519) signatures came, and no whpk_ public key is configured for this path: add one with --secret whpk_…"
+            ),
+            Finding::OnlyV1NoHmacSecret => write!(
+                f,
+                "only v1 (HMAC) signatures came, and no whsec_ secret is configured for this path: add the endpoint's signing secret with --secret whsec_…"
+            ),
+            Finding::NoKnownVersion { versions } => write!(
+                f,
+                "no v1 or v1a signature in the header, only {}",
+                versions
+                    .iter()
+                    .map(|v| format!("`{}`", crate::sanitize::line(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Finding::MalformedEntry { position, problem } => {
+                write!(f, "signature entry {position} {problem}")
+            }
+            Finding::DuplicateHeader { name, count } => write!(
+                f,
+                "the {name} header came {count} times; only the first was used"
+            ),
+        }
+    }
+}
+
+impl FailureKind {
+    /// The spec's name for this kind of failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FailureKind::MissingHeader { .. } => "missing_header",
+            FailureKind::InvalidTimestamp { .. } => "invalid_timestamp",
+            FailureKind::TimestampTooOld { .. } => "timestamp_too_old",
+            FailureKind::TimestampTooNew { .. } => "timestamp_too_new",
+            FailureKind::BadSignature(_) => "bad_signature",
+        }
+    }
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailureKind::MissingHeader { missing, empty } => {
+                let mut parts = Vec::new();
+                if !missing.is_empty() {
+                    let names: Vec<String> = missing.iter().map(|p| p.describe()).collect();
+                    parts.push(format!("missing header {}", names.join(", ")));
+                }
+                for p in empty {
+                    parts.push(format!("header {} is empty", p.describe()));
+                }
+                f.write_str(&parts.join("; "))
+            }
+            FailureKind::InvalidTimestamp { value, problem } => {
+                write!(f, "invalid timestamp `{value}`: {problem}")
+            }
+            FailureKind::TimestampTooOld {
+                age,
+                tolerance,
+                signature_valid,
+                ..
+            } => {
+                write!(
+                    f,
+                    "timestamp too old: signed {} ago, {} beyond the {} tolerance",
+                    human_duration(*age),
+                    human_duration(age.saturating_sub(*tolerance)),
+                    human_duration(*tolerance)
+                )?;
+                if *signature_valid {
+                    write!(f, " (the signature itself is valid)")?;
+                }
+                Ok(())
+            }
+            FailureKind::TimestampTooNew {
+                ahead,
+                tolerance,
+                signature_valid,
+                ..
+            } => {
+                write!(
+                    f,
+                    "timestamp too new: {} in the future, {} beyond the {} tolerance",
+                    human_duration(*ahead),
+                    human_duration(ahead.saturating_sub(*tolerance)),
+                    human_duration(*tolerance)
+                )?;
+                if *signature_valid {
+                    write!(f, " (the signature itself is valid)")?;
+                }
+                Ok(())
+            }
+            FailureKind::BadSignature(r) => {
+                let sigs = r.v1_entries + r.v1a_entries;
+                let keys = r.hmac_secrets + r.ed25519_keys;
+                write!(
+                    f,
+                    "no signature matched: {} tried against {} ({} comparisons)",
+                    plural(sigs, "signature"),
+                    plural(keys, "secret"),
+                    r.tried()
+                )?;
+                if let Some(first) = r.findings.first() {
+                    write!(f, "; {first}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// `45s`, `5m`, `10m 1s`, `3h 2m`, `2d 4h`.
+pub fn human_duration(secs: u64) -> String {
+    let (d, h, m, s) = (
+        secs / 86_400,
+        secs / 3600 % 24,
+        secs / 60 % 60,
+        secs % 60,
+    );
+    let two = |a: u64, ua: &str, b: u64, ub: &str| {
+        if b == 0 {
+            format!("{a}{ua}")
+        } else {
+            format!("{a}{ua} {b}{ub}")
+        }
+    };
+    if d > 0 {
+        two(d, "d", h, "h")
+    } else if h > 0 {
+        two(h, "h", m, "m")
+    } else if m > 0 {
+        two(m, "m", s, "s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// `512 B`, `1.5 KiB`, `16 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if v.fract() < 0.05 || v >= 100.0 {
+        format!("{v:.0} {}", UNITS[unit])
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Verifies deliveries against a set of secrets with a tolerance.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    secrets: Vec<Secret>,
+    tolerance: u64,
+}
+
+/// Signature headers of other providers, to say what a request without ours probably is.
+const FOREIGN_SIGNATURES: [(&str, &str); 5] = [
+    ("stripe-signature", "Stripe"),
+    ("x-hub-signature-256", "GitHub"),
+    ("x-shopify-hmac-sha256", "Shopify"),
+    ("x-slack-signature", "Slack"),
+    ("x-twilio-signature", "Twilio"),
+];
+
+impl Verifier {
+    /// A verifier for these secrets; with none, every delivery is [`Unchecked::NoSecret`].
+    pub fn new(secrets: Vec<Secret>, tolerance: u64) -> Self {
+        Verifier { secrets, tolerance }
+    }
+
+    /// The configured secrets.
+    pub fn secrets(&self) -> &[Secret] {
+        &self.secrets
+    }
+
+    /// The tolerance in seconds.
+    pub fn tolerance(&self) -> u64 {
+        self.tolerance
+    }
+
+    /// Splits secrets into those that apply to `path` and the others. The most specific scope
+    /// wins: `/billing` secrets apply there and unscoped ones only where no scope matches.
+    fn partition(&self, path: &str) -> (Vec<&Secret>, Vec<&Secret>) {
+        let best = self
+            .secrets
+            .iter()
+            .filter(|s| s.applies_to(path))
+            .filter_map(|s| s.scope.as_ref().map(|sc| sc.len()))
+            .max();
+        self.secrets.iter().partition(|s| match best {
+            Some(len) => s.applies_to(path) && s.scope.as_ref().map(|sc| sc.len()) == Some(len),
+            None => s.scope.is_none(),
+        })
+    }
+
+    /// Checks one delivery. `headers` in any order and case; `now` in Unix seconds.
+    pub fn verify<N: AsRef<str>, V: AsRef<[u8]>>(
+        &self,
+        path: &str,
+        headers: &[(N, V)],
+        body: &[u8],
+        now: i64,
+    ) -> Verdict {
+        if self.secrets.is_empty() {
+            return Verdict::Unchecked(Unchecked::NoSecret);
+        }
+        let (keys, others) = self.partition(path);
+        if keys.is_empty() {
+            return Verdict::Unchecked(Unchecked::NoSecretForPath {
+                scopes: self
+                    .secrets
+                    .iter()
+                    .filter_map(|s| s.scope.clone())
+                    .collect(),
+            });
+        }
+        match self.check(&keys, &others, headers, body, now) {
+            Ok(v) => Verdict::Verified(v),
+            Err(f) => Verdict::Failed(f),
+        }
+    }
+
+    fn check<N: AsRef<str>, V: AsRef<[u8]>>(
+        &self,
+        keys: &[&Secret],
+        others: &[&Secret],
+        headers: &[(N, V)],
+        body: &[u8],
+        now: i64,
+    ) -> Result<Verified, Failure> {
+        let id = find(headers, Part::Id);
+        let ts = find(headers, Part::Timestamp);
+        let sig = find(headers, Part::Signature);
+
+        let mut missing = Vec::new();
+        let mut empty = Vec::new();
+        for (part, found) in [(Part::Id, &id), (Part::Timestamp, &ts), (Part::Signature, &sig)] {
+            match found {
+                None => missing.push(part),
+                Some(h) if h.value.is_empty() => empty.push(part),
+                Some(_) => {}
+            }
+        }
+        let (Some(id), Some(ts), Some(sig)) = (id, ts, sig) else {
+            return Err(missing_failure(headers, missing, empty));
+        };
+        if !empty.is_empty() {
+            return Err(missing_failure(headers, missing, empty));
+        }
+
+        let timestamp = parse_timestamp(ts.value).map_err(|problem| Failure {
+            kind: FailureKind::InvalidTimestamp {
+                value: shown_value(ts.value),
+                problem,
+            },
+            hints: Vec::new(),
+        })?;
+        let Some(age) = now.checked_sub(timestamp) else {
+            return Err(Failure {
+                kind: FailureKind::InvalidTimestamp {
+                    value: shown_value(ts.value),
+                    problem: TimestampProblem::OutOfRange,
+                },
+                hints: Vec::new(),
+            });
+        };
+
+        let entries = Entries::parse(sig.value);
+        let matched = first_match(keys, &entries, id.value, timestamp, body);
+        let tol = self.tolerance;
+        if age > 0 && age.unsigned_abs() > tol {
+            let mut hints = vec![if matched.is_some() {
+                "the signature is valid, so this is an old delivery replayed (or a retry of one), or this machine's clock is behind: check it with `date -u`".to_string()
+            } else {
+                "the signature does not match either, so check the secret too".to_string()
+            }];
+            hints.push(format!("signed at {}", rfc3339(timestamp)));
+            return Err(Failure {
+                kind: FailureKind::TimestampTooOld {
+                    timestamp,
+                    age: age.unsigned_abs(),
+                    tolerance: tol,
+                    signature_valid: matched.is_some(),
+                },
+                hints,
+            });
+        }
+        if age < 0 && age.unsigned_abs() > tol {
+            let ahead = age.unsigned_abs();
+            let mut hints = Vec::new();
+            if timestamp > 100_000_000_000 {
+                hints.push("the timestamp looks like milliseconds; Standard Webhooks timestamps are whole seconds".to_string());
+            } else {
+                hints.push("the sender's clock is ahead of this machine's, or this machine's clock is behind: check it with `date -u`".to_string());
+            }
+            hints.push(format!("signed at {}", rfc3339(timestamp)));
+            return Err(Failure {
+                kind: FailureKind::TimestampTooNew {
+                    timestamp,
+                    ahead,
+                    tolerance: tol,
+                    signature_valid: matched.is_some(),
+                },
+                hints,
+            });
+        }
+        if let Some(secret) = matched {
+            return Ok(Verified {
+                secret: secret.label(),
+                scheme: secret.key.scheme(),
+                timestamp,
+            });
+        }
+
+        let report = diagnose(keys, others, &entries, &sig, id.value, timestamp, body);
+        let mut hints: Vec<String> = report.findings.iter().skip(1).map(|f| f.to_string()).collect();
+        if report.findings.is_empty() {
+            hints.push("the signature does not match the secret configured for this path: check that it is this endpoint's signing secret (each endpoint has its own), and that nothing re-serialises or re-encodes the body on the way".to_string());
+        }
+        Err(Failure {
+            kind: FailureKind::BadSignature(report),
+            hints,
+        })
+    }
+}
+
+struct Found<'a> {
+    name: &'static str,
+    value: &'a [u8],
+    count: usize,
+}
+
+fn find<'a, N: AsRef<str>, V: AsRef<[u8]>>(headers: &'a [(N, V)], part: Part) -> Option<Found<'a>> {
+    for name in part.names() {
+        let mut hits = headers.iter().filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name));
+        if let Some((_, v)) = hits.next() {
+            return Some(Found {
+                name,
+                value: v.as_ref(),
+                count: 1 + hits.count(),
+            });
+        }
+    }
+    None
+}
+
+fn missing_failure<N: AsRef<str>, V: AsRef<[u8]>>(
+    headers: &[(N, V)],
+    missing: Vec<Part>,
+    empty: Vec<Part>,
+) -> Failure {
+    let mut hints = Vec::new();
+    if missing.len() == 3 {
+        let foreign = FOREIGN_SIGNATURES
+            .iter()
+            .find(|(h, _)| headers.iter().any(|(n, _)| n.as_ref().eq_ignore_ascii_case(h)));
+        match foreign {
+            Some((h, who)) => hints.push(format!(
+                "this request carries {h}: it looks like a {who} webhook, which signs differently"
+            )),
+            None => hints.push(
+                "none of the svix-* or webhook-* headers came: this request was not sent by a Standard Webhooks / Svix sender (a browser, a health check or a scanner?)"
+                    .to_string(),
+            ),
+        }
+    } else if !missing.is_empty() {
+        hints.push("some signature headers came and others did not: a proxy may be dropping headers".to_string());
+    }
+    Failure {
+        kind: FailureKind::MissingHeader { missing, empty },
+        hints,
+    }
+}
+
+fn shown_value(v: &[u8]) -> String {
+    let s = crate::sanitize::bytes_line(v);
+    if s.chars().count() > 64 {
+        let cut: String = s.chars().take(64).collect();
+        format!("{cut}…")
+    } else {
+        s.into_owned()
+    }
+}
+
+/// Parses whole Unix seconds the way the reference libraries do: an optional sign and digits
+/// (leading zeros allowed), nothing else.
+fn parse_timestamp(v: &[u8]) -> Result<i64, TimestampProblem> {
+    let s = std::str::from_utf8(v).map_err(|_| TimestampProblem::NotUtf8)?;
+    if let Ok(n) = s.parse::<i64>() {
+        return Ok(n);
+    }
+    let t = s.trim();
+    Err(if t.len() != s.len() && t.parse::<i64>().is_ok() {
+        TimestampProblem::Whitespace
+    } else if !t.is_empty()
+        && t.trim_start_matches(['+', '-'])
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+    {
+        TimestampProblem::OutOfRange
+    } else if t.contains(['e', 'E']) && t.parse::<f64>().is_ok() {
+        TimestampProblem::Exponent
+    } else if t.contains('.') && t.parse::<f64>().is_ok() {
+        TimestampProblem::Fractional
+    } else {
+        TimestampProblem::NotANumber
+    })
+}
+
+fn rfc3339(ts: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| format!("{ts} (not a representable date)"))
+}
+
+/// The signature header split into entries by version.
+struct Entries<'a> {
+    v1: Vec<&'a [u8]>,
+    v1a: Vec<[u8; 64]>,
+    v1a_count: usize,
+    other_versions: Vec<String>,
+    malformed: Vec<(usize, EntryProblem)>,
+    received: Vec<String>,
+}
+
+impl<'a> Entries<'a> {
+    fn parse(value: &'a [u8]) -> Self {
+        let mut e = Entries {
+            v1: Vec::new(),
+            v1a: Vec::new(),
+            v1a_count: 0,
+            other_versions: Vec::new(),
+            malformed: Vec::new(),
+            received: Vec::new(),
+        };
+        let pieces = value.split(|b| *b == b' ').filter(|p| !p.is_empty());
+        for (i, piece) in pieces.enumerate() {
+            let position = i + 1;
+            // Don't let a hostile header make us keep megabytes of "prefixes".
+            if e.received.len() < 16 {
+                e.received.push(shown_value(&piece[..piece.len().min(16)]));
+            }
+            let Some(comma) = piece.iter().position(|b| *b == b',') else {
+                e.malformed.push((position, EntryProblem::NoComma));
+                continue;
+            };
+            let (version, sig) = (&piece[..comma], &piece[comma + 1..]);
+            match version {
+                b"v1" => {
+                    e.v1.push(sig);
+                    if let Some(p) = entry_problem(sig, 32) {
+                        e.malformed.push((position, p));
+                    }
+                }
+                b"v1a" => {
+                    e.v1a_count += 1;
+                    match entry_problem(sig, 64) {
+                        Some(p) => e.malformed.push((position, p)),
+                        None => {
+                            let mut buf = [0u8; 64];
+                            if STANDARD.decode_slice(sig, &mut buf) == Ok(64) {
+                                e.v1a.push(buf);
+                            }
+                        }
+                    }
+                }
+                other => {
+                    let v = String::from_utf8_lossy(other).into_owned();
+                    if v.eq_ignore_ascii_case("v1") || v.eq_ignore_ascii_case("v1a") {
+                        e.malformed.push((position, EntryProblem::VersionCase(v)));
+                    } else if e.other_versions.len() < 8 {
+                        e.other_versions.push(shown_value(other));
+                    }
+                }
+            }
+        }
+        e
+    }
+}
+
+fn entry_problem(sig: &[u8], expected: usize) -> Option<EntryProblem> {
+    if sig.is_empty() {
+        return Some(EntryProblem::Empty);
+    }
+    if sig.contains(&b',') {
+        return Some(EntryProblem::ExtraComma);
+    }
+    match STANDARD.decode(sig) {
+        Ok(bytes) if bytes.len() == expected => None,
+        Ok(bytes) => Some(EntryProblem::WrongLength {
+            expected,
+            actual: bytes.len(),
+        }),
+        Err(_) => match base64::engine::general_purpose::STANDARD_NO_PAD.decode(sig) {
+            Ok(_) => Some(EntryProblem::MissingPadding),
+            Err(_) => Some(EntryProblem::NotBase64),
+        },
+    }
+}
+
+/// The first applicable secret with a matching entry. Every v1 entry is compared against every
+/// HMAC secret in constant time; the digest is computed once per secret.
+fn first_match<'s>(
+    keys: &[&'s Secret],
+    entries: &Entries<'_>,
+    id: &[u8],
+    timestamp: i64,
+    body: &[u8],
+) -> Option<&'s Secret> {
+    let mut content: Option<Vec<u8>> = None;
+    for secret in keys {
+        match &secret.key {
+            Key::Hmac(key) => {
+                if entries.v1.is_empty() {
+                    continue;
+                }
+                let expected = sign::v1_digest_b64(key, id, timestamp, body);
+                let mut hit = subtle::Choice::from(0u8);
+                for sig in &entries.v1 {
+                    hit |= expected.as_slice().ct_eq(sig);
+                }
+                if bool::from(hit) {
+                    return Some(secret);
+                }
+            }
+            Key::Ed25519 { public, .. } => {
+                if entries.v1a.is_empty() {
+                    continue;
+                }
+                let content = content.get_or_insert_with(|| sign::signed_content(id, timestamp, body));
+                if entries.v1a.iter().any(|sig| ed25519_ok(public, content, sig)) {
+                    return Some(secret);
+                }
+            }
+        }
+    }
+    None
+}
+
+fn ed25519_ok(public: &VerifyingKey, content: &[u8], sig: &[u8; 64]) -> bool {
+    public.verify_strict(content, &Signature::from_bytes(sig)).is_ok()
+}
+
+fn diagnose(
+    keys: &[&Secret],
+    others: &[&Secret],
+    entries: &Entries<'_>,
+    sig: &Found<'_>,
+    id: &[u8],
+    timestamp: i64,
+    body: &[u8],
+) -> SignatureReport {
+    let hmac_secrets = keys.iter().filter(|s| matches!(s.key, Key::Hmac(_))).count();
+    let ed25519_keys = keys.len() - hmac_secrets;
+    let mut findings = Vec::new();
+
+    for other in others {
+        if first_match(&[other], entries, id, timestamp, body).is_some() {
+            findings.push(Finding::MatchesOtherSecret {
+                secret: other.label(),
+            });
+        }
+    }
+    if let Some(trimmed) = body.strip_suffix(b"\n") {
+        let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+        if first_match(keys, entries, id, timestamp, trimmed).is_some() {
+            findings.push(Finding::NewlineAdded);
+        }
+    }
+    if !findings.contains(&Finding::NewlineAdded) {
+        let mut with_newline = Vec::with_capacity(body.len() + 1);
+        with_newline.extend_from_slice(body);
+        with_newline.push(b'\n');
+        if first_match(keys, entries, id, timestamp, &with_newline).is_some() {
+            findings.push(Finding::NewlineRemoved);
+        }
+    }
+    let v1 = entries.v1.len();
+    let v1a = entries.v1a_count;
+    if v1 == 0 && v1a > 0 && ed25519_keys == 0 {
+        findings.push(Finding::OnlyV1aNoPublicKey);
+    }
+    if v1 > 0 && v1a == 0 && hmac_secrets == 0 {
+        findings.push(Finding::OnlyV1NoHmacSecret);
+    }
+    if v1 == 0 && v1a == 0 && !entries.other_versions.is_empty() {
+        findings.push(Finding::NoKnownVersion {
+            versions: entries.other_versions.clone(),
+        });
+    }
+    for (position, problem) in &entries.malformed {
+        findings.push(Finding::MalformedEntry {
+            position: *position,
+            problem: problem.clone(),
+        });
+    }
+    if sig.count > 1 {
+        findings.push(Finding::DuplicateHeader {
+            name: sig.name.to_string(),
+            count: sig.count,
+        });
+    }
+    let expected = keys
+        .iter()
+        .filter_map(|s| match &s.key {
+            Key::Hmac(k) => {
+                let d = sign::v1_digest_b64(k, id, timestamp, body);
+                Some((s.label(), format!("v1,{}…", String::from_utf8_lossy(&d[..10]))))
+            }
+            Key::Ed25519 { .. } => None,
+        })
+        .collect();
+    SignatureReport {
+        v1_entries: v1,
+        v1a_entries: v1a,
+        hmac_secrets,
+        ed25519_keys,
+        expected,
+        received: entries.received.clone(),
+        findings,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,391 @@
+//! Parsing, scoping and masking of the secrets a receiver verifies with.
+
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use std::fmt;
+
+/// Providers hand out secrets with and without `=` padding, and some tools strip it; the
+/// reference Python library re-pads before decoding, so we accept both and any trailing bits.
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// Why a secret given on the command line or in the environment cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    /// Nothing was given.
+    #[error("the secret is empty")]
+    Empty,
+    /// Only the prefix was given.
+    #[error("the secret is only the prefix `{0}`, with no key after it")]
+    PrefixOnly(&'static str),
+    /// A signature header value was pasted instead of the secret.
+    #[error(
+        "this looks like a signature (`{0},…`), not a secret: copy the endpoint's signing secret, which starts with `whsec_`"
+    )]
+    LooksLikeSignature(String),
+    /// Whitespace inside or around the key (often a trailing newline from a file).
+    #[error(
+        "the key contains whitespace at character {position} after its prefix (a trailing newline or a stray space from copying?)"
+    )]
+    Whitespace {
+        /// 1-based character position.
+        position: usize,
+    },
+    /// A character outside the base64 alphabet.
+    #[error("the secret is not valid base64: {problem}")]
+    NotBase64 {
+        /// What the decoder reported, in words.
+        problem: String,
+    },
+    /// An Ed25519 key of the wrong size.
+    #[error("a `{prefix}` key must decode to {expected} bytes, this one decodes to {actual}")]
+    WrongKeyLength {
+        /// `whpk_` or `whsk_`.
+        prefix: &'static str,
+        /// Bytes an Ed25519 key of this kind has.
+        expected: usize,
+        /// Bytes this one has.
+        actual: usize,
+    },
+    /// Bytes that are not a point on the curve.
+    #[error("the `whpk_` key is not a valid Ed25519 public key")]
+    InvalidPublicKey,
+    /// An Ed25519 key given where an HMAC secret is required.
+    #[error("`{0}` is an Ed25519 key, not an HMAC secret (`whsec_…`)")]
+    NotHmac(&'static str),
+    /// A path scope that does not start with `/`.
+    #[error("the scope `{0}` must be a path starting with `/` (as in `/billing=whsec_…`)")]
+    BadScope(String),
+}
+
+/// The key material of one secret.
+#[derive(Clone)]
+pub enum Key {
+    /// `whsec_…`: a shared HMAC-SHA256 key (scheme `v1`).
+    Hmac(Vec<u8>),
+    /// `whpk_…` (or the public half of a `whsk_…`): an Ed25519 verifying key (scheme `v1a`).
+    Ed25519 {
+        /// Verifies `v1a` signatures.
+        public: VerifyingKey,
+        /// Present when a `whsk_` signing key was given, so `send` can sign `v1a`.
+        signing: Option<Box<SigningKey>>,
+    },
+}
+
+/// A parsed secret with where it applies and how it is shown.
+#[derive(Clone)]
+pub struct Secret {
+    /// Key material.
+    pub key: Key,
+    /// Path prefix this secret is limited to (`/billing`), or `None` for every path.
+    pub scope: Option<String>,
+    masked: String,
+}
+
+impl fmt::Debug for Secret {
+    // Never print key material, even in debug output or panics.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Secret")
+            .field("scope", &self.scope)
+            .field("masked", &self.masked)
+            .finish()
+    }
+}
+
+impl Secret {
+    /// Parses a command-line secret: `[/scope=]whsec_…`, a bare base64 key, `whpk_…` or `whsk_…`.
+    pub fn parse(arg: &str) -> Result<Self, SecretError> {
+        let (scope, text) = split_scope(arg)?;
+        let key = Key::parse(text)?;
+        Ok(Secret {
+            key,
+            scope,
+            masked: mask(text),
+        })
+    }
+
+    /// Parses a secret that must be an HMAC key (what `send` signs `v1` with).
+    pub fn parse_hmac(arg: &str) -> Result<Self, SecretError> {
+        let (scope, text) = split_scope(arg)?;
+        Ok(Secret {
+            key: Key::parse_hmac(text)?,
+            scope,
+            masked: mask(text),
+        })
+    }
+
+    /// A secret from raw HMAC key bytes (used by the sender's `--wrong-secret`).
+    pub fn from_hmac_bytes(bytes: Vec<u8>) -> Self {
+        let text = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(&bytes));
+        Secret {
+            masked: mask(&text),
+            key: Key::Hmac(bytes),
+            scope: None,
+        }
+    }
+
+    /// The secret as it may be shown anywhere: prefix, first four and last three characters.
+    pub fn masked(&self) -> &str {
+        &self.masked
+    }
+
+    /// The masked secret with its scope, as shown in status lines: `/billing=whsec_MfKQ…aSw`.
+    pub fn label(&self) -> String {
+        match &self.scope {
+            Some(scope) => format!("{scope}={}", self.masked),
+            None => self.masked.clone(),
+        }
+    }
+
+    /// Whether this secret applies to a request path (`/billing` covers `/billing` and
+    /// `/billing/…` and `/billing?…`, not `/billingx`).
+    pub fn applies_to(&self, path: &str) -> bool {
+        match &self.scope {
+            None => true,
+            Some(scope) => scope_matches(scope, path),
+        }
+    }
+}
+
+pub(crate) fn scope_matches(scope: &str, path: &str) -> bool {
+    let scope = scope.trim_end_matches('/');
+    if scope.is_empty() {
+        return true;
+    }
+    match path.strip_prefix(scope) {
+        Some(rest) => rest.is_empty() || rest.starts_with(['/', '?']),
+        None => false,
+    }
+}
+
+fn split_scope(arg: &str) -> Result<(Option<String>, &str), SecretError> {
+    // A bare base64 key may itself start with '/' and end in '=' padding, so a scope is only
+    // recognised when something other than padding follows the first '='.
+    if let Some(rest) = arg.strip_prefix('/')
+        && let Some((scope, secret)) = rest.split_once('=')
+        && !secret.trim_start_matches('=').is_empty()
+    {
+        let scope = format!("/{scope}");
+        if scope.contains(char::is_whitespace) {
+            return Err(SecretError::BadScope(scope));
+        }
+        return Ok((Some(scope), secret));
+    }
+    if let Some((scope, secret)) = arg.split_once('=')
+        && ["whsec_", "whpk_", "whsk_"]
+            .iter()
+            .any(|p| secret.starts_with(p))
+    {
+        return Err(SecretError::BadScope(scope.to_string()));
+    }
+    Ok((None, arg))
+}
+
+impl Key {
+    /// Parses key text without a scope.
+    pub fn parse(text: &str) -> Result<Key, SecretError> {
+        if let Some(b64) = text.strip_prefix("whpk_") {
+            let bytes = decode(b64, "whpk_")?;
+            let arr: [u8; 32] =
+                bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| SecretError::WrongKeyLength {
+                        prefix: "whpk_",
+                        expected: 32,
+                        actual: bytes.len(),
+                    })?;
+            let public = VerifyingKey::from_bytes(&arr).map_err(|_| SecretError::InvalidPublicKey)?;
+            return Ok(Key::Ed25519 {
+                public,
+                signing: None,
+            });
+        }
+        if let Some(b64) = text.strip_prefix("whsk_") {
+            let bytes = decode(b64, "whsk_")?;
+            // Svix's whsk_ keys carry the 32-byte seed followed by the 32-byte public key.
+            if bytes.len() != 64 && bytes.len() != 32 {
+                return Err(SecretError::WrongKeyLength {
+                    prefix: "whsk_",
+                    expected: 64,
+                    actual: bytes.len(),
+                });
+            }
+            let mut seed = [0u8; 32];
+            seed.copy_from_slice(&bytes[..32]);
+            let signing = SigningKey::from_bytes(&seed);
+            return Ok(Key::Ed25519 {
+                public: signing.verifying_key(),
+                signing: Some(Box::new(signing)),
+            });
+        }
+        Key::parse_hmac(text)
+    }
+
+    /// Parses key text that must be an HMAC secret.
+    pub fn parse_hmac(text: &str) -> Result<Key, SecretError> {
+        if text.is_empty() {
+            return Err(SecretError::Empty);
+        }
+        for prefix in ["whpk_", "whsk_"] {
+            if text.starts_with(prefix) {
+                return Err(SecretError::NotHmac(prefix));
+            }
+        }
+        if let Some((version, _)) = text.split_once(',')
+            && matches!(version.trim(), "v1" | "v1a" | "v2")
+        {
+            return Err(SecretError::LooksLikeSignature(version.trim().to_string()));
+        }
+        let b64 = text.strip_prefix("whsec_").unwrap_or(text);
+        let bytes = decode(b64, "whsec_")?;
+        Ok(Key::Hmac(bytes))
+    }
+
+    /// The scheme tag this key verifies.
+    pub fn scheme(&self) -> &'static str {
+        match self {
+            Key::Hmac(_) => "v1",
+            Key::Ed25519 { .. } => "v1a",
+        }
+    }
+}
+
+fn decode(b64: &str, prefix: &'static str) -> Result<Vec<u8>, SecretError> {
+    if b64.is_empty() {
+        return Err(SecretError::PrefixOnly(prefix));
+    }
+    if let Some(pos) = b64.chars().position(char::is_whitespace) {
+        return Err(SecretError::Whitespace { position: pos + 1 });
+    }
+    let bytes = LENIENT.decode(b64).map_err(|e| SecretError::NotBase64 {
+        problem: describe_base64_error(b64, &e),
+    })?;
+    if bytes.is_empty() {
+        return Err(SecretError::PrefixOnly(prefix));
+    }
+    Ok(bytes)
+}
+
+fn describe_base64_error(text: &str, e: &base64::DecodeError) -> String {
+    match e {
+        base64::DecodeError::InvalidByte(pos, byte) => {
+            let shown = crate::sanitize::line(&(*byte as char).to_string()).into_owned();
+            format!(
+                "character {} of the key (after its prefix) is `{shown}`, which is not in the base64 alphabet (A–Z a–z 0–9 + /)",
+                pos + 1
+            )
+        }
+        base64::DecodeError::InvalidLength(len) => {
+            format!("{len} characters is not a possible base64 length (was the secret cut short?)")
+        }
+        base64::DecodeError::InvalidLastSymbol { offset: pos, .. } => {
+            format!("the last character (position {}) is not valid there", pos + 1)
+        }
+        base64::DecodeError::InvalidPadding => {
+            format!("misplaced `=` padding in {} characters", text.len())
+        }
+    }
+}
+
+/// Masks secret text for display: `whsec_MfKQ…aSw`. Short keys show only their prefix.
+pub fn mask(text: &str) -> String {
+    let (prefix, body) = ["whsec_", "whpk_", "whsk_"]
+        .iter()
+        .find_map(|p| text.strip_prefix(p).map(|b| (*p, b)))
+        .unwrap_or(("", text));
+    let chars: Vec<char> = body.chars().collect();
+    if chars.len() < 12 {
+        return format!("{prefix}…");
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 3..].iter().collect();
+    format!("{prefix}{head}…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    #[test]
+    fn parses_prefixed_and_bare() {
+        let a = Secret::parse(SECRET).unwrap();
+        let b = Secret::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        match (&a.key, &b.key) {
+            (Key::Hmac(x), Key::Hmac(y)) => assert_eq!(x, y),
+            _ => panic!("expected HMAC keys"),
+        }
+        assert_eq!(a.masked(), "whsec_MfKQ…aSw");
+        assert_eq!(b.masked(), "MfKQ…aSw");
+    }
+
+    #[test]
+    fn refuses_malformed_secrets_with_reasons() {
+        assert_eq!(Secret::parse("").unwrap_err(), SecretError::Empty);
+        assert_eq!(Secret::parse("whsec_").unwrap_err(), SecretError::PrefixOnly("whsec_"));
+        assert_eq!(
+            Secret::parse("v1,whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap_err(),
+            SecretError::LooksLikeSignature("v1".into())
+        );
+        assert_eq!(
+            Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n").unwrap_err(),
+            SecretError::Whitespace { position: 33 }
+        );
+        let err = Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw!").unwrap_err();
+        assert!(err.to_string().contains("character 33 of the key (after its prefix) is `!`"), "{err}");
+        assert!(matches!(
+            Secret::parse_hmac("whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=").unwrap_err(),
+            SecretError::NotHmac("whpk_")
+        ));
+        assert!(matches!(
+            Secret::parse("whpk_AAAA").unwrap_err(),
+            SecretError::WrongKeyLength { .. }
+        ));
+    }
+
+    #[test]
+    fn scopes() {
+        let s = Secret::parse(&format!("/billing={SECRET}")).unwrap();
+        assert_eq!(s.scope.as_deref(), Some("/billing"));
+        assert!(s.applies_to("/billing"));
+        assert!(s.applies_to("/billing/events?x=1"));
+        assert!(s.applies_to("/billing?x=1"));
+        assert!(!s.applies_to("/billingx"));
+        assert!(!s.applies_to("/"));
+        assert_eq!(s.label(), "/billing=whsec_MfKQ…aSw");
+        // A bare base64 key that happens to start with '/' and end in padding is not a scope.
+        let bare = Secret::parse("/8ILPZIo2LaLaSwMfKQ9r8GKYqrTwjUPD8ILPZ==").unwrap();
+        assert_eq!(bare.scope, None);
+        assert!(matches!(
+            Secret::parse(&format!("billing={SECRET}")).unwrap_err(),
+            SecretError::BadScope(_)
+        ));
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let s = Secret::parse(SECRET).unwrap();
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("9r8GKYqrTwjUPD8ILPZIo2LaL"), "{dbg}");
+    }
+
+    #[test]
+    fn whsk_derives_the_public_key() {
+        let sk = Secret::parse("whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==").unwrap();
+        let pk = Secret::parse("whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=").unwrap();
+        match (sk.key, pk.key) {
+            (Key::Ed25519 { public: a, signing: Some(_) }, Key::Ed25519 { public: b, signing: None }) => {
+                assert_eq!(a, b)
+            }
+            _ => panic!("expected Ed25519 keys"),
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Unit tests for the verifier's diagnostics; the official vectors run in tests/vectors.rs.
+
+use super::*;
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const OTHER: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+const TS: i64 = 1614265330;
+const BODY: &[u8] = br#"{"test": 2432232314}"#;
+const SIG: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+fn verifier(secrets: &[&str]) -> Verifier {
+    Verifier::new(
+        secrets.iter().map(|s| Secret::parse(s).unwrap()).collect(),
+        DEFAULT_TOLERANCE,
+    )
+}
+
+fn headers(sig: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("svix-id", ID.to_string()),
+        ("svix-timestamp", TS.to_string()),
+        ("svix-signature", sig.to_string()),
+    ]
+}
+
+fn failure(v: Verdict) -> Failure {
+    match v {
+        Verdict::Failed(f) => f,
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+fn report(v: Verdict) -> SignatureReport {
+    match failure(v).kind {
+        FailureKind::BadSignature(r) => r,
+        other => panic!("expected bad_signature, got {other:?}"),
+    }
+}
+
+#[test]
+fn verified_names_the_masked_secret() {
+    match verifier(&[OTHER, SECRET]).verify("/", &headers(SIG), BODY, TS) {
+        Verdict::Verified(v) => {
+            assert_eq!(v.secret, "whsec_MfKQ…aSw");
+            assert_eq!(v.scheme, "v1");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn no_secret_is_unchecked() {
+    assert_eq!(
+        verifier(&[]).verify("/", &headers(SIG), BODY, TS),
+        Verdict::Unchecked(Unchecked::NoSecret)
+    );
+}
+
+#[test]
+fn counts_signatures_and_secrets() {
+    let sig = format!("v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= v1,BBBBAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= {SIG}");
+    let r = report(verifier(&[OTHER]).verify("/", &headers(&sig), BODY, TS));
+    assert_eq!((r.v1_entries, r.hmac_secrets), (3, 1));
+    let text = FailureKind::BadSignature(r).to_string();
+    assert!(text.contains("3 signatures tried against 1 secret"), "{text}");
+}
+
+#[test]
+fn signature_for_another_scope_says_wrong_endpoint() {
+    let v = verifier(&[OTHER, &format!("/billing={SECRET}")]);
+    let f = failure(v.verify("/orders", &headers(SIG), BODY, TS));
+    let text = f.kind.to_string();
+    assert!(text.contains("matches /billing=whsec_MfKQ…aSw"), "{text}");
+    // and on the right path it verifies
+    assert!(matches!(v.verify("/billing/hook", &headers(SIG), BODY, TS), Verdict::Verified(_)));
+}
+
+#[test]
+fn trailing_newline_added_or_removed_in_transit() {
+    let mut with_nl = BODY.to_vec();
+    with_nl.push(b'\n');
+    let r = report(verifier(&[SECRET]).verify("/", &headers(SIG), &with_nl, TS));
+    assert_eq!(r.findings.first(), Some(&Finding::NewlineAdded));
+
+    let mut crlf = BODY.to_vec();
+    crlf.extend_from_slice(b"\r\n");
+    let r = report(verifier(&[SECRET]).verify("/", &headers(SIG), &crlf, TS));
+    assert_eq!(r.findings.first(), Some(&Finding::NewlineAdded));
+
+    let signed_with_nl = sign::sign_v1(
+        match &Secret::parse(SECRET).unwrap().key {
+            Key::Hmac(k) => k,
+            _ => unreachable!(),
+        },
+        ID,
+        TS,
+        &with_nl,
+    );
+    let r = report(verifier(&[SECRET]).verify("/", &headers(&signed_with_nl), BODY, TS));
+    assert_eq!(r.findings.first(), Some(&Finding::NewlineRemoved));
+}
+
+#[test]
+fn only_v1a_without_public_key() {
+    let sig = "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==";
+    let r = report(verifier(&[SECRET]).verify("/", &headers(sig), BODY, TS));
+    assert!(r.findings.contains(&Finding::OnlyV1aNoPublicKey), "{:?}", r.findings);
+    // with the public key it verifies
+    let v = verifier(&["whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="]);
+    assert!(matches!(v.verify("/", &headers(sig), BODY, TS), Verdict::Verified(_)));
+}
+
+#[test]
+fn only_v1_without_hmac_secret() {
+    let r = report(verifier(&["whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="]).verify("/", &headers(SIG), BODY, TS));
+    assert!(r.findings.contains(&Finding::OnlyV1NoHmacSecret), "{:?}", r.findings);
+}
+
+#[test]
+fn malformed_entries_are_named() {
+    let cases: [(&str, EntryProblem); 6] = [
+        ("v1", EntryProblem::NoComma),
+        ("V1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", EntryProblem::VersionCase("V1".into())),
+        ("v1,", EntryProblem::Empty),
+        ("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE", EntryProblem::MissingPadding),
+        ("v1,g0hM9SsE+OTPJTGt/!tmIKtSyZlE3uFJELVlNIOLJ1OE=", EntryProblem::NotBase64),
+        ("v1,tZ1I4", EntryProblem::NotBase64),
+    ];
+    for (sig, problem) in cases {
+        let r = report(verifier(&[SECRET]).verify("/", &headers(sig), BODY, TS));
+        assert!(
+            r.findings.contains(&Finding::MalformedEntry { position: 1, problem: problem.clone() }),
+            "{sig}: {:?}",
+            r.findings
+        );
+    }
+    let r = report(verifier(&[SECRET]).verify("/", &headers("v1,AAAA"), BODY, TS));
+    assert!(r.findings.contains(&Finding::MalformedEntry {
+        position: 1,
+        problem: EntryProblem::WrongLength { expected: 32, actual: 3 }
+    }));
+    let r = report(verifier(&[SECRET]).verify("/", &headers("v2,abc"), BODY, TS));
+    assert_eq!(r.findings, vec![Finding::NoKnownVersion { versions: vec!["v2".into()] }]);
+}
+
+#[test]
+fn timestamp_failures_say_by_how_much_and_whether_the_signature_is_valid() {
+    let f = failure(verifier(&[SECRET]).verify("/", &headers(SIG), BODY, TS + 601));
+    assert_eq!(
+        f.kind,
+        FailureKind::TimestampTooOld { timestamp: TS, age: 601, tolerance: 300, signature_valid: true }
+    );
+    let text = f.kind.to_string();
+    assert!(text.contains("signed 10m 1s ago, 5m 1s beyond the 5m tolerance"), "{text}");
+    assert!(f.hints[0].contains("replayed"), "{:?}", f.hints);
+
+    let f = failure(verifier(&[OTHER]).verify("/", &headers(SIG), BODY, TS - 86_400));
+    assert!(matches!(f.kind, FailureKind::TimestampTooNew { ahead: 86_400, signature_valid: false, .. }));
+
+    let mut h = headers(SIG);
+    h[1].1 = (TS * 1000).to_string();
+    let f = failure(verifier(&[SECRET]).verify("/", &h, BODY, TS));
+    assert!(f.hints[0].contains("milliseconds"), "{:?}", f.hints);
+}
+
+#[test]
+fn invalid_timestamps_say_what_is_wrong() {
+    let cases = [
+        ("1614265330.5", TimestampProblem::Fractional),
+        (" 1614265330", TimestampProblem::Whitespace),
+        ("1.6e9", TimestampProblem::Exponent),
+        ("99999999999999999999", TimestampProblem::OutOfRange),
+        ("-9223372036854775808", TimestampProblem::OutOfRange),
+        ("yesterday", TimestampProblem::NotANumber),
+    ];
+    for (value, problem) in cases {
+        let mut h = headers(SIG);
+        h[1].1 = value.to_string();
+        let f = failure(verifier(&[SECRET]).verify("/", &h, BODY, TS));
+        match f.kind {
+            FailureKind::InvalidTimestamp { problem: p, .. } => assert_eq!(p, problem, "{value}"),
+            other => panic!("{value}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn missing_headers_list_every_one_and_guess_the_sender() {
+    let h = vec![("svix-id", ID.to_string())];
+    let f = failure(verifier(&[SECRET]).verify("/", &h, BODY, TS));
+    assert_eq!(
+        f.kind,
+        FailureKind::MissingHeader { missing: vec![Part::Timestamp, Part::Signature], empty: vec![] }
+    );
+    assert_eq!(
+        f.kind.to_string(),
+        "missing header svix-timestamp (or webhook-timestamp), svix-signature (or webhook-signature)"
+    );
+    let h = vec![("Stripe-Signature", "t=1,v1=abc".to_string())];
+    let f = failure(verifier(&[SECRET]).verify("/", &h, BODY, TS));
+    assert!(f.hints[0].contains("Stripe"), "{:?}", f.hints);
+}
+
+#[test]
+fn duplicate_signature_header_is_reported() {
+    let mut h = headers("v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    h.push(("svix-signature", SIG.to_string()));
+    let r = report(verifier(&[SECRET]).verify("/", &h, BODY, TS));
+    assert!(r.findings.contains(&Finding::DuplicateHeader { name: "svix-signature".into(), count: 2 }));
+}
+
+#[test]
+fn expected_and_received_prefixes_are_shown() {
+    let r = report(verifier(&[SECRET]).verify("/", &headers("v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="), BODY, TS));
+    assert_eq!(r.expected, vec![("whsec_MfKQ…aSw".to_string(), "v1,g0hM9SsE+O…".to_string())]);
+    assert_eq!(r.received, vec!["v1,AAAAAAAAAAAAA".to_string()]);
+}
+
+#[test]
+fn most_specific_scope_wins() {
+    let v = verifier(&[OTHER, &format!("/billing={SECRET}")]);
+    // unscoped secret does not apply under /billing, the scoped one does
+    assert!(matches!(v.verify("/billing", &headers(SIG), BODY, TS), Verdict::Verified(_)));
+    let only_scoped = verifier(&[&format!("/billing={SECRET}")]);
+    assert!(matches!(
+        only_scoped.verify("/other", &headers(SIG), BODY, TS),
+        Verdict::Unchecked(Unchecked::NoSecretForPath { .. })
+    ));
+}
+
+#[test]
+fn durations_and_sizes_read_well() {
+    assert_eq!(human_duration(45), "45s");
+    assert_eq!(human_duration(300), "5m");
+    assert_eq!(human_duration(601), "10m 1s");
+    assert_eq!(human_duration(86_400 + 3600 * 4), "1d 4h");
+    assert_eq!(human_bytes(512), "512 B");
+    assert_eq!(human_bytes(16 << 20), "16 MiB");
+    assert_eq!(human_bytes(1536), "1.5 KiB");
+}
+
+proptest::proptest! {
+    #[test]
+    fn never_panics_on_arbitrary_input(
+        headers in proptest::collection::vec(
+            (proptest::sample::select(vec!["svix-id", "svix-timestamp", "svix-signature", "webhook-id", "webhook-timestamp", "webhook-signature", "x-other"]),
+             proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80)),
+            0..8),
+        body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+        now in proptest::prelude::any::<i64>(),
+    ) {
+        let v = verifier(&[SECRET, "/a=whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="]);
+        let verdict = v.verify("/", &headers, &body, now);
+        let _ = verdict.reason();
+        if let Verdict::Failed(f) = verdict {
+            let _ = f.kind.to_string();
+        }
+    }
+
+    #[test]
+    fn structured_signature_headers_never_panic(
+        ts in proptest::prelude::any::<i64>(),
+        now in proptest::prelude::any::<i64>(),
+        entries in proptest::collection::vec("(v1|v1a|V1|v2|)(,|)[A-Za-z0-9+/=,]{0,90}", 0..6),
+    ) {
+        let sig = entries.join(" ");
+        let h = vec![("webhook-id", ID.to_string()), ("webhook-timestamp", ts.to_string()), ("webhook-signature", sig)];
+        let v = verifier(&[SECRET, "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="]);
+        let _ = v.verify("/", &h, BODY, now).reason();
+    }
+}

@@ -197,7 +197,11 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "k" | "kb" | "kib" => 1 << 10,
         "m" | "mb" | "mib" => 1 << 20,
         "g" | "gb" | "gib" => 1 << 30,
-        other => return Err(format!("unknown unit `{other}` in `{s}` (use B, KiB, MiB or GiB)")),
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{s}` (use B, KiB, MiB or GiB)"
+            ));
+        }
     };
     let bytes = n * mult as f64;
     if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
@@ -223,7 +227,10 @@ mod tests {
     #[test]
     fn secrets_from_flags_then_env() {
         let env = |name: &str| match name {
-            "PIVOTAL_WEBHOOK_SECRET" => Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD\n".to_string()),
+            "PIVOTAL_WEBHOOK_SECRET" => Some(
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD\n"
+                    .to_string(),
+            ),
             _ => None,
         };
         let (s, src) = resolve_secrets(&SecretArgs::default(), env).unwrap();
@@ -231,7 +238,10 @@ mod tests {
         assert_eq!(src, SecretSource::Env("PIVOTAL_WEBHOOK_SECRET"));
 
         let flags = SecretArgs {
-            secrets: vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(), "v1,abc".into()],
+            secrets: vec![
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+                "v1,abc".into(),
+            ],
         };
         let err = resolve_secrets(&flags, env).unwrap_err();
         assert_eq!(err.source_name, "--secret #2");

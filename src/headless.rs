@@ -20,7 +20,11 @@ pub enum Format {
 
 /// Prints deliveries from `rx` until the channel closes or the output fails (a closed pipe).
 /// Returns how many were printed.
-pub async fn run<W: Write>(mut rx: mpsc::Receiver<Delivery>, format: Format, mut out: W) -> io::Result<u64> {
+pub async fn run<W: Write>(
+    mut rx: mpsc::Receiver<Delivery>,
+    format: Format,
+    mut out: W,
+) -> io::Result<u64> {
     let mut printed = 0;
     while let Some(d) = rx.recv().await {
         write_line(&mut out, &d, format)?;
@@ -59,10 +63,14 @@ pub fn human_line(d: &Delivery) -> String {
     match &d.verdict {
         Verdict::Verified(_) => format!("✓ {what}{msg_suffix}"),
         Verdict::Failed(f) => {
-            let who = msg
-                .map(|m| m.into_owned())
-                .unwrap_or_else(|| format!("{} {}", sanitize::line(&d.method), sanitize::line(&d.path)));
-            format!("✗ {} · {who} — {}", f.kind.code(), sanitize::line(&f.kind.to_string()))
+            let who = msg.map(|m| m.into_owned()).unwrap_or_else(|| {
+                format!("{} {}", sanitize::line(&d.method), sanitize::line(&d.path))
+            });
+            format!(
+                "✗ {} · {who} — {}",
+                f.kind.code(),
+                sanitize::line(&f.kind.to_string())
+            )
         }
         Verdict::Unchecked(Unchecked::NoSecret | Unchecked::NoSecretForPath { .. }) => {
             format!("• {what}{msg_suffix} · unverified")

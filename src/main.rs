@@ -15,7 +15,10 @@ use tokio::sync::mpsc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("hookscope: cannot start the async runtime: {e}");
@@ -58,7 +61,11 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
             args.bind
         );
     }
-    let printer = headless::run(rx, args.format, std::io::BufWriter::new(std::io::stdout().lock()));
+    let printer = headless::run(
+        rx,
+        args.format,
+        std::io::BufWriter::new(std::io::stdout().lock()),
+    );
     tokio::select! {
         result = printer => {
             if let Err(e) = result
@@ -103,12 +110,19 @@ async fn send(args: SendArgs) -> Result<ExitCode> {
     let secret = secrets
         .iter()
         .filter(|s| s.applies_to(path))
-        .max_by_key(|s| (s.scope.as_ref().map_or(0, |sc| sc.len()), matches!(s.key, Key::Hmac(_))))
+        .max_by_key(|s| {
+            (
+                s.scope.as_ref().map_or(0, |sc| sc.len()),
+                matches!(s.key, Key::Hmac(_)),
+            )
+        })
         .cloned();
     let data = match &args.data {
         None => None,
         Some(d) => Some(match d.strip_prefix('@') {
-            Some(file) => std::fs::read(file).with_context(|| format!("reading --data file {file}"))?.into(),
+            Some(file) => std::fs::read(file)
+                .with_context(|| format!("reading --data file {file}"))?
+                .into(),
             None => bytes::Bytes::from(d.clone().into_bytes()),
         }),
     };

@@ -100,7 +100,10 @@ struct Shared {
 
 impl Receiver {
     /// Binds the address and starts serving; deliveries go to `tx`.
-    pub async fn start(config: Config, tx: mpsc::Sender<Delivery>) -> Result<Receiver, ReceiverError> {
+    pub async fn start(
+        config: Config,
+        tx: mpsc::Sender<Delivery>,
+    ) -> Result<Receiver, ReceiverError> {
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| ReceiverError::Bind {
@@ -146,7 +149,10 @@ impl Receiver {
                     Err(_) => {
                         // Out of descriptors or a connection reset before accept: back off
                         // briefly instead of spinning, and keep serving.
-                        shared.stats.connection_errors.fetch_add(1, Ordering::Relaxed);
+                        shared
+                            .stats
+                            .connection_errors
+                            .fetch_add(1, Ordering::Relaxed);
                         tokio::time::sleep(Duration::from_millis(20)).await;
                         continue;
                     }
@@ -233,7 +239,11 @@ async fn read_body(
     }
 }
 
-async fn handle(req: Request<Incoming>, remote: SocketAddr, shared: &Shared) -> Response<Full<Bytes>> {
+async fn handle(
+    req: Request<Incoming>,
+    remote: SocketAddr,
+    shared: &Shared,
+) -> Response<Full<Bytes>> {
     let received_at = OffsetDateTime::now_utc();
     let (parts, body) = req.into_parts();
     let config = &shared.config;
@@ -290,7 +300,9 @@ async fn handle(req: Request<Incoming>, remote: SocketAddr, shared: &Shared) -> 
         None if parts.method != Method::POST => Verdict::Unchecked(Unchecked::NotPost {
             method: parts.method.as_str().to_owned(),
         }),
-        None => config.verifier.verify(&path, &headers, &body, received_at.unix_timestamp()),
+        None => config
+            .verifier
+            .verify(&path, &headers, &body, received_at.unix_timestamp()),
     };
     let (status, text) = answer(&verdict);
     let (event_id, event_type) = delivery::event_fields(&body);
@@ -319,7 +331,10 @@ async fn handle(req: Request<Incoming>, remote: SocketAddr, shared: &Shared) -> 
     let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     if status == StatusCode::METHOD_NOT_ALLOWED {
         h.insert(header::ALLOW, http::HeaderValue::from_static("POST"));
     }
@@ -331,10 +346,18 @@ pub fn answer(verdict: &Verdict) -> (StatusCode, &'static str) {
     match verdict {
         Verdict::Verified(_) => (StatusCode::OK, "ok"),
         Verdict::Failed(_) => (StatusCode::UNAUTHORIZED, "invalid signature"),
-        Verdict::Unchecked(Unchecked::NoSecret | Unchecked::NoSecretForPath { .. }) => (StatusCode::OK, "ok"),
-        Verdict::Unchecked(Unchecked::NotPost { .. }) => (StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
-        Verdict::Unchecked(Unchecked::BodyTooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "payload too large"),
-        Verdict::Unchecked(Unchecked::BodyIncomplete { .. }) => (StatusCode::BAD_REQUEST, "incomplete body"),
+        Verdict::Unchecked(Unchecked::NoSecret | Unchecked::NoSecretForPath { .. }) => {
+            (StatusCode::OK, "ok")
+        }
+        Verdict::Unchecked(Unchecked::NotPost { .. }) => {
+            (StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        }
+        Verdict::Unchecked(Unchecked::BodyTooLarge { .. }) => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "payload too large")
+        }
+        Verdict::Unchecked(Unchecked::BodyIncomplete { .. }) => {
+            (StatusCode::BAD_REQUEST, "incomplete body")
+        }
     }
 }
 
@@ -344,7 +367,10 @@ async fn publish(shared: &Shared, delivery: Delivery) {
         Err(mpsc::error::TrySendError::Full(delivery)) => {
             // The queue is full: hold this answer until the consumer catches up rather than drop
             // the record. Senders see slower answers, never a lost delivery.
-            shared.stats.queue_full_waits.fetch_add(1, Ordering::Relaxed);
+            shared
+                .stats
+                .queue_full_waits
+                .fetch_add(1, Ordering::Relaxed);
             let _ = shared.tx.send(delivery).await;
         }
         Err(mpsc::error::TrySendError::Closed(_)) => {

@@ -127,7 +127,10 @@ mod tests {
 
     #[test]
     fn escape_sequences_become_visible() {
-        assert_eq!(line("\x1b[2J\x1b]52;c;aGk=\x07"), "\\x1b[2J\\x1b]52;c;aGk=\\x07");
+        assert_eq!(
+            line("\x1b[2J\x1b]52;c;aGk=\x07"),
+            "\\x1b[2J\\x1b]52;c;aGk=\\x07"
+        );
         assert_eq!(line("a\u{202e}b"), "a\\u{202e}b");
         assert_eq!(line("a\u{9b}b"), "a\\u{9b}b");
         assert_eq!(line("nul\0"), "nul\\x00");
@@ -143,7 +146,10 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_hex_escaped() {
-        assert_eq!(bytes_line(b"{\"bin\":\"\xff\xfe\"}"), "{\"bin\":\"\\xff\\xfe\"}");
+        assert_eq!(
+            bytes_line(b"{\"bin\":\"\xff\xfe\"}"),
+            "{\"bin\":\"\\xff\\xfe\"}"
+        );
         assert_eq!(bytes_line(b"\xe2\x82"), "\\xe2\\x82");
         assert_eq!(bytes_multiline(b"a\n\xff\x1b"), "a\n\\xff\\x1b");
     }

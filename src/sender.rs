@@ -20,8 +20,14 @@ use tokio::sync::mpsc;
 
 /// Sample payloads shipped in `assets/events/`, by event type.
 pub const SAMPLES: [(&str, &str); 2] = [
-    ("customer.created", include_str!("../assets/events/customer.created.json")),
-    ("task.completed", include_str!("../assets/events/task.completed.json")),
+    (
+        "customer.created",
+        include_str!("../assets/events/customer.created.json"),
+    ),
+    (
+        "task.completed",
+        include_str!("../assets/events/task.completed.json"),
+    ),
 ];
 
 /// Which header names to sign with.
@@ -141,7 +147,9 @@ pub fn sample_payload(event_type: &str, now: OffsetDateTime) -> Bytes {
         .iter()
         .find(|(t, _)| *t == event_type)
         .and_then(|(_, text)| serde_json::from_str::<serde_json::Value>(text).ok())
-        .unwrap_or_else(|| serde_json::json!({ "id": "", "type": event_type, "created_at": "", "data": {} }));
+        .unwrap_or_else(
+            || serde_json::json!({ "id": "", "type": event_type, "created_at": "", "data": {} }),
+        );
     if let Some(obj) = value.as_object_mut() {
         obj.insert("id".into(), random_id("evt").into());
         obj.insert("created_at".into(), created.into());
@@ -174,7 +182,9 @@ pub fn build_message(opts: &Options, now: OffsetDateTime) -> Result<Message, Sen
         Key::Ed25519 {
             signing: Some(sk), ..
         } => sign::sign_v1a(sk, &id, timestamp, &body),
-        Key::Ed25519 { signing: None, .. } => return Err(SendError::PublicKeyOnly(secret.masked().to_string())),
+        Key::Ed25519 { signing: None, .. } => {
+            return Err(SendError::PublicKeyOnly(secret.masked().to_string()));
+        }
     };
     let body = if opts.faults.contains(&Fault::Tamper) {
         tamper(&body)
@@ -194,7 +204,10 @@ pub fn build_message(opts: &Options, now: OffsetDateTime) -> Result<Message, Sen
             (format!("{prefix}-id"), id.clone()),
             (format!("{prefix}-timestamp"), timestamp.to_string()),
             (format!("{prefix}-signature"), signature),
-            ("user-agent".into(), concat!("hookscope/", env!("CARGO_PKG_VERSION")).into()),
+            (
+                "user-agent".into(),
+                concat!("hookscope/", env!("CARGO_PKG_VERSION")).into(),
+            ),
         ],
         id,
         timestamp,
@@ -326,7 +339,11 @@ pub async fn run<W: Write>(opts: Options, mut out: W) -> Result<Summary, SendErr
     Ok(summary)
 }
 
-async fn send_one(client: &Client<HttpConnector, Full<Bytes>>, opts: &Options, msg: &Message) -> Outcome {
+async fn send_one(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    opts: &Options,
+    msg: &Message,
+) -> Outcome {
     let mut builder = Request::builder().method(Method::POST).uri(opts.to.clone());
     for (name, value) in &msg.headers {
         builder = builder.header(name, value);
@@ -336,7 +353,10 @@ async fn send_one(client: &Client<HttpConnector, Full<Bytes>>, opts: &Options, m
         Err(e) => return Outcome::Failed(e.to_string()),
     };
     let exchange = async {
-        let resp = client.request(req).await.map_err(|e| describe_client_error(&e))?;
+        let resp = client
+            .request(req)
+            .await
+            .map_err(|e| describe_client_error(&e))?;
         let status = resp.status().as_u16();
         let body = resp
             .into_body()
@@ -391,16 +411,28 @@ mod tests {
     fn verdict(o: &Options) -> Verdict {
         let now = OffsetDateTime::now_utc();
         let msg = build_message(o, now).unwrap();
-        let verifier = Verifier::new(vec![Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap()], 300);
+        let verifier = Verifier::new(
+            vec![Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap()],
+            300,
+        );
         verifier.verify("/", &msg.headers, &msg.body, now.unix_timestamp())
     }
 
     #[test]
     fn signed_messages_verify_and_faults_fail_as_named() {
         assert!(matches!(verdict(&opts(vec![])), Verdict::Verified(_)));
-        assert_eq!(verdict(&opts(vec![Fault::Tamper])).failure_code(), Some("bad_signature"));
-        assert_eq!(verdict(&opts(vec![Fault::Stale])).failure_code(), Some("timestamp_too_old"));
-        assert_eq!(verdict(&opts(vec![Fault::WrongSecret])).failure_code(), Some("bad_signature"));
+        assert_eq!(
+            verdict(&opts(vec![Fault::Tamper])).failure_code(),
+            Some("bad_signature")
+        );
+        assert_eq!(
+            verdict(&opts(vec![Fault::Stale])).failure_code(),
+            Some("timestamp_too_old")
+        );
+        assert_eq!(
+            verdict(&opts(vec![Fault::WrongSecret])).failure_code(),
+            Some("bad_signature")
+        );
     }
 
     #[test]
@@ -411,7 +443,10 @@ mod tests {
         assert_eq!(ty.as_deref(), Some("customer.created"));
         assert_ne!(ida, crate::delivery::event_fields(&b).0);
         let other = sample_payload("invoice.paid", OffsetDateTime::now_utc());
-        assert_eq!(crate::delivery::event_fields(&other).1.as_deref(), Some("invoice.paid"));
+        assert_eq!(
+            crate::delivery::event_fields(&other).1.as_deref(),
+            Some("invoice.paid")
+        );
     }
 
     #[test]

@@ -277,12 +277,6 @@ pub struct SignatureReport {
     pub findings: Vec<Finding>,
 }
 
-impl SignatureReport {
-    fn tried(&self) -> usize {
-        self.v1_entries * self.hmac_secrets + self.v1a_entries * self.ed25519_keys
-    }
-}
-
 /// One observation about a signature mismatch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
@@ -479,10 +473,9 @@ impl fmt::Display for FailureKind {
                 let keys = r.hmac_secrets + r.ed25519_keys;
                 write!(
                     f,
-                    "no signature matched: {} tried against {} ({} comparisons)",
+                    "no signature matched: {} tried against {}",
                     plural(sigs, "signature"),
                     plural(keys, "secret"),
-                    r.tried()
                 )?;
                 if let Some(first) = r.findings.first() {
                     write!(f, "; {first}")?;
@@ -503,12 +496,7 @@ fn plural(n: usize, what: &str) -> String {
 
 /// `45s`, `5m`, `10m 1s`, `3h 2m`, `2d 4h`.
 pub fn human_duration(secs: u64) -> String {
-    let (d, h, m, s) = (
-        secs / 86_400,
-        secs / 3600 % 24,
-        secs / 60 % 60,
-        secs % 60,
-    );
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
     let two = |a: u64, ua: &str, b: u64, ub: &str| {
         if b == 0 {
             format!("{a}{ua}")
@@ -614,10 +602,7 @@ impl Verifier {
                     .collect(),
             });
         }
-        match self.check(&keys, &others, headers, body, now) {
-            Ok(v) => Verdict::Verified(v),
-            Err(f) => Verdict::Failed(f),
-        }
+        self.check(&keys, &others, headers, body, now)
     }
 
     fn check<N: AsRef<str>, V: AsRef<[u8]>>(
@@ -627,14 +612,18 @@ impl Verifier {
         headers: &[(N, V)],
         body: &[u8],
         now: i64,
-    ) -> Result<Verified, Failure> {
+    ) -> Verdict {
         let id = find(headers, Part::Id);
         let ts = find(headers, Part::Timestamp);
         let sig = find(headers, Part::Signature);
 
         let mut missing = Vec::new();
         let mut empty = Vec::new();
-        for (part, found) in [(Part::Id, &id), (Part::Timestamp, &ts), (Part::Signature, &sig)] {
+        for (part, found) in [
+            (Part::Id, &id),
+            (Part::Timestamp, &ts),
+            (Part::Signature, &sig),
+        ] {
             match found {
                 None => missing.push(part),
                 Some(h) if h.value.is_empty() => empty.push(part),
@@ -642,27 +631,27 @@ impl Verifier {
             }
         }
         let (Some(id), Some(ts), Some(sig)) = (id, ts, sig) else {
-            return Err(missing_failure(headers, missing, empty));
+            return Verdict::Failed(missing_failure(headers, missing, empty));
         };
         if !empty.is_empty() {
-            return Err(missing_failure(headers, missing, empty));
+            return Verdict::Failed(missing_failure(headers, missing, empty));
         }
 
-        let timestamp = parse_timestamp(ts.value).map_err(|problem| Failure {
-            kind: FailureKind::InvalidTimestamp {
-                value: shown_value(ts.value),
-                problem,
-            },
-            hints: Vec::new(),
-        })?;
-        let Some(age) = now.checked_sub(timestamp) else {
-            return Err(Failure {
+        let invalid = |problem| {
+            Verdict::Failed(Failure {
                 kind: FailureKind::InvalidTimestamp {
                     value: shown_value(ts.value),
-                    problem: TimestampProblem::OutOfRange,
+                    problem,
                 },
                 hints: Vec::new(),
-            });
+            })
+        };
+        let timestamp = match parse_timestamp(ts.value) {
+            Ok(t) => t,
+            Err(problem) => return invalid(problem),
+        };
+        let Some(age) = now.checked_sub(timestamp) else {
+            return invalid(TimestampProblem::OutOfRange);
         };
 
         let entries = Entries::parse(sig.value);
@@ -675,7 +664,7 @@ impl Verifier {
                 "the signature does not match either, so check the secret too".to_string()
             }];
             hints.push(format!("signed at {}", rfc3339(timestamp)));
-            return Err(Failure {
+            return Verdict::Failed(Failure {
                 kind: FailureKind::TimestampTooOld {
                     timestamp,
                     age: age.unsigned_abs(),
@@ -694,7 +683,7 @@ impl Verifier {
                 hints.push("the sender's clock is ahead of this machine's, or this machine's clock is behind: check it with `date -u`".to_string());
             }
             hints.push(format!("signed at {}", rfc3339(timestamp)));
-            return Err(Failure {
+            return Verdict::Failed(Failure {
                 kind: FailureKind::TimestampTooNew {
                     timestamp,
                     ahead,
@@ -705,7 +694,7 @@ impl Verifier {
             });
         }
         if let Some(secret) = matched {
-            return Ok(Verified {
+            return Verdict::Verified(Verified {
                 secret: secret.label(),
                 scheme: secret.key.scheme(),
                 timestamp,
@@ -713,11 +702,16 @@ impl Verifier {
         }
 
         let report = diagnose(keys, others, &entries, &sig, id.value, timestamp, body);
-        let mut hints: Vec<String> = report.findings.iter().skip(1).map(|f| f.to_string()).collect();
+        let mut hints: Vec<String> = report
+            .findings
+            .iter()
+            .skip(1)
+            .map(|f| f.to_string())
+            .collect();
         if report.findings.is_empty() {
             hints.push("the signature does not match the secret configured for this path: check that it is this endpoint's signing secret (each endpoint has its own), and that nothing re-serialises or re-encodes the body on the way".to_string());
         }
-        Err(Failure {
+        Verdict::Failed(Failure {
             kind: FailureKind::BadSignature(report),
             hints,
         })
@@ -732,7 +726,9 @@ struct Found<'a> {
 
 fn find<'a, N: AsRef<str>, V: AsRef<[u8]>>(headers: &'a [(N, V)], part: Part) -> Option<Found<'a>> {
     for name in part.names() {
-        let mut hits = headers.iter().filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name));
+        let mut hits = headers
+            .iter()
+            .filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name));
         if let Some((_, v)) = hits.next() {
             return Some(Found {
                 name,
@@ -751,9 +747,11 @@ fn missing_failure<N: AsRef<str>, V: AsRef<[u8]>>(
 ) -> Failure {
     let mut hints = Vec::new();
     if missing.len() == 3 {
-        let foreign = FOREIGN_SIGNATURES
-            .iter()
-            .find(|(h, _)| headers.iter().any(|(n, _)| n.as_ref().eq_ignore_ascii_case(h)));
+        let foreign = FOREIGN_SIGNATURES.iter().find(|(h, _)| {
+            headers
+                .iter()
+                .any(|(n, _)| n.as_ref().eq_ignore_ascii_case(h))
+        });
         match foreign {
             Some((h, who)) => hints.push(format!(
                 "this request carries {h}: it looks like a {who} webhook, which signs differently"
@@ -764,7 +762,10 @@ fn missing_failure<N: AsRef<str>, V: AsRef<[u8]>>(
             ),
         }
     } else if !missing.is_empty() {
-        hints.push("some signature headers came and others did not: a proxy may be dropping headers".to_string());
+        hints.push(
+            "some signature headers came and others did not: a proxy may be dropping headers"
+                .to_string(),
+        );
     }
     Failure {
         kind: FailureKind::MissingHeader { missing, empty },
@@ -810,7 +811,10 @@ fn parse_timestamp(v: &[u8]) -> Result<i64, TimestampProblem> {
 fn rfc3339(ts: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| format!("{ts} (not a representable date)"))
 }
 
@@ -928,8 +932,13 @@ fn first_match<'s>(
                 if entries.v1a.is_empty() {
                     continue;
                 }
-                let content = content.get_or_insert_with(|| sign::signed_content(id, timestamp, body));
-                if entries.v1a.iter().any(|sig| ed25519_ok(public, content, sig)) {
+                let content =
+                    content.get_or_insert_with(|| sign::signed_content(id, timestamp, body));
+                if entries
+                    .v1a
+                    .iter()
+                    .any(|sig| ed25519_ok(public, content, sig))
+                {
                     return Some(secret);
                 }
             }
@@ -939,7 +948,9 @@ fn first_match<'s>(
 }
 
 fn ed25519_ok(public: &VerifyingKey, content: &[u8], sig: &[u8; 64]) -> bool {
-    public.verify_strict(content, &Signature::from_bytes(sig)).is_ok()
+    public
+        .verify_strict(content, &Signature::from_bytes(sig))
+        .is_ok()
 }
 
 fn diagnose(
@@ -951,7 +962,10 @@ fn diagnose(
     timestamp: i64,
     body: &[u8],
 ) -> SignatureReport {
-    let hmac_secrets = keys.iter().filter(|s| matches!(s.key, Key::Hmac(_))).count();
+    let hmac_secrets = keys
+        .iter()
+        .filter(|s| matches!(s.key, Key::Hmac(_)))
+        .count();
     let ed25519_keys = keys.len() - hmac_secrets;
     let mut findings = Vec::new();
 
@@ -1006,7 +1020,10 @@ fn diagnose(
         .filter_map(|s| match &s.key {
             Key::Hmac(k) => {
                 let d = sign::v1_digest_b64(k, id, timestamp, body);
-                Some((s.label(), format!("v1,{}…", String::from_utf8_lossy(&d[..10]))))
+                Some((
+                    s.label(),
+                    format!("v1,{}…", String::from_utf8_lossy(&d[..10])),
+                ))
             }
             Key::Ed25519 { .. } => None,
         })

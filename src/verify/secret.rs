@@ -122,7 +122,10 @@ impl Secret {
 
     /// A secret from raw HMAC key bytes (used by the sender's `--wrong-secret`).
     pub fn from_hmac_bytes(bytes: Vec<u8>) -> Self {
-        let text = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(&bytes));
+        let text = format!(
+            "whsec_{}",
+            base64::engine::general_purpose::STANDARD.encode(&bytes)
+        );
         Secret {
             masked: mask(&text),
             key: Key::Hmac(bytes),
@@ -201,7 +204,8 @@ impl Key {
                         expected: 32,
                         actual: bytes.len(),
                     })?;
-            let public = VerifyingKey::from_bytes(&arr).map_err(|_| SecretError::InvalidPublicKey)?;
+            let public =
+                VerifyingKey::from_bytes(&arr).map_err(|_| SecretError::InvalidPublicKey)?;
             return Ok(Key::Ed25519 {
                 public,
                 signing: None,
@@ -286,7 +290,10 @@ fn describe_base64_error(text: &str, e: &base64::DecodeError) -> String {
             format!("{len} characters is not a possible base64 length (was the secret cut short?)")
         }
         base64::DecodeError::InvalidLastSymbol { offset: pos, .. } => {
-            format!("the last character (position {}) is not valid there", pos + 1)
+            format!(
+                "the last character (position {}) is not valid there",
+                pos + 1
+            )
         }
         base64::DecodeError::InvalidPadding => {
             format!("misplaced `=` padding in {} characters", text.len())
@@ -330,7 +337,10 @@ mod tests {
     #[test]
     fn refuses_malformed_secrets_with_reasons() {
         assert_eq!(Secret::parse("").unwrap_err(), SecretError::Empty);
-        assert_eq!(Secret::parse("whsec_").unwrap_err(), SecretError::PrefixOnly("whsec_"));
+        assert_eq!(
+            Secret::parse("whsec_").unwrap_err(),
+            SecretError::PrefixOnly("whsec_")
+        );
         assert_eq!(
             Secret::parse("v1,whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap_err(),
             SecretError::LooksLikeSignature("v1".into())
@@ -340,7 +350,11 @@ mod tests {
             SecretError::Whitespace { position: 33 }
         );
         let err = Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw!").unwrap_err();
-        assert!(err.to_string().contains("character 33 of the key (after its prefix) is `!`"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("character 33 of the key (after its prefix) is `!`"),
+            "{err}"
+        );
         assert!(matches!(
             Secret::parse_hmac("whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=").unwrap_err(),
             SecretError::NotHmac("whpk_")
@@ -382,7 +396,16 @@ mod tests {
         let sk = Secret::parse("whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==").unwrap();
         let pk = Secret::parse("whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=").unwrap();
         match (sk.key, pk.key) {
-            (Key::Ed25519 { public: a, signing: Some(_) }, Key::Ed25519 { public: b, signing: None }) => {
+            (
+                Key::Ed25519 {
+                    public: a,
+                    signing: Some(_),
+                },
+                Key::Ed25519 {
+                    public: b,
+                    signing: None,
+                },
+            ) => {
                 assert_eq!(a, b)
             }
             _ => panic!("expected Ed25519 keys"),

@@ -63,7 +63,12 @@ mod tests {
         // standard-webhooks test_sign_function: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
         let key = STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
         assert_eq!(
-            sign_v1(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, b"{\"test\": 2432232314}"),
+            sign_v1(
+                &key,
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1614265330,
+                b"{\"test\": 2432232314}"
+            ),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
         );
     }

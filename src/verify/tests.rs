@@ -59,11 +59,16 @@ fn no_secret_is_unchecked() {
 
 #[test]
 fn counts_signatures_and_secrets() {
-    let sig = format!("v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= v1,BBBBAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= {SIG}");
+    let sig = format!(
+        "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= v1,BBBBAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= {SIG}"
+    );
     let r = report(verifier(&[OTHER]).verify("/", &headers(&sig), BODY, TS));
     assert_eq!((r.v1_entries, r.hmac_secrets), (3, 1));
     let text = FailureKind::BadSignature(r).to_string();
-    assert!(text.contains("3 signatures tried against 1 secret"), "{text}");
+    assert!(
+        text.contains("3 signatures tried against 1 secret"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -73,7 +78,10 @@ fn signature_for_another_scope_says_wrong_endpoint() {
     let text = f.kind.to_string();
     assert!(text.contains("matches /billing=whsec_MfKQ…aSw"), "{text}");
     // and on the right path it verifies
-    assert!(matches!(v.verify("/billing/hook", &headers(SIG), BODY, TS), Verdict::Verified(_)));
+    assert!(matches!(
+        v.verify("/billing/hook", &headers(SIG), BODY, TS),
+        Verdict::Verified(_)
+    ));
 }
 
 #[test]
@@ -105,32 +113,62 @@ fn trailing_newline_added_or_removed_in_transit() {
 fn only_v1a_without_public_key() {
     let sig = "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==";
     let r = report(verifier(&[SECRET]).verify("/", &headers(sig), BODY, TS));
-    assert!(r.findings.contains(&Finding::OnlyV1aNoPublicKey), "{:?}", r.findings);
+    assert!(
+        r.findings.contains(&Finding::OnlyV1aNoPublicKey),
+        "{:?}",
+        r.findings
+    );
     // with the public key it verifies
     let v = verifier(&["whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="]);
-    assert!(matches!(v.verify("/", &headers(sig), BODY, TS), Verdict::Verified(_)));
+    assert!(matches!(
+        v.verify("/", &headers(sig), BODY, TS),
+        Verdict::Verified(_)
+    ));
 }
 
 #[test]
 fn only_v1_without_hmac_secret() {
-    let r = report(verifier(&["whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="]).verify("/", &headers(SIG), BODY, TS));
-    assert!(r.findings.contains(&Finding::OnlyV1NoHmacSecret), "{:?}", r.findings);
+    let r = report(
+        verifier(&["whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="]).verify(
+            "/",
+            &headers(SIG),
+            BODY,
+            TS,
+        ),
+    );
+    assert!(
+        r.findings.contains(&Finding::OnlyV1NoHmacSecret),
+        "{:?}",
+        r.findings
+    );
 }
 
 #[test]
 fn malformed_entries_are_named() {
     let cases: [(&str, EntryProblem); 6] = [
         ("v1", EntryProblem::NoComma),
-        ("V1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", EntryProblem::VersionCase("V1".into())),
+        (
+            "V1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+            EntryProblem::VersionCase("V1".into()),
+        ),
         ("v1,", EntryProblem::Empty),
-        ("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE", EntryProblem::MissingPadding),
-        ("v1,g0hM9SsE+OTPJTGt/!tmIKtSyZlE3uFJELVlNIOLJ1OE=", EntryProblem::NotBase64),
+        (
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE",
+            EntryProblem::MissingPadding,
+        ),
+        (
+            "v1,g0hM9SsE+OTPJTGt/!tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+            EntryProblem::NotBase64,
+        ),
         ("v1,tZ1I4", EntryProblem::NotBase64),
     ];
     for (sig, problem) in cases {
         let r = report(verifier(&[SECRET]).verify("/", &headers(sig), BODY, TS));
         assert!(
-            r.findings.contains(&Finding::MalformedEntry { position: 1, problem: problem.clone() }),
+            r.findings.contains(&Finding::MalformedEntry {
+                position: 1,
+                problem: problem.clone()
+            }),
             "{sig}: {:?}",
             r.findings
         );
@@ -138,10 +176,18 @@ fn malformed_entries_are_named() {
     let r = report(verifier(&[SECRET]).verify("/", &headers("v1,AAAA"), BODY, TS));
     assert!(r.findings.contains(&Finding::MalformedEntry {
         position: 1,
-        problem: EntryProblem::WrongLength { expected: 32, actual: 3 }
+        problem: EntryProblem::WrongLength {
+            expected: 32,
+            actual: 3
+        }
     }));
     let r = report(verifier(&[SECRET]).verify("/", &headers("v2,abc"), BODY, TS));
-    assert_eq!(r.findings, vec![Finding::NoKnownVersion { versions: vec!["v2".into()] }]);
+    assert_eq!(
+        r.findings,
+        vec![Finding::NoKnownVersion {
+            versions: vec!["v2".into()]
+        }]
+    );
 }
 
 #[test]
@@ -149,14 +195,29 @@ fn timestamp_failures_say_by_how_much_and_whether_the_signature_is_valid() {
     let f = failure(verifier(&[SECRET]).verify("/", &headers(SIG), BODY, TS + 601));
     assert_eq!(
         f.kind,
-        FailureKind::TimestampTooOld { timestamp: TS, age: 601, tolerance: 300, signature_valid: true }
+        FailureKind::TimestampTooOld {
+            timestamp: TS,
+            age: 601,
+            tolerance: 300,
+            signature_valid: true
+        }
     );
     let text = f.kind.to_string();
-    assert!(text.contains("signed 10m 1s ago, 5m 1s beyond the 5m tolerance"), "{text}");
+    assert!(
+        text.contains("signed 10m 1s ago, 5m 1s beyond the 5m tolerance"),
+        "{text}"
+    );
     assert!(f.hints[0].contains("replayed"), "{:?}", f.hints);
 
     let f = failure(verifier(&[OTHER]).verify("/", &headers(SIG), BODY, TS - 86_400));
-    assert!(matches!(f.kind, FailureKind::TimestampTooNew { ahead: 86_400, signature_valid: false, .. }));
+    assert!(matches!(
+        f.kind,
+        FailureKind::TimestampTooNew {
+            ahead: 86_400,
+            signature_valid: false,
+            ..
+        }
+    ));
 
     let mut h = headers(SIG);
     h[1].1 = (TS * 1000).to_string();
@@ -191,7 +252,10 @@ fn missing_headers_list_every_one_and_guess_the_sender() {
     let f = failure(verifier(&[SECRET]).verify("/", &h, BODY, TS));
     assert_eq!(
         f.kind,
-        FailureKind::MissingHeader { missing: vec![Part::Timestamp, Part::Signature], empty: vec![] }
+        FailureKind::MissingHeader {
+            missing: vec![Part::Timestamp, Part::Signature],
+            empty: vec![]
+        }
     );
     assert_eq!(
         f.kind.to_string(),
@@ -207,13 +271,24 @@ fn duplicate_signature_header_is_reported() {
     let mut h = headers("v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
     h.push(("svix-signature", SIG.to_string()));
     let r = report(verifier(&[SECRET]).verify("/", &h, BODY, TS));
-    assert!(r.findings.contains(&Finding::DuplicateHeader { name: "svix-signature".into(), count: 2 }));
+    assert!(r.findings.contains(&Finding::DuplicateHeader {
+        name: "svix-signature".into(),
+        count: 2
+    }));
 }
 
 #[test]
 fn expected_and_received_prefixes_are_shown() {
-    let r = report(verifier(&[SECRET]).verify("/", &headers("v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="), BODY, TS));
-    assert_eq!(r.expected, vec![("whsec_MfKQ…aSw".to_string(), "v1,g0hM9SsE+O…".to_string())]);
+    let r = report(verifier(&[SECRET]).verify(
+        "/",
+        &headers("v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+        BODY,
+        TS,
+    ));
+    assert_eq!(
+        r.expected,
+        vec![("whsec_MfKQ…aSw".to_string(), "v1,g0hM9SsE+O…".to_string())]
+    );
     assert_eq!(r.received, vec!["v1,AAAAAAAAAAAAA".to_string()]);
 }
 
@@ -221,7 +296,10 @@ fn expected_and_received_prefixes_are_shown() {
 fn most_specific_scope_wins() {
     let v = verifier(&[OTHER, &format!("/billing={SECRET}")]);
     // unscoped secret does not apply under /billing, the scoped one does
-    assert!(matches!(v.verify("/billing", &headers(SIG), BODY, TS), Verdict::Verified(_)));
+    assert!(matches!(
+        v.verify("/billing", &headers(SIG), BODY, TS),
+        Verdict::Verified(_)
+    ));
     let only_scoped = verifier(&[&format!("/billing={SECRET}")]);
     assert!(matches!(
         only_scoped.verify("/other", &headers(SIG), BODY, TS),

@@ -1,0 +1,273 @@
+//! The real binary: headless output, `send`, secrets from flags and the environment.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hookscope");
+
+/// A headless hookscope on a free port, its stdout lines arriving on a channel.
+struct Headless {
+    child: Child,
+    url: String,
+    lines: mpsc::Receiver<String>,
+    stderr: String,
+}
+
+impl Headless {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Headless {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["--headless", "--port", "0"]).args(args);
+        cmd.env_remove("HOOKSCOPE_SECRET")
+            .env_remove("PIVOTAL_WEBHOOK_SECRET");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn hookscope");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        let url = loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+                panic!("hookscope exited before listening: {seen}");
+            }
+            seen.push_str(&line);
+            if let Some(url) = line.trim().strip_prefix("listening on ") {
+                break url.to_string();
+            }
+        };
+        // The next line reports the secrets.
+        let mut line = String::new();
+        let _ = stderr.read_line(&mut line);
+        seen.push_str(&line);
+        let (tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Headless {
+            child,
+            url,
+            lines,
+            stderr: seen,
+        }
+    }
+
+    fn line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(15))
+            .expect("a line on stdout within 15 s")
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.line()).expect("a JSON line")
+    }
+}
+
+impl Drop for Headless {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn send(url: &str, args: &[&str]) -> (i32, String) {
+    let out = Command::new(BIN)
+        .arg("send")
+        .args(["--to", url])
+        .args(args)
+        .env_remove("HOOKSCOPE_SECRET")
+        .env_remove("PIVOTAL_WEBHOOK_SECRET")
+        .output()
+        .expect("run send");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn headless_json_lines_report_every_delivery() {
+    let h = Headless::start(&["--format", "json", "--secret", SECRET], &[]);
+    assert!(
+        h.stderr.contains("verifying with 1 secret") && h.stderr.contains("whsec_MfKQ…aSw"),
+        "{}",
+        h.stderr
+    );
+    assert!(
+        !h.stderr.contains("9r8GKYqrTwjUPD8ILPZIo2LaL"),
+        "secret leaked: {}",
+        h.stderr
+    );
+
+    let (code, out) = send(&h.url, &["--secret", SECRET, "-n", "3", "-c", "2"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("sent 3 · 2xx 3 · non-2xx 0 · errors 0"),
+        "{out}"
+    );
+    for _ in 0..3 {
+        let j = h.json();
+        assert_eq!(j["verified"], true);
+        assert_eq!(j["failure"], Value::Null);
+        assert_eq!(j["reason"], Value::Null);
+        assert_eq!(j["status"], 200);
+        assert_eq!(j["type"], "customer.created");
+        assert_eq!(j["method"], "POST");
+        assert_eq!(j["path"], "/");
+        assert!(j["msg_id"].as_str().unwrap().starts_with("msg_"));
+        assert!(j["event_id"].as_str().unwrap().starts_with("evt_"));
+        assert!(j["bytes"].as_u64().unwrap() > 50);
+        assert!(j["received_at"].as_str().unwrap().ends_with('Z'));
+    }
+
+    let (code, out) = send(
+        &h.url,
+        &[
+            "--secret",
+            SECRET,
+            "--tamper",
+            "--headers",
+            "webhook",
+            "--type",
+            "task.completed",
+        ],
+    );
+    assert_eq!(code, 1, "non-2xx answers make send exit 1: {out}");
+    assert!(out.contains("401 invalid signature"), "{out}");
+    let j = h.json();
+    assert_eq!(j["verified"], false);
+    assert_eq!(j["failure"], "bad_signature");
+    assert_eq!(j["status"], 401);
+    assert_eq!(j["type"], "task.completed");
+    assert!(
+        j["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no signature matched")
+    );
+
+    send(&h.url, &["--secret", SECRET, "--stale"]);
+    let j = h.json();
+    assert_eq!(j["failure"], "timestamp_too_old");
+    assert!(
+        j["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the signature itself is valid"),
+        "{j}"
+    );
+}
+
+#[test]
+fn headless_human_lines_look_like_the_reference_receiver() {
+    let h = Headless::start(&[], &[("PIVOTAL_WEBHOOK_SECRET", SECRET)]);
+    assert!(
+        h.stderr.contains("from $PIVOTAL_WEBHOOK_SECRET"),
+        "{}",
+        h.stderr
+    );
+    let (code, out) = send(&h.url, &["--secret", SECRET]);
+    assert_eq!(code, 0, "{out}");
+    let line = h.line();
+    assert!(
+        line.starts_with("✓ customer.created · evt_") && line.contains("(msg_"),
+        "{line}"
+    );
+
+    send(&h.url, &["--wrong-secret"]);
+    let line = h.line();
+    assert!(
+        line.starts_with("✗ bad_signature · msg_") && line.contains(" — no signature matched"),
+        "{line}"
+    );
+}
+
+#[test]
+fn terminal_escapes_in_deliveries_are_printed_escaped() {
+    let h = Headless::start(&[], &[]);
+    assert!(h.stderr.contains("no secret configured"), "{}", h.stderr);
+    // JSON escapes decode to real ESC and BEL characters in the event's type and id.
+    let body = r#"{"type":"evil\u001b[2J","id":"evt_\u001b]52;c;aGk=\u0007"}"#;
+    let (code, out) = send(&h.url, &["--wrong-secret", "--data", body]);
+    assert_eq!(code, 0, "{out}");
+    let line = h.line();
+    assert!(
+        !line.contains('\u{1b}') && !line.contains('\u{7}'),
+        "{line:?}"
+    );
+    assert!(
+        line.contains("evil\\x1b[2J") && line.contains("\\x1b]52;c;aGk=\\x07"),
+        "{line}"
+    );
+}
+
+#[test]
+fn malformed_secrets_are_refused_at_start_up() {
+    for (secret, words) in [
+        (
+            "v1,whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "looks like a signature",
+        ),
+        ("whsec_", "only the prefix"),
+        ("whsec_not*base64", "not valid base64"),
+        ("", "empty"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["--headless", "--port", "0", "--secret", secret])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{secret}: {err}");
+        assert!(
+            err.contains("--secret") && err.contains(words),
+            "{secret}: {err}"
+        );
+    }
+    let out = Command::new(BIN)
+        .args(["--headless", "--port", "0"])
+        .env("HOOKSCOPE_SECRET", "whsec_abc!")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("$HOOKSCOPE_SECRET") && err.contains("`!`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn send_reports_an_unreachable_receiver() {
+    // Bind and drop to get a port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (code, out) = send(&format!("http://127.0.0.1:{port}/"), &["--secret", SECRET]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("errors 1") && out.contains("is hookscope listening there?"),
+        "{out}"
+    );
+    let (code, out) = send("https://example.ngrok.app/", &["--secret", SECRET]);
+    assert_eq!(code, 2);
+    assert!(out.contains("https is not supported"), "{out}");
+    let (code, out) = send(&format!("http://127.0.0.1:{port}/"), &[]);
+    assert_eq!(code, 2);
+    assert!(out.contains("no secret to sign with"), "{out}");
+}

@@ -1,0 +1,297 @@
+//! The receiver over a real socket: answers, recording, limits and the delivery channel.
+
+mod common;
+
+use common::*;
+use hookscope::delivery::Delivery;
+use hookscope::receiver::{Config, Receiver};
+use hookscope::verify::{Secret, Unchecked, Verdict, Verifier};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt as _;
+use tokio::sync::mpsc;
+
+async fn start(
+    secrets: &[&str],
+    max_body: u64,
+    queue: usize,
+) -> (Receiver, mpsc::Receiver<Delivery>) {
+    let verifier = Verifier::new(
+        secrets.iter().map(|s| Secret::parse(s).unwrap()).collect(),
+        300,
+    );
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
+    config.max_body = max_body;
+    config.body_timeout = Duration::from_secs(3);
+    let (tx, rx) = mpsc::channel(queue);
+    (Receiver::start(config, tx).await.expect("bind"), rx)
+}
+
+async fn next(rx: &mut mpsc::Receiver<Delivery>) -> Delivery {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a delivery within 10 s")
+        .expect("channel open")
+}
+
+#[tokio::test]
+async fn verified_delivery_is_answered_200_and_recorded_byte_for_byte() {
+    let (rx_server, mut rx) = start(&[SECRET], 1 << 20, 16).await;
+    let addr = rx_server.local_addr();
+    // Deliberately odd spacing and key order: the raw bytes must survive untouched.
+    let body = br#"{ "type":"customer.created",  "id":"evt_1", "data":{"n":1.50}}"#;
+    let mut headers = signed(SECRET, "msg_1", body);
+    headers.insert(0, ("x-first", "1".into()));
+    headers.push(("x-last", "2".into()));
+    let reply = post(addr, "/hooks/in?src=test", &headers, body).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "ok"));
+
+    let d = next(&mut rx).await;
+    assert_eq!(&d.body[..], &body[..]);
+    assert_eq!(d.method, "POST");
+    assert_eq!(d.path, "/hooks/in?src=test");
+    assert_eq!(d.msg_id.as_deref(), Some("msg_1"));
+    assert_eq!(d.event_id.as_deref(), Some("evt_1"));
+    assert_eq!(d.event_type.as_deref(), Some("customer.created"));
+    assert_eq!(d.response.status, 200);
+    assert!(d.remote.unwrap().ip().is_loopback());
+    assert!(matches!(&d.verdict, Verdict::Verified(v) if v.secret == "whsec_MfKQ…aSw"));
+    let names: Vec<&str> = d.headers.iter().map(|(n, _)| n.as_str()).collect();
+    let pos = |n: &str| names.iter().position(|x| *x == n).unwrap();
+    assert!(
+        pos("x-first") < pos("svix-id") && pos("svix-signature") < pos("x-last"),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn rejected_delivery_is_answered_401_and_says_why() {
+    let (server, mut rx) = start(&[SECRET], 1 << 20, 16).await;
+    let body = b"{\"type\":\"a\"}";
+    let reply = post(
+        server.local_addr(),
+        "/",
+        &signed(OTHER_SECRET, "msg_2", body),
+        body,
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (401, "invalid signature")
+    );
+    let d = next(&mut rx).await;
+    assert_eq!(d.verdict.failure_code(), Some("bad_signature"));
+    assert_eq!(d.response.status, 401);
+}
+
+#[tokio::test]
+async fn non_post_gets_405_and_is_recorded() {
+    let (server, mut rx) = start(&[SECRET], 1 << 20, 16).await;
+    let reply = raw(
+        server.local_addr(),
+        b"GET /favicon.ico HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(reply.status, 405);
+    assert!(reply.headers.contains(&("allow".into(), "POST".into())));
+    let d = next(&mut rx).await;
+    assert_eq!(d.method, "GET");
+    assert!(matches!(
+        d.verdict,
+        Verdict::Unchecked(Unchecked::NotPost { .. })
+    ));
+}
+
+#[tokio::test]
+async fn without_a_secret_every_post_is_200_unverified() {
+    let (server, mut rx) = start(&[], 1 << 20, 16).await;
+    let reply = post(server.local_addr(), "/", &[], b"hello").await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "ok"));
+    let d = next(&mut rx).await;
+    assert_eq!(d.verdict, Verdict::Unchecked(Unchecked::NoSecret));
+    assert_eq!(d.verdict.verified(), None);
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_are_recorded_and_the_server_keeps_serving() {
+    let (server, mut rx) = start(&[SECRET], 1024, 16).await;
+    let addr = server.local_addr();
+
+    // Announced too large: refused before reading.
+    let reply = raw(
+        addr,
+        b"POST /big HTTP/1.1\r\nhost: x\r\ncontent-length: 999999999\r\nx-trace: 7\r\n\r\n",
+    )
+    .await;
+    assert_eq!(reply.status, 413);
+    let d = next(&mut rx).await;
+    assert_eq!(d.body_size, 999_999_999);
+    assert!(d.body.is_empty());
+    assert!(d.headers.iter().any(|(n, v)| n == "x-trace" && v == b"7"));
+    assert!(matches!(
+        d.verdict,
+        Verdict::Unchecked(Unchecked::BodyTooLarge { declared: true, .. })
+    ));
+
+    // Chunked, no length: refused once the limit is crossed.
+    let mut req = b"POST /chunked HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n".to_vec();
+    for _ in 0..3 {
+        req.extend_from_slice(b"200\r\n");
+        req.extend_from_slice(&[b'a'; 0x200]);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    let reply = raw(addr, &req).await;
+    assert_eq!(reply.status, 413);
+    let d = next(&mut rx).await;
+    assert!(
+        matches!(
+            d.verdict,
+            Verdict::Unchecked(Unchecked::BodyTooLarge {
+                declared: false,
+                size: 1536,
+                ..
+            })
+        ),
+        "{:?}",
+        d.verdict
+    );
+
+    // And it still serves.
+    let body = b"{}";
+    let reply = post(addr, "/", &signed(SECRET, "msg_after", body), body).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_after"));
+}
+
+#[tokio::test]
+async fn chunked_and_non_utf8_bodies_verify() {
+    let (server, mut rx) = start(&[SECRET], 1 << 20, 16).await;
+    let body: &[u8] = b"{\"bin\":\"\xff\xfe\"}";
+    let mut req =
+        b"POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n"
+            .to_vec();
+    for (n, v) in signed(SECRET, "msg_bin", body) {
+        req.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+    }
+    req.extend_from_slice(b"\r\n");
+    for chunk in body.chunks(5) {
+        req.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        req.extend_from_slice(chunk);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    assert_eq!(raw(server.local_addr(), &req).await.status, 200);
+    let d = next(&mut rx).await;
+    assert_eq!(&d.body[..], body);
+    assert_eq!(d.verdict.verified(), Some(true));
+}
+
+#[tokio::test]
+async fn a_client_that_hangs_up_mid_body_is_recorded_as_incomplete() {
+    let (server, mut rx) = start(&[SECRET], 1 << 20, 16).await;
+    let addr = server.local_addr();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"POST /cut HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{\"partial\":")
+        .await
+        .unwrap();
+    stream.shutdown().await.unwrap();
+    drop(stream);
+    let d = next(&mut rx).await;
+    assert_eq!(d.path, "/cut");
+    assert!(
+        matches!(
+            d.verdict,
+            Verdict::Unchecked(Unchecked::BodyIncomplete { received: 11, .. })
+        ),
+        "{:?}",
+        d.verdict
+    );
+    // The server is unaffected.
+    assert_eq!(post(addr, "/", &[], b"{}").await.status, 401);
+}
+
+#[tokio::test]
+async fn a_slow_consumer_delays_answers_but_loses_nothing() {
+    // A queue of 2 and nobody reading: the third request waits for room instead of being dropped.
+    let (server, mut rx) = start(&[SECRET], 1 << 20, 2).await;
+    let addr = server.local_addr();
+    let stats = server.stats();
+    let mut sends = Vec::new();
+    for i in 0..6 {
+        sends.push(tokio::spawn(async move {
+            let body = format!("{{\"n\":{i}}}");
+            post(
+                addr,
+                "/",
+                &signed(SECRET, &format!("msg_{i}"), body.as_bytes()),
+                body.as_bytes(),
+            )
+            .await
+            .status
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        stats
+            .queue_full_waits
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 1
+    );
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        ids.push(next(&mut rx).await.msg_id.unwrap());
+    }
+    for s in sends {
+        assert_eq!(s.await.unwrap(), 200);
+    }
+    ids.sort();
+    assert_eq!(ids, (0..6).map(|i| format!("msg_{i}")).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn keep_alive_connections_carry_many_deliveries() {
+    let (server, mut rx) = start(&[SECRET], 1 << 20, 64).await;
+    let mut req = Vec::new();
+    for i in 0..5 {
+        let body = format!("{{\"n\":{i}}}");
+        let last = i == 4;
+        req.extend_from_slice(
+            format!(
+                "POST / HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        if last {
+            req.extend_from_slice(b"connection: close\r\n");
+        }
+        for (n, v) in signed(SECRET, &format!("msg_{i}"), body.as_bytes()) {
+            req.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+        }
+        req.extend_from_slice(b"\r\n");
+        req.extend_from_slice(body.as_bytes());
+    }
+    // Pipelined: all five requests in one write.
+    let reply = raw(server.local_addr(), &req).await;
+    assert_eq!(reply.status, 200);
+    for i in 0..5 {
+        assert_eq!(next(&mut rx).await.msg_id, Some(format!("msg_{i}")));
+    }
+}
+
+#[tokio::test]
+async fn binding_a_taken_port_says_so() {
+    let (server, _rx) = start(&[], 1024, 4).await;
+    let verifier = Verifier::new(vec![], 300);
+    let (tx, _rx2) = mpsc::channel(1);
+    let err = Receiver::start(Config::new(server.local_addr(), verifier), tx)
+        .await
+        .err()
+        .expect("port taken");
+    let text = err.to_string();
+    assert!(
+        text.contains("another program") && text.contains("--port"),
+        "{text}"
+    );
+}

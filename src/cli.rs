@@ -75,6 +75,15 @@ pub struct ServeArgs {
     /// Line format in headless mode.
     #[arg(long, value_enum, default_value_t = Format::Human, requires = "headless")]
     pub format: Format,
+    /// Fill the inspector with a realistic mix of sample deliveries (sent to our own port).
+    #[arg(long)]
+    pub demo: bool,
+    /// ngrok agent API polled for the tunnel's public URL.
+    #[arg(long, default_value = crate::tunnel::NGROK_API, value_name = "URL")]
+    pub ngrok_api: String,
+    /// Do not poll for a tunnel URL.
+    #[arg(long)]
+    pub no_tunnel: bool,
 }
 
 /// Options for `hookscope send`.

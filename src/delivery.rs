@@ -48,7 +48,53 @@ pub struct ResponseRecord {
     pub body: String,
 }
 
+/// The request half of a delivery, as the receiver read it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The peer's address.
+    pub remote: Option<SocketAddr>,
+    /// The method.
+    pub method: String,
+    /// Path with query.
+    pub path: String,
+    /// `HTTP/1.1`, …
+    pub version: String,
+    /// Headers in order.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// Raw body bytes (empty when not read).
+    pub body: Bytes,
+    /// Bytes read, or announced when refused unread.
+    pub body_size: u64,
+}
+
 impl Delivery {
+    /// Assembles a delivery, deriving the message id and the payload's id and type.
+    pub fn new(
+        seq: u64,
+        received_at: OffsetDateTime,
+        req: Request,
+        verdict: Verdict,
+        response: ResponseRecord,
+    ) -> Delivery {
+        let (event_id, event_type) = event_fields(&req.body);
+        Delivery {
+            seq,
+            received_at,
+            remote: req.remote,
+            method: req.method,
+            path: req.path,
+            version: req.version,
+            msg_id: message_id(&req.headers),
+            headers: req.headers,
+            body: req.body,
+            body_size: req.body_size,
+            event_id,
+            event_type,
+            verdict,
+            response,
+        }
+    }
+
     /// The first value of a header, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers

@@ -2,10 +2,19 @@
 //!
 //! The binary wires these modules together; tests and benches reach them through this library.
 
+pub mod app;
 pub mod cli;
+pub mod clipboard;
+pub mod curl;
 pub mod delivery;
+pub mod demo;
 pub mod headless;
+pub mod highlight;
 pub mod receiver;
 pub mod sanitize;
 pub mod sender;
+pub mod testing;
+pub mod tui;
+pub mod tunnel;
+pub mod ui;
 pub mod verify;

@@ -3,11 +3,15 @@
 
 use anyhow::{Context as _, Result};
 use clap::Parser as _;
+use hookscope::app::{App, Info};
 use hookscope::cli::{self, Cli, Command, SecretSource, SendArgs, ServeArgs};
+use hookscope::demo;
 use hookscope::receiver::{self, Receiver};
 use hookscope::sender::{self, Fault};
+use hookscope::verify::Secret;
 use hookscope::verify::{Key, Verifier};
-use hookscope::{headless, sanitize};
+use hookscope::{headless, sanitize, tui};
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,6 +19,9 @@ use tokio::sync::mpsc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Read the local UTC offset while the process has one thread: the time crate refuses to
+    // (soundly) once more threads exist.
+    let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -25,7 +32,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, offset)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("hookscope: {}", sanitize::line(&format!("{e:#}")));
@@ -34,10 +41,10 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<ExitCode> {
+async fn run(cli: Cli, offset: time::UtcOffset) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Send(args)) => send(args).await,
-        None => serve(cli.serve).await,
+        None => serve(cli.serve, offset).await,
     }
 }
 
@@ -45,15 +52,24 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-async fn serve(args: ServeArgs) -> Result<ExitCode> {
-    let (secrets, source) = cli::resolve_secrets(&args.secrets, env_var)?;
+async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
+    let (mut secrets, source) = cli::resolve_secrets(&args.secrets, env_var)?;
+    if args.demo && secrets.is_empty() {
+        secrets.push(Secret::parse(demo::DEMO_SECRET)?);
+    }
+    if !args.headless && !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the inspector needs a terminal on stdout; use --headless for scripts, pipes and CI"
+        );
+    }
     let addr = SocketAddr::new(args.bind, args.port);
     let verifier = Verifier::new(secrets, args.tolerance);
     let mut config = receiver::Config::new(addr, verifier.clone());
     config.max_body = args.max_body;
     let (tx, rx) = mpsc::channel(receiver::DEFAULT_QUEUE);
     let receiver = Receiver::start(config, tx).await?;
-    eprintln!("listening on http://{}", receiver.local_addr());
+    let local = receiver.local_addr();
+    eprintln!("listening on http://{local}");
     report_secrets(&verifier, &source);
     if !args.bind.is_loopback() {
         eprintln!(
@@ -61,20 +77,50 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
             args.bind
         );
     }
-    let printer = headless::run(
-        rx,
-        args.format,
-        std::io::BufWriter::new(std::io::stdout().lock()),
-    );
-    tokio::select! {
-        result = printer => {
-            if let Err(e) = result
-                && e.kind() != std::io::ErrorKind::BrokenPipe
-            {
-                return Err(e).context("writing to stdout");
+    if args.demo
+        && let Some(secret) = verifier
+            .secrets()
+            .iter()
+            .find(|s| matches!(s.key, Key::Hmac(_)))
+            .cloned()
+    {
+        tokio::spawn(async move {
+            if let Err(e) = demo::run(local, &secret).await {
+                eprintln!("demo: {e}");
             }
+        });
+    }
+    if args.headless {
+        let printer = headless::run(
+            rx,
+            args.format,
+            std::io::BufWriter::new(std::io::stdout().lock()),
+        );
+        tokio::select! {
+            result = printer => {
+                if let Err(e) = result
+                    && e.kind() != std::io::ErrorKind::BrokenPipe
+                {
+                    return Err(e).context("writing to stdout");
+                }
+            }
+            _ = tokio::signal::ctrl_c() => {}
         }
-        _ = tokio::signal::ctrl_c() => {}
+    } else {
+        let info = Info {
+            listen: format!("http://{local}"),
+            secrets: verifier.secrets().iter().map(|s| s.label()).collect(),
+            tunnel: None,
+        };
+        let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let app = App::new(info, color, offset);
+        let opts = tui::Options {
+            ngrok_api: (!args.no_tunnel).then(|| args.ngrok_api.clone()),
+            port: local.port(),
+        };
+        tui::run(app, rx, opts)
+            .await
+            .context("running the terminal UI")?;
     }
     receiver.shutdown().await;
     Ok(ExitCode::SUCCESS)

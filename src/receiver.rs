@@ -305,26 +305,25 @@ async fn handle(
             .verify(&path, &headers, &body, received_at.unix_timestamp()),
     };
     let (status, text) = answer(&verdict);
-    let (event_id, event_type) = delivery::event_fields(&body);
-    let record = Delivery {
-        seq: shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
-        received_at,
+    let request = delivery::Request {
         remote: Some(remote),
         method: parts.method.as_str().to_owned(),
         path,
         version: format!("{:?}", parts.version),
-        msg_id: delivery::message_id(&headers),
         headers,
         body,
         body_size,
-        event_id,
-        event_type,
+    };
+    let record = Delivery::new(
+        shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
+        received_at,
+        request,
         verdict,
-        response: ResponseRecord {
+        ResponseRecord {
             status: status.as_u16(),
             body: text.to_owned(),
         },
-    };
+    );
     publish(shared, record).await;
     shared.stats.answered.fetch_add(1, Ordering::Relaxed);
 

@@ -1,0 +1,178 @@
+//! Key bindings as data: one table maps keys to commands and feeds the help overlay, so the
+//! bindings can later be loaded from a file without code changes.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Something the user asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Select the next newer delivery.
+    Up,
+    /// Select the next older delivery.
+    Down,
+    /// Select the newest delivery and follow new ones.
+    First,
+    /// Select the oldest delivery.
+    Last,
+    /// Scroll the detail view up a page (the list when no detail is open).
+    PageUp,
+    /// Scroll the detail view down a page (the list when no detail is open).
+    PageDown,
+    /// Open or close the detail view.
+    ToggleDetail,
+    /// Next detail tab.
+    NextTab,
+    /// Previous detail tab.
+    PrevTab,
+    /// Start typing a filter.
+    Filter,
+    /// Show only failures, or everything.
+    ToggleFailures,
+    /// Show the body's exact bytes, or pretty.
+    ToggleRaw,
+    /// Copy the event id.
+    CopyId,
+    /// Copy the payload.
+    CopyPayload,
+    /// Copy a curl command that re-sends the delivery.
+    CopyCurl,
+    /// Show or hide the key help.
+    Help,
+    /// Close what is open: help, filter, detail.
+    Back,
+    /// Leave hookscope.
+    Quit,
+}
+
+/// The default bindings: key names as shown in help, the keys, and the command.
+pub const DEFAULT: &[(&str, &[Key], Command, &str)] = &[
+    (
+        "j ↓",
+        &[Key::Char('j'), Key::Code(KeyCode::Down)],
+        Command::Down,
+        "older delivery",
+    ),
+    (
+        "k ↑",
+        &[Key::Char('k'), Key::Code(KeyCode::Up)],
+        Command::Up,
+        "newer delivery",
+    ),
+    (
+        "g Home",
+        &[Key::Char('g'), Key::Code(KeyCode::Home)],
+        Command::First,
+        "newest, and follow new ones",
+    ),
+    (
+        "G End",
+        &[Key::Char('G'), Key::Code(KeyCode::End)],
+        Command::Last,
+        "oldest",
+    ),
+    (
+        "Enter",
+        &[Key::Code(KeyCode::Enter)],
+        Command::ToggleDetail,
+        "open / close the detail",
+    ),
+    (
+        "Tab",
+        &[Key::Code(KeyCode::Tab)],
+        Command::NextTab,
+        "next tab",
+    ),
+    (
+        "S-Tab",
+        &[Key::Code(KeyCode::BackTab)],
+        Command::PrevTab,
+        "previous tab",
+    ),
+    (
+        "PgUp",
+        &[Key::Code(KeyCode::PageUp)],
+        Command::PageUp,
+        "scroll the detail up",
+    ),
+    (
+        "PgDn",
+        &[Key::Code(KeyCode::PageDown)],
+        Command::PageDown,
+        "scroll the detail down",
+    ),
+    (
+        "/",
+        &[Key::Char('/')],
+        Command::Filter,
+        "filter by type, id or body text",
+    ),
+    (
+        "f",
+        &[Key::Char('f')],
+        Command::ToggleFailures,
+        "failures only / everything",
+    ),
+    (
+        "v",
+        &[Key::Char('v')],
+        Command::ToggleRaw,
+        "body: raw bytes / pretty",
+    ),
+    ("y", &[Key::Char('y')], Command::CopyId, "copy the event id"),
+    (
+        "Y",
+        &[Key::Char('Y')],
+        Command::CopyPayload,
+        "copy the payload",
+    ),
+    (
+        "c",
+        &[Key::Char('c')],
+        Command::CopyCurl,
+        "copy a curl command that re-sends it",
+    ),
+    ("?", &[Key::Char('?')], Command::Help, "this help"),
+    (
+        "Esc",
+        &[Key::Code(KeyCode::Esc)],
+        Command::Back,
+        "close help / clear filter / close detail",
+    ),
+    (
+        "q C-c",
+        &[Key::Char('q'), Key::Ctrl('c')],
+        Command::Quit,
+        "quit",
+    ),
+];
+
+/// A key as bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// A character, with or without Shift.
+    Char(char),
+    /// A special key without modifiers.
+    Code(KeyCode),
+    /// Ctrl + a character.
+    Ctrl(char),
+}
+
+impl Key {
+    fn matches(self, ev: &KeyEvent) -> bool {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = ev.modifiers.contains(KeyModifiers::ALT);
+        match self {
+            Key::Char(c) => !ctrl && !alt && ev.code == KeyCode::Char(c),
+            Key::Code(code) => !ctrl && !alt && ev.code == code,
+            Key::Ctrl(c) => ctrl && ev.code == KeyCode::Char(c),
+        }
+    }
+}
+
+/// The command bound to a key, if any.
+pub fn lookup(ev: &KeyEvent) -> Option<Command> {
+    DEFAULT
+        .iter()
+        .find(|(_, keys, _, _)| keys.iter().any(|k| k.matches(ev)))
+        .map(|(_, _, cmd, _)| *cmd)
+}

@@ -1,0 +1,746 @@
+//! The inspector's state and the one place it changes: [`App::update`]. No terminal, no I/O:
+//! inputs arrive as [`Action`]s, requests for the outside world leave as [`Effect`]s.
+
+pub mod keymap;
+
+use crate::delivery::Delivery;
+use crate::highlight::{self, BodyView, Limits};
+use crate::sanitize;
+use crate::verify::{Unchecked, Verdict, human_bytes};
+use keymap::Command;
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use time::UtcOffset;
+
+/// Everything that can change the state.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// New deliveries, oldest first.
+    Deliveries(Vec<Arc<Delivery>>),
+    /// A key was pressed.
+    Key(KeyEvent),
+    /// The mouse did something.
+    Mouse(MouseEvent),
+    /// The terminal has a new size.
+    Resize(u16, u16),
+    /// Time passed; milliseconds since the Unix epoch.
+    Tick(i64),
+    /// The tunnel's public URL was found (or lost).
+    Tunnel(Option<String>),
+    /// A copy finished: what to tell the user.
+    Copied(String),
+    /// A command, as from a key.
+    Command(Command),
+}
+
+/// Something the outside world must do for the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Put text on the clipboard; `what` describes it for the status line.
+    Copy {
+        /// The text.
+        text: String,
+        /// `event id evt_…`, `payload (1.2 KiB)`, …
+        what: String,
+    },
+}
+
+/// The detail tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Verdict, reason, ids, times.
+    Overview,
+    /// All headers in order.
+    Headers,
+    /// The payload.
+    Body,
+    /// What hookscope answered.
+    Response,
+}
+
+impl Tab {
+    /// All tabs in order.
+    pub const ALL: [Tab; 4] = [Tab::Overview, Tab::Headers, Tab::Body, Tab::Response];
+
+    /// The tab's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Overview => "Overview",
+            Tab::Headers => "Headers",
+            Tab::Body => "Body",
+            Tab::Response => "Response",
+        }
+    }
+
+    fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// How a delivery fared, for the list's mark and colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// Signature verified.
+    Verified,
+    /// Verification failed (401).
+    Rejected,
+    /// Not checked: no secret.
+    Unverified,
+    /// Refused before verifying: 405, 413, 400.
+    Refused,
+}
+
+impl Mark {
+    /// The symbol shown, so the list reads without colour.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Mark::Verified => "✓",
+            Mark::Rejected => "✗",
+            Mark::Unverified => "•",
+            Mark::Refused => "!",
+        }
+    }
+
+    fn of(v: &Verdict) -> Mark {
+        match v {
+            Verdict::Verified(_) => Mark::Verified,
+            Verdict::Failed(_) => Mark::Rejected,
+            Verdict::Unchecked(Unchecked::NoSecret | Unchecked::NoSecretForPath { .. }) => {
+                Mark::Unverified
+            }
+            Verdict::Unchecked(_) => Mark::Refused,
+        }
+    }
+}
+
+/// A delivery with its list row prepared once.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The delivery.
+    pub delivery: Arc<Delivery>,
+    /// `HH:MM:SS` in local time.
+    pub time: String,
+    /// Verdict mark.
+    pub mark: Mark,
+    /// Event type, or method and path when there is none (escaped).
+    pub what: String,
+    /// Event id, else message id (escaped).
+    pub id: String,
+    /// Body size.
+    pub size: String,
+}
+
+/// What the header bar shows about the receiver.
+#[derive(Debug, Clone, Default)]
+pub struct Info {
+    /// `http://127.0.0.1:8787`.
+    pub listen: String,
+    /// Masked secret labels.
+    pub secrets: Vec<String>,
+    /// The tunnel's public URL, when one forwards to us.
+    pub tunnel: Option<String>,
+}
+
+/// Totals over all deliveries held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Verified.
+    pub verified: usize,
+    /// Rejected.
+    pub rejected: usize,
+    /// Everything.
+    pub total: usize,
+}
+
+/// Seconds of history in the rate sparkline.
+pub const RATE_SECONDS: usize = 60;
+const BODY_CACHE: usize = 16;
+const STATUS_MS: i64 = 4_000;
+
+/// The inspector's whole state.
+#[derive(Debug)]
+pub struct App {
+    /// Receiver facts for the header bar.
+    pub info: Info,
+    /// Every delivery held, oldest first.
+    pub entries: Vec<Entry>,
+    /// Indices into `entries` that pass the filters, ascending.
+    pub view: Vec<usize>,
+    /// The selected entry (index into `entries`).
+    pub selected: Option<usize>,
+    /// Whether the selection follows new deliveries.
+    pub follow: bool,
+    /// Matching deliveries that arrived since the user stopped following.
+    pub unseen: usize,
+    /// First list row shown (0 = newest).
+    pub list_offset: usize,
+    /// Whether the detail view is open.
+    pub detail: bool,
+    /// The detail tab.
+    pub tab: Tab,
+    /// Body shown as exact bytes rather than pretty.
+    pub raw: bool,
+    /// Detail scroll position in lines.
+    pub scroll: usize,
+    /// The filter text.
+    pub filter: String,
+    /// Whether keys are typing into the filter.
+    pub editing_filter: bool,
+    /// Only failures shown.
+    pub failures_only: bool,
+    /// Help overlay shown.
+    pub help: bool,
+    /// A transient message and when it expires (ms).
+    pub status: Option<(String, i64)>,
+    /// Totals.
+    pub counts: Counts,
+    /// Deliveries per second, oldest first, the last entry being the current second.
+    pub rate: VecDeque<u64>,
+    rate_second: i64,
+    /// Milliseconds since the epoch, from the last tick.
+    pub now_ms: i64,
+    /// Terminal size.
+    pub size: (u16, u16),
+    /// Whether to use colour (off with NO_COLOR).
+    pub color: bool,
+    /// Local time offset for displayed times.
+    pub offset: UtcOffset,
+    bodies: VecDeque<(u64, bool, Arc<BodyView>)>,
+    /// Set when the user asked to quit.
+    pub quit: bool,
+}
+
+impl App {
+    /// An empty inspector.
+    pub fn new(info: Info, color: bool, offset: UtcOffset) -> Self {
+        App {
+            info,
+            entries: Vec::new(),
+            view: Vec::new(),
+            selected: None,
+            follow: true,
+            unseen: 0,
+            list_offset: 0,
+            detail: false,
+            tab: Tab::Overview,
+            raw: false,
+            scroll: 0,
+            filter: String::new(),
+            editing_filter: false,
+            failures_only: false,
+            help: false,
+            status: None,
+            counts: Counts::default(),
+            rate: VecDeque::from(vec![0; RATE_SECONDS]),
+            rate_second: 0,
+            now_ms: 0,
+            size: (80, 24),
+            color,
+            offset,
+            bodies: VecDeque::new(),
+            quit: false,
+        }
+    }
+
+    /// Applies one action; returns what the outside world must do.
+    pub fn update(&mut self, action: Action) -> Option<Effect> {
+        let effect = match action {
+            Action::Deliveries(ds) => {
+                self.add(ds);
+                None
+            }
+            Action::Key(key) => self.key(key),
+            Action::Mouse(m) => {
+                self.mouse(m);
+                None
+            }
+            Action::Resize(w, h) => {
+                self.size = (w, h);
+                self.scroll_into_view();
+                None
+            }
+            Action::Tick(now_ms) => {
+                self.tick(now_ms);
+                None
+            }
+            Action::Tunnel(url) => {
+                self.info.tunnel = url;
+                None
+            }
+            Action::Copied(text) => {
+                self.say(text);
+                None
+            }
+            Action::Command(c) => self.command(c),
+        };
+        self.prepare_body();
+        effect
+    }
+
+    /// The selected entry.
+    pub fn selected_entry(&self) -> Option<&Entry> {
+        self.selected.and_then(|i| self.entries.get(i))
+    }
+
+    /// The selected entry's list row (0 = newest).
+    pub fn selected_row(&self) -> Option<usize> {
+        let i = self.selected?;
+        let pos = self.view.binary_search(&i).ok()?;
+        Some(self.view.len() - 1 - pos)
+    }
+
+    /// The entry at list row `row` (0 = newest).
+    pub fn entry_at_row(&self, row: usize) -> Option<(usize, &Entry)> {
+        let pos = self.view.len().checked_sub(row + 1)?;
+        let i = self.view[pos];
+        Some((i, &self.entries[i]))
+    }
+
+    /// The prepared body of the selected delivery, if the Body tab needs it.
+    pub fn body_view(&self) -> Option<&BodyView> {
+        let seq = self.selected_entry()?.delivery.seq;
+        self.bodies
+            .iter()
+            .find(|(s, raw, _)| *s == seq && *raw == self.raw)
+            .map(|(_, _, v)| v.as_ref())
+    }
+
+    fn say(&mut self, text: String) {
+        self.status = Some((text, self.now_ms + STATUS_MS));
+    }
+
+    fn entry(&self, d: Arc<Delivery>) -> Entry {
+        let local = d.received_at.to_offset(self.offset);
+        let what = match (&d.event_type, &d.verdict) {
+            (Some(t), _) => sanitize::line(t).into_owned(),
+            (None, _) => format!("{} {}", sanitize::line(&d.method), sanitize::line(&d.path)),
+        };
+        let id = d
+            .event_id
+            .as_deref()
+            .or(d.msg_id.as_deref())
+            .map(|s| sanitize::line(s).into_owned())
+            .unwrap_or_default();
+        Entry {
+            time: format!(
+                "{:02}:{:02}:{:02}",
+                local.hour(),
+                local.minute(),
+                local.second()
+            ),
+            mark: Mark::of(&d.verdict),
+            what,
+            id,
+            size: human_bytes(d.body_size),
+            delivery: d,
+        }
+    }
+
+    fn add(&mut self, ds: Vec<Arc<Delivery>>) {
+        let query = self.filter.to_lowercase();
+        let mut new_matching = 0;
+        for d in ds {
+            let second = d.received_at.unix_timestamp();
+            self.count_rate(second);
+            let entry = self.entry(d);
+            self.counts.total += 1;
+            match entry.mark {
+                Mark::Verified => self.counts.verified += 1,
+                Mark::Rejected => self.counts.rejected += 1,
+                _ => {}
+            }
+            let index = self.entries.len();
+            let visible = matches(&entry, &query, self.failures_only);
+            self.entries.push(entry);
+            if visible {
+                self.view.push(index);
+                new_matching += 1;
+                if self.follow {
+                    self.selected = Some(index);
+                }
+            }
+        }
+        if self.follow || self.selected.is_none() {
+            self.follow = true;
+            if let Some(&newest) = self.view.last() {
+                self.selected = Some(newest);
+            }
+            self.list_offset = 0;
+        } else {
+            self.unseen += new_matching;
+            // Keep the rows on screen where they were: new ones arrive above.
+            self.list_offset += new_matching;
+        }
+        self.scroll_into_view();
+    }
+
+    fn count_rate(&mut self, second: i64) {
+        if second > self.rate_second {
+            self.advance_rate(second);
+        }
+        let back = (self.rate_second - second) as usize;
+        if back < RATE_SECONDS {
+            let i = RATE_SECONDS - 1 - back;
+            self.rate[i] += 1;
+        }
+    }
+
+    fn advance_rate(&mut self, second: i64) {
+        let steps = (second - self.rate_second).clamp(0, RATE_SECONDS as i64) as usize;
+        for _ in 0..steps {
+            self.rate.pop_front();
+            self.rate.push_back(0);
+        }
+        self.rate_second = second;
+    }
+
+    fn tick(&mut self, now_ms: i64) {
+        self.now_ms = now_ms;
+        self.advance_rate(now_ms.div_euclid(1000));
+        if let Some((_, until)) = &self.status
+            && *until <= now_ms
+        {
+            self.status = None;
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Option<Effect> {
+        if key.kind != KeyEventKind::Press {
+            // Some terminals report releases and repeats too; act once.
+            return None;
+        }
+        if self.editing_filter {
+            match key.code {
+                KeyCode::Esc => {
+                    self.editing_filter = false;
+                    self.set_filter(String::new());
+                }
+                KeyCode::Enter => self.editing_filter = false,
+                KeyCode::Backspace => {
+                    let mut f = self.filter.clone();
+                    f.pop();
+                    self.set_filter(f);
+                }
+                KeyCode::Char('c')
+                    if key
+                        .modifiers
+                        .contains(ratatui::crossterm::event::KeyModifiers::CONTROL) =>
+                {
+                    self.quit = true;
+                }
+                KeyCode::Char(c) if !c.is_control() => {
+                    let f = format!("{}{c}", self.filter);
+                    self.set_filter(f);
+                }
+                _ => {}
+            }
+            return None;
+        }
+        let command = keymap::lookup(&key)?;
+        if self.help && !matches!(command, Command::Quit) {
+            self.help = false;
+            return None;
+        }
+        self.command(command)
+    }
+
+    fn command(&mut self, c: Command) -> Option<Effect> {
+        match c {
+            Command::Up => self.move_rows(-1),
+            Command::Down => self.move_rows(1),
+            Command::First => {
+                self.follow = true;
+                self.unseen = 0;
+                self.select_row(0);
+            }
+            Command::Last => {
+                let last = self.view.len().saturating_sub(1);
+                self.select_row(last);
+            }
+            Command::PageUp | Command::PageDown => {
+                let page = self.page_height().max(1) as isize;
+                let delta = if c == Command::PageUp { -page } else { page };
+                if self.detail {
+                    self.scroll = (self.scroll as isize + delta).max(0) as usize;
+                } else {
+                    self.move_rows(delta);
+                }
+            }
+            Command::ToggleDetail => {
+                self.detail = !self.detail && self.selected.is_some();
+                self.scroll = 0;
+            }
+            Command::NextTab | Command::PrevTab => {
+                let n = Tab::ALL.len();
+                let step = if c == Command::NextTab { 1 } else { n - 1 };
+                self.tab = Tab::ALL[(self.tab.index() + step) % n];
+                self.detail = self.selected.is_some();
+                self.scroll = 0;
+            }
+            Command::Filter => {
+                self.editing_filter = true;
+            }
+            Command::ToggleFailures => {
+                self.failures_only = !self.failures_only;
+                self.refilter(false);
+                self.say(if self.failures_only {
+                    "showing failures only (f shows everything)".into()
+                } else {
+                    "showing everything".into()
+                });
+            }
+            Command::ToggleRaw => {
+                self.raw = !self.raw;
+                self.scroll = 0;
+                if self.detail {
+                    self.tab = Tab::Body;
+                }
+            }
+            Command::CopyId => return self.copy_id(),
+            Command::CopyPayload => return self.copy_payload(),
+            Command::CopyCurl => {
+                let e = self.selected_entry()?;
+                let text = crate::curl::command(&e.delivery, &self.info.listen);
+                return Some(Effect::Copy {
+                    text,
+                    what: "curl command".into(),
+                });
+            }
+            Command::Help => self.help = !self.help,
+            Command::Back => {
+                if self.help {
+                    self.help = false;
+                } else if !self.filter.is_empty() {
+                    self.set_filter(String::new());
+                } else {
+                    self.detail = false;
+                }
+            }
+            Command::Quit => self.quit = true,
+        }
+        None
+    }
+
+    fn copy_id(&mut self) -> Option<Effect> {
+        let e = self.selected_entry()?;
+        let d = &e.delivery;
+        let (text, kind) = match (&d.event_id, &d.msg_id) {
+            (Some(id), _) => (id.clone(), "event id"),
+            (None, Some(id)) => (id.clone(), "message id"),
+            (None, None) => {
+                self.say("this delivery has no event or message id".into());
+                return None;
+            }
+        };
+        let what = format!("{kind} {}", sanitize::line(&text));
+        Some(Effect::Copy { text, what })
+    }
+
+    fn copy_payload(&mut self) -> Option<Effect> {
+        let e = self.selected_entry()?;
+        let body = &e.delivery.body;
+        if body.is_empty() {
+            self.say("this delivery has no payload".into());
+            return None;
+        }
+        let size = human_bytes(body.len() as u64);
+        Some(match std::str::from_utf8(body) {
+            Ok(text) => Effect::Copy {
+                text: text.to_string(),
+                what: format!("payload ({size})"),
+            },
+            Err(_) => {
+                use base64::Engine as _;
+                Effect::Copy {
+                    text: base64::engine::general_purpose::STANDARD.encode(body),
+                    what: format!("payload as base64, it is not UTF-8 ({size})"),
+                }
+            }
+        })
+    }
+
+    fn set_filter(&mut self, filter: String) {
+        // Typing more only narrows what is shown, so only the current view needs checking.
+        let narrowing = filter.starts_with(&self.filter) && !self.filter.is_empty();
+        self.filter = filter;
+        self.refilter(narrowing);
+    }
+
+    fn refilter(&mut self, narrowing: bool) {
+        let query = self.filter.to_lowercase();
+        let failures = self.failures_only;
+        if narrowing {
+            let entries = &self.entries;
+            self.view
+                .retain(|&i| matches(&entries[i], &query, failures));
+        } else {
+            self.view = (0..self.entries.len())
+                .filter(|&i| matches(&self.entries[i], &query, failures))
+                .collect();
+        }
+        self.unseen = 0;
+        let keep = self.selected.filter(|i| self.view.binary_search(i).is_ok());
+        match keep {
+            Some(_) if !self.follow => {}
+            _ => {
+                self.follow = true;
+                self.selected = self.view.last().copied();
+            }
+        }
+        if self.selected.is_none() {
+            self.detail = false;
+        }
+        self.list_offset = 0;
+        self.scroll_into_view();
+    }
+
+    fn move_rows(&mut self, delta: isize) {
+        let row = self.selected_row().unwrap_or(0);
+        let max = self.view.len().saturating_sub(1) as isize;
+        let target = (row as isize + delta).clamp(0, max) as usize;
+        self.select_row(target);
+        // Back on the newest row, follow new deliveries again.
+        self.follow = target == 0;
+    }
+
+    fn select_row(&mut self, row: usize) {
+        if let Some((i, _)) = self.entry_at_row(row) {
+            if self.selected != Some(i) {
+                self.scroll = 0;
+            }
+            self.selected = Some(i);
+            if row == 0 {
+                self.unseen = 0;
+            }
+        }
+        self.scroll_into_view();
+    }
+
+    /// Rows the list shows at the current size.
+    pub fn list_rows(&self) -> usize {
+        let areas = crate::ui::layout(Rect::new(0, 0, self.size.0, self.size.1), self.detail);
+        areas.list.height.saturating_sub(2) as usize
+    }
+
+    fn page_height(&self) -> usize {
+        if self.detail {
+            let areas = crate::ui::layout(Rect::new(0, 0, self.size.0, self.size.1), true);
+            areas
+                .detail
+                .map_or(10, |d| d.height.saturating_sub(3) as usize)
+        } else {
+            self.list_rows()
+        }
+    }
+
+    fn scroll_into_view(&mut self) {
+        let rows = self.list_rows().max(1);
+        let max_offset = self.view.len().saturating_sub(rows);
+        if let Some(row) = self.selected_row() {
+            if row < self.list_offset {
+                self.list_offset = row;
+            } else if row >= self.list_offset + rows {
+                self.list_offset = row + 1 - rows;
+            }
+        }
+        self.list_offset = self.list_offset.min(max_offset);
+    }
+
+    fn mouse(&mut self, m: MouseEvent) {
+        let areas = crate::ui::layout(Rect::new(0, 0, self.size.0, self.size.1), self.detail);
+        let at = Position::new(m.column, m.row);
+        match m.kind {
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let down = matches!(m.kind, MouseEventKind::ScrollDown);
+                if areas.detail.is_some_and(|d| d.contains(at)) {
+                    self.scroll = if down {
+                        self.scroll + 3
+                    } else {
+                        self.scroll.saturating_sub(3)
+                    };
+                } else {
+                    self.move_rows(if down { 1 } else { -1 });
+                }
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                // Rows start below the list's border and column header.
+                let first_row = areas.list.y + 2;
+                if areas.list.contains(at) && m.row >= first_row {
+                    let row = self.list_offset + (m.row - first_row) as usize;
+                    if row < self.view.len() {
+                        self.select_row(row);
+                        self.follow = row == 0;
+                    }
+                } else if let Some(d) = areas.detail
+                    && m.row == d.y
+                    && let Some(tab) = crate::ui::tab_at(d, m.column)
+                {
+                    self.tab = tab;
+                    self.scroll = 0;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Prepares the selected body once, when the Body tab shows it.
+    fn prepare_body(&mut self) {
+        if !self.detail || self.tab != Tab::Body {
+            return;
+        }
+        let Some(e) = self.selected_entry() else {
+            return;
+        };
+        let seq = e.delivery.seq;
+        if self
+            .bodies
+            .iter()
+            .any(|(s, r, _)| *s == seq && *r == self.raw)
+        {
+            return;
+        }
+        let view = if self.raw {
+            highlight::raw(&e.delivery.body, Limits::default())
+        } else {
+            highlight::pretty(&e.delivery.body, Limits::default())
+        };
+        if self.bodies.len() >= BODY_CACHE {
+            self.bodies.pop_front();
+        }
+        self.bodies.push_back((seq, self.raw, Arc::new(view)));
+    }
+}
+
+fn matches(e: &Entry, query: &str, failures_only: bool) -> bool {
+    if failures_only && !matches!(e.mark, Mark::Rejected | Mark::Refused) {
+        return false;
+    }
+    if query.is_empty() {
+        return true;
+    }
+    let d = &e.delivery;
+    let text_hit = |s: &str| s.to_lowercase().contains(query);
+    e.what.to_lowercase().contains(query)
+        || d.event_id.as_deref().is_some_and(text_hit)
+        || d.msg_id.as_deref().is_some_and(text_hit)
+        || d.path.to_lowercase().contains(query)
+        || contains_ignore_ascii_case(&d.body, query.as_bytes())
+}
+
+fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if needle.len() > hay.len() {
+        return false;
+    }
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,446 @@
+//! `App::update` for every action.
+
+use super::*;
+use crate::testing::{Builder, event};
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use time::macros::datetime;
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const OTHER: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+fn app() -> App {
+    let mut app = App::new(
+        Info {
+            listen: "http://127.0.0.1:8787".into(),
+            secrets: vec!["whsec_MfKQ…aSw".into()],
+            tunnel: None,
+        },
+        true,
+        UtcOffset::UTC,
+    );
+    app.update(Action::Resize(100, 30));
+    app
+}
+
+fn builder() -> Builder {
+    Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC))
+}
+
+/// `n` deliveries; every third one fails verification.
+fn fill(app: &mut App, b: &mut Builder, n: usize) {
+    let ds = (0..n)
+        .map(|i| {
+            b.advance(100);
+            let secret = if i % 3 == 2 { OTHER } else { SECRET };
+            let kind = if i % 2 == 0 {
+                "customer.created"
+            } else {
+                "task.completed"
+            };
+            Arc::new(b.signed(
+                secret,
+                &format!("msg_{i}"),
+                &event(kind, &format!("evt_{i}")),
+            ))
+        })
+        .collect();
+    app.update(Action::Deliveries(ds));
+}
+
+fn key(app: &mut App, code: KeyCode) -> Option<Effect> {
+    app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn ch(app: &mut App, c: char) -> Option<Effect> {
+    key(app, KeyCode::Char(c))
+}
+
+fn selected_msg(app: &App) -> String {
+    app.selected_entry()
+        .and_then(|e| e.delivery.msg_id.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn deliveries_are_counted_and_the_newest_is_followed() {
+    let (mut app, mut b) = (app(), builder());
+    fill(&mut app, &mut b, 6);
+    assert_eq!(
+        app.counts,
+        Counts {
+            verified: 4,
+            rejected: 2,
+            total: 6
+        }
+    );
+    assert_eq!(selected_msg(&app), "msg_5");
+    assert!(app.follow);
+    fill(&mut app, &mut b, 1);
+    assert_eq!(
+        selected_msg(&app),
+        "msg_0",
+        "builder restarts ids; newest selected"
+    );
+    assert_eq!(app.selected_row(), Some(0));
+}
+
+#[test]
+fn moving_stops_following_and_counts_new_arrivals() {
+    let (mut app, mut b) = (app(), builder());
+    fill(&mut app, &mut b, 5);
+    ch(&mut app, 'j');
+    assert_eq!(selected_msg(&app), "msg_3");
+    assert!(!app.follow);
+    let before = app.selected;
+    fill(&mut app, &mut b, 3);
+    assert_eq!(app.selected, before, "selection stays put");
+    assert_eq!(app.unseen, 3);
+    assert_eq!(app.selected_row(), Some(4));
+    ch(&mut app, 'g');
+    assert!(app.follow);
+    assert_eq!(app.unseen, 0);
+    assert_eq!(app.selected_row(), Some(0));
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Up);
+    assert!(app.follow, "back on the newest row, following again");
+}
+
+#[test]
+fn first_last_and_bounds() {
+    let (mut app, mut b) = (app(), builder());
+    fill(&mut app, &mut b, 4);
+    ch(&mut app, 'G');
+    assert_eq!(selected_msg(&app), "msg_0");
+    ch(&mut app, 'j');
+    assert_eq!(selected_msg(&app), "msg_0", "clamped at the oldest");
+    key(&mut app, KeyCode::Home);
+    assert_eq!(selected_msg(&app), "msg_3");
+    ch(&mut app, 'k');
+    assert_eq!(selected_msg(&app), "msg_3", "clamped at the newest");
+    key(&mut app, KeyCode::End);
+    assert_eq!(selected_msg(&app), "msg_0");
+}
+
+#[test]
+fn list_scrolls_to_keep_the_selection_visible() {
+    let (mut app, mut b) = (app(), builder());
+    fill(&mut app, &mut b, 100);
+    let rows = app.list_rows();
+    for _ in 0..rows + 5 {
+        ch(&mut app, 'j');
+    }
+    let row = app.selected_row().unwrap();
+    assert!(row >= app.list_offset && row < app.list_offset + rows);
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(app.selected_row(), Some(row + rows));
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(app.selected_row(), Some(row));
+}
+
+#[test]
+fn detail_and_tabs() {
+    let (mut app, mut b) = (app(), builder());
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.detail, "nothing to open without a delivery");
+    fill(&mut app, &mut b, 2);
+    key(&mut app, KeyCode::Enter);
+    assert!(app.detail);
+    assert_eq!(app.tab, Tab::Overview);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.tab, Tab::Headers);
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::BackTab);
+    assert_eq!(app.tab, Tab::Response);
+    key(&mut app, KeyCode::PageDown);
+    assert!(app.scroll > 0);
+    ch(&mut app, 'j');
+    assert_eq!(app.scroll, 0, "a new selection starts at the top");
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.detail);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.detail, "Esc closes the detail");
+}
+
+#[test]
+fn body_is_prepared_once_when_shown_and_raw_toggles() {
+    let (mut app, mut b) = (app(), builder());
+    fill(&mut app, &mut b, 1);
+    assert!(
+        app.body_view().is_none(),
+        "not prepared until the Body tab shows"
+    );
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.tab, Tab::Body);
+    let pretty = app.body_view().expect("prepared").clone();
+    assert_eq!(pretty.kind, crate::highlight::BodyKind::Json);
+    assert!(pretty.lines.len() > 3);
+    ch(&mut app, 'v');
+    assert!(app.raw);
+    assert_eq!(app.body_view().expect("raw prepared").lines.len(), 1);
+    ch(&mut app, 'v');
+    assert_eq!(app.body_view(), Some(&pretty));
+}
+
+#[test]
+fn filter_narrows_widens_keeps_and_clears() {
+    let (mut app, mut b) = (app(), builder());
+    fill(&mut app, &mut b, 6);
+    ch(&mut app, '/');
+    assert!(app.editing_filter);
+    for c in "task".chars() {
+        ch(&mut app, c);
+    }
+    assert_eq!(app.view.len(), 3);
+    assert!(
+        app.view
+            .iter()
+            .all(|&i| app.entries[i].what == "task.completed")
+    );
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Backspace);
+    assert_eq!(app.filter, "t");
+    assert_eq!(app.view.len(), 6);
+    for c in "ASK".chars() {
+        ch(&mut app, c);
+    }
+    assert_eq!(app.view.len(), 3, "case-insensitive");
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.editing_filter);
+    assert_eq!(app.filter, "tASK");
+    ch(&mut app, 'j');
+    assert_eq!(app.view.len(), 3, "keys act normally again, filter kept");
+    // body text matches too
+    ch(&mut app, '/');
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.filter, "");
+    assert_eq!(app.view.len(), 6);
+    ch(&mut app, '/');
+    for c in "ada@example".chars() {
+        ch(&mut app, c);
+    }
+    assert_eq!(app.view.len(), 6);
+    for c in "x".chars() {
+        ch(&mut app, c);
+    }
+    assert!(app.view.is_empty());
+    assert_eq!(app.selected, None);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(
+        app.view.len(),
+        6,
+        "Esc outside editing clears the filter too"
+    );
+}
+
+#[test]
+fn failures_only() {
+    let (mut app, mut b) = (app(), builder());
+    fill(&mut app, &mut b, 6);
+    ch(&mut app, 'f');
+    assert!(app.failures_only);
+    assert_eq!(app.view.len(), 2);
+    assert!(app.status.as_ref().unwrap().0.contains("failures only"));
+    fill(&mut app, &mut b, 3);
+    assert_eq!(
+        app.view.len(),
+        3,
+        "new failures appear, verified ones do not"
+    );
+    ch(&mut app, 'f');
+    assert_eq!(app.view.len(), 9);
+}
+
+#[test]
+fn copy_effects() {
+    let (mut app, mut b) = (app(), builder());
+    assert_eq!(ch(&mut app, 'y'), None, "nothing selected");
+    fill(&mut app, &mut b, 1);
+    assert_eq!(
+        ch(&mut app, 'y'),
+        Some(Effect::Copy {
+            text: "evt_0".into(),
+            what: "event id evt_0".into()
+        })
+    );
+    match ch(&mut app, 'Y') {
+        Some(Effect::Copy { text, what }) => {
+            assert_eq!(text.as_bytes(), &event("customer.created", "evt_0")[..]);
+            assert!(what.starts_with("payload ("));
+        }
+        other => panic!("{other:?}"),
+    }
+    match ch(&mut app, 'c') {
+        Some(Effect::Copy { text, what }) => {
+            assert_eq!(what, "curl command");
+            assert!(
+                text.starts_with("curl 'http://127.0.0.1:8787/webhooks'"),
+                "{text}"
+            );
+            assert!(text.contains("-H 'svix-signature: v1,"), "{text}");
+            assert!(text.contains("--data-binary '{\"id\":\"evt_0\""), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // No event id: the message id is copied. Non-UTF-8 payloads go as base64.
+    let d = b.request(
+        "POST",
+        "/",
+        vec![("svix-id".into(), b"msg_x".to_vec())],
+        b"\xff\xfe",
+    );
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    assert_eq!(
+        ch(&mut app, 'y'),
+        Some(Effect::Copy {
+            text: "msg_x".into(),
+            what: "message id msg_x".into()
+        })
+    );
+    match ch(&mut app, 'Y') {
+        Some(Effect::Copy { text, what }) => {
+            assert_eq!(text, "//4=");
+            assert!(what.contains("base64"));
+        }
+        other => panic!("{other:?}"),
+    }
+    app.update(Action::Copied(
+        "copied event id evt_0 to the clipboard".into(),
+    ));
+    assert_eq!(
+        app.status.as_ref().unwrap().0,
+        "copied event id evt_0 to the clipboard"
+    );
+}
+
+#[test]
+fn help_opens_and_any_key_closes_it() {
+    let mut app = app();
+    ch(&mut app, '?');
+    assert!(app.help);
+    ch(&mut app, 'j');
+    assert!(!app.help);
+    ch(&mut app, '?');
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.help);
+}
+
+#[test]
+fn quit_with_q_or_ctrl_c_even_while_filtering() {
+    let mut a = app();
+    ch(&mut a, 'q');
+    assert!(a.quit);
+    let mut a = app();
+    ch(&mut a, '/');
+    a.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(a.quit);
+    let mut a = app();
+    ch(&mut a, '/');
+    ch(&mut a, 'q');
+    assert!(!a.quit, "q is text while typing a filter");
+}
+
+#[test]
+fn key_releases_are_ignored() {
+    let (mut app, mut b) = (app(), builder());
+    fill(&mut app, &mut b, 3);
+    let mut release = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    app.update(Action::Key(release));
+    assert_eq!(selected_msg(&app), "msg_2");
+}
+
+#[test]
+fn mouse_wheel_and_click() {
+    let (mut app, mut b) = (app(), builder());
+    fill(&mut app, &mut b, 10);
+    let mouse = |kind, column, row| MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.update(Action::Mouse(mouse(MouseEventKind::ScrollDown, 10, 10)));
+    assert_eq!(app.selected_row(), Some(1));
+    app.update(Action::Mouse(mouse(MouseEventKind::ScrollUp, 10, 10)));
+    assert_eq!(app.selected_row(), Some(0));
+    // Rows start at y = 2 (header) + 1 (border) + 1 (column names).
+    app.update(Action::Mouse(mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        10,
+        4 + 3,
+    )));
+    assert_eq!(app.selected_row(), Some(3));
+    assert!(!app.follow);
+    // Clicking a tab title in the open detail switches tab.
+    key(&mut app, KeyCode::Enter);
+    let d = crate::ui::layout(Rect::new(0, 0, 100, 30), true)
+        .detail
+        .unwrap();
+    let (_, x, _) = crate::ui::tab_spans(d)[2];
+    app.update(Action::Mouse(mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        x + 1,
+        d.y,
+    )));
+    assert_eq!(app.tab, Tab::Body);
+    app.update(Action::Mouse(mouse(
+        MouseEventKind::ScrollDown,
+        10,
+        d.y + 3,
+    )));
+    assert_eq!(app.scroll, 3, "wheel over the detail scrolls it");
+}
+
+#[test]
+fn ticks_expire_messages_and_move_the_rate_window() {
+    let (mut app, mut b) = (app(), builder());
+    let t0 = b.at.unix_timestamp() * 1000;
+    app.update(Action::Tick(t0));
+    fill(&mut app, &mut b, 5);
+    assert_eq!(app.rate.back(), Some(&5));
+    ch(&mut app, 'f');
+    assert!(app.status.is_some());
+    app.update(Action::Tick(t0 + 1_000));
+    assert_eq!(app.rate.back(), Some(&0));
+    assert_eq!(app.rate[RATE_SECONDS - 2], 5);
+    app.update(Action::Tick(t0 + 5_000));
+    assert!(app.status.is_none());
+    app.update(Action::Tick(t0 + 600_000));
+    assert!(app.rate.iter().all(|&n| n == 0));
+    assert_eq!(app.rate.len(), RATE_SECONDS);
+}
+
+#[test]
+fn tunnel_and_resize() {
+    let mut app = app();
+    app.update(Action::Tunnel(Some("https://abc.ngrok.app".into())));
+    assert_eq!(app.info.tunnel.as_deref(), Some("https://abc.ngrok.app"));
+    app.update(Action::Resize(80, 24));
+    assert_eq!(app.size, (80, 24));
+    app.update(Action::Tunnel(None));
+    assert_eq!(app.info.tunnel, None);
+}
+
+#[test]
+fn a_hundred_thousand_deliveries_stay_cheap_to_move_through() {
+    // Not a timing test: it checks the selection is found by index, not by scanning rows.
+    let (mut app, mut b) = (app(), builder());
+    let ds: Vec<_> = (0..100_000)
+        .map(|_| Arc::new(b.request("POST", "/", vec![], b"{}")))
+        .collect();
+    app.update(Action::Deliveries(ds));
+    key(&mut app, KeyCode::End);
+    assert_eq!(app.selected_row(), Some(99_999));
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(app.selected_row(), Some(99_999 - app.list_rows()));
+}

@@ -1,0 +1,93 @@
+//! Builds a shell command that re-sends a delivery byte-for-byte with its headers.
+
+use crate::delivery::Delivery;
+use std::fmt::Write as _;
+
+/// Headers curl sets itself or that belong to one connection only.
+const SKIP: [&str; 9] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "expect",
+    "te",
+    "upgrade",
+    "proxy-connection",
+];
+
+/// `curl` re-sending `d` to `base` (e.g. `http://127.0.0.1:8787`) + its original path.
+pub fn command(d: &Delivery, base: &str) -> String {
+    let mut out = String::from("curl");
+    if d.method != "POST" || d.body.is_empty() {
+        let _ = write!(out, " -X {}", quote(d.method.as_bytes()));
+    }
+    let url = format!("{}{}", base.trim_end_matches('/'), d.path);
+    let _ = write!(out, " {}", quote(url.as_bytes()));
+    for (name, value) in &d.headers {
+        if SKIP.contains(&name.as_str()) {
+            continue;
+        }
+        let mut h = name.as_bytes().to_vec();
+        h.extend_from_slice(b": ");
+        h.extend_from_slice(value);
+        let _ = write!(out, " \\\n  -H {}", quote(&h));
+    }
+    if !d.body.is_empty() {
+        let _ = write!(out, " \\\n  --data-binary {}", quote(&d.body));
+    }
+    out
+}
+
+/// POSIX single quotes when the bytes are plain printable text, else bash/zsh `$'…'` with
+/// `\xNN` escapes, so any byte sequence survives the shell exactly.
+pub fn quote(bytes: &[u8]) -> String {
+    let plain = std::str::from_utf8(bytes)
+        .map(|s| {
+            !s.chars()
+                .any(|c| crate::sanitize::is_unsafe(c) || c == '\n')
+        })
+        .unwrap_or(false);
+    if plain {
+        let s = String::from_utf8_lossy(bytes);
+        return format!("'{}'", s.replace('\'', "'\\''"));
+    }
+    let mut out = String::from("$'");
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\'' => out.push_str("\\'"),
+            b'\n' => out.push_str("\\n"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote(b"it's"), "'it'\\''s'");
+        assert_eq!(quote(b"a\nb\x1b\xff'\\"), "$'a\\nb\\x1b\\xff\\'\\\\'");
+        assert_eq!(quote("Zoë".as_bytes()), "'Zoë'");
+    }
+
+    #[test]
+    fn quoted_bytes_survive_bash_exactly() {
+        let Ok(out) = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("printf %s {}", quote(b"a\nb\x1b\xff\x01'\\\"$x`z")))
+            .output()
+        else {
+            return; // no bash here: the other tests cover the format
+        };
+        assert_eq!(out.stdout, b"a\nb\x1b\xff\x01'\\\"$x`z");
+    }
+}

@@ -1,0 +1,224 @@
+//! The terminal side of the inspector: sets the terminal up and always restores it (on exit, on
+//! error and on panic, including a panic in a background task), and runs the event loop that
+//! feeds [`App::update`] and draws.
+//!
+//! The loop `select!`s, biased in this order, over terminal input (so keys are answered even
+//! during a burst), clipboard and tunnel results, the delivery channel (drained in batches), and a
+//! timer. It draws only when something changed, at most ~60 times a second.
+
+use crate::app::{Action, App, Effect};
+use crate::clipboard::{self, Clipboard, Copied};
+use crate::delivery::Delivery;
+use crate::tunnel;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use ratatui::crossterm::{cursor, execute};
+use std::io::{self, Write as _};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Frames are at least this far apart.
+const FRAME: Duration = Duration::from_millis(16);
+/// Deliveries taken from the channel per loop turn, so input is never starved.
+const BATCH: usize = 4096;
+
+/// What the loop needs besides the app.
+pub struct Options {
+    /// ngrok agent API to poll for the tunnel URL; `None` disables polling.
+    pub ngrok_api: Option<String>,
+    /// Our port, to find the tunnel that forwards to it.
+    pub port: u16,
+}
+
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Puts the terminal back as it was. Safe to call more than once.
+pub fn restore() {
+    if ACTIVE.swap(false, Ordering::SeqCst) {
+        let _ = terminal::disable_raw_mode();
+        let _ = execute!(
+            io::stdout(),
+            DisableMouseCapture,
+            LeaveAlternateScreen,
+            cursor::Show
+        );
+    }
+}
+
+struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let was_active = ACTIVE.load(Ordering::SeqCst);
+        restore();
+        previous(info);
+        if was_active {
+            // A panic in any task leaves the UI without a working terminal: end the process
+            // rather than keep drawing into a restored screen.
+            std::process::exit(101);
+        }
+    }));
+}
+
+/// Runs the inspector until the user quits.
+pub async fn run(
+    mut app: App,
+    mut deliveries: mpsc::Receiver<Delivery>,
+    opts: Options,
+) -> io::Result<()> {
+    install_panic_hook();
+    terminal::enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    let _guard = Guard;
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        cursor::Hide
+    )?;
+    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    term.clear()?;
+    let size = term.size()?;
+    app.update(Action::Resize(size.width, size.height));
+
+    let (input_tx, mut input) = mpsc::unbounded_channel::<Event>();
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = spawn_input_reader(input_tx, stop.clone());
+
+    let (actions_tx, mut actions) = mpsc::unbounded_channel::<Action>();
+    if let Some(api) = opts.ngrok_api {
+        tokio::spawn(tunnel::watch(
+            api,
+            opts.port,
+            Duration::from_secs(5),
+            Action::Tunnel,
+            actions_tx.clone(),
+        ));
+    }
+    let (copied_tx, mut copied) = mpsc::unbounded_channel::<Copied>();
+    let clipboard = Clipboard::start(copied_tx);
+
+    let mut ticker = tokio::time::interval(Duration::from_millis(250));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+    let mut last_second = 0;
+    let mut deliveries_open = true;
+
+    loop {
+        if dirty && last_draw.elapsed() >= FRAME {
+            term.draw(|f| crate::ui::draw(f, &app))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        if app.quit {
+            break;
+        }
+        let redraw_at = tokio::time::Instant::from_std(last_draw + FRAME);
+        let effect = tokio::select! {
+            biased;
+            Some(ev) = input.recv() => match ev {
+                Event::Key(k) => app.update(Action::Key(k)),
+                Event::Mouse(m) => app.update(Action::Mouse(m)),
+                Event::Resize(w, h) => app.update(Action::Resize(w, h)),
+                _ => None,
+            },
+            Some(action) = actions.recv() => app.update(action),
+            Some(done) = copied.recv() => {
+                let msg = finish_copy(done, &mut term)?;
+                app.update(Action::Copied(msg))
+            }
+            first = deliveries.recv(), if deliveries_open => {
+                match first {
+                    Some(d) => {
+                        let mut batch = vec![Arc::new(d)];
+                        while batch.len() < BATCH {
+                            match deliveries.try_recv() {
+                                Ok(d) => batch.push(Arc::new(d)),
+                                Err(_) => break,
+                            }
+                        }
+                        app.update(Action::Deliveries(batch))
+                    }
+                    None => {
+                        deliveries_open = false;
+                        None
+                    }
+                }
+            }
+            _ = ticker.tick() => {
+                let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+                let before = app.status.is_some();
+                app.update(Action::Tick(now_ms as i64));
+                let second = now_ms / 1000;
+                // Idle redraws: once a second for the sparkline, or when a message expires.
+                if second == last_second && before == app.status.is_some() {
+                    continue;
+                }
+                last_second = second;
+                None
+            }
+            _ = tokio::time::sleep_until(redraw_at), if dirty => continue,
+        };
+        dirty = true;
+        if let Some(Effect::Copy { text, what }) = effect
+            && let Some(fallback) = clipboard.copy(text, what)
+        {
+            let msg = finish_copy(fallback, &mut term)?;
+            app.update(Action::Copied(msg));
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    drop(term);
+    restore();
+    let _ = reader.join();
+    Ok(())
+}
+
+fn finish_copy<W: io::Write>(
+    done: Copied,
+    term: &mut Terminal<CrosstermBackend<W>>,
+) -> io::Result<String> {
+    Ok(match done {
+        Copied::System { what } => format!("copied {what} to the clipboard"),
+        Copied::Fallback { text, what, why } => {
+            let out = term.backend_mut();
+            out.write_all(clipboard::osc52(&text).as_bytes())?;
+            out.flush()?;
+            format!("copied {what} via the terminal (OSC 52; system clipboard: {why})")
+        }
+    })
+}
+
+fn spawn_input_reader(
+    tx: mpsc::UnboundedSender<Event>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::SeqCst) {
+            match event::poll(Duration::from_millis(100)) {
+                Ok(true) => match event::read() {
+                    Ok(ev) => {
+                        if tx.send(ev).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                },
+                Ok(false) => {}
+                Err(_) => return,
+            }
+        }
+    })
+}

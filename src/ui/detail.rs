@@ -1,0 +1,261 @@
+//! The detail view of the selected delivery: Overview, Headers, Body, Response.
+
+use super::theme::Theme;
+use crate::app::{App, Entry, Tab};
+use crate::delivery::Delivery;
+use crate::sanitize;
+use crate::verify::{FailureKind, Verdict, human_bytes, human_duration};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+/// Draws the detail into `area`.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
+    frame.render_widget(Block::default().borders(Borders::TOP), area);
+    let buf = frame.buffer_mut();
+    for (tab, x, _) in super::tab_spans(area) {
+        let style = if tab == app.tab {
+            theme.title()
+        } else {
+            theme.dim()
+        };
+        if x + tab.title().len() as u16 + 2 <= area.right() {
+            buf.set_string(x, area.y, format!(" {} ", tab.title()), style);
+        }
+    }
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    let Some(entry) = app.selected_entry() else {
+        return;
+    };
+    let lines = match app.tab {
+        Tab::Overview => overview(entry, app, theme, body.width as usize),
+        Tab::Headers => headers(&entry.delivery, theme),
+        Tab::Body => body_lines(app, theme, body.height as usize),
+        Tab::Response => response(&entry.delivery, theme),
+    };
+    // The body tab slices its own lines (it can be huge); the others are short.
+    let scroll = if app.tab == Tab::Body { 0 } else { app.scroll };
+    let visible: Vec<Line> = lines
+        .into_iter()
+        .skip(scroll)
+        .take(body.height as usize * 4)
+        .collect();
+    frame.render_widget(Paragraph::new(visible).wrap(Wrap { trim: false }), body);
+}
+
+fn kv<'a>(key: &'a str, value: String, theme: &Theme) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!(" {key:<10}"), theme.dim()),
+        Span::raw(value),
+    ])
+}
+
+fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+    let d = &e.delivery;
+    let mut lines = Vec::new();
+    match &d.verdict {
+        Verdict::Verified(v) => lines.push(Line::from(vec![
+            Span::styled(" ✓ verified ", theme.ok()),
+            Span::raw(format!("with {} ({})", v.secret, v.scheme)),
+        ])),
+        Verdict::Failed(f) => {
+            lines.push(Line::from(vec![
+                Span::styled(format!(" ✗ {} ", f.kind.code()), theme.bad()),
+                Span::raw(sanitize::line(&f.kind.to_string()).into_owned()),
+            ]));
+            for hint in &f.hints {
+                lines.push(Line::from(vec![
+                    Span::styled("   → ", theme.key()),
+                    Span::raw(sanitize::line(hint).into_owned()),
+                ]));
+            }
+            if let FailureKind::BadSignature(r) = &f.kind {
+                lines.push(Line::from(""));
+                for (secret, sig) in &r.expected {
+                    lines.push(kv("expected", format!("{sig}  (with {secret})"), theme));
+                }
+                for sig in &r.received {
+                    lines.push(kv("received", format!("{sig}…"), theme));
+                }
+                lines.push(kv(
+                    "signed",
+                    signed_preview(d, width.saturating_sub(12)),
+                    theme,
+                ));
+            }
+        }
+        Verdict::Unchecked(u) => lines.push(Line::from(vec![
+            Span::styled(format!(" {} ", e.mark.symbol()), theme.warn()),
+            Span::raw(format!(" {u}")),
+        ])),
+    }
+    lines.push(Line::from(""));
+    let show = |v: &Option<String>| {
+        v.as_deref()
+            .map(|s| sanitize::line(s).into_owned())
+            .unwrap_or_else(|| "—".into())
+    };
+    lines.push(kv("message", show(&d.msg_id), theme));
+    lines.push(kv(
+        "event",
+        format!("{}  {}", show(&d.event_id), show(&d.event_type)),
+        theme,
+    ));
+    let local = d.received_at.to_offset(app.offset);
+    let mut received = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}",
+        local.year(),
+        local.month() as u8,
+        local.day(),
+        local.hour(),
+        local.minute(),
+        local.second(),
+        local.millisecond()
+    );
+    let signed = match &d.verdict {
+        Verdict::Verified(v) => Some(v.timestamp),
+        Verdict::Failed(f) => match &f.kind {
+            FailureKind::TimestampTooOld { timestamp, .. }
+            | FailureKind::TimestampTooNew { timestamp, .. } => Some(*timestamp),
+            _ => None,
+        },
+        Verdict::Unchecked(_) => None,
+    };
+    if let Some(ts) = signed {
+        let gap = d.received_at.unix_timestamp() - ts;
+        let rel = if gap >= 0 {
+            format!("{} after signing", human_duration(gap as u64))
+        } else {
+            format!(
+                "{} before its signed time",
+                human_duration(gap.unsigned_abs())
+            )
+        };
+        received.push_str(&format!("  ·  {rel} (timestamp {ts})"));
+    }
+    lines.push(kv("received", received, theme));
+    lines.push(kv(
+        "request",
+        format!(
+            "{} {}  {}  from {}",
+            sanitize::line(&d.method),
+            sanitize::line(&d.path),
+            d.version,
+            d.remote
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "—".into())
+        ),
+        theme,
+    ));
+    let ctype = d
+        .header("content-type")
+        .map(|v| sanitize::bytes_line(v).into_owned())
+        .unwrap_or_else(|| "no content-type".into());
+    lines.push(kv(
+        "body",
+        format!("{}  {ctype}", human_bytes(d.body_size)),
+        theme,
+    ));
+    lines.push(kv(
+        "answered",
+        format!("{} {}", d.response.status, sanitize::line(&d.response.body)),
+        theme,
+    ));
+    lines
+}
+
+/// `{id}.{timestamp}.{body…}` as the verifier signed it, cut to `width` characters.
+fn signed_preview(d: &Delivery, width: usize) -> String {
+    let id = d.msg_id.as_deref().unwrap_or("");
+    let ts = ["svix-timestamp", "webhook-timestamp"]
+        .iter()
+        .find_map(|h| d.header(h))
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .unwrap_or_default();
+    let body = &d.body[..d.body.len().min(width * 4)];
+    let full = format!(
+        "{}.{}.{}",
+        sanitize::line(id),
+        sanitize::line(&ts),
+        sanitize::bytes_line(body)
+    );
+    if full.chars().count() > width.max(8) {
+        let cut: String = full.chars().take(width.max(8) - 1).collect();
+        format!("{cut}…")
+    } else {
+        full
+    }
+}
+
+fn headers<'a>(d: &'a Delivery, theme: &Theme) -> Vec<Line<'a>> {
+    let mut lines = vec![Line::from(Span::styled(
+        format!(" {} headers, in the order received", d.headers.len()),
+        theme.dim(),
+    ))];
+    for (name, value) in &d.headers {
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {}", sanitize::line(name)), theme.key()),
+            Span::styled(": ", theme.dim()),
+            Span::raw(sanitize::bytes_line(value).into_owned()),
+        ]));
+    }
+    lines
+}
+
+fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize) -> Vec<Line<'a>> {
+    let Some(view) = app.body_view() else {
+        return vec![Line::from(Span::styled(" preparing…", theme.dim()))];
+    };
+    let mut lines = Vec::with_capacity(height + 1);
+    let mode = if app.raw {
+        "raw bytes (v: pretty)"
+    } else {
+        "pretty (v: raw bytes)"
+    };
+    let note = view
+        .note
+        .as_deref()
+        .map(|n| format!(" · {n}"))
+        .unwrap_or_default();
+    lines.push(Line::from(Span::styled(
+        format!(" {mode} · {} lines{note}", view.lines.len()),
+        theme.dim(),
+    )));
+    let start = app.scroll.min(view.lines.len().saturating_sub(1));
+    for l in view.lines.iter().skip(start).take(height) {
+        let spans: Vec<Span> = std::iter::once(Span::raw(" "))
+            .chain(
+                l.spans()
+                    .map(|(text, tok)| Span::styled(text, theme.token(tok))),
+            )
+            .collect();
+        lines.push(Line::from(spans));
+    }
+    lines
+}
+
+fn response<'a>(d: &'a Delivery, theme: &Theme) -> Vec<Line<'a>> {
+    vec![
+        Line::from(Span::styled(" hookscope answered", theme.dim())),
+        Line::from(vec![
+            Span::styled(
+                format!(" {} ", d.response.status),
+                if d.response.status >= 400 {
+                    theme.bad()
+                } else {
+                    theme.ok()
+                },
+            ),
+            Span::raw(sanitize::line(&d.response.body).into_owned()),
+        ]),
+        Line::from(Span::styled(
+            " content-type: text/plain; charset=utf-8",
+            theme.dim(),
+        )),
+    ]
+}

@@ -1,0 +1,133 @@
+//! The delivery list: newest first, only the visible rows are built.
+
+use super::theme::Theme;
+use crate::app::{App, Mark};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+
+/// Draws the list into `area`.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .title(title(app, theme));
+    if app.view.is_empty() {
+        frame.render_widget(Paragraph::new(empty_text(app, theme)).block(block), area);
+        return;
+    }
+    let rows_fit = area.height.saturating_sub(2) as usize;
+    let selected_row = app.selected_row();
+    // Keep the selection visible even if the stored offset is stale for this size.
+    let mut offset = app.list_offset.min(app.view.len().saturating_sub(1));
+    if let Some(sel) = selected_row {
+        if sel < offset {
+            offset = sel;
+        } else if rows_fit > 0 && sel >= offset + rows_fit {
+            offset = sel + 1 - rows_fit;
+        }
+    }
+    let rows: Vec<Row> = (offset..(offset + rows_fit).min(app.view.len()))
+        .filter_map(|r| app.entry_at_row(r).map(|(_, e)| (r, e)))
+        .map(|(r, e)| {
+            let mark_style = match e.mark {
+                Mark::Verified => theme.ok(),
+                Mark::Rejected | Mark::Refused => theme.bad(),
+                Mark::Unverified => theme.dim(),
+            };
+            let status = e.delivery.response.status;
+            let mut row = Row::new(vec![
+                Cell::from(e.time.as_str()),
+                Cell::from(Span::styled(e.mark.symbol(), mark_style)),
+                Cell::from(e.what.as_str()),
+                Cell::from(e.id.as_str()),
+                Cell::from(Line::from(e.size.as_str()).right_aligned()),
+                Cell::from(Span::styled(
+                    status.to_string(),
+                    if status >= 400 {
+                        theme.bad()
+                    } else {
+                        Style::new()
+                    },
+                )),
+            ]);
+            if matches!(e.mark, Mark::Rejected | Mark::Refused) {
+                row = row.style(theme.bad());
+            }
+            if Some(r) == selected_row {
+                row = row.style(theme.selected());
+            }
+            row
+        })
+        .collect();
+    let header = Row::new(["time", "", "type", "id", "size", "ans"]).style(theme.dim());
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(8),
+            Constraint::Length(1),
+            Constraint::Fill(2),
+            Constraint::Fill(3),
+            Constraint::Length(9),
+            Constraint::Length(3),
+        ],
+    )
+    .header(header)
+    .block(block);
+    frame.render_widget(table, area);
+}
+
+fn title<'a>(app: &App, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::styled(
+        format!(" Deliveries {} ", app.entries.len()),
+        theme.strong(),
+    )];
+    if !app.filter.is_empty() {
+        spans.push(Span::raw(format!(
+            "· filter “{}”: {} match ",
+            crate::sanitize::line(&app.filter),
+            app.view.len()
+        )));
+    }
+    if app.failures_only {
+        spans.push(Span::styled("· failures only ", theme.warn()));
+    }
+    if app.unseen > 0 {
+        spans.push(Span::styled(
+            format!(" ▲ {} new (g) ", app.unseen),
+            theme.warn(),
+        ));
+    } else if !app.follow && !app.view.is_empty() {
+        spans.push(Span::styled("· paused (g follows) ", theme.dim()));
+    }
+    Line::from(spans)
+}
+
+fn empty_text<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
+    if !app.entries.is_empty() {
+        return vec![
+            Line::from(""),
+            Line::from(Span::raw(
+                "  Nothing matches the filter. Esc clears it; f toggles failures only.",
+            )),
+        ];
+    }
+    vec![
+        Line::from(""),
+        Line::from(vec![
+            Span::raw("  Waiting for deliveries on "),
+            Span::styled(app.info.listen.clone(), theme.strong()),
+            Span::raw(" …"),
+        ]),
+        Line::from(""),
+        Line::from(Span::styled(
+            "  Point your tunnel here (ngrok http 8787) and register its URL with the provider,",
+            theme.dim(),
+        )),
+        Line::from(Span::styled(
+            "  or fire a signed test event from another terminal:  hookscope send",
+            theme.dim(),
+        )),
+    ]
+}

@@ -1,0 +1,208 @@
+//! Drawing: a pure function of [`App`] state. Only visible rows and lines are built each frame.
+//!
+//! ```text
+//! ┌ header: product, listen address, tunnel · secrets, counts, sparkline ┐  2 rows
+//! │ list: newest first (time, mark, type, id, size, status)              │  rest, or ~40% with detail
+//! │ detail: tabs Overview | Headers | Body | Response                     │  when open
+//! └ hint bar: keys, or the filter being typed, or a status message        ┘  1 row
+//! ```
+
+mod detail;
+mod help;
+mod list;
+pub mod theme;
+
+use crate::app::{App, Tab};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Sparkline};
+use theme::Theme;
+
+/// Where each part of the screen goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    /// Two-row header bar.
+    pub header: Rect,
+    /// The delivery list, with its border and column header.
+    pub list: Rect,
+    /// The detail view, when open.
+    pub detail: Option<Rect>,
+    /// One-row hint bar.
+    pub hints: Rect,
+}
+
+/// Splits the screen; shared by drawing and mouse hit-testing so they always agree.
+pub fn layout(area: Rect, detail: bool) -> Areas {
+    let [header, middle, hints] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    if detail {
+        let list_height = (middle.height * 2 / 5).max(5).min(middle.height);
+        let [list, detail] =
+            Layout::vertical([Constraint::Length(list_height), Constraint::Min(0)]).areas(middle);
+        Areas {
+            header,
+            list,
+            detail: Some(detail),
+            hints,
+        }
+    } else {
+        Areas {
+            header,
+            list: middle,
+            detail: None,
+            hints,
+        }
+    }
+}
+
+/// The tab titles' columns on the detail's top border: `(tab, first column, past-last column)`.
+pub fn tab_spans(detail: Rect) -> Vec<(Tab, u16, u16)> {
+    let mut x = detail.x + 1;
+    Tab::ALL
+        .iter()
+        .map(|t| {
+            let w = t.title().len() as u16 + 2;
+            let span = (*t, x, x + w);
+            x += w + 1;
+            span
+        })
+        .collect()
+}
+
+/// The tab whose title covers column `x` of the detail's top border.
+pub fn tab_at(detail: Rect, x: u16) -> Option<Tab> {
+    tab_spans(detail)
+        .into_iter()
+        .find(|(_, a, b)| (*a..*b).contains(&x))
+        .map(|(t, _, _)| t)
+}
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let theme = Theme::new(app.color);
+    let areas = layout(frame.area(), app.detail);
+    header(frame, app, areas.header, &theme);
+    list::draw(frame, app, areas.list, &theme);
+    if let Some(d) = areas.detail {
+        detail::draw(frame, app, d, &theme);
+    }
+    hints(frame, app, areas.hints, &theme);
+    if app.help {
+        help::draw(frame, frame.area(), &theme);
+    }
+}
+
+fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let mut first = vec![
+        Span::styled(" hookscope ", theme.title()),
+        Span::raw(" listening "),
+        Span::styled(app.info.listen.clone(), theme.strong()),
+    ];
+    if let Some(url) = &app.info.tunnel {
+        first.push(Span::raw("  ⇄ "));
+        first.push(Span::styled(
+            crate::sanitize::line(url).into_owned(),
+            theme.strong(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(first)), top);
+
+    let spark_width = 24u16.min(bottom.width / 4);
+    let [left, spark] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(spark_width)]).areas(bottom);
+    let mut second = Vec::new();
+    if app.info.secrets.is_empty() {
+        second.push(Span::styled(
+            " ⚠ no secret: signatures not checked ",
+            theme.warn(),
+        ));
+    } else {
+        second.push(Span::raw(" secrets "));
+        second.push(Span::styled(app.info.secrets.join(", "), theme.dim()));
+    }
+    let c = app.counts;
+    second.push(Span::raw("  "));
+    second.push(Span::styled(format!("✓ {}", c.verified), theme.ok()));
+    second.push(Span::raw("  "));
+    second.push(Span::styled(
+        format!("✗ {}", c.rejected),
+        if c.rejected > 0 {
+            theme.bad()
+        } else {
+            theme.dim()
+        },
+    ));
+    second.push(Span::raw(format!("  Σ {}", c.total)));
+    frame.render_widget(Paragraph::new(Line::from(second)), left);
+    let data: Vec<u64> = app
+        .rate
+        .iter()
+        .skip(app.rate.len().saturating_sub(spark_width as usize))
+        .copied()
+        .collect();
+    frame.render_widget(Sparkline::default().data(&data).style(theme.spark()), spark);
+}
+
+fn hints(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
+    let line = if app.editing_filter {
+        Line::from(vec![
+            Span::styled(" / ", theme.title()),
+            Span::raw(crate::sanitize::line(&app.filter).into_owned()),
+            Span::styled("▏", theme.strong()),
+            Span::styled("   Enter keep · Esc clear", theme.dim()),
+        ])
+    } else if let Some((text, _)) = &app.status {
+        Line::from(Span::styled(format!(" {text}"), theme.strong()))
+    } else {
+        let keys: &[(&str, &str)] = &[
+            ("j/k", "move"),
+            ("⏎", "detail"),
+            ("/", "filter"),
+            ("f", "failures"),
+            ("y", "copy id"),
+            ("Y", "payload"),
+            ("c", "curl"),
+            ("?", "help"),
+            ("q", "quit"),
+        ];
+        let mut spans = vec![Span::raw(" ")];
+        for (k, what) in keys {
+            spans.push(Span::styled(*k, theme.key()));
+            spans.push(Span::styled(format!(" {what}  "), theme.dim()));
+        }
+        Line::from(spans)
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_fits_small_terminals() {
+        let a = layout(Rect::new(0, 0, 80, 24), true);
+        assert_eq!(
+            a.header.height + a.list.height + a.detail.unwrap().height + a.hints.height,
+            24
+        );
+        assert!(a.list.height >= 5);
+        let tiny = layout(Rect::new(0, 0, 20, 4), true);
+        assert!(tiny.list.bottom() <= 4);
+    }
+
+    #[test]
+    fn tab_hit_testing_matches_titles() {
+        let d = Rect::new(0, 10, 80, 10);
+        assert_eq!(tab_at(d, 1), Some(Tab::Overview));
+        assert_eq!(tab_at(d, 12), Some(Tab::Headers));
+        assert_eq!(tab_at(d, 79), None);
+    }
+}

@@ -1,0 +1,207 @@
+//! Rendering with ratatui's TestBackend: insta snapshots of the screens a user sees, and checks
+//! that hostile payloads never reach the terminal raw.
+
+use hookscope::app::{Action, App, Info};
+use hookscope::testing::{Builder, event, signed_headers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Color;
+use std::sync::Arc;
+use time::UtcOffset;
+use time::macros::datetime;
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const OTHER: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+fn app(w: u16, h: u16, color: bool) -> App {
+    let mut app = App::new(
+        Info {
+            listen: "http://127.0.0.1:8787".into(),
+            secrets: vec!["whsec_MfKQ…aSw".into()],
+            tunnel: Some("https://f00d-cafe.ngrok-free.app".into()),
+        },
+        color,
+        UtcOffset::UTC,
+    );
+    app.update(Action::Resize(w, h));
+    app.update(Action::Tick(
+        datetime!(2026-11-27 10:00:00 UTC).unix_timestamp() * 1000,
+    ));
+    app
+}
+
+fn builder() -> Builder {
+    Builder::new(&[SECRET], datetime!(2026-11-27 09:59:50 UTC))
+}
+
+fn keys(app: &mut App, codes: &[KeyCode]) {
+    for c in codes {
+        app.update(Action::Key(KeyEvent::new(*c, KeyModifiers::NONE)));
+    }
+}
+
+fn render(app: &App) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    t.draw(|f| hookscope::ui::draw(f, app)).unwrap();
+    t
+}
+
+fn screen(app: &App) -> String {
+    render(app).backend().to_string()
+}
+
+/// A realistic session: verified events, a wrong-secret failure, a 405.
+fn session(app: &mut App) {
+    let mut b = builder();
+    let mut ds = Vec::new();
+    for (i, kind) in ["customer.created", "task.completed", "customer.updated"]
+        .iter()
+        .enumerate()
+    {
+        b.advance(1_500);
+        ds.push(b.signed(
+            SECRET,
+            &format!("msg_2KWPBgLlAfxdpx2AI54pPJ85f{i}"),
+            &event(kind, &format!("evt_1a2b3c{i}")),
+        ));
+    }
+    b.advance(700);
+    ds.push(b.signed(
+        OTHER,
+        "msg_2KWPBgLlAfxdpx2AI54pPJ85fX",
+        &event("invoice.paid", "evt_9z8y7x"),
+    ));
+    b.advance(300);
+    ds.push(b.request("GET", "/favicon.ico", vec![], b""));
+    app.update(Action::Deliveries(ds.into_iter().map(Arc::new).collect()));
+}
+
+#[test]
+fn empty_state() {
+    insta::assert_snapshot!(screen(&app(100, 16, true)));
+}
+
+#[test]
+fn list_with_verified_detail() {
+    let mut app = app(100, 28, true);
+    session(&mut app);
+    keys(
+        &mut app,
+        &[KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Enter],
+    );
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn signature_failure_says_why() {
+    let mut app = app(110, 30, true);
+    session(&mut app);
+    keys(&mut app, &[KeyCode::Char('j'), KeyCode::Enter]);
+    let s = screen(&app);
+    assert!(s.contains("✗ bad_signature"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn long_json_body_scrolls() {
+    let mut app = app(90, 24, true);
+    let mut b = builder();
+    let items: Vec<String> = (0..200)
+        .map(|i| format!(r#"{{"sku":"SKU-{i:04}","qty":{}}}"#, i % 5 + 1))
+        .collect();
+    let body = format!(
+        r#"{{"id":"evt_big","type":"invoice.finalized","data":{{"lines":[{}]}}}}"#,
+        items.join(",")
+    );
+    let d = b.signed(SECRET, "msg_big", body.as_bytes());
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    keys(
+        &mut app,
+        &[
+            KeyCode::Enter,
+            KeyCode::Tab,
+            KeyCode::Tab,
+            KeyCode::PageDown,
+        ],
+    );
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn narrow_80x24_with_filter_and_failure() {
+    let mut app = app(80, 24, true);
+    session(&mut app);
+    keys(
+        &mut app,
+        &[
+            KeyCode::Char('/'),
+            KeyCode::Char('i'),
+            KeyCode::Char('n'),
+            KeyCode::Char('v'),
+        ],
+    );
+    keys(&mut app, &[KeyCode::Enter, KeyCode::Enter]);
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app(80, 28, true);
+    session(&mut app);
+    keys(&mut app, &[KeyCode::Char('?')]);
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn without_colour_nothing_is_coloured_and_marks_remain() {
+    let mut app = app(100, 28, false);
+    session(&mut app);
+    keys(&mut app, &[KeyCode::Char('j'), KeyCode::Enter]);
+    let t = render(&app);
+    let buf = t.backend().buffer();
+    assert!(
+        buf.content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+    );
+    let s = t.backend().to_string();
+    assert!(s.contains('✓') && s.contains('✗') && s.contains('!'));
+}
+
+#[test]
+fn hostile_payloads_render_escaped() {
+    let mut app = app(120, 30, true);
+    let mut b = builder();
+    let body =
+        "{\"id\":\"evt_\\u001b]52;c;aGk=\\u0007\",\"type\":\"x\\u001b[2J\",\"rtl\":\"a\u{202e}b\"}";
+    let mut headers = signed_headers(SECRET, "msg_\u{1b}[31m", 1, body.as_bytes());
+    headers.push(("x-evil".into(), b"\x1b]0;title\x07\xff".to_vec()));
+    let d = b.request("POST", "/p\u{1b}ath", headers, body.as_bytes());
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    for tab in 0..4 {
+        keys(
+            &mut app,
+            &[if tab == 0 {
+                KeyCode::Enter
+            } else {
+                KeyCode::Tab
+            }],
+        );
+        for raw in [false, true] {
+            if raw {
+                keys(&mut app, &[KeyCode::Char('v')]);
+            }
+            let t = render(&app);
+            for cell in t.backend().buffer().content() {
+                assert!(
+                    !cell.symbol().chars().any(hookscope::sanitize::is_unsafe),
+                    "unsafe {:?} on tab {tab}",
+                    cell.symbol()
+                );
+            }
+        }
+    }
+    let s = screen(&app);
+    assert!(s.contains("\\x1b"), "{s}");
+}

@@ -106,6 +106,13 @@ pub async fn run(
             actions_tx.clone(),
         ));
     }
+    if std::env::var_os("HOOKSCOPE_TEST_PANIC_IN_TASK").is_some() {
+        // Test hook: proves a panic in a background task still restores the terminal.
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            panic!("test panic in a background task");
+        });
+    }
     let (copied_tx, mut copied) = mpsc::unbounded_channel::<Copied>();
     let clipboard = Clipboard::start(copied_tx);
 

@@ -64,15 +64,28 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
             Span::raw(format!("with {} ({})", v.secret, v.scheme)),
         ])),
         Verdict::Failed(f) => {
-            lines.push(Line::from(vec![
-                Span::styled(format!(" ✗ {} ", f.kind.code()), theme.bad()),
-                Span::raw(sanitize::line(&f.kind.to_string()).into_owned()),
-            ]));
+            let code = format!(" ✗ {} ", f.kind.code());
+            let reason = sanitize::line(&f.kind.to_string()).into_owned();
+            for (i, part) in wrap(&reason, width.saturating_sub(code.chars().count()))
+                .into_iter()
+                .enumerate()
+            {
+                let lead = if i == 0 {
+                    Span::styled(code.clone(), theme.bad())
+                } else {
+                    Span::raw(" ".repeat(code.chars().count()))
+                };
+                lines.push(Line::from(vec![lead, Span::raw(part)]));
+            }
             for hint in &f.hints {
-                lines.push(Line::from(vec![
-                    Span::styled("   → ", theme.key()),
-                    Span::raw(sanitize::line(hint).into_owned()),
-                ]));
+                let hint = sanitize::line(hint).into_owned();
+                for (i, part) in wrap(&hint, width.saturating_sub(5)).into_iter().enumerate() {
+                    let lead = if i == 0 { "   → " } else { "     " };
+                    lines.push(Line::from(vec![
+                        Span::styled(lead, theme.key()),
+                        Span::raw(part),
+                    ]));
+                }
             }
             if let FailureKind::BadSignature(r) = &f.kind {
                 lines.push(Line::from(""));
@@ -169,6 +182,33 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
     lines
 }
 
+/// Splits text into lines of at most `width` characters at spaces (hanging indents are the
+/// caller's); words longer than a line are cut.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if needed > width && !line.is_empty() {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        while line.chars().count() > width {
+            let head: String = line.chars().take(width).collect();
+            line = line.chars().skip(width).collect();
+            out.push(head);
+        }
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
 /// `{id}.{timestamp}.{body…}` as the verifier signed it, cut to `width` characters.
 fn signed_preview(d: &Delivery, width: usize) -> String {
     let id = d.msg_id.as_deref().unwrap_or("");
@@ -258,4 +298,16 @@ fn response<'a>(d: &'a Delivery, theme: &Theme) -> Vec<Line<'a>> {
             theme.dim(),
         )),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_at_spaces_and_cuts_long_words() {
+        assert_eq!(wrap("aaa bbb ccc", 10), vec!["aaa bbb", "ccc"]);
+        assert_eq!(wrap("", 10), vec![""]);
+        assert_eq!(wrap("abcdefghijklmno", 10), vec!["abcdefghij", "klmno"]);
+    }
 }

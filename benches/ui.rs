@@ -1,0 +1,84 @@
+//! Frame cost with 100 vs 100,000 deliveries held: drawing must only touch visible rows, and
+//! moving the selection must not scan the list. Run: `cargo bench --bench ui`.
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use hookscope::app::{Action, App, Info};
+use hookscope::testing::{Builder, event};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::hint::black_box;
+use std::sync::Arc;
+use time::macros::datetime;
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+fn app_with(n: usize) -> App {
+    let mut app = App::new(
+        Info {
+            listen: "http://127.0.0.1:8787".into(),
+            secrets: vec!["whsec_MfKQ…aSw".into()],
+            tunnel: None,
+        },
+        true,
+        time::UtcOffset::UTC,
+    );
+    app.update(Action::Resize(160, 48));
+    let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC));
+    let ds: Vec<_> = (0..n)
+        .map(|i| {
+            b.advance(10);
+            let body = event(
+                if i % 2 == 0 {
+                    "customer.created"
+                } else {
+                    "task.completed"
+                },
+                &format!("evt_{i}"),
+            );
+            Arc::new(b.signed(SECRET, &format!("msg_{i}"), &body))
+        })
+        .collect();
+    app.update(Action::Deliveries(ds));
+    // Open the detail on the body tab, the most expensive view.
+    for code in [
+        KeyCode::Char('j'),
+        KeyCode::Enter,
+        KeyCode::Tab,
+        KeyCode::Tab,
+    ] {
+        app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+    app
+}
+
+fn frames(c: &mut Criterion) {
+    let mut group = c.benchmark_group("frame");
+    for n in [100usize, 100_000] {
+        let mut app = app_with(n);
+        let mut term = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
+        group.bench_with_input(BenchmarkId::new("draw", n), &n, |b, _| {
+            b.iter(|| {
+                term.draw(|f| hookscope::ui::draw(f, black_box(&app)))
+                    .expect("draw");
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("move_and_draw", n), &n, |b, _| {
+            let mut down = true;
+            b.iter(|| {
+                let code = if down {
+                    KeyCode::Char('j')
+                } else {
+                    KeyCode::Char('k')
+                };
+                down = !down;
+                app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+                term.draw(|f| hookscope::ui::draw(f, &app)).expect("draw");
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, frames);
+criterion_main!(benches);

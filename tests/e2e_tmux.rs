@@ -1,0 +1,256 @@
+//! End to end in a real terminal: the real binary runs inside tmux, deliveries are fired with
+//! `hookscope send`, and keys are typed with `send-keys` while `capture-pane` reads the screen.
+//!
+//! Needs tmux (`.ci/run` installs it). Outside CI the test is skipped, loudly, when tmux is
+//! missing; under CI (CI=true) a missing tmux is a failure.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hookscope");
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// A private tmux server (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        let out = self.cmd(&args);
+        assert!(
+            out.status.success(),
+            "send-keys: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn format(&self, fmt: &str) -> String {
+        String::from_utf8_lossy(
+            &self
+                .cmd(&["display-message", "-p", "-t", "e2e", fmt])
+                .stdout,
+        )
+        .trim()
+        .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn send(port: u16, extra: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args([
+            "send",
+            "--to",
+            &format!("http://127.0.0.1:{port}/hooks"),
+            "--secret",
+            SECRET,
+        ])
+        .args(extra)
+        .output()
+        .expect("run hookscope send");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A tmux server with a plain shell (known prompt, no display, so copying must fall back to
+/// OSC 52); `None` when tmux is missing outside CI.
+fn shell(name: &str) -> Option<Tmux> {
+    if !tmux_available() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "tmux is required in CI (.ci/run installs it)"
+        );
+        eprintln!("SKIPPED {name}: tmux is not installed (apt-get install tmux)");
+        return None;
+    }
+    let tmux = Tmux {
+        socket: format!("hookscope-{name}-{}", std::process::id()),
+    };
+    let shell = "env -u DISPLAY -u WAYLAND_DISPLAY -u NO_COLOR PS1='e2e$ ' TERM=xterm-256color bash --norc --noprofile";
+    let out = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        shell,
+    ]);
+    assert!(
+        out.status.success(),
+        "tmux new-session: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tmux.cmd(&["set-option", "-s", "escape-time", "0"]);
+    tmux.cmd(&["set-option", "-s", "set-clipboard", "on"]);
+    tmux.wait_for("the shell prompt", |s| s.contains("e2e$"));
+    Some(tmux)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Canonical mode is on again (raw mode left) in the pane's shell.
+fn assert_cooked(tmux: &Tmux) {
+    tmux.keys(&[
+        "stty -a | grep -o ' icanon\\| -icanon' ; echo done",
+        "Enter",
+    ]);
+    let s = tmux.wait_for("stty output", |s| s.lines().any(|l| l == "done"));
+    let modes: Vec<&str> = s
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.ends_with("icanon"))
+        .collect();
+    assert_eq!(
+        modes,
+        vec!["icanon"],
+        "canonical mode is back (raw mode left):\n{s}"
+    );
+    assert_eq!(tmux.format("#{alternate_on}"), "0", "alternate screen left");
+}
+
+#[test]
+fn a_panic_in_a_background_task_restores_the_terminal() {
+    let Some(tmux) = shell("panic") else { return };
+    let port = free_port();
+    tmux.keys(&[&format!("RUST_BACKTRACE=0 HOOKSCOPE_TEST_PANIC_IN_TASK=1 {BIN} --port {port} --no-tunnel; echo exit=$?"), "Enter"]);
+    let s = tmux.wait_for("the process to end", |s| {
+        s.lines().any(|l| l.starts_with("exit="))
+    });
+    assert!(s.contains("exit=101"), "{s}");
+    assert!(
+        s.contains("test panic in a background task"),
+        "the panic message is readable:\n{s}"
+    );
+    assert_cooked(&tmux);
+}
+
+#[test]
+fn inspector_in_a_real_terminal() {
+    let Some(tmux) = shell("e2e") else { return };
+    let port = free_port();
+
+    tmux.keys(&[
+        &format!("{BIN} --port {port} --secret {SECRET} --no-tunnel"),
+        "Enter",
+    ]);
+    tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "1",
+        "the inspector uses the alternate screen"
+    );
+
+    let out = send(port, &["-n", "2", "--type", "task.completed"]);
+    assert!(out.contains("2xx 2"), "{out}");
+    let out = send(port, &["--tamper"]);
+    assert!(out.contains("401 invalid signature"), "{out}");
+
+    let s = tmux.wait_for("three deliveries", |s| s.contains("Σ 3"));
+    assert!(s.contains("✓ 2") && s.contains("✗ 1"), "{s}");
+    assert_eq!(s.matches("task.completed").count(), 2, "{s}");
+    let failed_row = s
+        .lines()
+        .find(|l| l.contains("customer.created"))
+        .expect("the tampered delivery's row");
+    assert!(
+        failed_row.contains('✗') && failed_row.contains("401"),
+        "{failed_row}"
+    );
+
+    // The newest (the failure) is selected: Enter shows the reason.
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("the failure's overview", |s| s.contains("bad_signature"));
+    assert!(
+        s.contains("no signature matched: 1 signature tried against 1 secret"),
+        "{s}"
+    );
+    let event_id = s
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("event"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("event line")
+        .to_string();
+    assert!(event_id.starts_with("evt_"), "{event_id}");
+
+    // y copies the id; with no display it goes through OSC 52 into tmux's buffer.
+    tmux.keys(&["y"]);
+    let s = tmux.wait_for("the copy message", |s| s.contains("copied event id"));
+    assert!(s.contains("OSC 52"), "{s}");
+    let start = Instant::now();
+    let buffer = loop {
+        let b = String::from_utf8_lossy(&tmux.cmd(&["show-buffer"]).stdout).into_owned();
+        if b == event_id || start.elapsed() > Duration::from_secs(10) {
+            break b;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(buffer, event_id, "tmux's paste buffer holds the event id");
+
+    // Filter, then q: back at the shell, terminal restored.
+    // Esc on its own: followed at once by another key, terminals report Alt+key.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the detail to close", |s| !s.contains("─ Overview ─"));
+    tmux.keys(&["/", "t", "a", "s", "k", "Enter"]);
+    tmux.wait_for("the filter", |s| s.contains("filter “task”: 2 match"));
+    tmux.keys(&["q"]);
+    let s = tmux.wait_for("the shell again", |s| {
+        s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
+    });
+    assert!(
+        s.contains("listening on http://127.0.0.1:"),
+        "stderr shows after leaving the UI:\n{s}"
+    );
+    assert_cooked(&tmux);
+}

@@ -109,3 +109,40 @@ mod tests {
         assert_eq!(probe(&format!("http://127.0.0.1:{port}"), 8787).await, None);
     }
 }
+
+#[cfg(test)]
+mod socket_tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    /// A stand-in for ngrok's agent API on a real socket.
+    #[tokio::test]
+    async fn reads_the_url_from_a_running_agent() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                assert!(String::from_utf8_lossy(&buf[..n]).starts_with("GET /api/tunnels "));
+                let body = r#"{"tunnels":[{"public_url":"https://f00d.ngrok-free.app","config":{"addr":"http://localhost:8787"}}]}"#;
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(resp.as_bytes()).await;
+            }
+        });
+        let api = format!("http://{addr}");
+        assert_eq!(
+            probe(&api, 8787).await.as_deref(),
+            Some("https://f00d.ngrok-free.app")
+        );
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        tokio::spawn(watch(api, 8787, Duration::from_millis(50), |u| u, tx));
+        assert_eq!(
+            rx.recv().await,
+            Some(Some("https://f00d.ngrok-free.app".to_string()))
+        );
+    }
+}

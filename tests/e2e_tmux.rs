@@ -254,3 +254,30 @@ fn inspector_in_a_real_terminal() {
     );
     assert_cooked(&tmux);
 }
+
+#[test]
+fn keys_are_answered_during_a_burst() {
+    let Some(tmux) = shell("burst") else { return };
+    let port = free_port();
+    tmux.keys(&[
+        &format!("{BIN} --port {port} --secret {SECRET} --no-tunnel"),
+        "Enter",
+    ]);
+    tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
+    let burst = std::thread::spawn(move || send(port, &["-n", "20000", "-c", "32", "-q"]));
+    tmux.wait_for("the burst to start", |s| {
+        s.contains("Deliveries") && !s.contains("Deliveries 0 ")
+    });
+    // While deliveries pour in, the help overlay opens and closes on demand.
+    tmux.keys(&["?"]);
+    tmux.wait_for("help during the burst", |s| s.contains("any key closes"));
+    tmux.keys(&["j"]);
+    tmux.wait_for("help to close", |s| !s.contains("any key closes"));
+    let out = burst.join().expect("send finished");
+    assert!(out.contains("sent 20000 · 2xx 20000"), "{out}");
+    tmux.wait_for("every delivery counted", |s| s.contains("Σ 20000"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("the shell again", |s| {
+        s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
+    });
+}

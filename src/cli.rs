@@ -39,6 +39,128 @@ pub struct Cli {
 pub enum Command {
     /// Sign and send test events to a receiver (replaces the dashboard's "Send test event").
     Send(SendArgs),
+    /// List stored deliveries, oldest first, in headless mode's line formats.
+    History(HistoryArgs),
+    /// Print one stored delivery in full: verdict, headers, body.
+    Show(ShowArgs),
+    /// Write stored deliveries as JSONL or HAR 1.2.
+    Export(ExportArgs),
+    /// Add deliveries from a JSONL or HAR file to the store.
+    Import(ImportArgs),
+}
+
+/// Which store file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StoreArgs {
+    /// The store file [default: deliveries.sqlite3 in the user's data folder, e.g.
+    /// ~/.local/share/hookscope/].
+    #[arg(long = "store", value_name = "PATH")]
+    pub path: Option<std::path::PathBuf>,
+}
+
+/// Filters shared by history and export.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// Only this event type.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub event_type: Option<String>,
+    /// Only failures (rejected, or answered 4xx/5xx).
+    #[arg(long)]
+    pub failed: bool,
+    /// Only deliveries since then: a duration back from now (30m, 2h, 7d) or an RFC 3339 time.
+    #[arg(long, value_parser = parse_since, value_name = "WHEN")]
+    pub since: Option<time::OffsetDateTime>,
+    /// Only the newest N.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
+impl FilterArgs {
+    /// As a store filter.
+    pub fn filter(&self) -> crate::store::Filter {
+        crate::store::Filter {
+            event_type: self.event_type.clone(),
+            failed: self.failed,
+            since: self.since,
+            limit: self.limit,
+            text: None,
+        }
+    }
+}
+
+/// Options for `hookscope history`.
+#[derive(Debug, Args, Clone)]
+pub struct HistoryArgs {
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Line format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// Options for `hookscope show`.
+#[derive(Debug, Args, Clone)]
+pub struct ShowArgs {
+    /// The store's id, a message id (msg_…) or an event id (evt_…).
+    pub id: String,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Options for `hookscope export`.
+#[derive(Debug, Args, Clone)]
+pub struct ExportArgs {
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::export::Format::Jsonl)]
+    pub format: crate::export::Format,
+    /// Write to this file (created owner-readable only) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+/// Options for `hookscope import`.
+#[derive(Debug, Args, Clone)]
+pub struct ImportArgs {
+    /// A JSONL or HAR file (hookscope's own exports, or a HAR from other tools).
+    pub file: std::path::PathBuf,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Secrets to verify deliveries that carry no verdict (HAR from other tools) with.
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+}
+
+/// Parses `--since`: `30m`, `2h`, `7d`, `90s` back from now, or an RFC 3339 time.
+pub fn parse_since(s: &str) -> Result<time::OffsetDateTime, String> {
+    if let Ok(t) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
+        return Ok(t);
+    }
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is neither a duration (30m, 2h, 7d) nor an RFC 3339 time"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86_400),
+        _ => return Err(format!("unknown unit in `{s}` (use s, m, h or d)")),
+    };
+    Ok(time::OffsetDateTime::now_utc() - time::Duration::seconds(secs))
 }
 
 /// Secrets, shared by receiving and sending.
@@ -84,6 +206,18 @@ pub struct ServeArgs {
     /// Do not poll for a tunnel URL.
     #[arg(long)]
     pub no_tunnel: bool,
+    /// The store every delivery is committed to before it is answered.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Keep deliveries in memory only (nothing written to disk).
+    #[arg(long, conflicts_with = "path")]
+    pub no_store: bool,
+    /// Deliveries kept (the newest; older ones are pruned in the background).
+    #[arg(long, default_value_t = crate::store::DEFAULT_RETAIN, value_name = "N")]
+    pub retain: u64,
+    /// Also prune deliveries older than this many days.
+    #[arg(long, value_name = "DAYS")]
+    pub retain_days: Option<u64>,
 }
 
 /// Options for `hookscope send`.
@@ -229,6 +363,15 @@ mod tests {
         assert_eq!(parse_size("64k"), Ok(64 << 10));
         assert_eq!(parse_size("100"), Ok(100));
         assert_eq!(parse_size("1.5M"), Ok(3 << 19));
+        let ago = time::OffsetDateTime::now_utc() - parse_since("2h").unwrap();
+        assert!((ago.whole_seconds() - 7200).abs() < 5);
+        assert_eq!(
+            parse_since("2026-11-27T10:00:00Z")
+                .unwrap()
+                .unix_timestamp(),
+            1_795_773_600
+        );
+        assert!(parse_since("soon").is_err());
         assert!(parse_size("lots").is_err());
         assert!(parse_size("5 parsecs").is_err());
     }

@@ -37,6 +37,8 @@ pub struct Delivery {
     pub verdict: Verdict,
     /// What hookscope answered.
     pub response: ResponseRecord,
+    /// Committed to the store; `seq` is then its id there.
+    pub stored: bool,
 }
 
 /// The answer sent to the sender.
@@ -92,6 +94,7 @@ impl Delivery {
             event_type,
             verdict,
             response,
+            stored: false,
         }
     }
 

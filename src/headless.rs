@@ -72,7 +72,9 @@ pub fn human_line(d: &Delivery) -> String {
                 sanitize::line(&f.kind.to_string())
             )
         }
-        Verdict::Unchecked(Unchecked::NoSecret | Unchecked::NoSecretForPath { .. }) => {
+        Verdict::Unchecked(
+            Unchecked::NoSecret | Unchecked::NoSecretForPath { .. } | Unchecked::Unreadable { .. },
+        ) => {
             format!("• {what}{msg_suffix} · unverified")
         }
         Verdict::Unchecked(u) => format!(
@@ -131,4 +133,64 @@ pub fn json_line(d: &Delivery) -> String {
     };
     // Serialising plain strings and numbers cannot fail.
     serde_json::to_string(&line).unwrap_or_default()
+}
+
+/// One delivery in full, for `hookscope show`: summary, verdict with hints, request, headers
+/// and the pretty body. Everything untrusted is escaped.
+pub fn full_text(d: &Delivery) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", human_line(d));
+    let _ = writeln!(out);
+    match &d.verdict {
+        Verdict::Verified(v) => {
+            let _ = writeln!(out, "verdict   verified with {} ({})", v.secret, v.scheme);
+        }
+        Verdict::Failed(f) => {
+            let _ = writeln!(
+                out,
+                "verdict   {}: {}",
+                f.kind.code(),
+                sanitize::line(&f.kind.to_string())
+            );
+            for h in &f.hints {
+                let _ = writeln!(out, "          → {}", sanitize::line(h));
+            }
+        }
+        Verdict::Unchecked(u) => {
+            let _ = writeln!(out, "verdict   {u}");
+        }
+    }
+    let when = d.received_at.format(&Rfc3339).unwrap_or_default();
+    let _ = writeln!(out, "id        {}", d.seq);
+    let _ = writeln!(out, "received  {when}");
+    let _ = writeln!(
+        out,
+        "request   {} {} {}  from {}",
+        sanitize::line(&d.method),
+        sanitize::line(&d.path),
+        d.version,
+        d.remote
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "—".into())
+    );
+    let _ = writeln!(
+        out,
+        "answered  {} {}",
+        d.response.status,
+        sanitize::line(&d.response.body)
+    );
+    let _ = writeln!(out);
+    for (n, v) in &d.headers {
+        let _ = writeln!(out, "{}: {}", sanitize::line(n), sanitize::bytes_line(v));
+    }
+    let _ = writeln!(out);
+    let view = crate::highlight::pretty(&d.body, crate::highlight::Limits::default());
+    if let Some(note) = &view.note {
+        let _ = writeln!(out, "({note})");
+    }
+    for line in &view.lines {
+        let _ = writeln!(out, "{}", line.text);
+    }
+    out
 }

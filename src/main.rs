@@ -4,15 +4,21 @@
 use anyhow::{Context as _, Result};
 use clap::Parser as _;
 use hookscope::app::{App, Info};
-use hookscope::cli::{self, Cli, Command, SecretSource, SendArgs, ServeArgs};
+use hookscope::cli::{
+    self, Cli, Command, ExportArgs, HistoryArgs, ImportArgs, SecretSource, SendArgs, ServeArgs,
+    ShowArgs, StoreArgs,
+};
 use hookscope::demo;
 use hookscope::receiver::{self, Receiver};
 use hookscope::sender::{self, Fault};
+use hookscope::store::{self, Retention, Store};
 use hookscope::verify::Secret;
 use hookscope::verify::{Key, Verifier};
 use hookscope::{headless, sanitize, tui};
 use std::io::IsTerminal as _;
+use std::io::Write as _;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -44,6 +50,10 @@ fn main() -> ExitCode {
 async fn run(cli: Cli, offset: time::UtcOffset) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Send(args)) => send(args).await,
+        Some(Command::History(args)) => history(args),
+        Some(Command::Show(args)) => show(args),
+        Some(Command::Export(args)) => export(args),
+        Some(Command::Import(args)) => import(args),
         None => serve(cli.serve, offset).await,
     }
 }
@@ -66,6 +76,30 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
     let verifier = Verifier::new(secrets, args.tolerance);
     let mut config = receiver::Config::new(addr, verifier.clone());
     config.max_body = args.max_body;
+    let retention = Retention {
+        max_count: Some(args.retain),
+        max_days: args.retain_days,
+    };
+    let (reader, earlier) = if args.no_store {
+        (None, Vec::new())
+    } else {
+        let path = store_path(&args.store)?;
+        let store = Store::open(&path)?;
+        store.prune(retention, time::OffsetDateTime::now_utc())?;
+        // The UI shows earlier sessions' deliveries too; their bodies load on demand.
+        let earlier = if args.headless {
+            Vec::new()
+        } else {
+            store.query_light(&store::Filter {
+                limit: Some(args.retain),
+                ..Default::default()
+            })?
+        };
+        config.store =
+            Some(store::Writer::start(store, retention).context("starting the store writer")?);
+        eprintln!("storing deliveries in {}", path.display());
+        (Some(Store::open(&path)?), earlier)
+    };
     let (tx, rx) = mpsc::channel(receiver::DEFAULT_QUEUE);
     let receiver = Receiver::start(config, tx).await?;
     let local = receiver.local_addr();
@@ -113,10 +147,16 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
             tunnel: None,
         };
         let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        let app = App::new(info, color, offset);
+        let mut app = App::new(info, color, offset);
+        app.retain = args.retain as usize;
+        app.bodies_in_store = reader.is_some();
+        app.update(hookscope::app::Action::Earlier(
+            earlier.into_iter().map(std::sync::Arc::new).collect(),
+        ));
         let opts = tui::Options {
             ngrok_api: (!args.no_tunnel).then(|| args.ngrok_api.clone()),
             port: local.port(),
+            store: reader,
         };
         tui::run(app, rx, opts)
             .await
@@ -200,4 +240,101 @@ async fn send(args: SendArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn store_path(args: &StoreArgs) -> Result<PathBuf> {
+    match &args.path {
+        Some(p) => Ok(p.clone()),
+        None => store::default_path().ok_or_else(|| {
+            anyhow::anyhow!("this system has no data folder for the store: pass --store PATH")
+        }),
+    }
+}
+
+fn history(args: HistoryArgs) -> Result<ExitCode> {
+    let store = Store::open_existing(&store_path(&args.store)?)?;
+    let mut filter = args.filter.filter();
+    filter.limit = Some(filter.limit.unwrap_or(50));
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for d in store.query(&filter)? {
+        let line = match args.format {
+            headless::Format::Human => format!("{}  {}", d.seq, headless::human_line(&d)),
+            headless::Format::Json => headless::json_line(&d),
+        };
+        if let Err(e) = writeln!(out, "{line}") {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(ExitCode::SUCCESS);
+            }
+            return Err(e).context("writing to stdout");
+        }
+    }
+    let _ = out.flush();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(args: ShowArgs) -> Result<ExitCode> {
+    let store = Store::open_existing(&store_path(&args.store)?)?;
+    match store.find(&args.id)? {
+        Some(d) => {
+            print!("{}", headless::full_text(&d));
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            eprintln!(
+                "hookscope: no delivery with id, message id or event id `{}` in {}",
+                sanitize::line(&args.id),
+                store.path().display()
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn export(args: ExportArgs) -> Result<ExitCode> {
+    let store = Store::open_existing(&store_path(&args.store)?)?;
+    let deliveries = store.query(&args.filter.filter())?;
+    match &args.output {
+        Some(path) => {
+            // Payloads carry personal data: the export is readable by its owner only.
+            let file = store::create_private_file(path)
+                .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            hookscope::export::write(&mut w, &deliveries, args.format)
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "exported {} deliveries to {}",
+                deliveries.len(),
+                path.display()
+            );
+        }
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            if let Err(e) = hookscope::export::write(&mut w, &deliveries, args.format)
+                && e.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                return Err(e).context("writing to stdout");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(args: ImportArgs) -> Result<ExitCode> {
+    let (secrets, _) = cli::resolve_secrets(&args.secrets, env_var)?;
+    let verifier = Verifier::new(secrets, hookscope::verify::DEFAULT_TOLERANCE);
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("opening {}", args.file.display()))?;
+    let deliveries = hookscope::export::read(std::io::BufReader::new(file), &verifier)
+        .with_context(|| format!("importing {}", args.file.display()))?;
+    let mut store = Store::open(&store_path(&args.store)?)?;
+    let refs: Vec<&hookscope::delivery::Delivery> = deliveries.iter().collect();
+    let ids = store.insert(&refs, &format!("import:{}", args.file.display()))?;
+    eprintln!(
+        "imported {} deliveries into {} (ids {}–{})",
+        ids.len(),
+        store.path().display(),
+        ids.first().copied().unwrap_or(0),
+        ids.last().copied().unwrap_or(0)
+    );
+    Ok(ExitCode::SUCCESS)
 }

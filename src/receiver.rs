@@ -42,6 +42,8 @@ pub struct Config {
     pub header_timeout: Duration,
     /// Time allowed for a whole body to arrive once the head is in.
     pub body_timeout: Duration,
+    /// Where deliveries are committed before they are answered; `None` keeps them in memory.
+    pub store: Option<crate::store::Writer>,
 }
 
 impl Config {
@@ -53,6 +55,7 @@ impl Config {
             verifier: Arc::new(verifier),
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(60),
+            store: None,
         }
     }
 }
@@ -304,7 +307,8 @@ async fn handle(
             .verifier
             .verify(&path, &headers, &body, received_at.unix_timestamp()),
     };
-    let (status, text) = answer(&verdict);
+    let (mut status, text) = answer(&verdict);
+    let mut text = text.to_owned();
     let request = delivery::Request {
         remote: Some(remote),
         method: parts.method.as_str().to_owned(),
@@ -314,20 +318,38 @@ async fn handle(
         body,
         body_size,
     };
-    let record = Delivery::new(
+    let mut record = Delivery::new(
         shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
         received_at,
         request,
         verdict,
         ResponseRecord {
             status: status.as_u16(),
-            body: text.to_owned(),
+            body: text.clone(),
         },
     );
+    if let Some(store) = &config.store {
+        // Committed before the answer goes out: a sender that saw 2xx can rely on it.
+        match store.append(record.clone()).await {
+            Ok(id) => {
+                record.seq = id.max(0) as u64;
+                record.stored = true;
+            }
+            Err(e) => {
+                // Not stored, so not acknowledged: 503 makes the provider retry later.
+                status = StatusCode::SERVICE_UNAVAILABLE;
+                text = format!("could not store the delivery: {e}");
+                record.response = ResponseRecord {
+                    status: status.as_u16(),
+                    body: text.clone(),
+                };
+            }
+        }
+    }
     publish(shared, record).await;
     shared.stats.answered.fetch_add(1, Ordering::Relaxed);
 
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    let mut response = Response::new(Full::new(Bytes::from(text)));
     *response.status_mut() = status;
     let h = response.headers_mut();
     h.insert(
@@ -345,9 +367,9 @@ pub fn answer(verdict: &Verdict) -> (StatusCode, &'static str) {
     match verdict {
         Verdict::Verified(_) => (StatusCode::OK, "ok"),
         Verdict::Failed(_) => (StatusCode::UNAUTHORIZED, "invalid signature"),
-        Verdict::Unchecked(Unchecked::NoSecret | Unchecked::NoSecretForPath { .. }) => {
-            (StatusCode::OK, "ok")
-        }
+        Verdict::Unchecked(
+            Unchecked::NoSecret | Unchecked::NoSecretForPath { .. } | Unchecked::Unreadable { .. },
+        ) => (StatusCode::OK, "ok"),
         Verdict::Unchecked(Unchecked::NotPost { .. }) => {
             (StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
         }

@@ -32,6 +32,8 @@ pub struct Options {
     pub ngrok_api: Option<String>,
     /// Our port, to find the tunnel that forwards to it.
     pub port: u16,
+    /// A read connection to the store, for bodies and searches; `None` without a store.
+    pub store: Option<crate::store::Store>,
 }
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -113,6 +115,7 @@ pub async fn run(
             panic!("test panic in a background task");
         });
     }
+    let store = opts.store.map(|s| Arc::new(std::sync::Mutex::new(s)));
     let (copied_tx, mut copied) = mpsc::unbounded_channel::<Copied>();
     let clipboard = Clipboard::start(copied_tx);
 
@@ -133,13 +136,13 @@ pub async fn run(
             break;
         }
         let redraw_at = tokio::time::Instant::from_std(last_draw + FRAME);
-        let effect = tokio::select! {
+        let effects = tokio::select! {
             biased;
             Some(ev) = input.recv() => match ev {
                 Event::Key(k) => app.update(Action::Key(k)),
                 Event::Mouse(m) => app.update(Action::Mouse(m)),
                 Event::Resize(w, h) => app.update(Action::Resize(w, h)),
-                _ => None,
+                _ => Vec::new(),
             },
             Some(action) = actions.recv() => app.update(action),
             Some(done) = copied.recv() => {
@@ -149,10 +152,10 @@ pub async fn run(
             first = deliveries.recv(), if deliveries_open => {
                 match first {
                     Some(d) => {
-                        let mut batch = vec![Arc::new(d)];
+                        let mut batch = vec![light(d, app.bodies_in_store)];
                         while batch.len() < BATCH {
                             match deliveries.try_recv() {
-                                Ok(d) => batch.push(Arc::new(d)),
+                                Ok(d) => batch.push(light(d, app.bodies_in_store)),
                                 Err(_) => break,
                             }
                         }
@@ -160,7 +163,7 @@ pub async fn run(
                     }
                     None => {
                         deliveries_open = false;
-                        None
+                        Vec::new()
                     }
                 }
             }
@@ -174,16 +177,39 @@ pub async fn run(
                     continue;
                 }
                 last_second = second;
-                None
+                Vec::new()
             }
             _ = tokio::time::sleep_until(redraw_at), if dirty => continue,
         };
         dirty = true;
-        if let Some(Effect::Copy { text, what }) = effect
-            && let Some(fallback) = clipboard.copy(text, what)
-        {
-            let msg = finish_copy(fallback, &mut term)?;
-            app.update(Action::Copied(msg));
+        for effect in effects {
+            match effect {
+                Effect::Copy { text, what } => {
+                    if let Some(fallback) = clipboard.copy(text, what) {
+                        let msg = finish_copy(fallback, &mut term)?;
+                        app.update(Action::Copied(msg));
+                    }
+                }
+                Effect::LoadBody { id } => {
+                    if let Some(store) = &store {
+                        let (store, tx) = (store.clone(), actions_tx.clone());
+                        tokio::task::spawn_blocking(move || {
+                            let body = lock(&store).body(id as i64).ok().flatten();
+                            let _ = tx.send(Action::BodyLoaded { id, body });
+                        });
+                    }
+                }
+                Effect::Search { query } => {
+                    if let Some(store) = &store {
+                        let (store, tx) = (store.clone(), actions_tx.clone());
+                        tokio::task::spawn_blocking(move || {
+                            let ids = lock(&store).search_ids(&query).unwrap_or_default();
+                            let ids = ids.into_iter().map(|i| i.max(0) as u64).collect();
+                            let _ = tx.send(Action::SearchResults { query, ids });
+                        });
+                    }
+                }
+            }
         }
     }
     stop.store(true, Ordering::SeqCst);
@@ -191,6 +217,27 @@ pub async fn run(
     restore();
     let _ = reader.join();
     Ok(())
+}
+
+/// With a store, the UI holds deliveries without their bodies (loaded on demand), so memory
+/// stays bounded however many arrive.
+fn light(d: Delivery, bodies_in_store: bool) -> Arc<Delivery> {
+    if bodies_in_store && d.stored {
+        Arc::new(Delivery {
+            body: bytes::Bytes::new(),
+            ..d
+        })
+    } else {
+        Arc::new(d)
+    }
+}
+
+fn lock(
+    store: &std::sync::Mutex<crate::store::Store>,
+) -> std::sync::MutexGuard<'_, crate::store::Store> {
+    // A panic while holding the lock ends the process (see the panic hook), so poisoning
+    // cannot be observed here; take the guard either way.
+    store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn finish_copy<W: io::Write>(

@@ -23,6 +23,9 @@ impl Headless {
     fn start(args: &[&str], env: &[(&str, &str)]) -> Headless {
         let mut cmd = Command::new(BIN);
         cmd.args(["--headless", "--port", "0"]).args(args);
+        if !args.contains(&"--store") {
+            cmd.arg("--no-store");
+        }
         cmd.env_remove("HOOKSCOPE_SECRET")
             .env_remove("PIVOTAL_WEBHOOK_SECRET");
         for (k, v) in env {
@@ -227,7 +230,14 @@ fn malformed_secrets_are_refused_at_start_up() {
         ("", "empty"),
     ] {
         let out = Command::new(BIN)
-            .args(["--headless", "--port", "0", "--secret", secret])
+            .args([
+                "--headless",
+                "--no-store",
+                "--port",
+                "0",
+                "--secret",
+                secret,
+            ])
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
@@ -238,7 +248,7 @@ fn malformed_secrets_are_refused_at_start_up() {
         );
     }
     let out = Command::new(BIN)
-        .args(["--headless", "--port", "0"])
+        .args(["--headless", "--no-store", "--port", "0"])
         .env("HOOKSCOPE_SECRET", "whsec_abc!")
         .output()
         .unwrap();

@@ -164,7 +164,7 @@ fn assert_cooked(tmux: &Tmux) {
 fn a_panic_in_a_background_task_restores_the_terminal() {
     let Some(tmux) = shell("panic") else { return };
     let port = free_port();
-    tmux.keys(&[&format!("RUST_BACKTRACE=0 HOOKSCOPE_TEST_PANIC_IN_TASK=1 {BIN} --port {port} --no-tunnel; echo exit=$?"), "Enter"]);
+    tmux.keys(&[&format!("RUST_BACKTRACE=0 HOOKSCOPE_TEST_PANIC_IN_TASK=1 {BIN} --port {port} --no-tunnel --no-store; echo exit=$?"), "Enter"]);
     let s = tmux.wait_for("the process to end", |s| {
         s.lines().any(|l| l.starts_with("exit="))
     });
@@ -180,11 +180,14 @@ fn a_panic_in_a_background_task_restores_the_terminal() {
 fn inspector_in_a_real_terminal() {
     let Some(tmux) = shell("e2e") else { return };
     let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("e2e.sqlite3");
+    let run = format!(
+        "{BIN} --port {port} --secret {SECRET} --no-tunnel --store {}",
+        store.display()
+    );
 
-    tmux.keys(&[
-        &format!("{BIN} --port {port} --secret {SECRET} --no-tunnel"),
-        "Enter",
-    ]);
+    tmux.keys(&[&run, "Enter"]);
     tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
     assert_eq!(
         tmux.format("#{alternate_on}"),
@@ -253,6 +256,26 @@ fn inspector_in_a_real_terminal() {
         "stderr shows after leaving the UI:\n{s}"
     );
     assert_cooked(&tmux);
+
+    // History survives: started again on the same store, the three deliveries are back,
+    // marked as from an earlier session, and their bodies load from the store.
+    tmux.keys(&["clear", "Enter"]);
+    tmux.keys(&[&run, "Enter"]);
+    let s = tmux.wait_for("earlier deliveries", |s| {
+        s.contains("3 from earlier sessions")
+    });
+    assert_eq!(s.matches("task.completed").count(), 2, "{s}");
+    tmux.keys(&["G", "Enter", "Tab", "Tab"]);
+    tmux.wait_for("the stored body", |s| {
+        s.contains("\"type\": \"task.completed\"")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_for("the shell again", |s| {
+        s.lines()
+            .filter(|l| l.starts_with("e2e$") && !l.contains(BIN))
+            .count()
+            >= 1
+    });
 }
 
 #[test]
@@ -260,7 +283,7 @@ fn keys_are_answered_during_a_burst() {
     let Some(tmux) = shell("burst") else { return };
     let port = free_port();
     tmux.keys(&[
-        &format!("{BIN} --port {port} --secret {SECRET} --no-tunnel"),
+        &format!("{BIN} --port {port} --secret {SECRET} --no-tunnel --no-store"),
         "Enter",
     ]);
     tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));

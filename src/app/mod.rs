@@ -7,6 +7,7 @@ use crate::delivery::Delivery;
 use crate::highlight::{self, BodyView, Limits};
 use crate::sanitize;
 use crate::verify::{Unchecked, Verdict, human_bytes};
+use bytes::Bytes;
 use keymap::Command;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
@@ -21,6 +22,22 @@ use time::UtcOffset;
 pub enum Action {
     /// New deliveries, oldest first.
     Deliveries(Vec<Arc<Delivery>>),
+    /// Deliveries from earlier sessions (from the store), oldest first; sent before any new ones.
+    Earlier(Vec<Arc<Delivery>>),
+    /// A body asked for with [`Effect::LoadBody`] (`None`: no longer stored).
+    BodyLoaded {
+        /// The store id.
+        id: u64,
+        /// The bytes.
+        body: Option<Bytes>,
+    },
+    /// Store ids whose bodies contain the filter text, answering [`Effect::Search`].
+    SearchResults {
+        /// The filter text searched (lower-case).
+        query: String,
+        /// Matching store ids.
+        ids: Vec<u64>,
+    },
     /// A key was pressed.
     Key(KeyEvent),
     /// The mouse did something.
@@ -46,6 +63,16 @@ pub enum Effect {
         text: String,
         /// `event id evt_…`, `payload (1.2 KiB)`, …
         what: String,
+    },
+    /// Read a body from the store; answer with [`Action::BodyLoaded`].
+    LoadBody {
+        /// The store id.
+        id: u64,
+    },
+    /// Find stored bodies containing text; answer with [`Action::SearchResults`].
+    Search {
+        /// Lower-case text.
+        query: String,
     },
 }
 
@@ -109,9 +136,11 @@ impl Mark {
         match v {
             Verdict::Verified(_) => Mark::Verified,
             Verdict::Failed(_) => Mark::Rejected,
-            Verdict::Unchecked(Unchecked::NoSecret | Unchecked::NoSecretForPath { .. }) => {
-                Mark::Unverified
-            }
+            Verdict::Unchecked(
+                Unchecked::NoSecret
+                | Unchecked::NoSecretForPath { .. }
+                | Unchecked::Unreadable { .. },
+            ) => Mark::Unverified,
             Verdict::Unchecked(_) => Mark::Refused,
         }
     }
@@ -132,6 +161,10 @@ pub struct Entry {
     pub id: String,
     /// Body size.
     pub size: String,
+    /// From an earlier session (loaded from the store at start).
+    pub earlier: bool,
+    /// The app's own key for this entry, unique for the run.
+    pub key: u64,
 }
 
 /// What the header bar shows about the receiver.
@@ -145,7 +178,7 @@ pub struct Info {
     pub tunnel: Option<String>,
 }
 
-/// Totals over all deliveries held.
+/// Totals over every delivery seen (held or since dropped from memory).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Verified.
@@ -210,6 +243,20 @@ pub struct App {
     /// Local time offset for displayed times.
     pub offset: UtcOffset,
     bodies: VecDeque<(u64, bool, Arc<BodyView>)>,
+    /// Bodies loaded from the store, by store id.
+    loaded: VecDeque<(u64, Bytes)>,
+    /// A body asked for and not yet loaded.
+    loading: Option<u64>,
+    /// A copy waiting for its body to load.
+    pending_copy: Option<(u64, Command)>,
+    next_key: u64,
+    /// Most deliveries held in memory; older ones are dropped (the store keeps them).
+    pub retain: usize,
+    /// Whether held deliveries' bodies live in the store (loaded on demand) rather than here.
+    pub bodies_in_store: bool,
+    /// How many held entries came from earlier sessions.
+    pub earlier: usize,
+    search_needed: Option<String>,
     /// Set when the user asked to quit.
     pub quit: bool,
 }
@@ -242,15 +289,33 @@ impl App {
             color,
             offset,
             bodies: VecDeque::new(),
+            loaded: VecDeque::new(),
+            loading: None,
+            pending_copy: None,
+            next_key: 0,
+            retain: crate::store::DEFAULT_RETAIN as usize,
+            bodies_in_store: false,
+            earlier: 0,
+            search_needed: None,
             quit: false,
         }
     }
 
     /// Applies one action; returns what the outside world must do.
-    pub fn update(&mut self, action: Action) -> Option<Effect> {
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let mut effects = Vec::new();
         let effect = match action {
             Action::Deliveries(ds) => {
-                self.add(ds);
+                self.add(ds, false);
+                None
+            }
+            Action::Earlier(ds) => {
+                self.add(ds, true);
+                None
+            }
+            Action::BodyLoaded { id, body } => self.body_loaded(id, body),
+            Action::SearchResults { query, ids } => {
+                self.search_results(&query, ids);
                 None
             }
             Action::Key(key) => self.key(key),
@@ -277,8 +342,71 @@ impl App {
             }
             Action::Command(c) => self.command(c),
         };
-        self.prepare_body();
-        effect
+        effects.extend(effect);
+        if let Some(query) = self.search_needed.take() {
+            effects.push(Effect::Search { query });
+        }
+        effects.extend(self.prepare_body());
+        effects
+    }
+
+    /// The body of an entry when it is at hand (held, or loaded from the store).
+    pub fn body_of<'a>(&'a self, e: &'a Entry) -> Option<&'a Bytes> {
+        let d = &e.delivery;
+        if !self.bodies_in_store || !d.stored || !d.body.is_empty() || d.body_size == 0 {
+            return Some(&d.body);
+        }
+        self.loaded
+            .iter()
+            .find(|(id, _)| *id == d.seq)
+            .map(|(_, b)| b)
+    }
+
+    fn body_loaded(&mut self, id: u64, body: Option<Bytes>) -> Option<Effect> {
+        if self.loading == Some(id) {
+            self.loading = None;
+        }
+        let Some(body) = body else {
+            self.say(format!(
+                "delivery {id} is no longer in the store (pruned by retention)"
+            ));
+            self.pending_copy = None;
+            return None;
+        };
+        if self.loaded.len() >= BODY_CACHE {
+            self.loaded.pop_front();
+        }
+        self.loaded.push_back((id, body));
+        match self.pending_copy.take() {
+            Some((pending, command))
+                if pending == id && self.selected_entry().map(|e| e.delivery.seq) == Some(id) =>
+            {
+                self.command(command)
+            }
+            other => {
+                self.pending_copy = other;
+                None
+            }
+        }
+    }
+
+    /// Asks for the selected body when it is not at hand; `true` when it is.
+    fn need_body(&mut self, then: Option<Command>) -> (bool, Option<Effect>) {
+        let Some(e) = self.selected_entry() else {
+            return (false, None);
+        };
+        if self.body_of(e).is_some() {
+            return (true, None);
+        }
+        let id = e.delivery.seq;
+        if let Some(c) = then {
+            self.pending_copy = Some((id, c));
+        }
+        if self.loading == Some(id) {
+            return (false, None);
+        }
+        self.loading = Some(id);
+        (false, Some(Effect::LoadBody { id }))
     }
 
     /// The selected entry.
@@ -302,10 +430,10 @@ impl App {
 
     /// The prepared body of the selected delivery, if the Body tab needs it.
     pub fn body_view(&self) -> Option<&BodyView> {
-        let seq = self.selected_entry()?.delivery.seq;
+        let key = self.selected_entry()?.key;
         self.bodies
             .iter()
-            .find(|(s, raw, _)| *s == seq && *raw == self.raw)
+            .find(|(k, raw, _)| *k == key && *raw == self.raw)
             .map(|(_, _, v)| v.as_ref())
     }
 
@@ -313,7 +441,9 @@ impl App {
         self.status = Some((text, self.now_ms + STATUS_MS));
     }
 
-    fn entry(&self, d: Arc<Delivery>) -> Entry {
+    fn entry(&mut self, d: Arc<Delivery>, earlier: bool) -> Entry {
+        self.next_key += 1;
+        let key = self.next_key;
         let local = d.received_at.to_offset(self.offset);
         let what = match (&d.event_type, &d.verdict) {
             (Some(t), _) => sanitize::line(t).into_owned(),
@@ -336,17 +466,22 @@ impl App {
             what,
             id,
             size: human_bytes(d.body_size),
+            earlier,
+            key,
             delivery: d,
         }
     }
 
-    fn add(&mut self, ds: Vec<Arc<Delivery>>) {
+    fn add(&mut self, ds: Vec<Arc<Delivery>>, earlier: bool) {
         let query = self.filter.to_lowercase();
         let mut new_matching = 0;
         for d in ds {
-            let second = d.received_at.unix_timestamp();
-            self.count_rate(second);
-            let entry = self.entry(d);
+            if !earlier {
+                self.count_rate(d.received_at.unix_timestamp());
+            } else {
+                self.earlier += 1;
+            }
+            let entry = self.entry(d, earlier);
             self.counts.total += 1;
             match entry.mark {
                 Mark::Verified => self.counts.verified += 1,
@@ -375,7 +510,32 @@ impl App {
             // Keep the rows on screen where they were: new ones arrive above.
             self.list_offset += new_matching;
         }
+        self.trim();
         self.scroll_into_view();
+    }
+
+    /// Drops the oldest entries beyond `retain` (in steps, so it costs nothing per delivery).
+    fn trim(&mut self) {
+        let retain = self.retain.max(1);
+        if self.entries.len() <= retain + retain / 8 {
+            return;
+        }
+        let drop = self.entries.len() - retain;
+        // The header's counts stay totals for the run; only the held entries go.
+        for e in self.entries.drain(..drop) {
+            if e.earlier {
+                self.earlier -= 1;
+            }
+        }
+        self.view.retain(|&i| i >= drop);
+        for i in &mut self.view {
+            *i -= drop;
+        }
+        self.selected = match self.selected {
+            Some(i) if i >= drop => Some(i - drop),
+            Some(_) => self.view.first().copied(),
+            None => None,
+        };
     }
 
     fn count_rate(&mut self, second: i64) {
@@ -503,8 +663,17 @@ impl App {
             Command::CopyId => return self.copy_id(),
             Command::CopyPayload => return self.copy_payload(),
             Command::CopyCurl => {
+                let (ready, load) = self.need_body(Some(Command::CopyCurl));
+                if !ready {
+                    return load;
+                }
                 let e = self.selected_entry()?;
-                let text = crate::curl::command(&e.delivery, &self.info.listen);
+                let body = self.body_of(e).cloned().unwrap_or_default();
+                let full = Delivery {
+                    body,
+                    ..(*e.delivery).clone()
+                };
+                let text = crate::curl::command(&full, &self.info.listen);
                 return Some(Effect::Copy {
                     text,
                     what: "curl command".into(),
@@ -541,8 +710,12 @@ impl App {
     }
 
     fn copy_payload(&mut self) -> Option<Effect> {
+        let (ready, load) = self.need_body(Some(Command::CopyPayload));
+        if !ready {
+            return load;
+        }
         let e = self.selected_entry()?;
-        let body = &e.delivery.body;
+        let body = self.body_of(e)?;
         if body.is_empty() {
             self.say("this delivery has no payload".into());
             return None;
@@ -564,10 +737,40 @@ impl App {
     }
 
     fn set_filter(&mut self, filter: String) {
-        // Typing more only narrows what is shown, so only the current view needs checking.
-        let narrowing = filter.starts_with(&self.filter) && !self.filter.is_empty();
+        // Typing more only narrows what is shown, so only the current view needs checking
+        // (unless bodies live in the store: their matches come back from a search).
+        let narrowing =
+            filter.starts_with(&self.filter) && !self.filter.is_empty() && !self.bodies_in_store;
         self.filter = filter;
         self.refilter(narrowing);
+        if self.bodies_in_store && !self.filter.is_empty() {
+            self.search_needed = Some(self.filter.to_lowercase());
+        }
+    }
+
+    fn search_results(&mut self, query: &str, ids: Vec<u64>) {
+        if query != self.filter.to_lowercase() {
+            return; // an answer to a filter since changed
+        }
+        let ids: std::collections::HashSet<u64> = ids.into_iter().collect();
+        let failures = self.failures_only;
+        self.view = (0..self.entries.len())
+            .filter(|&i| {
+                let e = &self.entries[i];
+                matches(e, query, failures)
+                    || (e.delivery.stored
+                        && ids.contains(&e.delivery.seq)
+                        && matches(e, "", failures))
+            })
+            .collect();
+        if self
+            .selected
+            .is_none_or(|i| self.view.binary_search(&i).is_err())
+        {
+            self.follow = true;
+            self.selected = self.view.last().copied();
+        }
+        self.scroll_into_view();
     }
 
     fn refilter(&mut self, narrowing: bool) {
@@ -687,31 +890,35 @@ impl App {
         }
     }
 
-    /// Prepares the selected body once, when the Body tab shows it.
-    fn prepare_body(&mut self) {
-        if !self.detail || self.tab != Tab::Body {
-            return;
+    /// Prepares the selected body once, when the Body tab shows it, loading it first if needed.
+    fn prepare_body(&mut self) -> Option<Effect> {
+        if !self.detail {
+            return None;
         }
-        let Some(e) = self.selected_entry() else {
-            return;
-        };
-        let seq = e.delivery.seq;
+        let (ready, load) = self.need_body(None);
+        if !ready || self.tab != Tab::Body {
+            return load;
+        }
+        let e = self.selected_entry()?;
+        let key = e.key;
         if self
             .bodies
             .iter()
-            .any(|(s, r, _)| *s == seq && *r == self.raw)
+            .any(|(k, r, _)| *k == key && *r == self.raw)
         {
-            return;
+            return None;
         }
+        let body = self.body_of(e)?;
         let view = if self.raw {
-            highlight::raw(&e.delivery.body, Limits::default())
+            highlight::raw(body, Limits::default())
         } else {
-            highlight::pretty(&e.delivery.body, Limits::default())
+            highlight::pretty(body, Limits::default())
         };
         if self.bodies.len() >= BODY_CACHE {
             self.bodies.pop_front();
         }
-        self.bodies.push_back((seq, self.raw, Arc::new(view)));
+        self.bodies.push_back((key, self.raw, Arc::new(view)));
+        None
     }
 }
 

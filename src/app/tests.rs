@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::testing::{Builder, event};
+use bytes::Bytes;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -50,7 +51,9 @@ fn fill(app: &mut App, b: &mut Builder, n: usize) {
 }
 
 fn key(app: &mut App, code: KeyCode) -> Option<Effect> {
-    app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    let mut effects = app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    assert!(effects.len() <= 1, "{effects:?}");
+    effects.pop()
 }
 
 fn ch(app: &mut App, c: char) -> Option<Effect> {
@@ -435,6 +438,7 @@ fn tunnel_and_resize() {
 fn a_hundred_thousand_deliveries_stay_cheap_to_move_through() {
     // Not a timing test: it checks the selection is found by index, not by scanning rows.
     let (mut app, mut b) = (app(), builder());
+    app.retain = 200_000;
     let ds: Vec<_> = (0..100_000)
         .map(|_| Arc::new(b.request("POST", "/", vec![], b"{}")))
         .collect();
@@ -443,4 +447,133 @@ fn a_hundred_thousand_deliveries_stay_cheap_to_move_through() {
     assert_eq!(app.selected_row(), Some(99_999));
     key(&mut app, KeyCode::PageUp);
     assert_eq!(app.selected_row(), Some(99_999 - app.list_rows()));
+}
+
+#[test]
+fn memory_is_bounded_by_retain() {
+    let (mut app, mut b) = (app(), builder());
+    app.retain = 100;
+    fill(&mut app, &mut b, 90);
+    ch(&mut app, 'G');
+    let oldest_kept = selected_msg(&app);
+    fill(&mut app, &mut b, 20);
+    assert_eq!(app.entries.len(), 110, "trimmed in steps, not per delivery");
+    fill(&mut app, &mut b, 10);
+    assert_eq!(app.entries.len(), 100);
+    assert_eq!(app.view.len(), 100);
+    assert_eq!(app.counts.total, 120, "counts stay totals");
+    assert_eq!(app.counts.verified + app.counts.rejected, 120);
+    assert!(app.selected.is_some());
+    assert_ne!(
+        selected_msg(&app),
+        oldest_kept,
+        "the selected entry was dropped; another is selected"
+    );
+    assert!(app.view.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn earlier_sessions_come_first_and_are_marked() {
+    let (mut app, mut b) = (app(), builder());
+    let old: Vec<_> = (0..3)
+        .map(|i| Arc::new(b.signed(SECRET, &format!("old_{i}"), b"{}")))
+        .collect();
+    app.update(Action::Earlier(old));
+    fill(&mut app, &mut b, 2);
+    assert_eq!(app.earlier, 3);
+    assert!(app.entries[..3].iter().all(|e| e.earlier));
+    assert!(app.entries[3..].iter().all(|e| !e.earlier));
+    assert_eq!(selected_msg(&app), "msg_1");
+    ch(&mut app, 'G');
+    assert_eq!(selected_msg(&app), "old_0");
+}
+
+fn stored(mut d: crate::delivery::Delivery, id: u64) -> Arc<crate::delivery::Delivery> {
+    d.seq = id;
+    d.stored = true;
+    d.body = Bytes::new();
+    Arc::new(d)
+}
+
+#[test]
+fn bodies_in_the_store_load_on_demand_and_copies_wait_for_them() {
+    let (mut app, mut b) = (app(), builder());
+    app.bodies_in_store = true;
+    let body = event("customer.created", "evt_s");
+    let d = b.signed(SECRET, "msg_s", &body);
+    app.update(Action::Deliveries(vec![stored(d, 42)]));
+    assert_eq!(
+        app.entries[0].size,
+        human_bytes(body.len() as u64),
+        "size kept without the body"
+    );
+    // Y asks for the body first, then copies when it arrives.
+    assert_eq!(ch(&mut app, 'Y'), Some(Effect::LoadBody { id: 42 }));
+    assert_eq!(ch(&mut app, 'Y'), None, "already loading");
+    let effects = app.update(Action::BodyLoaded {
+        id: 42,
+        body: Some(Bytes::from(body.clone())),
+    });
+    match &effects[..] {
+        [Effect::Copy { text, .. }] => assert_eq!(text.as_bytes(), &body[..]),
+        other => panic!("{other:?}"),
+    }
+    // Now at hand: the Body tab prepares it without asking again.
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(key(&mut app, KeyCode::Tab), None);
+    assert!(app.body_view().is_some());
+    // A pruned delivery says so.
+    let d = b.signed(SECRET, "msg_gone", b"{\"a\":1}");
+    // It is followed into the open Body tab, so its body is asked for at once.
+    assert_eq!(
+        app.update(Action::Deliveries(vec![stored(d, 43)])),
+        vec![Effect::LoadBody { id: 43 }]
+    );
+    app.update(Action::BodyLoaded { id: 43, body: None });
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .0
+            .contains("no longer in the store")
+    );
+}
+
+#[test]
+fn filtering_with_the_store_searches_bodies_there() {
+    let (mut app, mut b) = (app(), builder());
+    app.bodies_in_store = true;
+    let ds: Vec<_> = (0..4)
+        .map(|i| {
+            stored(
+                b.signed(SECRET, &format!("m{i}"), &event("a.b", &format!("e{i}"))),
+                10 + i,
+            )
+        })
+        .collect();
+    app.update(Action::Deliveries(ds));
+    ch(&mut app, '/');
+    assert_eq!(
+        ch(&mut app, 'z'),
+        Some(Effect::Search { query: "z".into() })
+    );
+    assert!(app.view.is_empty(), "nothing in memory matches");
+    app.update(Action::SearchResults {
+        query: "z".into(),
+        ids: vec![11, 13],
+    });
+    let shown: Vec<u64> = app
+        .view
+        .iter()
+        .map(|&i| app.entries[i].delivery.seq)
+        .collect();
+    assert_eq!(shown, vec![11, 13]);
+    // A stale answer is ignored.
+    ch(&mut app, 'q');
+    app.update(Action::SearchResults {
+        query: "z".into(),
+        ids: vec![10],
+    });
+    assert!(app.view.is_empty());
 }

@@ -95,9 +95,10 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
                 for sig in &r.received {
                     lines.push(kv("received", format!("{sig}…"), theme));
                 }
+                let body = app.body_of(e).map(|b| &b[..]).unwrap_or(b"");
                 lines.push(kv(
                     "signed",
-                    signed_preview(d, width.saturating_sub(12)),
+                    signed_preview(d, body, width.saturating_sub(12)),
                     theme,
                 ));
             }
@@ -150,6 +151,9 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
             )
         };
         received.push_str(&format!("  ·  {rel} (timestamp {ts})"));
+    }
+    if e.earlier {
+        received.push_str("  ·  from an earlier session");
     }
     lines.push(kv("received", received, theme));
     lines.push(kv(
@@ -210,14 +214,14 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// `{id}.{timestamp}.{body…}` as the verifier signed it, cut to `width` characters.
-fn signed_preview(d: &Delivery, width: usize) -> String {
+fn signed_preview(d: &Delivery, body: &[u8], width: usize) -> String {
     let id = d.msg_id.as_deref().unwrap_or("");
     let ts = ["svix-timestamp", "webhook-timestamp"]
         .iter()
         .find_map(|h| d.header(h))
         .map(|v| String::from_utf8_lossy(v).into_owned())
         .unwrap_or_default();
-    let body = &d.body[..d.body.len().min(width * 4)];
+    let body = &body[..body.len().min(width * 4)];
     let full = format!(
         "{}.{}.{}",
         sanitize::line(id),

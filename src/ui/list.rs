@@ -38,7 +38,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             };
             let status = e.delivery.response.status;
             let mut row = Row::new(vec![
-                Cell::from(e.time.as_str()),
+                Cell::from(Span::styled(
+                    e.time.as_str(),
+                    if e.earlier { theme.dim() } else { Style::new() },
+                )),
                 Cell::from(Span::styled(e.mark.symbol(), mark_style)),
                 Cell::from(e.what.as_str()),
                 Cell::from(e.id.as_str()),
@@ -89,6 +92,12 @@ fn title<'a>(app: &App, theme: &Theme) -> Line<'a> {
             crate::sanitize::line(&app.filter),
             app.view.len()
         )));
+    }
+    if app.earlier > 0 {
+        spans.push(Span::styled(
+            format!("· {} from earlier sessions ", app.earlier),
+            theme.dim(),
+        ));
     }
     if app.failures_only {
         spans.push(Span::styled("· failures only ", theme.warn()));

@@ -12,7 +12,7 @@ pub mod sign;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use subtle::ConstantTimeEq as _;
 
@@ -22,7 +22,7 @@ pub use secret::{Key, Secret, SecretError, mask};
 pub const DEFAULT_TOLERANCE: u64 = 300;
 
 /// One of the three signature headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Part {
     /// `svix-id` / `webhook-id`.
@@ -50,7 +50,8 @@ impl Part {
 }
 
 /// The outcome of checking one delivery.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
 pub enum Verdict {
     /// A signature matched a configured secret.
     Verified(Verified),
@@ -89,18 +90,19 @@ impl Verdict {
 }
 
 /// What matched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verified {
     /// The matching secret, masked, with its scope (`/billing=whsec_MfKQ…aSw`).
     pub secret: String,
     /// `v1` (HMAC) or `v1a` (Ed25519).
-    pub scheme: &'static str,
+    pub scheme: String,
     /// The signed timestamp.
     pub timestamp: i64,
 }
 
 /// Why a delivery was not checked (the receiver records these too).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Unchecked {
     /// No secret is configured at all.
     NoSecret,
@@ -122,6 +124,11 @@ pub enum Unchecked {
         size: u64,
         /// Whether `size` came from Content-Length rather than counting.
         declared: bool,
+    },
+    /// A stored or imported verdict this version cannot read.
+    Unreadable {
+        /// What went wrong reading it.
+        detail: String,
     },
     /// The client stopped sending before the body was complete.
     BodyIncomplete {
@@ -166,6 +173,11 @@ impl fmt::Display for Unchecked {
                     human_bytes(*limit)
                 )
             }
+            Unchecked::Unreadable { detail } => write!(
+                f,
+                "verdict not readable by this version of hookscope ({})",
+                crate::sanitize::line(detail)
+            ),
             Unchecked::BodyIncomplete { error, received } => write!(
                 f,
                 "body incomplete: the client stopped after {} ({})",
@@ -177,7 +189,7 @@ impl fmt::Display for Unchecked {
 }
 
 /// A verification failure with everything the verifier could tell about it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failure {
     /// What failed.
     pub kind: FailureKind,
@@ -186,7 +198,8 @@ pub struct Failure {
 }
 
 /// The failure kinds of the Standard Webhooks spec, with their details.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum FailureKind {
     /// One or more of the three headers is absent or empty.
     MissingHeader {
@@ -229,7 +242,8 @@ pub enum FailureKind {
 }
 
 /// What is wrong with a timestamp header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TimestampProblem {
     /// Bytes that are not UTF-8.
     NotUtf8,
@@ -259,7 +273,7 @@ impl fmt::Display for TimestampProblem {
 }
 
 /// The evidence behind a `bad_signature`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SignatureReport {
     /// `v1` entries in the header.
     pub v1_entries: usize,
@@ -278,7 +292,8 @@ pub struct SignatureReport {
 }
 
 /// One observation about a signature mismatch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Finding {
     /// The signature matches a secret configured for another path.
     MatchesOtherSecret {
@@ -315,7 +330,8 @@ pub enum Finding {
 }
 
 /// What is wrong with one `version,signature` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum EntryProblem {
     /// No comma: `v1` alone or a bare signature.
     NoComma,
@@ -696,7 +712,7 @@ impl Verifier {
         if let Some(secret) = matched {
             return Verdict::Verified(Verified {
                 secret: secret.label(),
-                scheme: secret.key.scheme(),
+                scheme: secret.key.scheme().to_string(),
                 timestamp,
             });
         }

@@ -1,0 +1,439 @@
+//! Export and import: JSONL for scripts, HAR 1.2 for browser dev tools and HTTP tools. Both keep
+//! bodies and headers byte-exact (base64 where they are not UTF-8), so an export imported again
+//! is the same evidence.
+
+use crate::delivery::{Delivery, Request, ResponseRecord};
+use crate::verify::{Verdict, Verifier};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use serde_json::{Value, json};
+use std::io::{BufRead, Write};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// HTTP Archive 1.2.
+    Har,
+}
+
+/// Why an import failed, with the line or entry.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Reading the file failed.
+    #[error("reading the file: {0}")]
+    Io(#[from] std::io::Error),
+    /// The content is not what the format requires.
+    #[error("{at}: {problem}")]
+    Invalid {
+        /// `line 3`, `entry 2`.
+        at: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Text as a JSON string when it is UTF-8, else `{"base64": …}`.
+fn bytes_value(b: &[u8]) -> Value {
+    match std::str::from_utf8(b) {
+        Ok(s) => Value::String(s.to_string()),
+        Err(_) => json!({ "base64": B64.encode(b) }),
+    }
+}
+
+fn value_bytes(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Object(o) => B64.decode(o.get("base64")?.as_str()?).ok(),
+        _ => None,
+    }
+}
+
+/// The JSONL object for a delivery.
+pub fn jsonl_value(d: &Delivery) -> Value {
+    let (body, body_base64) = match std::str::from_utf8(&d.body) {
+        Ok(s) => (Value::String(s.to_string()), Value::Null),
+        Err(_) => (Value::Null, Value::String(B64.encode(&d.body))),
+    };
+    json!({
+        "id": d.seq,
+        "received_at": rfc3339(d.received_at),
+        "remote": d.remote.map(|r| r.to_string()),
+        "method": d.method,
+        "path": d.path,
+        "version": d.version,
+        "headers": d.headers.iter().map(|(n, v)| json!([n, bytes_value(v)])).collect::<Vec<_>>(),
+        "body": body,
+        "body_base64": body_base64,
+        "bytes": d.body_size,
+        "msg_id": d.msg_id,
+        "event_id": d.event_id,
+        "type": d.event_type,
+        "verified": d.verdict.verified(),
+        "failure": d.verdict.failure_code(),
+        "reason": d.verdict.reason(),
+        "status": d.response.status,
+        "response_body": d.response.body,
+        "verdict": serde_json::to_value(&d.verdict).unwrap_or(Value::Null),
+    })
+}
+
+/// Writes deliveries in `format`.
+pub fn write<W: Write>(
+    out: &mut W,
+    deliveries: &[Delivery],
+    format: Format,
+) -> std::io::Result<()> {
+    match format {
+        Format::Jsonl => {
+            for d in deliveries {
+                serde_json::to_writer(&mut *out, &jsonl_value(d))?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Format::Har => {
+            serde_json::to_writer_pretty(&mut *out, &har(deliveries))?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()
+}
+
+fn query_string(path: &str) -> Vec<Value> {
+    let Some((_, q)) = path.split_once('?') else {
+        return Vec::new();
+    };
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (n, v) = p.split_once('=').unwrap_or((p, ""));
+            json!({ "name": n, "value": v })
+        })
+        .collect()
+}
+
+/// The HAR 1.2 document for deliveries.
+pub fn har(deliveries: &[Delivery]) -> Value {
+    let entries: Vec<Value> = deliveries
+        .iter()
+        .map(|d| {
+            let host = d
+                .header("host")
+                .map(|h| String::from_utf8_lossy(h).into_owned())
+                .unwrap_or_else(|| "hookscope.invalid".into());
+            let mime = d
+                .header("content-type")
+                .map(|h| String::from_utf8_lossy(h).into_owned())
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let headers: Vec<Value> = d
+                .headers
+                .iter()
+                .map(|(n, v)| json!({ "name": n, "value": String::from_utf8_lossy(v) }))
+                .collect();
+            let mut request = json!({
+                "method": d.method,
+                "url": format!("http://{host}{}", d.path),
+                "httpVersion": d.version,
+                "cookies": [],
+                "headers": headers,
+                "queryString": query_string(&d.path),
+                "headersSize": -1,
+                "bodySize": d.body_size,
+            });
+            if !d.body.is_empty() {
+                request["postData"] = json!({
+                    "mimeType": mime,
+                    "text": String::from_utf8_lossy(&d.body),
+                });
+            }
+            let exact_headers: Vec<Value> = d.headers.iter().map(|(n, v)| json!([n, bytes_value(v)])).collect();
+            json!({
+                "startedDateTime": rfc3339(d.received_at),
+                "time": 0,
+                "request": request,
+                "response": {
+                    "status": d.response.status,
+                    "statusText": http::StatusCode::from_u16(d.response.status).ok().and_then(|s| s.canonical_reason()).unwrap_or(""),
+                    "httpVersion": d.version,
+                    "cookies": [],
+                    "headers": [{ "name": "content-type", "value": "text/plain; charset=utf-8" }],
+                    "content": {
+                        "size": d.response.body.len(),
+                        "mimeType": "text/plain; charset=utf-8",
+                        "text": d.response.body,
+                    },
+                    "redirectURL": "",
+                    "headersSize": -1,
+                    "bodySize": d.response.body.len(),
+                },
+                "cache": {},
+                "timings": { "send": 0, "wait": 0, "receive": 0 },
+                "serverIPAddress": d.remote.map(|r| r.ip().to_string()),
+                "_hookscope": {
+                    "id": d.seq,
+                    "remote": d.remote.map(|r| r.to_string()),
+                    "path": d.path,
+                    "headers": exact_headers,
+                    "body_base64": B64.encode(&d.body),
+                    "verdict": serde_json::to_value(&d.verdict).unwrap_or(Value::Null),
+                },
+            })
+        })
+        .collect();
+    json!({
+        "log": {
+            "version": "1.2",
+            "creator": { "name": "hookscope", "version": env!("CARGO_PKG_VERSION") },
+            "entries": entries,
+        }
+    })
+}
+
+/// Reads a JSONL or HAR file (told apart by content). Deliveries without a stored verdict (a
+/// HAR from other tools) are verified with `verifier` as of the time they were received.
+pub fn read<R: BufRead>(mut input: R, verifier: &Verifier) -> Result<Vec<Delivery>, ImportError> {
+    let mut text = String::new();
+    input.read_to_string(&mut text)?;
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{')
+        && let Ok(doc) = serde_json::from_str::<Value>(trimmed)
+        && doc.get("log").is_some()
+    {
+        return read_har(&doc, verifier);
+    }
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = || format!("line {}", i + 1);
+        let v: Value = serde_json::from_str(line).map_err(|e| ImportError::Invalid {
+            at: at(),
+            problem: format!("not JSON ({e})"),
+        })?;
+        out.push(
+            from_jsonl(&v, verifier)
+                .map_err(|problem| ImportError::Invalid { at: at(), problem })?,
+        );
+    }
+    Ok(out)
+}
+
+fn str_field<'a>(v: &'a Value, key: &str) -> Result<&'a str, String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("`{key}` is missing or not text"))
+}
+
+fn time_field(v: &Value, key: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(str_field(v, key)?, &Rfc3339)
+        .map_err(|e| format!("`{key}` is not an RFC 3339 time ({e})"))
+}
+
+fn headers_field(v: &Value) -> Result<Vec<(String, Vec<u8>)>, String> {
+    v.as_array()
+        .ok_or("`headers` is not a list")?
+        .iter()
+        .map(|pair| {
+            let name = pair
+                .get(0)
+                .and_then(Value::as_str)
+                .ok_or("a header has no name")?;
+            let value = pair
+                .get(1)
+                .and_then(value_bytes)
+                .ok_or("a header has no value")?;
+            Ok((name.to_string(), value))
+        })
+        .collect()
+}
+
+fn finish(
+    seq: u64,
+    received_at: OffsetDateTime,
+    request: Request,
+    verdict: Option<&Value>,
+    response: ResponseRecord,
+    verifier: &Verifier,
+) -> Delivery {
+    let verdict = match verdict.and_then(|v| serde_json::from_value::<Verdict>(v.clone()).ok()) {
+        Some(v) => v,
+        None if request.method == "POST" => verifier.verify(
+            &request.path,
+            &request.headers,
+            &request.body,
+            received_at.unix_timestamp(),
+        ),
+        None => Verdict::Unchecked(crate::verify::Unchecked::NotPost {
+            method: request.method.clone(),
+        }),
+    };
+    Delivery::new(seq, received_at, request, verdict, response)
+}
+
+fn from_jsonl(v: &Value, verifier: &Verifier) -> Result<Delivery, String> {
+    let body = match (
+        v.get("body_base64").and_then(Value::as_str),
+        v.get("body").and_then(Value::as_str),
+    ) {
+        (Some(b), _) => B64
+            .decode(b)
+            .map_err(|e| format!("`body_base64` is not base64 ({e})"))?,
+        (None, Some(s)) => s.as_bytes().to_vec(),
+        (None, None) => Vec::new(),
+    };
+    let request = Request {
+        remote: v
+            .get("remote")
+            .and_then(Value::as_str)
+            .and_then(|r| r.parse().ok()),
+        method: str_field(v, "method")?.to_string(),
+        path: str_field(v, "path")?.to_string(),
+        version: v
+            .get("version")
+            .and_then(Value::as_str)
+            .unwrap_or("HTTP/1.1")
+            .to_string(),
+        headers: headers_field(v.get("headers").unwrap_or(&Value::Null))?,
+        body_size: v
+            .get("bytes")
+            .and_then(Value::as_u64)
+            .unwrap_or(body.len() as u64),
+        body: Bytes::from(body),
+    };
+    let response = ResponseRecord {
+        status: v
+            .get("status")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+            .min(999) as u16,
+        body: v
+            .get("response_body")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+    };
+    let seq = v.get("id").and_then(Value::as_u64).unwrap_or(0);
+    Ok(finish(
+        seq,
+        time_field(v, "received_at")?,
+        request,
+        v.get("verdict"),
+        response,
+        verifier,
+    ))
+}
+
+fn read_har(doc: &Value, verifier: &Verifier) -> Result<Vec<Delivery>, ImportError> {
+    let entries = doc
+        .pointer("/log/entries")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ImportError::Invalid {
+            at: "log".into(),
+            problem: "`log.entries` is missing".into(),
+        })?;
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            from_har_entry(e, verifier).map_err(|problem| ImportError::Invalid {
+                at: format!("entry {}", i + 1),
+                problem,
+            })
+        })
+        .collect()
+}
+
+fn from_har_entry(e: &Value, verifier: &Verifier) -> Result<Delivery, String> {
+    let req = e.get("request").ok_or("`request` is missing")?;
+    let ours = e.get("_hookscope");
+    let url = str_field(req, "url")?;
+    let path = match ours.and_then(|o| o.get("path")).and_then(Value::as_str) {
+        Some(p) => p.to_string(),
+        None => {
+            let uri: http::Uri = url
+                .parse()
+                .map_err(|_| format!("`url` {url} is not a URL"))?;
+            uri.path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into())
+        }
+    };
+    let headers = match ours.and_then(|o| o.get("headers")) {
+        Some(h) => headers_field(h)?,
+        None => req
+            .get("headers")
+            .and_then(Value::as_array)
+            .ok_or("`request.headers` is missing")?
+            .iter()
+            .filter_map(|h| {
+                Some((
+                    h.get("name")?.as_str()?.to_ascii_lowercase(),
+                    h.get("value")?.as_str()?.as_bytes().to_vec(),
+                ))
+            })
+            .collect(),
+    };
+    let body = match ours
+        .and_then(|o| o.get("body_base64"))
+        .and_then(Value::as_str)
+    {
+        Some(b) => B64
+            .decode(b)
+            .map_err(|e| format!("`_hookscope.body_base64` is not base64 ({e})"))?,
+        None => req
+            .pointer("/postData/text")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .as_bytes()
+            .to_vec(),
+    };
+    let request = Request {
+        remote: ours
+            .and_then(|o| o.get("remote"))
+            .and_then(Value::as_str)
+            .and_then(|r| r.parse().ok()),
+        method: str_field(req, "method")?.to_string(),
+        path,
+        version: req
+            .get("httpVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("HTTP/1.1")
+            .to_string(),
+        headers,
+        body_size: body.len() as u64,
+        body: Bytes::from(body),
+    };
+    let response = ResponseRecord {
+        status: e
+            .pointer("/response/status")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+            .min(999) as u16,
+        body: e
+            .pointer("/response/content/text")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+    };
+    let seq = ours
+        .and_then(|o| o.get("id"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    Ok(finish(
+        seq,
+        time_field(e, "startedDateTime")?,
+        request,
+        ours.and_then(|o| o.get("verdict")),
+        response,
+        verifier,
+    ))
+}

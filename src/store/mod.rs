@@ -1,0 +1,427 @@
+//! The history: every delivery in a local SQLite database (WAL, versioned schema), written by one
+//! writer thread that batches the inserts of concurrent requests into one transaction (group
+//! commit), so a delivery is on disk before its answer goes out at little cost in throughput.
+
+mod codec;
+mod schema;
+pub mod writer;
+
+use crate::delivery::Delivery;
+use rusqlite::{Connection, OpenFlags, params_from_iter};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+pub use writer::Writer;
+
+/// Default `--retain`: deliveries kept.
+pub const DEFAULT_RETAIN: u64 = 10_000;
+
+/// Why the store cannot be used, naming the file and what to do.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The folder for the file could not be made.
+    #[error(
+        "cannot create the folder for the store {path}: {detail} (pick another file with --store, or --no-store)"
+    )]
+    CreateDir {
+        /// The folder.
+        path: PathBuf,
+        /// The OS error.
+        detail: String,
+    },
+    /// The file could not be opened or created.
+    #[error(
+        "cannot open the store {path}: {detail} (check its permissions with `ls -l`, pick another file with --store, or run with --no-store)"
+    )]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite or the OS said.
+        detail: String,
+    },
+    /// Not a SQLite database, or a damaged one.
+    #[error(
+        "{path} is not a hookscope store or is damaged ({detail}): move it aside (mv '{path}' '{path}.bad') and hookscope will start a new one there"
+    )]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+    /// Written by a newer hookscope.
+    #[error(
+        "the store {path} was written by a newer hookscope (schema {found}; this one knows up to {known}): upgrade hookscope, or use another file with --store"
+    )]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// Ours.
+        known: i64,
+    },
+    /// Another process held the write lock for too long.
+    #[error("the store {path} is busy: another process has held it for over 5 s")]
+    Busy {
+        /// The file.
+        path: PathBuf,
+    },
+    /// No space left.
+    #[error("the disk holding {path} is full: free some space or point --store elsewhere")]
+    Full {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Anything else SQLite reported.
+    #[error("store {path}: {detail}")]
+    Sqlite {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+    /// The writer has stopped.
+    #[error("the store writer has stopped")]
+    Closed,
+}
+
+impl StoreError {
+    fn from_sqlite(path: &Path, e: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode as C;
+        let path = path.to_path_buf();
+        let detail = e.to_string();
+        match e.sqlite_error_code() {
+            Some(C::NotADatabase | C::DatabaseCorrupt) => StoreError::Corrupt { path, detail },
+            Some(C::DatabaseBusy | C::DatabaseLocked) => StoreError::Busy { path },
+            Some(C::DiskFull) => StoreError::Full { path },
+            Some(C::CannotOpen | C::PermissionDenied | C::ReadOnly) => {
+                StoreError::Open { path, detail }
+            }
+            _ => StoreError::Sqlite { path, detail },
+        }
+    }
+}
+
+/// Which stored deliveries a query wants.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only this event type.
+    pub event_type: Option<String>,
+    /// Only failures (rejected, or answered 4xx/5xx).
+    pub failed: bool,
+    /// Only those received at or after this time.
+    pub since: Option<OffsetDateTime>,
+    /// Only these many, the newest.
+    pub limit: Option<u64>,
+    /// Only those whose type, ids, path or body contain this text (ASCII case-insensitive).
+    pub text: Option<String>,
+}
+
+/// How many deliveries to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// At most this many (the newest).
+    pub max_count: Option<u64>,
+    /// None older than this many days.
+    pub max_days: Option<u64>,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            max_count: Some(DEFAULT_RETAIN),
+            max_days: None,
+        }
+    }
+}
+
+/// A connection to the store file.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// Where the store lives unless `--store` says otherwise: the user's data folder.
+pub fn default_path() -> Option<PathBuf> {
+    dirs::data_dir().map(|d| d.join("hookscope").join("deliveries.sqlite3"))
+}
+
+impl Store {
+    /// Opens (creating it, owner-only, when missing) and migrates the store at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            create_private_dir(dir).map_err(|e| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                detail: e.to_string(),
+            })?;
+        }
+        if !path.exists() {
+            create_private_file(path).map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| StoreError::from_sqlite(path, e))?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        schema::migrate(&store.conn).map_err(|e| match e {
+            schema::MigrateError::TooNew { found, known } => StoreError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known,
+            },
+            schema::MigrateError::Sqlite(e) => StoreError::from_sqlite(path, e),
+        })?;
+        Ok(store)
+    }
+
+    /// Opens an existing store for reading only (history, show, export).
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Open {
+                path: path.to_path_buf(),
+                detail: "no such file (hookscope creates it when it first receives)".into(),
+            });
+        }
+        Store::open(path)
+    }
+
+    fn configure(&self) -> Result<(), StoreError> {
+        let e = |e| StoreError::from_sqlite(&self.path, e);
+        self.conn.busy_timeout(Duration::from_secs(5)).map_err(e)?;
+        // WAL: readers (the UI, `history`) never block the writer. synchronous=FULL: a commit
+        // is on disk before the answer goes out; group commit pays the fsync once per batch.
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(e)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Sqlite {
+                path: self.path.clone(),
+                detail: format!("could not switch to WAL mode (got {mode})"),
+            });
+        }
+        self.conn
+            .execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+            .map_err(e)
+    }
+
+    /// The file this store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        StoreError::from_sqlite(&self.path, e)
+    }
+
+    /// Inserts deliveries in one transaction; returns their ids, in order.
+    pub fn insert(
+        &mut self,
+        deliveries: &[&Delivery],
+        session: &str,
+    ) -> Result<Vec<i64>, StoreError> {
+        let path = self.path.clone();
+        let e = |e| StoreError::from_sqlite(&path, e);
+        let tx = self.conn.transaction().map_err(e)?;
+        let mut ids = Vec::with_capacity(deliveries.len());
+        {
+            let mut stmt = tx.prepare_cached(codec::INSERT).map_err(e)?;
+            for d in deliveries {
+                let row = codec::Row::from_delivery(d, session);
+                stmt.execute(row.params()).map_err(e)?;
+                ids.push(tx.last_insert_rowid());
+            }
+        }
+        tx.commit().map_err(e)?;
+        Ok(ids)
+    }
+
+    /// Deliveries matching `filter`, oldest first (the newest `limit` of them).
+    pub fn query(&self, filter: &Filter) -> Result<Vec<Delivery>, StoreError> {
+        self.select(filter, true)
+    }
+
+    /// Like [`Store::query`] without the bodies (for the UI's index; bodies load on demand).
+    pub fn query_light(&self, filter: &Filter) -> Result<Vec<Delivery>, StoreError> {
+        self.select(filter, false)
+    }
+
+    fn select(&self, filter: &Filter, bodies: bool) -> Result<Vec<Delivery>, StoreError> {
+        let mut sql = format!(
+            "SELECT * FROM (SELECT {} FROM deliveries WHERE 1=1",
+            codec::columns(bodies)
+        );
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(t) = &filter.event_type {
+            sql.push_str(" AND event_type = ?");
+            args.push(t.clone().into());
+        }
+        if filter.failed {
+            sql.push_str(" AND (verified = 0 OR status >= 400)");
+        }
+        if let Some(since) = filter.since {
+            sql.push_str(" AND received_at_ns >= ?");
+            args.push(codec::nanos(since).into());
+        }
+        if let Some(text) = &filter.text {
+            sql.push_str(
+                " AND (instr(lower(coalesce(event_type,'') || ' ' || coalesce(event_id,'') || ' ' || coalesce(msg_id,'') || ' ' || path), ?1x) > 0 OR instr(lower(CAST(body AS TEXT)), ?1x) > 0)",
+            );
+            let n = args.len() + 1;
+            sql = sql.replace("?1x", &format!("?{n}"));
+            args.push(text.to_lowercase().into());
+        }
+        sql.push_str(" ORDER BY id DESC");
+        if let Some(limit) = filter.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        sql.push_str(") ORDER BY id ASC");
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params_from_iter(args), codec::Row::read)
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row.map_err(|e| self.err(e))?.into_delivery());
+        }
+        Ok(out)
+    }
+
+    /// Ids of deliveries whose body contains `text` (ASCII case-insensitive), for the UI filter.
+    pub fn search_ids(&self, text: &str) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM deliveries WHERE instr(lower(CAST(body AS TEXT)), ?1) > 0 ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let ids = stmt
+            .query_map([text.to_lowercase()], |r| r.get(0))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<i64>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(ids)
+    }
+
+    /// One delivery by the store's id, a message id or an event id (the newest match).
+    pub fn find(&self, key: &str) -> Result<Option<Delivery>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM deliveries WHERE id = ?1 OR msg_id = ?2 OR event_id = ?2 ORDER BY (id = ?1) DESC, id DESC LIMIT 1",
+            codec::columns(true)
+        );
+        let id: i64 = key.parse().unwrap_or(-1);
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt
+            .query_map(rusqlite::params![id, key], codec::Row::read)
+            .map_err(|e| self.err(e))?;
+        match rows.next() {
+            Some(row) => Ok(Some(row.map_err(|e| self.err(e))?.into_delivery())),
+            None => Ok(None),
+        }
+    }
+
+    /// The body of one delivery.
+    pub fn body(&self, id: i64) -> Result<Option<bytes::Bytes>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT body FROM deliveries WHERE id = ?1")
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([id]).map_err(|e| self.err(e))?;
+        match rows.next().map_err(|e| self.err(e))? {
+            Some(r) => Ok(Some(bytes::Bytes::from(
+                r.get::<_, Vec<u8>>(0).map_err(|e| self.err(e))?,
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// How many deliveries are stored.
+    pub fn count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM deliveries", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Deletes what retention no longer keeps; returns how many went.
+    pub fn prune(&self, retention: Retention, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        if let Some(days) = retention.max_days {
+            let cutoff = now - time::Duration::days(days.min(1_000_000) as i64);
+            removed += self
+                .conn
+                .execute(
+                    "DELETE FROM deliveries WHERE received_at_ns < ?1",
+                    [codec::nanos(cutoff)],
+                )
+                .map_err(|e| self.err(e))? as u64;
+        }
+        if let Some(max) = retention.max_count {
+            removed += self
+                .conn
+                .execute(
+                    "DELETE FROM deliveries WHERE id <= (SELECT id FROM deliveries ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+                    [max as i64],
+                )
+                .map_err(|e| self.err(e))? as u64;
+        }
+        Ok(removed)
+    }
+
+    /// SQLite's own consistency check: `Ok(())` when the file is sound.
+    pub fn check_integrity(&self) -> Result<(), StoreError> {
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if result == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: result,
+            })
+        }
+    }
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Creates an empty file readable and writable by its owner only (payloads carry personal data).
+pub fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,93 @@
+//! The schema and its migrations. `PRAGMA user_version` holds the version; each migration runs
+//! in its own transaction, so a store is never left half-migrated.
+
+use rusqlite::Connection;
+
+/// Each entry takes the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    "CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at_ns INTEGER NOT NULL,
+        session TEXT NOT NULL,
+        remote TEXT,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        version TEXT NOT NULL,
+        headers BLOB NOT NULL,
+        body BLOB NOT NULL,
+        body_size INTEGER NOT NULL,
+        msg_id TEXT,
+        event_id TEXT,
+        event_type TEXT,
+        verified INTEGER,
+        failure TEXT,
+        status INTEGER NOT NULL,
+        response_body TEXT NOT NULL,
+        verdict TEXT NOT NULL
+    );
+    CREATE INDEX deliveries_msg_id ON deliveries(msg_id);
+    CREATE INDEX deliveries_event_id ON deliveries(event_id);
+    CREATE INDEX deliveries_received_at ON deliveries(received_at_ns);",
+    // 2: room for forwarding results and replay links; type filter index.
+    "ALTER TABLE deliveries ADD COLUMN forward TEXT;
+    ALTER TABLE deliveries ADD COLUMN replay_of INTEGER;
+    CREATE INDEX deliveries_event_type ON deliveries(event_type);",
+];
+
+/// The version this build writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+#[derive(Debug)]
+pub enum MigrateError {
+    TooNew { found: i64, known: i64 },
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for MigrateError {
+    fn from(e: rusqlite::Error) -> Self {
+        MigrateError::Sqlite(e)
+    }
+}
+
+/// Brings the schema to [`LATEST`].
+pub fn migrate(conn: &Connection) -> Result<(), MigrateError> {
+    migrate_to(conn, LATEST)
+}
+
+/// Brings the schema to `target` (tests build older stores with this).
+pub fn migrate_to(conn: &Connection, target: i64) -> Result<(), MigrateError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > LATEST {
+        return Err(MigrateError::TooNew {
+            found,
+            known: LATEST,
+        });
+    }
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(found as usize)
+        .take((target - found).max(0) as usize)
+    {
+        let next = i as i64 + 1;
+        // BEGIN IMMEDIATE: two hookscopes opening a new store at once migrate one after the other.
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current >= next {
+            conn.execute_batch("COMMIT")?;
+            continue;
+        }
+        let result = conn
+            .execute_batch(sql)
+            .and_then(|_| conn.execute_batch(&format!("PRAGMA user_version = {next}")));
+        match result {
+            Ok(()) => conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! The store on real files in a temporary folder.
+
+use super::*;
+use crate::testing::{Builder, event};
+use crate::verify::Verdict;
+use time::macros::datetime;
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const OTHER: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+fn temp() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub").join("deliveries.sqlite3");
+    (dir, path)
+}
+
+fn sample(b: &mut Builder) -> Vec<Delivery> {
+    let mut out = Vec::new();
+    b.advance(1000);
+    out.push(b.signed(SECRET, "msg_a", &event("customer.created", "evt_a")));
+    b.advance(1000);
+    out.push(b.signed(OTHER, "msg_b", &event("task.completed", "evt_b")));
+    b.advance(1000);
+    let mut headers =
+        crate::testing::signed_headers(SECRET, "msg_c", b.at.unix_timestamp(), b"\xff\x00bin");
+    headers.insert(0, ("x-first".into(), b"\x01\xfe".to_vec()));
+    out.push(b.request("POST", "/bin?x=1", headers, b"\xff\x00bin"));
+    b.advance(1000);
+    out.push(b.request("GET", "/favicon.ico", vec![], b""));
+    out
+}
+
+fn builder() -> Builder {
+    Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC))
+}
+
+fn same(a: &Delivery, b: &Delivery) {
+    assert_eq!(a.received_at, b.received_at);
+    assert_eq!(a.method, b.method);
+    assert_eq!(a.path, b.path);
+    assert_eq!(a.version, b.version);
+    assert_eq!(a.remote, b.remote);
+    assert_eq!(a.headers, b.headers);
+    assert_eq!(a.body, b.body);
+    assert_eq!(a.body_size, b.body_size);
+    assert_eq!(a.msg_id, b.msg_id);
+    assert_eq!(a.event_id, b.event_id);
+    assert_eq!(a.event_type, b.event_type);
+    assert_eq!(a.verdict, b.verdict);
+    assert_eq!(a.response, b.response);
+}
+
+#[test]
+fn round_trips_everything_the_receiver_recorded() {
+    let (_dir, path) = temp();
+    let mut store = Store::open(&path).unwrap();
+    let ds = sample(&mut builder());
+    let ids = store.insert(&ds.iter().collect::<Vec<_>>(), "s1").unwrap();
+    assert_eq!(ids.len(), 4);
+    let back = store.query(&Filter::default()).unwrap();
+    assert_eq!(back.len(), 4);
+    for (a, b) in ds.iter().zip(&back) {
+        same(a, b);
+        assert!(b.stored);
+    }
+    assert_eq!(back[0].seq, ids[0] as u64);
+    assert!(matches!(back[1].verdict, Verdict::Failed(_)));
+    // Light rows carry everything but the body.
+    let light = store.query_light(&Filter::default()).unwrap();
+    assert!(light.iter().all(|d| d.body.is_empty()));
+    assert_eq!(light[0].event_id.as_deref(), Some("evt_a"));
+    assert_eq!(light[2].body_size, 5);
+    assert_eq!(
+        store.body(ids[2]).unwrap().as_deref(),
+        Some(&b"\xff\x00bin"[..])
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_file_and_folder_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (_dir, path) = temp();
+    let mut store = Store::open(&path).unwrap();
+    store.insert(&[&sample(&mut builder())[0]], "s").unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let dir_mode = std::fs::metadata(path.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(dir_mode, 0o700);
+    let wal = path.with_extension("sqlite3-wal");
+    let wal_mode = std::fs::metadata(&wal).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        wal_mode, 0o600,
+        "SQLite gives the WAL the database file's permissions"
+    );
+}
+
+#[test]
+fn filters() {
+    let (_dir, path) = temp();
+    let mut store = Store::open(&path).unwrap();
+    let ds = sample(&mut builder());
+    store.insert(&ds.iter().collect::<Vec<_>>(), "s").unwrap();
+    let q = |f: Filter| {
+        store
+            .query(&f)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.msg_id.unwrap_or(d.path))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        q(Filter {
+            event_type: Some("task.completed".into()),
+            ..Default::default()
+        }),
+        vec!["msg_b"]
+    );
+    assert_eq!(
+        q(Filter {
+            failed: true,
+            ..Default::default()
+        }),
+        vec!["msg_b", "/favicon.ico"]
+    );
+    assert_eq!(
+        q(Filter {
+            limit: Some(2),
+            ..Default::default()
+        }),
+        vec!["msg_c", "/favicon.ico"]
+    );
+    assert_eq!(
+        q(Filter {
+            since: Some(datetime!(2026-11-27 10:00:02.5 UTC)),
+            ..Default::default()
+        }),
+        vec!["msg_c", "/favicon.ico"]
+    );
+    assert_eq!(
+        q(Filter {
+            text: Some("ADA@EXAMPLE".into()),
+            ..Default::default()
+        }),
+        vec!["msg_a", "msg_b"]
+    );
+    assert_eq!(
+        q(Filter {
+            text: Some("favicon".into()),
+            ..Default::default()
+        }),
+        vec!["/favicon.ico"]
+    );
+    assert_eq!(store.search_ids("evt_b").unwrap().len(), 1);
+}
+
+#[test]
+fn find_by_store_id_message_id_or_event_id() {
+    let (_dir, path) = temp();
+    let mut store = Store::open(&path).unwrap();
+    let ds = sample(&mut builder());
+    let ids = store.insert(&ds.iter().collect::<Vec<_>>(), "s").unwrap();
+    assert_eq!(
+        store
+            .find(&ids[1].to_string())
+            .unwrap()
+            .unwrap()
+            .msg_id
+            .as_deref(),
+        Some("msg_b")
+    );
+    assert_eq!(store.find("msg_a").unwrap().unwrap().seq, ids[0] as u64);
+    assert_eq!(store.find("evt_b").unwrap().unwrap().seq, ids[1] as u64);
+    assert!(store.find("evt_nope").unwrap().is_none());
+}
+
+#[test]
+fn retention_prunes_by_count_and_age() {
+    let (_dir, path) = temp();
+    let mut store = Store::open(&path).unwrap();
+    let mut b = builder();
+    let ds: Vec<Delivery> = (0..50)
+        .map(|i| {
+            b.advance(3_600_000); // an hour apart
+            b.signed(SECRET, &format!("m{i}"), b"{}")
+        })
+        .collect();
+    store.insert(&ds.iter().collect::<Vec<_>>(), "s").unwrap();
+    let now = b.at;
+    let removed = store
+        .prune(
+            Retention {
+                max_count: Some(30),
+                max_days: None,
+            },
+            now,
+        )
+        .unwrap();
+    assert_eq!((removed, store.count().unwrap()), (20, 30));
+    let left = store.query(&Filter::default()).unwrap();
+    assert_eq!(left[0].msg_id.as_deref(), Some("m20"), "the oldest went");
+    let removed = store
+        .prune(
+            Retention {
+                max_count: None,
+                max_days: Some(1),
+            },
+            now,
+        )
+        .unwrap();
+    assert_eq!(store.count().unwrap(), 25, "{removed} removed");
+    assert_eq!(
+        store
+            .prune(
+                Retention {
+                    max_count: Some(100),
+                    max_days: None
+                },
+                now
+            )
+            .unwrap(),
+        0
+    );
+}
+
+#[test]
+fn migrates_a_store_from_the_first_schema() {
+    let (_dir, path) = temp();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        schema::migrate_to(&conn, 1).unwrap();
+        let d = &sample(&mut builder())[0];
+        let row = codec::Row::from_delivery(d, "old");
+        conn.execute(codec::INSERT, rusqlite::params_from_iter(row.params()))
+            .unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1);
+    }
+    let store = Store::open(&path).unwrap();
+    let v: i64 = store
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, schema::LATEST);
+    let back = store.query(&Filter::default()).unwrap();
+    assert_eq!(back.len(), 1);
+    same(&back[0], &sample(&mut builder())[0]);
+    let cols: Vec<String> = store
+        .conn
+        .prepare("SELECT name FROM pragma_table_info('deliveries')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(cols.contains(&"forward".to_string()) && cols.contains(&"replay_of".to_string()));
+}
+
+#[test]
+fn refuses_stores_it_cannot_use_with_advice() {
+    let (_dir, path) = temp();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        b"this is not a database, it is a text file that is long enough to have a header page....",
+    )
+    .unwrap();
+    let err = Store::open(&path).err().expect("garbage refused");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("move it aside"), "{err}");
+    assert_eq!(
+        std::fs::read(&path).unwrap()[..4],
+        *b"this",
+        "the file is left untouched"
+    );
+
+    let newer = path.with_file_name("newer.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&newer).unwrap();
+        conn.execute_batch("PRAGMA user_version = 99").unwrap();
+    }
+    let err = Store::open(&newer).err().expect("newer schema refused");
+    assert!(
+        matches!(err, StoreError::TooNew { found: 99, .. }),
+        "{err:?}"
+    );
+
+    let err = Store::open_existing(&path.with_file_name("missing.sqlite3"))
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("no such file"), "{err}");
+
+    let blocked = path.parent().unwrap().join("file-not-dir");
+    std::fs::write(&blocked, b"x").unwrap();
+    let err = Store::open(&blocked.join("store.sqlite3")).err().unwrap();
+    assert!(
+        matches!(err, StoreError::Open { .. } | StoreError::CreateDir { .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn group_commit_answers_every_concurrent_append() {
+    let (_dir, path) = temp();
+    let writer = Writer::start(Store::open(&path).unwrap(), Retention::default()).unwrap();
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let writer = writer.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut b = builder();
+            let mut ids = Vec::new();
+            for i in 0..50 {
+                ids.push(
+                    writer
+                        .append(b.signed(SECRET, &format!("t{t}-{i}"), b"{}"))
+                        .await
+                        .unwrap(),
+                );
+            }
+            ids
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 400);
+    assert_eq!(Store::open(&path).unwrap().count().unwrap(), 400);
+}
+
+#[test]
+fn two_writers_on_one_file_do_not_corrupt_it() {
+    let (_dir, path) = temp();
+    Store::open(&path).unwrap();
+    let handles: Vec<_> = (0..2)
+        .map(|w| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut store = Store::open(&path).unwrap();
+                let mut b = builder();
+                for i in 0..100 {
+                    let d = b.signed(SECRET, &format!("w{w}-{i}"), b"{}");
+                    store.insert(&[&d], "s").unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.count().unwrap(), 200);
+    store.check_integrity().unwrap();
+}

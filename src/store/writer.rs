@@ -1,0 +1,93 @@
+//! The writer thread: owns the write connection and commits whatever requests are waiting as one
+//! transaction (group commit), answering each request once its delivery is durable. Retention
+//! pruning runs here too, between batches, so it never races the inserts.
+
+use super::{Retention, Store, StoreError};
+use crate::delivery::Delivery;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+/// Most deliveries committed in one transaction.
+const MAX_BATCH: usize = 512;
+/// Prune after this many inserts, or this long, whichever comes first.
+const PRUNE_EVERY: u64 = 256;
+const PRUNE_INTERVAL: Duration = Duration::from_secs(30);
+
+#[derive(Debug)]
+struct Job {
+    delivery: Delivery,
+    done: oneshot::Sender<Result<i64, StoreError>>,
+}
+
+/// A cheap, cloneable handle for appending to the store.
+#[derive(Clone, Debug)]
+pub struct Writer {
+    tx: std_mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer thread on an opened store, pruning to `retention` first.
+    pub fn start(store: Store, retention: Retention) -> std::io::Result<Writer> {
+        let (tx, rx) = std_mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run(store, retention, rx))?;
+        Ok(Writer { tx })
+    }
+
+    /// Stores a delivery; resolves once it is committed, with its id.
+    pub async fn append(&self, delivery: Delivery) -> Result<i64, StoreError> {
+        let (done, rx) = oneshot::channel();
+        self.tx
+            .send(Job { delivery, done })
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn run(mut store: Store, retention: Retention, rx: std_mpsc::Receiver<Job>) {
+    let session = session_id();
+    let _ = store.prune(retention, OffsetDateTime::now_utc());
+    let mut since_prune = 0u64;
+    let mut last_prune = Instant::now();
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let deliveries: Vec<&Delivery> = jobs.iter().map(|j| &j.delivery).collect();
+        let inserted = deliveries.len() as u64;
+        match store.insert(&deliveries, &session) {
+            Ok(ids) => {
+                for (job, id) in jobs.into_iter().zip(ids) {
+                    let _ = job.done.send(Ok(id));
+                }
+            }
+            Err(e) => {
+                for job in jobs {
+                    let _ = job.done.send(Err(e.clone()));
+                }
+            }
+        }
+        since_prune += inserted;
+        if since_prune >= PRUNE_EVERY || last_prune.elapsed() >= PRUNE_INTERVAL {
+            let _ = store.prune(retention, OffsetDateTime::now_utc());
+            since_prune = 0;
+            last_prune = Instant::now();
+        }
+    }
+}
+
+/// A label for this run, so history can tell sessions apart.
+fn session_id() -> String {
+    format!(
+        "{}-{}",
+        OffsetDateTime::now_utc().unix_timestamp(),
+        std::process::id()
+    )
+}

@@ -1,0 +1,462 @@
+//! The store through the real binary: durability under SIGKILL, history/show, export → import
+//! round trips (byte-exact), HAR 1.2 structure, and clear errors for unusable files.
+
+mod common;
+
+use common::{OTHER_SECRET, SECRET};
+use hookscope::delivery::Delivery;
+use hookscope::store::{Filter, Store};
+use hookscope::testing::{Builder, event, signed_headers};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use time::macros::datetime;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hookscope");
+
+fn hookscope(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_remove("HOOKSCOPE_SECRET")
+        .env_remove("PIVOTAL_WEBHOOK_SECRET")
+        .output()
+        .expect("run hookscope");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A store holding a mix: verified, rejected, binary body with odd headers, a GET.
+fn seeded(path: &Path) -> Vec<Delivery> {
+    let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC));
+    let mut ds = Vec::new();
+    b.advance(1_000);
+    ds.push(b.signed(SECRET, "msg_a", &event("customer.created", "evt_a")));
+    b.advance(1_000);
+    ds.push(b.signed(OTHER_SECRET, "msg_b", &event("task.completed", "evt_b")));
+    b.advance(1_000);
+    let body = b"\xff\x00{\"bin\":1}\r\n";
+    let mut headers = signed_headers(SECRET, "msg_c", b.at.unix_timestamp(), body);
+    headers.insert(0, ("host".into(), b"abc.ngrok-free.app".to_vec()));
+    headers.push(("x-odd".into(), b"caf\xe9 \x01".to_vec()));
+    headers.push(("x-odd".into(), b"second".to_vec()));
+    ds.push(b.request("POST", "/hooks/bin?a=1&b=two", headers, body));
+    b.advance(1_000);
+    ds.push(b.request("GET", "/favicon.ico", vec![], b""));
+    let mut store = Store::open(path).unwrap();
+    store
+        .insert(&ds.iter().collect::<Vec<_>>(), "seed")
+        .unwrap();
+    store.query(&Filter::default()).unwrap()
+}
+
+fn same(a: &Delivery, b: &Delivery) {
+    assert_eq!(a.received_at, b.received_at, "time");
+    assert_eq!(
+        (&a.method, &a.path, &a.version),
+        (&b.method, &b.path, &b.version)
+    );
+    assert_eq!(a.remote, b.remote, "remote");
+    assert_eq!(a.headers, b.headers, "headers byte-exact, in order");
+    assert_eq!(a.body, b.body, "body byte-exact");
+    assert_eq!(a.body_size, b.body_size);
+    assert_eq!(
+        (&a.msg_id, &a.event_id, &a.event_type),
+        (&b.msg_id, &b.event_id, &b.event_type)
+    );
+    assert_eq!(a.verdict, b.verdict, "verdict with its reason and hints");
+    assert_eq!(a.response, b.response);
+}
+
+#[test]
+fn every_acknowledged_delivery_survives_sigkill_during_a_burst() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("kill.sqlite3");
+    let store_arg = store.to_str().unwrap().to_string();
+    let mut server = Command::new(BIN)
+        .args([
+            "--headless",
+            "--format",
+            "json",
+            "--port",
+            "0",
+            "--secret",
+            SECRET,
+            "--store",
+            &store_arg,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "hookscope exited early"
+        );
+        if let Some(u) = line.trim().strip_prefix("listening on ") {
+            break u.to_string();
+        }
+    };
+    let mut sender = Command::new(BIN)
+        .args([
+            "send",
+            "--to",
+            &url,
+            "--secret",
+            SECRET,
+            "-n",
+            "4000",
+            "-c",
+            "32",
+            "--timeout",
+            "5",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sent_lines = BufReader::new(sender.stdout.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        sent_lines
+            .lines()
+            .map_while(Result::ok)
+            .filter(|l| l.starts_with("200 "))
+            .filter_map(|l| {
+                l.split(" · ")
+                    .nth(1)
+                    .and_then(|m| m.split_whitespace().next())
+                    .map(str::to_string)
+            })
+            .collect::<HashSet<String>>()
+    });
+    // Kill it mid-burst, once a few hundred have been answered.
+    let mut seen = 0;
+    let stdout = BufReader::new(server.stdout.take().unwrap());
+    let start = Instant::now();
+    for _ in stdout.lines().map_while(Result::ok) {
+        seen += 1;
+        if seen >= 300 || start.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+    }
+    server.kill().unwrap(); // SIGKILL: no chance to flush anything
+    server.wait().unwrap();
+    let _ = sender.wait();
+    let acknowledged = reader.join().unwrap();
+    assert!(
+        acknowledged.len() >= 300,
+        "only {} acknowledged",
+        acknowledged.len()
+    );
+    assert!(
+        acknowledged.len() < 4000,
+        "the kill came too late to test anything"
+    );
+
+    let store = Store::open(&store).unwrap();
+    store.check_integrity().unwrap();
+    let stored: HashSet<String> = store
+        .query(&Filter::default())
+        .unwrap()
+        .into_iter()
+        .filter_map(|d| d.msg_id)
+        .collect();
+    let lost: Vec<&String> = acknowledged.difference(&stored).collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged deliveries lost, e.g. {:?}",
+        lost.len(),
+        lost.first()
+    );
+}
+
+#[test]
+fn history_and_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite3");
+    let ds = seeded(&path);
+    let p = path.to_str().unwrap();
+
+    let (code, out, err) = hookscope(&["history", "--store", p]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "{}  ✓ customer.created · evt_a (msg_a)",
+            ds[0].seq
+        )),
+        "{out}"
+    );
+    assert!(lines[1].contains("✗ bad_signature · msg_b"), "{out}");
+
+    let (_, out, _) = hookscope(&["history", "--store", p, "--failed", "--format", "json"]);
+    let rows: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["failure"], "bad_signature");
+    assert_eq!(rows[1]["status"], 405);
+    let (_, out, _) = hookscope(&[
+        "history",
+        "--store",
+        p,
+        "--type",
+        "task.completed",
+        "--limit",
+        "5",
+    ]);
+    assert_eq!(out.lines().count(), 1);
+    let (_, out, _) = hookscope(&["history", "--store", p, "--since", "2026-11-27T10:00:02.5Z"]);
+    assert_eq!(out.lines().count(), 2);
+
+    let (code, out, _) = hookscope(&["show", "evt_b", "--store", p]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("verdict   bad_signature: no signature matched"),
+        "{out}"
+    );
+    assert!(out.contains("svix-signature: v1,"), "{out}");
+    assert!(
+        out.contains("  \"type\": \"task.completed\","),
+        "pretty body:\n{out}"
+    );
+    let (_, by_msg, _) = hookscope(&["show", "msg_b", "--store", p]);
+    let (_, by_id, _) = hookscope(&["show", &ds[1].seq.to_string(), "--store", p]);
+    assert_eq!(by_msg, out);
+    assert_eq!(by_id, out);
+    let (_, out, _) = hookscope(&["show", "msg_c", "--store", p]);
+    assert!(
+        out.contains("x-odd: caf\\xe9 \\x01"),
+        "escaped header:\n{out}"
+    );
+    let (code, _, err) = hookscope(&["show", "evt_missing", "--store", p]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no delivery with id, message id or event id `evt_missing`"),
+        "{err}"
+    );
+}
+
+fn round_trip(format: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.sqlite3");
+    let b = dir.path().join("b.sqlite3");
+    let file = dir.path().join(format!("out.{format}"));
+    let original = seeded(&a);
+    let (code, _, err) = hookscope(&[
+        "export",
+        "--store",
+        a.to_str().unwrap(),
+        "--format",
+        format,
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("exported 4 deliveries"), "{err}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let (code, _, err) = hookscope(&[
+        "import",
+        file.to_str().unwrap(),
+        "--store",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("imported 4 deliveries"), "{err}");
+    let imported = Store::open(&b).unwrap().query(&Filter::default()).unwrap();
+    assert_eq!(imported.len(), original.len());
+    for (x, y) in original.iter().zip(&imported) {
+        same(x, y);
+    }
+    // Exporting refuses to overwrite.
+    let (code, _, err) = hookscope(&[
+        "export",
+        "--store",
+        a.to_str().unwrap(),
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("must not exist yet"), "{err}");
+}
+
+#[test]
+fn jsonl_export_import_round_trip_is_byte_exact() {
+    round_trip("jsonl");
+}
+
+#[test]
+fn har_export_import_round_trip_is_byte_exact() {
+    round_trip("har");
+}
+
+fn is_str(v: &Value) -> bool {
+    v.is_string()
+}
+
+fn is_num(v: &Value) -> bool {
+    v.is_number()
+}
+
+/// The required fields and types of HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/).
+fn validate_har(doc: &Value) {
+    let log = &doc["log"];
+    assert_eq!(log["version"], "1.2");
+    assert!(is_str(&log["creator"]["name"]) && is_str(&log["creator"]["version"]));
+    let entries = log["entries"].as_array().expect("entries");
+    assert!(!entries.is_empty());
+    let name_values = |v: &Value| {
+        v.as_array()
+            .expect("a list")
+            .iter()
+            .all(|nv| is_str(&nv["name"]) && is_str(&nv["value"]))
+    };
+    for e in entries {
+        assert!(
+            time::OffsetDateTime::parse(
+                e["startedDateTime"].as_str().unwrap(),
+                &time::format_description::well_known::Rfc3339
+            )
+            .is_ok()
+        );
+        assert!(is_num(&e["time"]));
+        let r = &e["request"];
+        assert!(is_str(&r["method"]) && is_str(&r["url"]) && is_str(&r["httpVersion"]));
+        assert!(r["url"].as_str().unwrap().starts_with("http://"));
+        assert!(
+            r["cookies"].is_array() && name_values(&r["headers"]) && name_values(&r["queryString"])
+        );
+        assert!(is_num(&r["headersSize"]) && is_num(&r["bodySize"]));
+        if let Some(pd) = r.get("postData") {
+            assert!(is_str(&pd["mimeType"]) && is_str(&pd["text"]));
+        }
+        let s = &e["response"];
+        assert!(is_num(&s["status"]) && is_str(&s["statusText"]) && is_str(&s["httpVersion"]));
+        assert!(s["cookies"].is_array() && name_values(&s["headers"]));
+        assert!(is_num(&s["content"]["size"]) && is_str(&s["content"]["mimeType"]));
+        assert!(is_str(&s["redirectURL"]) && is_num(&s["headersSize"]) && is_num(&s["bodySize"]));
+        assert!(e["cache"].is_object());
+        for t in ["send", "wait", "receive"] {
+            assert!(is_num(&e["timings"][t]), "timings.{t}");
+        }
+    }
+}
+
+#[test]
+fn har_output_has_the_har_1_2_structure() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite3");
+    seeded(&path);
+    let (code, out, _) = hookscope(&[
+        "export",
+        "--store",
+        path.to_str().unwrap(),
+        "--format",
+        "har",
+    ]);
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    validate_har(&doc);
+    let bin = &doc["log"]["entries"][2]["request"];
+    assert_eq!(bin["url"], "http://abc.ngrok-free.app/hooks/bin?a=1&b=two");
+    assert_eq!(bin["queryString"][1]["value"], "two");
+}
+
+#[test]
+fn a_har_from_another_tool_is_verified_on_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = String::from_utf8(event("customer.created", "evt_h")).unwrap();
+    let ts = 1_795_773_600; // 2026-11-27T10:00:00Z
+    let headers: Vec<Value> = signed_headers(SECRET, "msg_h", ts, body.as_bytes())
+        .into_iter()
+        .map(|(n, v)| serde_json::json!({"name": n, "value": String::from_utf8(v).unwrap()}))
+        .collect();
+    let har = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "devtools", "version": "1"}, "entries": [{
+        "startedDateTime": "2026-11-27T10:00:01Z", "time": 3,
+        "request": {"method": "POST", "url": "https://x.example/hooks?a=1", "httpVersion": "HTTP/1.1", "cookies": [],
+            "headers": headers, "queryString": [], "headersSize": -1, "bodySize": body.len(),
+            "postData": {"mimeType": "application/json", "text": body}},
+        "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1", "cookies": [], "headers": [],
+            "content": {"size": 2, "mimeType": "text/plain", "text": "ok"}, "redirectURL": "", "headersSize": -1, "bodySize": 2},
+        "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0}}]}});
+    let file = dir.path().join("devtools.har");
+    std::fs::write(&file, serde_json::to_vec(&har).unwrap()).unwrap();
+    let store = dir.path().join("s.sqlite3");
+    let (code, _, err) = hookscope(&[
+        "import",
+        file.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--secret",
+        SECRET,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let d = &Store::open(&store)
+        .unwrap()
+        .query(&Filter::default())
+        .unwrap()[0];
+    assert_eq!(d.path, "/hooks?a=1");
+    assert_eq!(
+        d.verdict.verified(),
+        Some(true),
+        "verified as of when it was received: {:?}",
+        d.verdict
+    );
+    // A broken file says where.
+    std::fs::write(&file, b"{\"id\":1}\nnot json\n").unwrap();
+    let (code, _, err) = hookscope(&[
+        "import",
+        file.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("line 1") || err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn an_unusable_store_is_refused_with_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.sqlite3");
+    std::fs::write(&bad, vec![b'x'; 4096]).unwrap();
+    let (code, _, err) = hookscope(&[
+        "--headless",
+        "--port",
+        "0",
+        "--store",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad.sqlite3") && err.contains("move it aside"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&bad).unwrap(),
+        vec![b'x'; 4096],
+        "left as it was"
+    );
+    let (code, _, err) = hookscope(&[
+        "history",
+        "--store",
+        dir.path().join("none.sqlite3").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no such file"), "{err}");
+}

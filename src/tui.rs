@@ -190,12 +190,12 @@ pub async fn run(
                         app.update(Action::Copied(msg));
                     }
                 }
-                Effect::LoadBody { id } => {
+                Effect::Load { id } => {
                     if let Some(store) = &store {
                         let (store, tx) = (store.clone(), actions_tx.clone());
                         tokio::task::spawn_blocking(move || {
-                            let body = lock(&store).body(id as i64).ok().flatten();
-                            let _ = tx.send(Action::BodyLoaded { id, body });
+                            let delivery = lock(&store).get(id as i64).ok().flatten().map(Arc::new);
+                            let _ = tx.send(Action::Loaded { id, delivery });
                         });
                     }
                 }
@@ -219,12 +219,13 @@ pub async fn run(
     Ok(())
 }
 
-/// With a store, the UI holds deliveries without their bodies (loaded on demand), so memory
+/// With a store, the UI holds deliveries without bodies or headers (loaded on demand), so memory
 /// stays bounded however many arrive.
 fn light(d: Delivery, bodies_in_store: bool) -> Arc<Delivery> {
     if bodies_in_store && d.stored {
         Arc::new(Delivery {
             body: bytes::Bytes::new(),
+            headers: Vec::new(),
             ..d
         })
     } else {

@@ -24,12 +24,12 @@ pub enum Action {
     Deliveries(Vec<Arc<Delivery>>),
     /// Deliveries from earlier sessions (from the store), oldest first; sent before any new ones.
     Earlier(Vec<Arc<Delivery>>),
-    /// A body asked for with [`Effect::LoadBody`] (`None`: no longer stored).
-    BodyLoaded {
+    /// A delivery asked for with [`Effect::Load`], in full (`None`: no longer stored).
+    Loaded {
         /// The store id.
         id: u64,
-        /// The bytes.
-        body: Option<Bytes>,
+        /// The delivery with its headers and body.
+        delivery: Option<Arc<Delivery>>,
     },
     /// Store ids whose bodies contain the filter text, answering [`Effect::Search`].
     SearchResults {
@@ -64,8 +64,8 @@ pub enum Effect {
         /// `event id evt_…`, `payload (1.2 KiB)`, …
         what: String,
     },
-    /// Read a body from the store; answer with [`Action::BodyLoaded`].
-    LoadBody {
+    /// Read a delivery in full from the store; answer with [`Action::Loaded`].
+    Load {
         /// The store id.
         id: u64,
     },
@@ -146,25 +146,45 @@ impl Mark {
     }
 }
 
-/// A delivery with its list row prepared once.
+/// A delivery in the list. With a store, its delivery is light: no body and no headers (they
+/// load on demand), so holding many costs little.
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// The delivery.
     pub delivery: Arc<Delivery>,
-    /// `HH:MM:SS` in local time.
-    pub time: String,
     /// Verdict mark.
     pub mark: Mark,
-    /// Event type, or method and path when there is none (escaped).
-    pub what: String,
-    /// Event id, else message id (escaped).
-    pub id: String,
-    /// Body size.
-    pub size: String,
     /// From an earlier session (loaded from the store at start).
     pub earlier: bool,
     /// The app's own key for this entry, unique for the run.
     pub key: u64,
+}
+
+impl Entry {
+    /// Event type, or method and path when there is none (escaped).
+    pub fn what(&self) -> std::borrow::Cow<'_, str> {
+        let d = &self.delivery;
+        match &d.event_type {
+            Some(t) => sanitize::line(t),
+            None => format!("{} {}", sanitize::line(&d.method), sanitize::line(&d.path)).into(),
+        }
+    }
+
+    /// Event id, else message id (escaped).
+    pub fn id(&self) -> std::borrow::Cow<'_, str> {
+        let d = &self.delivery;
+        d.event_id
+            .as_deref()
+            .or(d.msg_id.as_deref())
+            .map(sanitize::line)
+            .unwrap_or_default()
+    }
+
+    /// `HH:MM:SS` at `offset`.
+    pub fn time(&self, offset: UtcOffset) -> String {
+        let t = self.delivery.received_at.to_offset(offset);
+        format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+    }
 }
 
 /// What the header bar shows about the receiver.
@@ -243,8 +263,8 @@ pub struct App {
     /// Local time offset for displayed times.
     pub offset: UtcOffset,
     bodies: VecDeque<(u64, bool, Arc<BodyView>)>,
-    /// Bodies loaded from the store, by store id.
-    loaded: VecDeque<(u64, Bytes)>,
+    /// Deliveries loaded in full from the store (light entries lack body and headers).
+    loaded: VecDeque<Arc<Delivery>>,
     /// A body asked for and not yet loaded.
     loading: Option<u64>,
     /// A copy waiting for its body to load.
@@ -313,7 +333,7 @@ impl App {
                 self.add(ds, true);
                 None
             }
-            Action::BodyLoaded { id, body } => self.body_loaded(id, body),
+            Action::Loaded { id, delivery } => self.loaded(id, delivery),
             Action::SearchResults { query, ids } => {
                 self.search_results(&query, ids);
                 None
@@ -350,23 +370,32 @@ impl App {
         effects
     }
 
-    /// The body of an entry when it is at hand (held, or loaded from the store).
-    pub fn body_of<'a>(&'a self, e: &'a Entry) -> Option<&'a Bytes> {
-        let d = &e.delivery;
-        if !self.bodies_in_store || !d.stored || !d.body.is_empty() || d.body_size == 0 {
-            return Some(&d.body);
+    /// Whether an entry's delivery lacks its body and headers (they are in the store).
+    fn is_light(&self, e: &Entry) -> bool {
+        self.bodies_in_store && e.delivery.stored
+    }
+
+    /// The delivery in full (headers and body) when at hand: held, or loaded from the store.
+    pub fn full_of<'a>(&'a self, e: &'a Entry) -> Option<&'a Delivery> {
+        if !self.is_light(e) {
+            return Some(&e.delivery);
         }
         self.loaded
             .iter()
-            .find(|(id, _)| *id == d.seq)
-            .map(|(_, b)| b)
+            .find(|d| d.seq == e.delivery.seq)
+            .map(|d| d.as_ref())
     }
 
-    fn body_loaded(&mut self, id: u64, body: Option<Bytes>) -> Option<Effect> {
+    /// The body of an entry when it is at hand.
+    pub fn body_of<'a>(&'a self, e: &'a Entry) -> Option<&'a Bytes> {
+        self.full_of(e).map(|d| &d.body)
+    }
+
+    fn loaded(&mut self, id: u64, delivery: Option<Arc<Delivery>>) -> Option<Effect> {
         if self.loading == Some(id) {
             self.loading = None;
         }
-        let Some(body) = body else {
+        let Some(delivery) = delivery else {
             self.say(format!(
                 "delivery {id} is no longer in the store (pruned by retention)"
             ));
@@ -376,7 +405,7 @@ impl App {
         if self.loaded.len() >= BODY_CACHE {
             self.loaded.pop_front();
         }
-        self.loaded.push_back((id, body));
+        self.loaded.push_back(delivery);
         match self.pending_copy.take() {
             Some((pending, command))
                 if pending == id && self.selected_entry().map(|e| e.delivery.seq) == Some(id) =>
@@ -406,7 +435,7 @@ impl App {
             return (false, None);
         }
         self.loading = Some(id);
-        (false, Some(Effect::LoadBody { id }))
+        (false, Some(Effect::Load { id }))
     }
 
     /// The selected entry.
@@ -443,31 +472,10 @@ impl App {
 
     fn entry(&mut self, d: Arc<Delivery>, earlier: bool) -> Entry {
         self.next_key += 1;
-        let key = self.next_key;
-        let local = d.received_at.to_offset(self.offset);
-        let what = match (&d.event_type, &d.verdict) {
-            (Some(t), _) => sanitize::line(t).into_owned(),
-            (None, _) => format!("{} {}", sanitize::line(&d.method), sanitize::line(&d.path)),
-        };
-        let id = d
-            .event_id
-            .as_deref()
-            .or(d.msg_id.as_deref())
-            .map(|s| sanitize::line(s).into_owned())
-            .unwrap_or_default();
         Entry {
-            time: format!(
-                "{:02}:{:02}:{:02}",
-                local.hour(),
-                local.minute(),
-                local.second()
-            ),
             mark: Mark::of(&d.verdict),
-            what,
-            id,
-            size: human_bytes(d.body_size),
             earlier,
-            key,
+            key: self.next_key,
             delivery: d,
         }
     }
@@ -668,12 +676,7 @@ impl App {
                     return load;
                 }
                 let e = self.selected_entry()?;
-                let body = self.body_of(e).cloned().unwrap_or_default();
-                let full = Delivery {
-                    body,
-                    ..(*e.delivery).clone()
-                };
-                let text = crate::curl::command(&full, &self.info.listen);
+                let text = crate::curl::command(self.full_of(e)?, &self.info.listen);
                 return Some(Effect::Copy {
                     text,
                     what: "curl command".into(),
@@ -931,7 +934,7 @@ fn matches(e: &Entry, query: &str, failures_only: bool) -> bool {
     }
     let d = &e.delivery;
     let text_hit = |s: &str| s.to_lowercase().contains(query);
-    e.what.to_lowercase().contains(query)
+    e.what().to_lowercase().contains(query)
         || d.event_id.as_deref().is_some_and(text_hit)
         || d.msg_id.as_deref().is_some_and(text_hit)
         || d.path.to_lowercase().contains(query)

@@ -202,7 +202,7 @@ fn filter_narrows_widens_keeps_and_clears() {
     assert!(
         app.view
             .iter()
-            .all(|&i| app.entries[i].what == "task.completed")
+            .all(|&i| app.entries[i].what() == "task.completed")
     );
     key(&mut app, KeyCode::Backspace);
     key(&mut app, KeyCode::Backspace);
@@ -492,6 +492,7 @@ fn stored(mut d: crate::delivery::Delivery, id: u64) -> Arc<crate::delivery::Del
     d.seq = id;
     d.stored = true;
     d.body = Bytes::new();
+    d.headers = Vec::new();
     Arc::new(d)
 }
 
@@ -501,18 +502,23 @@ fn bodies_in_the_store_load_on_demand_and_copies_wait_for_them() {
     app.bodies_in_store = true;
     let body = event("customer.created", "evt_s");
     let d = b.signed(SECRET, "msg_s", &body);
+    let full = Arc::new(crate::delivery::Delivery {
+        seq: 42,
+        stored: true,
+        ..d.clone()
+    });
     app.update(Action::Deliveries(vec![stored(d, 42)]));
     assert_eq!(
-        app.entries[0].size,
+        human_bytes(app.entries[0].delivery.body_size),
         human_bytes(body.len() as u64),
         "size kept without the body"
     );
     // Y asks for the body first, then copies when it arrives.
-    assert_eq!(ch(&mut app, 'Y'), Some(Effect::LoadBody { id: 42 }));
+    assert_eq!(ch(&mut app, 'Y'), Some(Effect::Load { id: 42 }));
     assert_eq!(ch(&mut app, 'Y'), None, "already loading");
-    let effects = app.update(Action::BodyLoaded {
+    let effects = app.update(Action::Loaded {
         id: 42,
-        body: Some(Bytes::from(body.clone())),
+        delivery: Some(full),
     });
     match &effects[..] {
         [Effect::Copy { text, .. }] => assert_eq!(text.as_bytes(), &body[..]),
@@ -528,9 +534,12 @@ fn bodies_in_the_store_load_on_demand_and_copies_wait_for_them() {
     // It is followed into the open Body tab, so its body is asked for at once.
     assert_eq!(
         app.update(Action::Deliveries(vec![stored(d, 43)])),
-        vec![Effect::LoadBody { id: 43 }]
+        vec![Effect::Load { id: 43 }]
     );
-    app.update(Action::BodyLoaded { id: 43, body: None });
+    app.update(Action::Loaded {
+        id: 43,
+        delivery: None,
+    });
     assert!(
         app.status
             .as_ref()

@@ -10,10 +10,14 @@ use time::OffsetDateTime;
 pub const INSERT: &str = "INSERT INTO deliveries (received_at_ns, session, remote, method, path, version, headers, body, body_size, msg_id, event_id, event_type, verified, failure, status, response_body, verdict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 
 /// The columns read back, with or without the body.
-pub fn columns(body: bool) -> String {
-    let body = if body { "body" } else { "x'' AS body" };
+pub fn columns(full: bool) -> String {
+    let (headers, body) = if full {
+        ("headers", "body")
+    } else {
+        ("x'' AS headers", "x'' AS body")
+    };
     format!(
-        "id, received_at_ns, session, remote, method, path, version, headers, {body}, body_size, msg_id, event_id, event_type, status, response_body, verdict"
+        "id, received_at_ns, session, remote, method, path, version, {headers}, {body}, body_size, msg_id, event_id, event_type, status, response_body, verdict"
     )
 }
 

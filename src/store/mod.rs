@@ -213,8 +213,23 @@ impl Store {
             });
         }
         self.conn
-            .execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+            .execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
             .map_err(e)
+    }
+
+    /// Moves checkpoints off this connection: they run from [`Store::checkpoint`] on another
+    /// thread, so commits never wait for the database file's fsync.
+    pub fn defer_checkpoints(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA wal_autocheckpoint=0;")
+            .map_err(|e| self.err(e))
+    }
+
+    /// Copies committed pages from the WAL into the database file without blocking writers.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(|e| self.err(e))
     }
 
     /// The file this store lives in.
@@ -253,7 +268,8 @@ impl Store {
         self.select(filter, true)
     }
 
-    /// Like [`Store::query`] without the bodies (for the UI's index; bodies load on demand).
+    /// Like [`Store::query`] without bodies and headers (for the UI's index; they load on
+    /// demand).
     pub fn query_light(&self, filter: &Filter) -> Result<Vec<Delivery>, StoreError> {
         self.select(filter, false)
     }
@@ -323,6 +339,22 @@ impl Store {
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let mut rows = stmt
             .query_map(rusqlite::params![id, key], codec::Row::read)
+            .map_err(|e| self.err(e))?;
+        match rows.next() {
+            Some(row) => Ok(Some(row.map_err(|e| self.err(e))?.into_delivery())),
+            None => Ok(None),
+        }
+    }
+
+    /// One delivery in full by the store's id.
+    pub fn get(&self, id: i64) -> Result<Option<Delivery>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM deliveries WHERE id = ?1",
+            codec::columns(true)
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt
+            .query_map([id], codec::Row::read)
             .map_err(|e| self.err(e))?;
         match rows.next() {
             Some(row) => Ok(Some(row.map_err(|e| self.err(e))?.into_delivery())),

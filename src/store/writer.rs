@@ -14,6 +14,9 @@ const MAX_BATCH: usize = 512;
 /// Prune after this many inserts, or this long, whichever comes first.
 const PRUNE_EVERY: u64 = 256;
 const PRUNE_INTERVAL: Duration = Duration::from_secs(30);
+/// How long a batch waits for more requests before committing.
+const LINGER: Duration = Duration::from_micros(500);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Debug)]
 struct Job {
@@ -31,9 +34,22 @@ impl Writer {
     /// Starts the writer thread on an opened store, pruning to `retention` first.
     pub fn start(store: Store, retention: Retention) -> std::io::Result<Writer> {
         let (tx, rx) = std_mpsc::channel::<Job>();
+        // A second connection checkpoints in the background; if it cannot be opened, the
+        // writer keeps SQLite's automatic checkpoints.
+        let (alive, writer_gone) = std_mpsc::channel::<()>();
+        if let Ok(checkpointer) = Store::open(store.path())
+            && store.defer_checkpoints().is_ok()
+        {
+            std::thread::Builder::new()
+                .name("store-checkpoint".into())
+                .spawn(move || checkpoints(checkpointer, writer_gone))?;
+        }
         std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(store, retention, rx))?;
+            .spawn(move || {
+                run(store, retention, rx);
+                drop(alive);
+            })?;
         Ok(Writer { tx })
     }
 
@@ -54,10 +70,23 @@ fn run(mut store: Store, retention: Retention, rx: std_mpsc::Receiver<Job>) {
     let mut last_prune = Instant::now();
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
+        // Linger briefly for requests already on their way: under load this turns many tiny
+        // commits into a few large ones; when idle it costs one short wait.
+        let deadline = Instant::now() + LINGER;
         while jobs.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(job) => jobs.push(job),
-                Err(_) => break,
+                Err(_) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    match rx.recv_timeout(left) {
+                        Ok(job) if !left.is_zero() => jobs.push(job),
+                        Ok(job) => {
+                            jobs.push(job);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
             }
         }
         let deliveries: Vec<&Delivery> = jobs.iter().map(|j| &j.delivery).collect();
@@ -79,6 +108,21 @@ fn run(mut store: Store, retention: Retention, rx: std_mpsc::Receiver<Job>) {
             let _ = store.prune(retention, OffsetDateTime::now_utc());
             since_prune = 0;
             last_prune = Instant::now();
+        }
+    }
+}
+
+fn checkpoints(store: Store, writer_gone: std_mpsc::Receiver<()>) {
+    loop {
+        match writer_gone.recv_timeout(CHECKPOINT_EVERY) {
+            Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                let _ = store.checkpoint();
+            }
+            // The writer has stopped: one last checkpoint, then done.
+            _ => {
+                let _ = store.checkpoint();
+                return;
+            }
         }
     }
 }

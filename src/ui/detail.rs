@@ -34,7 +34,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     };
     let lines = match app.tab {
         Tab::Overview => overview(entry, app, theme, body.width as usize),
-        Tab::Headers => headers(&entry.delivery, theme),
+        Tab::Headers => match app.full_of(entry) {
+            Some(full) => headers(full, theme),
+            None => vec![Line::from(Span::styled(
+                " loading from the store…",
+                theme.dim(),
+            ))],
+        },
         Tab::Body => body_lines(app, theme, body.height as usize),
         Tab::Response => response(&entry.delivery, theme),
     };
@@ -95,12 +101,13 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
                 for sig in &r.received {
                     lines.push(kv("received", format!("{sig}…"), theme));
                 }
-                let body = app.body_of(e).map(|b| &b[..]).unwrap_or(b"");
-                lines.push(kv(
-                    "signed",
-                    signed_preview(d, body, width.saturating_sub(12)),
-                    theme,
-                ));
+                if let Some(full) = app.full_of(e) {
+                    lines.push(kv(
+                        "signed",
+                        signed_preview(full, width.saturating_sub(12)),
+                        theme,
+                    ));
+                }
             }
         }
         Verdict::Unchecked(u) => lines.push(Line::from(vec![
@@ -169,8 +176,9 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
         ),
         theme,
     ));
-    let ctype = d
-        .header("content-type")
+    let ctype = app
+        .full_of(e)
+        .and_then(|full| full.header("content-type"))
         .map(|v| sanitize::bytes_line(v).into_owned())
         .unwrap_or_else(|| "no content-type".into());
     lines.push(kv(
@@ -214,14 +222,14 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// `{id}.{timestamp}.{body…}` as the verifier signed it, cut to `width` characters.
-fn signed_preview(d: &Delivery, body: &[u8], width: usize) -> String {
+fn signed_preview(d: &Delivery, width: usize) -> String {
     let id = d.msg_id.as_deref().unwrap_or("");
     let ts = ["svix-timestamp", "webhook-timestamp"]
         .iter()
         .find_map(|h| d.header(h))
         .map(|v| String::from_utf8_lossy(v).into_owned())
         .unwrap_or_default();
-    let body = &body[..body.len().min(width * 4)];
+    let body = &d.body[..d.body.len().min(width * 4)];
     let full = format!(
         "{}.{}.{}",
         sanitize::line(id),

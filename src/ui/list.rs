@@ -39,13 +39,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             let status = e.delivery.response.status;
             let mut row = Row::new(vec![
                 Cell::from(Span::styled(
-                    e.time.as_str(),
+                    e.time(app.offset),
                     if e.earlier { theme.dim() } else { Style::new() },
                 )),
                 Cell::from(Span::styled(e.mark.symbol(), mark_style)),
-                Cell::from(e.what.as_str()),
-                Cell::from(e.id.as_str()),
-                Cell::from(Line::from(e.size.as_str()).right_aligned()),
+                Cell::from(e.what()),
+                Cell::from(e.id()),
+                Cell::from(
+                    Line::from(crate::verify::human_bytes(e.delivery.body_size)).right_aligned(),
+                ),
                 Cell::from(Span::styled(
                     status.to_string(),
                     if status >= 400 {

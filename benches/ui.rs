@@ -19,6 +19,7 @@ fn app_with(n: usize) -> App {
             listen: "http://127.0.0.1:8787".into(),
             secrets: vec!["whsec_MfKQ…aSw".into()],
             tunnel: None,
+            forward: None,
         },
         true,
         time::UtcOffset::UTC,

@@ -47,6 +47,28 @@ pub enum Command {
     Export(ExportArgs),
     /// Add deliveries from a JSONL or HAR file to the store.
     Import(ImportArgs),
+    /// Re-send a stored delivery, as received or re-signed with a fresh timestamp.
+    Replay(ReplayArgs),
+}
+
+/// Options for `hookscope replay`.
+#[derive(Debug, Args, Clone)]
+pub struct ReplayArgs {
+    /// The store's id, a message id (msg_…) or an event id (evt_…).
+    pub id: String,
+    /// Where to send it: a base URL the original path is appended to (a running hookscope, which
+    /// records and forwards it, or the app itself).
+    #[arg(long, default_value = "http://127.0.0.1:8787", value_name = "URL")]
+    pub to: String,
+    /// Re-sign with a fresh timestamp (same message id) so it passes the 5-minute tolerance.
+    #[arg(long)]
+    pub resign: bool,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Secrets to re-sign with.
+    #[command(flatten)]
+    pub secrets: SecretArgs,
 }
 
 /// Which store file.
@@ -218,6 +240,25 @@ pub struct ServeArgs {
     /// Also prune deliveries older than this many days.
     #[arg(long, value_name = "DAYS")]
     pub retain_days: Option<u64>,
+    /// Relay every delivery to your app (http); its answer is what the sender gets. The
+    /// original path and query are appended to the URL's path.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+    /// Relay only verified deliveries (others get hookscope's own answer).
+    #[arg(long, requires = "forward_to")]
+    pub forward_verified_only: bool,
+    /// Give up on the app after this long (then the sender gets 504): 30s, 2m, 500ms.
+    #[arg(long, default_value = "30s", value_parser = parse_duration_arg, value_name = "DURATION")]
+    pub forward_timeout: std::time::Duration,
+    /// What senders are answered: normal, status:CODE, delay:DURATION or flaky:P (switch it
+    /// at run time with m).
+    #[arg(long, default_value = "normal", value_name = "MODE")]
+    pub respond: crate::forward::RespondMode,
+}
+
+fn parse_duration_arg(s: &str) -> Result<std::time::Duration, String> {
+    crate::forward::parse_duration(s)
+        .ok_or_else(|| format!("`{s}` is not a duration (500ms, 30s, 2m)"))
 }
 
 /// Options for `hookscope send`.

@@ -39,6 +39,10 @@ pub struct Delivery {
     pub response: ResponseRecord,
     /// Committed to the store; `seq` is then its id there.
     pub stored: bool,
+    /// What the app answered when the delivery was forwarded.
+    pub forward: Option<crate::forward::ForwardResult>,
+    /// The delivery this one replays (its `seq`).
+    pub replay_of: Option<u64>,
 }
 
 /// The answer sent to the sender.
@@ -95,6 +99,8 @@ impl Delivery {
             verdict,
             response,
             stored: false,
+            forward: None,
+            replay_of: None,
         }
     }
 

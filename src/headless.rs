@@ -48,8 +48,27 @@ fn write_line<W: Write>(out: &mut W, d: &Delivery, format: Format) -> io::Result
     }
 }
 
-/// The human line for a delivery; all untrusted text escaped.
+/// The human line for a delivery; all untrusted text escaped. Forwarded deliveries end with
+/// what the app answered.
 pub fn human_line(d: &Delivery) -> String {
+    let mut line = verdict_line(d);
+    if let Some(f) = &d.forward {
+        match (&f.status, &f.error) {
+            (Some(s), _) => line.push_str(&format!(" → app {s} ({} ms)", f.ms)),
+            (None, Some(e)) => line.push_str(&format!(
+                " → app failed: {e} ({} answered)",
+                d.response.status
+            )),
+            (None, None) => {}
+        }
+    }
+    if let Some(of) = d.replay_of {
+        line.push_str(&format!(" [replay of #{of}]"));
+    }
+    line
+}
+
+fn verdict_line(d: &Delivery) -> String {
     let ty = d.event_type.as_deref().map(sanitize::line);
     let evt = d.event_id.as_deref().map(sanitize::line);
     let msg = d.msg_id.as_deref().map(sanitize::line);
@@ -105,6 +124,16 @@ struct JsonLine<'a> {
     path: &'a str,
     bytes: u64,
     remote: Option<String>,
+    forward: Option<ForwardLine>,
+    replay_of: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ForwardLine {
+    url: String,
+    status: Option<u16>,
+    ms: u64,
+    error: Option<String>,
 }
 
 /// The JSON line for a delivery (JSON escaping makes it terminal-safe).
@@ -130,6 +159,13 @@ pub fn json_line(d: &Delivery) -> String {
         path: &d.path,
         bytes: d.body_size,
         remote: d.remote.map(|r| r.to_string()),
+        forward: d.forward.as_ref().map(|f| ForwardLine {
+            url: f.url.clone(),
+            status: f.status,
+            ms: f.ms,
+            error: f.error.as_ref().map(|e| e.to_string()),
+        }),
+        replay_of: d.replay_of,
     };
     // Serialising plain strings and numbers cannot fail.
     serde_json::to_string(&line).unwrap_or_default()

@@ -5,8 +5,8 @@ use anyhow::{Context as _, Result};
 use clap::Parser as _;
 use hookscope::app::{App, Info};
 use hookscope::cli::{
-    self, Cli, Command, ExportArgs, HistoryArgs, ImportArgs, SecretSource, SendArgs, ServeArgs,
-    ShowArgs, StoreArgs,
+    self, Cli, Command, ExportArgs, HistoryArgs, ImportArgs, ReplayArgs, SecretSource, SendArgs,
+    ServeArgs, ShowArgs, StoreArgs,
 };
 use hookscope::demo;
 use hookscope::receiver::{self, Receiver};
@@ -54,6 +54,7 @@ async fn run(cli: Cli, offset: time::UtcOffset) -> Result<ExitCode> {
         Some(Command::Show(args)) => show(args),
         Some(Command::Export(args)) => export(args),
         Some(Command::Import(args)) => import(args),
+        Some(Command::Replay(args)) => replay(args).await,
         None => serve(cli.serve, offset).await,
     }
 }
@@ -76,6 +77,15 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
     let verifier = Verifier::new(secrets, args.tolerance);
     let mut config = receiver::Config::new(addr, verifier.clone());
     config.max_body = args.max_body;
+    if let Some(url) = &args.forward_to {
+        config.forward = Some(hookscope::forward::Forwarder::new(
+            url,
+            args.forward_timeout,
+            args.forward_verified_only,
+        )?);
+    }
+    let control = hookscope::forward::Control::new(args.respond);
+    config.control = control.clone();
     let retention = Retention {
         max_count: Some(args.retain),
         max_days: args.retain_days,
@@ -105,6 +115,12 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
     let local = receiver.local_addr();
     eprintln!("listening on http://{local}");
     report_secrets(&verifier, &source);
+    if let Some(f) = &config_forward_line(&args) {
+        eprintln!("{f}");
+    }
+    if args.respond != hookscope::forward::RespondMode::Normal {
+        eprintln!("answering every sender with response mode {}", args.respond);
+    }
     if !args.bind.is_loopback() {
         eprintln!(
             "warning: listening on {}: anyone who can reach this machine's network can send deliveries (bind 127.0.0.1 and use a tunnel to limit that)",
@@ -145,10 +161,12 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
             listen: format!("http://{local}"),
             secrets: verifier.secrets().iter().map(|s| s.label()).collect(),
             tunnel: None,
+            forward: args.forward_to.clone(),
         };
         let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let mut app = App::new(info, color, offset);
         app.retain = args.retain as usize;
+        app.mode = args.respond;
         app.bodies_in_store = reader.is_some();
         app.update(hookscope::app::Action::Earlier(
             earlier.into_iter().map(std::sync::Arc::new).collect(),
@@ -157,6 +175,9 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
             ngrok_api: (!args.no_tunnel).then(|| args.ngrok_api.clone()),
             port: local.port(),
             store: reader,
+            control,
+            secrets: verifier.secrets().to_vec(),
+            listen: format!("http://{local}"),
         };
         tui::run(app, rx, opts)
             .await
@@ -337,4 +358,52 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
         ids.last().copied().unwrap_or(0)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn config_forward_line(args: &ServeArgs) -> Option<String> {
+    let url = args.forward_to.as_ref()?;
+    Some(format!(
+        "forwarding {} deliveries to {url} (timeout {} s): the app's answer goes back to the sender",
+        if args.forward_verified_only {
+            "verified"
+        } else {
+            "all"
+        },
+        args.forward_timeout.as_secs()
+    ))
+}
+
+async fn replay(args: ReplayArgs) -> Result<ExitCode> {
+    let store = Store::open_existing(&store_path(&args.store)?)?;
+    let Some(d) = store.find(&args.id)? else {
+        eprintln!(
+            "hookscope: no delivery with id, message id or event id `{}` in {}",
+            sanitize::line(&args.id),
+            store.path().display()
+        );
+        return Ok(ExitCode::from(1));
+    };
+    let headers = if args.resign {
+        let (secrets, _) = cli::resolve_secrets(&args.secrets, env_var)?;
+        hookscope::replay::resign(
+            &d,
+            &secrets,
+            time::OffsetDateTime::now_utc().unix_timestamp(),
+        )?
+    } else {
+        d.headers.clone()
+    };
+    let (status, body) = hookscope::replay::send(&args.to, &d, &headers).await?;
+    println!(
+        "{status} {} · replayed #{}{} {}",
+        sanitize::line(&body),
+        d.seq,
+        if args.resign { " re-signed" } else { "" },
+        sanitize::line(d.msg_id.as_deref().unwrap_or(""))
+    );
+    Ok(if (200..300).contains(&status) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

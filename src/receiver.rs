@@ -6,6 +6,7 @@
 //! cut short. Every request is published, whatever its answer.
 
 use crate::delivery::{self, Delivery, ResponseRecord};
+use crate::forward::RespondMode;
 use crate::verify::{Unchecked, Verdict, Verifier};
 use bytes::{Bytes, BytesMut};
 use http::{Method, Request, Response, StatusCode, header};
@@ -44,6 +45,10 @@ pub struct Config {
     pub body_timeout: Duration,
     /// Where deliveries are committed before they are answered; `None` keeps them in memory.
     pub store: Option<crate::store::Writer>,
+    /// The app deliveries are relayed to.
+    pub forward: Option<crate::forward::Forwarder>,
+    /// What the sender is answered (switchable at run time).
+    pub control: crate::forward::Control,
 }
 
 impl Config {
@@ -56,6 +61,8 @@ impl Config {
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(60),
             store: None,
+            forward: None,
+            control: crate::forward::Control::new(RespondMode::Normal),
         }
     }
 }
@@ -307,11 +314,35 @@ async fn handle(
             .verifier
             .verify(&path, &headers, &body, received_at.unix_timestamp()),
     };
-    let (mut status, text) = answer(&verdict);
-    let mut text = text.to_owned();
+    let method = parts.method.as_str().to_owned();
+    let replay_of = headers
+        .iter()
+        .find(|(n, _)| n == crate::forward::REPLAY_HEADER)
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.trim().parse().ok());
+    // Forward whatever the verdict (the app verifies for itself), unless told otherwise; a body
+    // that was refused or cut short cannot be relayed.
+    let forward = match &config.forward {
+        Some(f)
+            if body_readable(&verdict)
+                && !(f.verified_only && verdict.verified() != Some(true)) =>
+        {
+            Some(
+                f.send(&method, &path, &headers, Some(remote), body.clone())
+                    .await,
+            )
+        }
+        _ => None,
+    };
+    let mut out = match &forward {
+        Some(f) => Answer::from_app(f),
+        None => Answer::from_verdict(&verdict),
+    };
+    let mode = config.control.get();
+    out.apply(mode);
+
     let request = delivery::Request {
         remote: Some(remote),
-        method: parts.method.as_str().to_owned(),
+        method,
         path,
         version: format!("{:?}", parts.version),
         headers,
@@ -323,11 +354,10 @@ async fn handle(
         received_at,
         request,
         verdict,
-        ResponseRecord {
-            status: status.as_u16(),
-            body: text.clone(),
-        },
+        out.record(),
     );
+    record.forward = forward;
+    record.replay_of = replay_of;
     if let Some(store) = &config.store {
         // Committed before the answer goes out: a sender that saw 2xx can rely on it.
         match store.append(record.clone()).await {
@@ -337,29 +367,127 @@ async fn handle(
             }
             Err(e) => {
                 // Not stored, so not acknowledged: 503 makes the provider retry later.
-                status = StatusCode::SERVICE_UNAVAILABLE;
-                text = format!("could not store the delivery: {e}");
-                record.response = ResponseRecord {
-                    status: status.as_u16(),
-                    body: text.clone(),
-                };
+                out = Answer::text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("could not store the delivery: {e}"),
+                );
+                record.response = out.record();
             }
         }
     }
     publish(shared, record).await;
-    shared.stats.answered.fetch_add(1, Ordering::Relaxed);
-
-    let mut response = Response::new(Full::new(Bytes::from(text)));
-    *response.status_mut() = status;
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        h.insert(header::ALLOW, http::HeaderValue::from_static("POST"));
+    if let RespondMode::Delay(d) = mode {
+        tokio::time::sleep(d).await;
     }
-    response
+    shared.stats.answered.fetch_add(1, Ordering::Relaxed);
+    out.into_response()
+}
+
+fn body_readable(verdict: &Verdict) -> bool {
+    !matches!(
+        verdict,
+        Verdict::Unchecked(Unchecked::BodyTooLarge { .. } | Unchecked::BodyIncomplete { .. })
+    )
+}
+
+/// The answer being built for the sender.
+struct Answer {
+    status: StatusCode,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl Answer {
+    fn text(status: StatusCode, text: impl Into<String>) -> Answer {
+        Answer {
+            status,
+            headers: vec![("content-type".into(), "text/plain; charset=utf-8".into())],
+            body: Bytes::from(text.into()),
+        }
+    }
+
+    fn from_verdict(verdict: &Verdict) -> Answer {
+        let (status, text) = answer(verdict);
+        let mut a = Answer::text(status, text);
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            a.headers.push(("allow".into(), "POST".into()));
+        }
+        a
+    }
+
+    /// The app's answer as it gave it, or 502/504 saying why there is none.
+    fn from_app(f: &crate::forward::ForwardResult) -> Answer {
+        let status = StatusCode::from_u16(f.answer_status()).unwrap_or(StatusCode::BAD_GATEWAY);
+        match &f.error {
+            Some(e) => Answer::text(
+                status,
+                format!("hookscope could not reach the app at {}: {e}", f.url),
+            ),
+            None => Answer {
+                status,
+                headers: f
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| {
+                        !matches!(
+                            n.as_str(),
+                            "connection"
+                                | "keep-alive"
+                                | "transfer-encoding"
+                                | "content-length"
+                                | "upgrade"
+                                | "te"
+                                | "trailer"
+                        )
+                    })
+                    .cloned()
+                    .collect(),
+                body: f.body.clone(),
+            },
+        }
+    }
+
+    fn apply(&mut self, mode: RespondMode) {
+        match mode {
+            RespondMode::Normal | RespondMode::Delay(_) => {}
+            RespondMode::Status(code) => {
+                let status =
+                    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                *self = Answer::text(status, format!("hookscope response mode status:{code}"));
+            }
+            RespondMode::Flaky(p) => {
+                if rand::random::<f64>() < p {
+                    *self = Answer::text(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("hookscope response mode flaky:{p}"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn record(&self) -> ResponseRecord {
+        let text = String::from_utf8_lossy(&self.body[..self.body.len().min(4096)]).into_owned();
+        ResponseRecord {
+            status: self.status.as_u16(),
+            body: text,
+        }
+    }
+
+    fn into_response(self) -> Response<Full<Bytes>> {
+        let mut response = Response::new(Full::new(self.body));
+        *response.status_mut() = self.status;
+        let h = response.headers_mut();
+        for (name, value) in &self.headers {
+            if let (Ok(n), Ok(v)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(value),
+            ) {
+                h.append(n, v);
+            }
+        }
+        response
+    }
 }
 
 /// The status and body the reference receiver gives for a verdict.

@@ -34,6 +34,12 @@ pub struct Options {
     pub port: u16,
     /// A read connection to the store, for bodies and searches; `None` without a store.
     pub store: Option<crate::store::Store>,
+    /// The receiver's answer mode, switched with `m`.
+    pub control: crate::forward::Control,
+    /// Secrets for re-signing replays.
+    pub secrets: Vec<crate::verify::Secret>,
+    /// Our own address (`http://127.0.0.1:8787`): replays are sent here.
+    pub listen: String,
 }
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -199,6 +205,34 @@ pub async fn run(
                         });
                     }
                 }
+                Effect::SetMode(mode) => opts.control.set(mode),
+                Effect::CopyResignedCurl { delivery } => {
+                    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                    let msg = match crate::replay::resigned(&delivery, &opts.secrets, now) {
+                        Ok(d) => {
+                            let text = crate::curl::command(&d, &opts.listen);
+                            match clipboard.copy(text, "re-signed curl command".into()) {
+                                Some(fallback) => Some(finish_copy(fallback, &mut term)?),
+                                None => None,
+                            }
+                        }
+                        Err(e) => Some(format!("cannot re-sign: {e}")),
+                    };
+                    if let Some(msg) = msg {
+                        app.update(Action::Copied(msg));
+                    }
+                }
+                Effect::Replay { delivery, resign } => {
+                    let (tx, listen, secrets) = (
+                        actions_tx.clone(),
+                        opts.listen.clone(),
+                        opts.secrets.clone(),
+                    );
+                    tokio::spawn(async move {
+                        let msg = replay(&listen, &delivery, resign, &secrets).await;
+                        let _ = tx.send(Action::Copied(msg));
+                    });
+                }
                 Effect::Search { query } => {
                     if let Some(store) = &store {
                         let (store, tx) = (store.clone(), actions_tx.clone());
@@ -217,6 +251,32 @@ pub async fn run(
     restore();
     let _ = reader.join();
     Ok(())
+}
+
+/// Sends a replay through our own receiver and says how it went.
+async fn replay(
+    listen: &str,
+    d: &Delivery,
+    resign: bool,
+    secrets: &[crate::verify::Secret],
+) -> String {
+    let headers = if resign {
+        match crate::replay::resign(d, secrets, time::OffsetDateTime::now_utc().unix_timestamp()) {
+            Ok(h) => h,
+            Err(e) => return format!("cannot re-sign: {e}"),
+        }
+    } else {
+        d.headers.clone()
+    };
+    match crate::replay::send(listen, d, &headers).await {
+        Ok((status, body)) => format!(
+            "replayed{} #{}: answered {status} {}",
+            if resign { " re-signed" } else { "" },
+            d.seq,
+            crate::sanitize::line(&body)
+        ),
+        Err(e) => format!("replay failed: {}", crate::sanitize::line(&e.to_string())),
+    }
 }
 
 /// With a store, the UI holds deliveries without bodies or headers (loaded on demand), so memory

@@ -304,3 +304,55 @@ fn keys_are_answered_during_a_burst() {
         s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
     });
 }
+
+#[test]
+fn replay_and_answer_modes_from_the_keyboard() {
+    let Some(tmux) = shell("replay") else { return };
+    let port = free_port();
+    tmux.keys(&[
+        &format!("{BIN} --port {port} --secret {SECRET} --no-tunnel --no-store"),
+        "Enter",
+    ]);
+    tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
+    assert!(send(port, &[]).contains("2xx 1"));
+    tmux.wait_for("the delivery", |s| s.contains("Σ 1"));
+
+    // r: replayed through the receiver, it arrives as a second attempt of the same message.
+    tmux.keys(&["r"]);
+    let s = tmux.wait_for("the replay", |s| {
+        s.contains("Σ 2") && s.contains("answered 200")
+    });
+    assert!(
+        s.contains("×2"),
+        "attempt count on the newest attempt:\n{s}"
+    );
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("the attempts timeline", |s| {
+        s.contains("2 attempts of this message")
+    });
+    assert!(s.contains("(replay)") && s.contains("replay of"), "{s}");
+    tmux.keys(&["Enter"]);
+
+    // m: the answer mode switches, shows in the header, and senders get it.
+    tmux.keys(&["m"]);
+    tmux.wait_for("the mode in the header", |s| {
+        s.contains("answering status:500 (m)")
+    });
+    let out = send(port, &[]);
+    assert!(
+        out.contains("500 hookscope response mode status:500"),
+        "{out}"
+    );
+    tmux.wait_for("the 500 in the list", |s| {
+        s.contains("Σ 3") && s.contains(" 500")
+    });
+    tmux.keys(&["m", "m", "m", "m"]);
+    tmux.wait_for("normal again", |s| {
+        s.contains("answering senders: normal") && !s.contains("(m) ")
+    });
+    assert!(send(port, &[]).contains("2xx 1"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("the shell again", |s| {
+        s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
+    });
+}

@@ -20,6 +20,7 @@ fn app(w: u16, h: u16, color: bool) -> App {
             listen: "http://127.0.0.1:8787".into(),
             secrets: vec!["whsec_MfKQ…aSw".into()],
             tunnel: Some("https://f00d-cafe.ngrok-free.app".into()),
+            forward: None,
         },
         color,
         UtcOffset::UTC,

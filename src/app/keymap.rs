@@ -36,6 +36,14 @@ pub enum Command {
     CopyPayload,
     /// Copy a curl command that re-sends the delivery.
     CopyCurl,
+    /// Copy a curl command that re-sends it re-signed with a fresh timestamp.
+    CopyCurlResigned,
+    /// Re-send the delivery exactly as received.
+    Replay,
+    /// Re-send it re-signed with a fresh timestamp (same message id).
+    ReplayResigned,
+    /// Cycle what the sender is answered.
+    CycleMode,
     /// Show or hide the key help.
     Help,
     /// Close what is open: help, filter, detail.
@@ -130,6 +138,30 @@ pub const DEFAULT: &[(&str, &[Key], Command, &str)] = &[
         &[Key::Char('c')],
         Command::CopyCurl,
         "copy a curl command that re-sends it",
+    ),
+    (
+        "C",
+        &[Key::Char('C')],
+        Command::CopyCurlResigned,
+        "copy it re-signed (fresh timestamp)",
+    ),
+    (
+        "r",
+        &[Key::Char('r')],
+        Command::Replay,
+        "replay it exactly as received",
+    ),
+    (
+        "R",
+        &[Key::Char('R')],
+        Command::ReplayResigned,
+        "replay it re-signed (fresh timestamp)",
+    ),
+    (
+        "m",
+        &[Key::Char('m')],
+        Command::CycleMode,
+        "answer mode: normal, 500, 410, delay, flaky",
     ),
     ("?", &[Key::Char('?')], Command::Help, "this help"),
     (

@@ -4,6 +4,7 @@
 pub mod keymap;
 
 use crate::delivery::Delivery;
+use crate::forward::RespondMode;
 use crate::highlight::{self, BodyView, Limits};
 use crate::sanitize;
 use crate::verify::{Unchecked, Verdict, human_bytes};
@@ -55,7 +56,7 @@ pub enum Action {
 }
 
 /// Something the outside world must do for the app.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Effect {
     /// Put text on the clipboard; `what` describes it for the status line.
     Copy {
@@ -74,6 +75,47 @@ pub enum Effect {
         /// Lower-case text.
         query: String,
     },
+    /// Re-send a delivery (in full); the replay arrives as a new delivery.
+    Replay {
+        /// The delivery to re-send.
+        delivery: Arc<Delivery>,
+        /// Re-sign it with a fresh timestamp first.
+        resign: bool,
+    },
+    /// Copy a curl command re-sending the delivery re-signed.
+    CopyResignedCurl {
+        /// The delivery.
+        delivery: Arc<Delivery>,
+    },
+    /// Switch what the sender is answered.
+    SetMode(RespondMode),
+}
+
+impl PartialEq for Effect {
+    // Deliveries compare by identity (their sequence number): enough to say which one.
+    fn eq(&self, other: &Self) -> bool {
+        use Effect as E;
+        match (self, other) {
+            (E::Copy { text: a, what: b }, E::Copy { text: c, what: d }) => a == c && b == d,
+            (E::Load { id: a }, E::Load { id: b }) => a == b,
+            (E::Search { query: a }, E::Search { query: b }) => a == b,
+            (
+                E::Replay {
+                    delivery: a,
+                    resign: r,
+                },
+                E::Replay {
+                    delivery: b,
+                    resign: s,
+                },
+            ) => a.seq == b.seq && r == s,
+            (E::CopyResignedCurl { delivery: a }, E::CopyResignedCurl { delivery: b }) => {
+                a.seq == b.seq
+            }
+            (E::SetMode(a), E::SetMode(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// The detail tabs.
@@ -196,6 +238,8 @@ pub struct Info {
     pub secrets: Vec<String>,
     /// The tunnel's public URL, when one forwards to us.
     pub tunnel: Option<String>,
+    /// Where deliveries are forwarded (`--forward-to`).
+    pub forward: Option<String>,
 }
 
 /// Totals over every delivery seen (held or since dropped from memory).
@@ -277,6 +321,10 @@ pub struct App {
     /// How many held entries came from earlier sessions.
     pub earlier: usize,
     search_needed: Option<String>,
+    /// What the sender is answered.
+    pub mode: RespondMode,
+    /// Entry keys by message id, oldest first: the attempts of one message.
+    attempts: std::collections::HashMap<String, Vec<u64>>,
     /// Set when the user asked to quit.
     pub quit: bool,
 }
@@ -317,6 +365,8 @@ impl App {
             bodies_in_store: false,
             earlier: 0,
             search_needed: None,
+            mode: RespondMode::Normal,
+            attempts: std::collections::HashMap::new(),
             quit: false,
         }
     }
@@ -368,6 +418,30 @@ impl App {
         }
         effects.extend(self.prepare_body());
         effects
+    }
+
+    /// How many attempts the entry's message has, when it is the newest of several.
+    pub fn attempt_badge(&self, e: &Entry) -> Option<usize> {
+        let keys = self.attempts.get(e.delivery.msg_id.as_ref()?)?;
+        (keys.len() > 1 && keys.last() == Some(&e.key)).then_some(keys.len())
+    }
+
+    /// Every held attempt of the entry's message, oldest first.
+    pub fn attempts_of(&self, e: &Entry) -> Vec<&Entry> {
+        let Some(keys) = e
+            .delivery
+            .msg_id
+            .as_ref()
+            .and_then(|id| self.attempts.get(id))
+        else {
+            return Vec::new();
+        };
+        keys.iter()
+            .filter_map(|k| {
+                let i = self.entries.binary_search_by_key(k, |e| e.key).ok()?;
+                Some(&self.entries[i])
+            })
+            .collect()
     }
 
     /// Whether an entry's delivery lacks its body and headers (they are in the store).
@@ -490,6 +564,9 @@ impl App {
                 self.earlier += 1;
             }
             let entry = self.entry(d, earlier);
+            if let Some(id) = &entry.delivery.msg_id {
+                self.attempts.entry(id.clone()).or_default().push(entry.key);
+            }
             self.counts.total += 1;
             match entry.mark {
                 Mark::Verified => self.counts.verified += 1,
@@ -535,6 +612,11 @@ impl App {
                 self.earlier -= 1;
             }
         }
+        let first_key = self.entries.first().map_or(u64::MAX, |e| e.key);
+        self.attempts.retain(|_, keys| {
+            keys.retain(|k| *k >= first_key);
+            !keys.is_empty()
+        });
         self.view.retain(|&i| i >= drop);
         for i in &mut self.view {
             *i -= drop;
@@ -681,6 +763,37 @@ impl App {
                     text,
                     what: "curl command".into(),
                 });
+            }
+            Command::CopyCurlResigned | Command::Replay | Command::ReplayResigned => {
+                let (ready, load) = self.need_body(Some(c));
+                if !ready {
+                    return load;
+                }
+                let e = self.selected_entry()?;
+                let delivery = Arc::new(self.full_of(e)?.clone());
+                return Some(match c {
+                    Command::CopyCurlResigned => Effect::CopyResignedCurl { delivery },
+                    _ => {
+                        self.say(format!(
+                            "replaying {}{}…",
+                            e.id(),
+                            if c == Command::ReplayResigned {
+                                " re-signed"
+                            } else {
+                                ""
+                            }
+                        ));
+                        Effect::Replay {
+                            delivery,
+                            resign: c == Command::ReplayResigned,
+                        }
+                    }
+                });
+            }
+            Command::CycleMode => {
+                self.mode = self.mode.next();
+                self.say(format!("answering senders: {}", self.mode));
+                return Some(Effect::SetMode(self.mode));
             }
             Command::Help => self.help = !self.help,
             Command::Back => {

@@ -17,6 +17,7 @@ fn app() -> App {
             listen: "http://127.0.0.1:8787".into(),
             secrets: vec!["whsec_MfKQ…aSw".into()],
             tunnel: None,
+            forward: None,
         },
         true,
         UtcOffset::UTC,
@@ -585,4 +586,94 @@ fn filtering_with_the_store_searches_bodies_there() {
         ids: vec![10],
     });
     assert!(app.view.is_empty());
+}
+
+#[test]
+fn attempts_group_by_message_id() {
+    let (mut app, mut b) = (app(), builder());
+    let body = event("customer.created", "evt_a");
+    let mut ds = Vec::new();
+    for gap in [0, 5_000, 30_000] {
+        b.advance(gap);
+        ds.push(Arc::new(b.signed(SECRET, "msg_same", &body)));
+    }
+    b.advance(1_000);
+    ds.push(Arc::new(b.signed(SECRET, "msg_other", &body)));
+    app.update(Action::Deliveries(ds));
+    let newest_same = &app.entries[2];
+    assert_eq!(app.attempt_badge(newest_same), Some(3));
+    assert_eq!(
+        app.attempt_badge(&app.entries[0]),
+        None,
+        "only the newest attempt carries the count"
+    );
+    assert_eq!(
+        app.attempt_badge(&app.entries[3]),
+        None,
+        "a single attempt has no badge"
+    );
+    let attempts = app.attempts_of(&app.entries[0]);
+    assert_eq!(
+        attempts.iter().map(|e| e.key).collect::<Vec<_>>(),
+        vec![app.entries[0].key, app.entries[1].key, app.entries[2].key]
+    );
+}
+
+#[test]
+fn replay_copy_resigned_and_mode_cycling() {
+    let (mut app, mut b) = (app(), builder());
+    assert_eq!(ch(&mut app, 'r'), None, "nothing selected");
+    fill(&mut app, &mut b, 1);
+    let seq = app.entries[0].delivery.seq;
+    match ch(&mut app, 'r') {
+        Some(Effect::Replay {
+            delivery,
+            resign: false,
+        }) => assert_eq!(delivery.seq, seq),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .0
+            .starts_with("replaying evt_0")
+    );
+    match ch(&mut app, 'R') {
+        Some(Effect::Replay { resign: true, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        ch(&mut app, 'C'),
+        Some(Effect::CopyResignedCurl { .. })
+    ));
+    assert_eq!(app.mode, RespondMode::Normal);
+    assert_eq!(
+        ch(&mut app, 'm'),
+        Some(Effect::SetMode(RespondMode::Status(500)))
+    );
+    assert_eq!(app.mode, RespondMode::Status(500));
+    assert!(app.status.as_ref().unwrap().0.contains("status:500"));
+    for _ in 0..RespondMode::CYCLE.len() - 1 {
+        ch(&mut app, 'm');
+    }
+    assert_eq!(app.mode, RespondMode::Normal);
+    // With the store, a light delivery is loaded before it is replayed.
+    app.bodies_in_store = true;
+    let d = b.signed(SECRET, "msg_l", b"{}");
+    let full = Arc::new(crate::delivery::Delivery {
+        seq: 77,
+        stored: true,
+        ..d.clone()
+    });
+    app.update(Action::Deliveries(vec![stored(d, 77)]));
+    assert_eq!(ch(&mut app, 'R'), Some(Effect::Load { id: 77 }));
+    let effects = app.update(Action::Loaded {
+        id: 77,
+        delivery: Some(full),
+    });
+    assert!(
+        matches!(&effects[..], [Effect::Replay { resign: true, .. }]),
+        "{effects:?}"
+    );
 }

@@ -7,7 +7,11 @@ use bytes::Bytes;
 use rusqlite::types::Value;
 use time::OffsetDateTime;
 
-pub const INSERT: &str = "INSERT INTO deliveries (received_at_ns, session, remote, method, path, version, headers, body, body_size, msg_id, event_id, event_type, verified, failure, status, response_body, verdict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+pub const INSERT: &str = "INSERT INTO deliveries (received_at_ns, session, remote, method, path, version, headers, body, body_size, msg_id, event_id, event_type, verified, failure, status, response_body, verdict, forward, replay_of) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+
+/// The first schema's insert (tests build old stores with it).
+#[cfg(test)]
+pub const INSERT_V1: &str = "INSERT INTO deliveries (received_at_ns, session, remote, method, path, version, headers, body, body_size, msg_id, event_id, event_type, verified, failure, status, response_body, verdict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 
 /// The columns read back, with or without the body.
 pub fn columns(full: bool) -> String {
@@ -17,7 +21,7 @@ pub fn columns(full: bool) -> String {
         ("x'' AS headers", "x'' AS body")
     };
     format!(
-        "id, received_at_ns, session, remote, method, path, version, {headers}, {body}, body_size, msg_id, event_id, event_type, status, response_body, verdict"
+        "id, received_at_ns, session, remote, method, path, version, {headers}, {body}, body_size, msg_id, event_id, event_type, status, response_body, verdict, forward, replay_of"
     )
 }
 
@@ -74,6 +78,8 @@ pub struct Row {
     status: i64,
     response_body: String,
     verdict: String,
+    forward: Option<String>,
+    replay_of: Option<i64>,
 }
 
 impl Row {
@@ -97,10 +103,15 @@ impl Row {
             status: d.response.status as i64,
             response_body: d.response.body.clone(),
             verdict: serde_json::to_string(&d.verdict).unwrap_or_default(),
+            forward: d
+                .forward
+                .as_ref()
+                .and_then(|f| serde_json::to_string(f).ok()),
+            replay_of: d.replay_of.map(|r| r as i64),
         }
     }
 
-    pub fn params(self) -> [Value; 17] {
+    pub fn params(self) -> [Value; 19] {
         [
             self.received_at_ns.into(),
             self.session.into(),
@@ -119,6 +130,8 @@ impl Row {
             self.status.into(),
             self.response_body.into(),
             self.verdict.into(),
+            self.forward.into(),
+            self.replay_of.into(),
         ]
     }
 
@@ -142,6 +155,8 @@ impl Row {
             status: r.get("status")?,
             response_body: r.get("response_body")?,
             verdict: r.get("verdict")?,
+            forward: r.get("forward")?,
+            replay_of: r.get("replay_of")?,
         })
     }
 
@@ -176,6 +191,8 @@ impl Row {
         d.event_id = self.event_id;
         d.event_type = self.event_type;
         d.stored = true;
+        d.forward = self.forward.and_then(|f| serde_json::from_str(&f).ok());
+        d.replay_of = self.replay_of.map(|r| r.max(0) as u64);
         d
     }
 }

@@ -236,7 +236,8 @@ fn migrates_a_store_from_the_first_schema() {
         schema::migrate_to(&conn, 1).unwrap();
         let d = &sample(&mut builder())[0];
         let row = codec::Row::from_delivery(d, "old");
-        conn.execute(codec::INSERT, rusqlite::params_from_iter(row.params()))
+        let v1_params: Vec<_> = row.params().into_iter().take(17).collect();
+        conn.execute(codec::INSERT_V1, rusqlite::params_from_iter(v1_params))
             .unwrap();
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))

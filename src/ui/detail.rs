@@ -188,10 +188,67 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
     ));
     lines.push(kv(
         "answered",
-        format!("{} {}", d.response.status, sanitize::line(&d.response.body)),
+        format!(
+            "{} {}",
+            d.response.status,
+            sanitize::line(&first_line(&d.response.body))
+        ),
         theme,
     ));
+    if let Some(f) = &d.forward {
+        let app_said = match (&f.status, &f.error) {
+            (Some(s), _) => format!("{s} in {} ms", f.ms),
+            (None, Some(e)) => format!("no answer: {e}"),
+            (None, None) => "no answer".into(),
+        };
+        lines.push(kv(
+            "app",
+            format!("{app_said}  ({})", sanitize::line(&f.url)),
+            theme,
+        ));
+    }
+    if let Some(of) = d.replay_of {
+        lines.push(kv("replay of", format!("#{of}"), theme));
+    }
+    let attempts = app.attempts_of(e);
+    if attempts.len() > 1 {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            format!(" {} attempts of this message", attempts.len()),
+            theme.strong(),
+        )));
+        let mut previous: Option<time::OffsetDateTime> = None;
+        for (i, a) in attempts.iter().enumerate() {
+            let t = a.delivery.received_at;
+            let gap = previous.map_or_else(String::new, |p| {
+                format!("+{}", human_duration((t - p).whole_seconds().max(0) as u64))
+            });
+            previous = Some(t);
+            let here = if a.key == e.key { " ◀" } else { "" };
+            let replay = if a.delivery.replay_of.is_some() {
+                " (replay)"
+            } else {
+                ""
+            };
+            lines.push(Line::from(format!(
+                "   {:>2}. {}  {:>8}  answered {}{replay}{here}",
+                i + 1,
+                a.time(app.offset),
+                gap,
+                a.delivery.response.status
+            )));
+        }
+    }
     lines
+}
+
+fn first_line(s: &str) -> String {
+    let line = s.lines().next().unwrap_or("");
+    if line.chars().count() > 120 {
+        format!("{}…", line.chars().take(119).collect::<String>())
+    } else {
+        line.to_string()
+    }
 }
 
 /// Splits text into lines of at most `width` characters at spaces (hanging indents are the
@@ -292,24 +349,50 @@ fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize) -> Vec<Line<'a>> {
 }
 
 fn response<'a>(d: &'a Delivery, theme: &Theme) -> Vec<Line<'a>> {
-    vec![
-        Line::from(Span::styled(" hookscope answered", theme.dim())),
+    let status_style = |s: u16| if s >= 400 { theme.bad() } else { theme.ok() };
+    let mut lines = vec![
+        Line::from(Span::styled(" hookscope answered the sender", theme.dim())),
         Line::from(vec![
             Span::styled(
                 format!(" {} ", d.response.status),
-                if d.response.status >= 400 {
-                    theme.bad()
-                } else {
-                    theme.ok()
-                },
+                status_style(d.response.status),
             ),
-            Span::raw(sanitize::line(&d.response.body).into_owned()),
+            Span::raw(sanitize::line(&first_line(&d.response.body)).into_owned()),
         ]),
-        Line::from(Span::styled(
-            " content-type: text/plain; charset=utf-8",
-            theme.dim(),
-        )),
-    ]
+    ];
+    let Some(f) = &d.forward else {
+        return lines;
+    };
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        format!(" forwarded to {}", sanitize::line(&f.url)),
+        theme.dim(),
+    )));
+    match (&f.status, &f.error) {
+        (Some(s), _) => {
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {s} "), status_style(*s)),
+                Span::raw(format!("from the app in {} ms", f.ms)),
+            ]));
+            for (n, v) in &f.headers {
+                lines.push(Line::from(vec![
+                    Span::styled(format!(" {}", sanitize::line(n)), theme.key()),
+                    Span::styled(": ", theme.dim()),
+                    Span::raw(sanitize::line(v).into_owned()),
+                ]));
+            }
+            lines.push(Line::from(""));
+            for l in sanitize::bytes_multiline(&f.body).lines().take(200) {
+                lines.push(Line::from(format!(" {l}")));
+            }
+        }
+        (None, Some(e)) => lines.push(Line::from(vec![
+            Span::styled(" ✗ ", theme.bad()),
+            Span::raw(format!("the app did not answer after {} ms: {e}", f.ms)),
+        ])),
+        (None, None) => {}
+    }
+    lines
 }
 
 #[cfg(test)]

@@ -43,7 +43,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
                     if e.earlier { theme.dim() } else { Style::new() },
                 )),
                 Cell::from(Span::styled(e.mark.symbol(), mark_style)),
-                Cell::from(e.what()),
+                Cell::from(match app.attempt_badge(e) {
+                    Some(n) => Line::from(vec![
+                        Span::raw(e.what()),
+                        Span::styled(format!(" ×{n}"), theme.warn()),
+                    ]),
+                    None => Line::from(e.what()),
+                }),
                 Cell::from(e.id()),
                 Cell::from(
                     Line::from(crate::verify::human_bytes(e.delivery.body_size)).right_aligned(),

@@ -112,6 +112,20 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             theme.strong(),
         ));
     }
+    if let Some(url) = &app.info.forward {
+        first.push(Span::raw("  → app "));
+        first.push(Span::styled(
+            crate::sanitize::line(url).into_owned(),
+            theme.strong(),
+        ));
+    }
+    if app.mode != crate::forward::RespondMode::Normal {
+        first.push(Span::raw("  "));
+        first.push(Span::styled(
+            format!(" answering {} (m) ", app.mode),
+            theme.warn(),
+        ));
+    }
     frame.render_widget(Paragraph::new(Line::from(first)), top);
 
     let spark_width = 24u16.min(bottom.width / 4);
@@ -169,6 +183,8 @@ fn hints(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             ("y", "copy id"),
             ("Y", "payload"),
             ("c", "curl"),
+            ("r/R", "replay"),
+            ("m", "mode"),
             ("?", "help"),
             ("q", "quit"),
         ];

@@ -1,0 +1,484 @@
+//! Relaying deliveries to the user's app, and controlling what the sender is answered.
+//!
+//! The original path and query are appended to the target URL's path:
+//! `--forward-to http://localhost:3000/webhooks` + `/stripe?x=1` →
+//! `http://localhost:3000/webhooks/stripe?x=1` (a target of `http://localhost:3000` keeps the path
+//! as is). Every header but the hop-by-hop ones goes along, the body byte for byte.
+
+use bytes::Bytes;
+use http::{Method, Request, Uri};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Default `--forward-timeout`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The request header that marks a replay of a stored delivery (its id).
+pub const REPLAY_HEADER: &str = "x-hookscope-replay-of";
+/// Largest app answer body kept.
+const MAX_ANSWER: usize = 1 << 20;
+
+/// Headers that belong to one connection (RFC 9110 §7.6.1) or that we set ourselves.
+const HOP_BY_HOP: [&str; 10] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+];
+
+/// What the app did with a relayed delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardResult {
+    /// The URL it was sent to.
+    pub url: String,
+    /// The app's status, when it answered.
+    pub status: Option<u16>,
+    /// The app's headers.
+    pub headers: Vec<(String, String)>,
+    /// The app's body (up to 1 MiB).
+    #[serde(with = "body_text")]
+    pub body: Bytes,
+    /// Milliseconds from sending to the full answer (or the failure).
+    pub ms: u64,
+    /// Why there is no answer.
+    pub error: Option<ForwardError>,
+}
+
+/// Why the app did not answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ForwardError {
+    /// Nothing listens there.
+    Refused,
+    /// No full answer in time.
+    Timeout {
+        /// The limit, seconds.
+        secs: u64,
+    },
+    /// The connection was cut.
+    Reset,
+    /// Anything else.
+    Other {
+        /// What the client said.
+        detail: String,
+    },
+}
+
+impl fmt::Display for ForwardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ForwardError::Refused => write!(f, "connection refused: is the app running?"),
+            ForwardError::Timeout { secs } => {
+                write!(f, "no answer within {secs} s (--forward-timeout)")
+            }
+            ForwardError::Reset => write!(f, "the app closed the connection without answering"),
+            ForwardError::Other { detail } => f.write_str(detail),
+        }
+    }
+}
+
+impl ForwardResult {
+    /// The status the sender gets: the app's, or 502/504 when it did not answer.
+    pub fn answer_status(&self) -> u16 {
+        match (&self.status, &self.error) {
+            (Some(s), _) => *s,
+            (None, Some(ForwardError::Timeout { .. })) => 504,
+            (None, _) => 502,
+        }
+    }
+}
+
+mod body_text {
+    use base64::Engine as _;
+    use bytes::Bytes;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(b: &Bytes, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map(Bytes::from)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why a forward target is unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("--forward-to `{url}`: {why}")]
+pub struct TargetError {
+    url: String,
+    why: &'static str,
+}
+
+/// Relays requests to one target.
+#[derive(Clone, Debug)]
+pub struct Forwarder {
+    client: Client<HttpConnector, Full<Bytes>>,
+    target: Uri,
+    /// Give up after this long.
+    pub timeout: Duration,
+    /// Only verified deliveries are relayed.
+    pub verified_only: bool,
+}
+
+impl Forwarder {
+    /// A forwarder to an `http://` target.
+    pub fn new(
+        url: &str,
+        timeout: Duration,
+        verified_only: bool,
+    ) -> Result<Forwarder, TargetError> {
+        let bad = |why| TargetError {
+            url: url.to_string(),
+            why,
+        };
+        let target: Uri = url
+            .parse()
+            .map_err(|_| bad("not a URL (e.g. http://localhost:3000/webhooks)"))?;
+        match target.scheme_str() {
+            Some("http") if target.host().is_some() => {}
+            Some("https") => {
+                return Err(bad(
+                    "https is not supported: forward to the app's local http port",
+                ));
+            }
+            _ => return Err(bad("needs http:// and a host")),
+        }
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(timeout.min(Duration::from_secs(10))));
+        Ok(Forwarder {
+            client: Client::builder(TokioExecutor::new()).build(connector),
+            target,
+            timeout,
+            verified_only,
+        })
+    }
+
+    /// The target as given.
+    pub fn target(&self) -> String {
+        self.target.to_string()
+    }
+
+    /// The URL a request for `path` (with query) goes to.
+    pub fn url_for(&self, path: &str) -> String {
+        join(&self.target, path)
+    }
+
+    /// Relays one request and waits for the whole answer (or the failure).
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(String, Vec<u8>)],
+        remote: Option<std::net::SocketAddr>,
+        body: Bytes,
+    ) -> ForwardResult {
+        let url = self.url_for(path);
+        let started = Instant::now();
+        let result = tokio::time::timeout(
+            self.timeout,
+            self.exchange(method, &url, headers, remote, body),
+        )
+        .await;
+        let ms = started.elapsed().as_millis() as u64;
+        let failed = |error| ForwardResult {
+            url: url.clone(),
+            status: None,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            ms,
+            error: Some(error),
+        };
+        match result {
+            Ok(Ok((status, headers, body))) => ForwardResult {
+                url: url.clone(),
+                status: Some(status),
+                headers,
+                body,
+                ms,
+                error: None,
+            },
+            Ok(Err(e)) => failed(e),
+            Err(_) => failed(ForwardError::Timeout {
+                secs: self.timeout.as_secs().max(1),
+            }),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, Vec<u8>)],
+        remote: Option<std::net::SocketAddr>,
+        body: Bytes,
+    ) -> Result<(u16, Vec<(String, String)>, Bytes), ForwardError> {
+        let method = Method::from_bytes(method.as_bytes()).map_err(|e| ForwardError::Other {
+            detail: e.to_string(),
+        })?;
+        let mut req = Request::builder().method(method).uri(url);
+        for (name, value) in headers {
+            if HOP_BY_HOP.contains(&name.as_str())
+                || name == "content-length"
+                || name == REPLAY_HEADER
+            {
+                continue;
+            }
+            req = req.header(name.as_str(), value.as_slice());
+        }
+        if let Some(r) = remote {
+            req = req.header("x-forwarded-for", r.ip().to_string());
+        }
+        let req = req.body(Full::new(body)).map_err(|e| ForwardError::Other {
+            detail: e.to_string(),
+        })?;
+        let resp = self.client.request(req).await.map_err(|e| classify(&e))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = http_body_util::Limited::new(resp.into_body(), MAX_ANSWER)
+            .collect()
+            .await
+            .map_err(|e| ForwardError::Other {
+                detail: format!("reading the app's answer: {e}"),
+            })?
+            .to_bytes();
+        Ok((status, headers, body))
+    }
+}
+
+fn classify(e: &hyper_util::client::legacy::Error) -> ForwardError {
+    let mut chain = e.to_string();
+    let mut source = std::error::Error::source(e);
+    let mut refused = false;
+    let mut reset = false;
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+            reset |= matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            );
+        }
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            reset |= h.is_incomplete_message() || h.is_closed() || h.is_canceled();
+        }
+        chain = format!("{chain}: {s}");
+        source = s.source();
+    }
+    if refused {
+        ForwardError::Refused
+    } else if reset {
+        ForwardError::Reset
+    } else {
+        ForwardError::Other { detail: chain }
+    }
+}
+
+/// `target` + `path` by the rule in the module docs.
+pub fn join(target: &Uri, path: &str) -> String {
+    let scheme = target.scheme_str().unwrap_or("http");
+    let authority = target.authority().map(|a| a.as_str()).unwrap_or("");
+    let base = target.path().trim_end_matches('/');
+    let (p, q) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
+    let p = if p.is_empty() { "/" } else { p };
+    let mut url = format!("{scheme}://{authority}{base}{p}");
+    let query = match (target.query(), q) {
+        (Some(a), Some(b)) => Some(format!("{a}&{b}")),
+        (Some(a), None) => Some(a.to_string()),
+        (None, Some(b)) => Some(b.to_string()),
+        (None, None) => None,
+    };
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(&q);
+    }
+    url
+}
+
+/// What the sender is answered, switchable at run time (`m` in the inspector, `--respond`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RespondMode {
+    /// The verdict, or the app's answer when forwarding.
+    Normal,
+    /// Always this status.
+    Status(u16),
+    /// The normal answer, after a delay (to trigger the provider's timeout).
+    Delay(Duration),
+    /// 500 for this fraction of deliveries, normal for the rest.
+    Flaky(f64),
+}
+
+impl RespondMode {
+    /// The modes `m` cycles through.
+    pub const CYCLE: [RespondMode; 5] = [
+        RespondMode::Normal,
+        RespondMode::Status(500),
+        RespondMode::Status(410),
+        RespondMode::Delay(Duration::from_secs(30)),
+        RespondMode::Flaky(0.5),
+    ];
+
+    /// The next mode in the cycle.
+    pub fn next(self) -> RespondMode {
+        let i = Self::CYCLE.iter().position(|m| *m == self);
+        match i {
+            Some(i) => Self::CYCLE[(i + 1) % Self::CYCLE.len()],
+            None => RespondMode::Normal,
+        }
+    }
+}
+
+impl fmt::Display for RespondMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RespondMode::Normal => write!(f, "normal"),
+            RespondMode::Status(s) => write!(f, "status:{s}"),
+            RespondMode::Delay(d) => write!(
+                f,
+                "delay:{}",
+                crate::verify::human_duration(d.as_secs()).replace(' ', "")
+            ),
+            RespondMode::Flaky(p) => write!(f, "flaky:{p}"),
+        }
+    }
+}
+
+impl std::str::FromStr for RespondMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            format!(
+                "`{s}` is not a response mode: use normal, status:CODE, delay:DURATION (e.g. 45s, 2m) or flaky:P (0 to 1)"
+            )
+        };
+        match s.split_once(':') {
+            None if s == "normal" => Ok(RespondMode::Normal),
+            Some(("status", code)) => match code.parse::<u16>() {
+                Ok(c) if (100..=599).contains(&c) => Ok(RespondMode::Status(c)),
+                _ => Err(bad()),
+            },
+            Some(("delay", d)) => parse_duration(d).map(RespondMode::Delay).ok_or_else(bad),
+            Some(("flaky", p)) => match p.parse::<f64>() {
+                Ok(p) if (0.0..=1.0).contains(&p) => Ok(RespondMode::Flaky(p)),
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// `250ms`, `45s`, `2m`, `1h`, or plain seconds.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    Some(match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.checked_mul(60)?),
+        "h" => Duration::from_secs(n.checked_mul(3600)?),
+        _ => return None,
+    })
+}
+
+/// The mode shared by the receiver and the inspector.
+#[derive(Debug, Clone)]
+pub struct Control(Arc<Mutex<RespondMode>>);
+
+impl Control {
+    /// A control starting in `mode`.
+    pub fn new(mode: RespondMode) -> Self {
+        Control(Arc::new(Mutex::new(mode)))
+    }
+
+    /// The mode now.
+    pub fn get(&self) -> RespondMode {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Changes the mode.
+    pub fn set(&self, mode: RespondMode) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = mode;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_paths_and_queries() {
+        let t: Uri = "http://localhost:3000/webhooks".parse().unwrap();
+        assert_eq!(
+            join(&t, "/stripe?x=1"),
+            "http://localhost:3000/webhooks/stripe?x=1"
+        );
+        assert_eq!(join(&t, "/"), "http://localhost:3000/webhooks/");
+        let root: Uri = "http://localhost:3000".parse().unwrap();
+        assert_eq!(
+            join(&root, "/hooks/in?a=b"),
+            "http://localhost:3000/hooks/in?a=b"
+        );
+        let q: Uri = "http://localhost:3000/w/?token=1".parse().unwrap();
+        assert_eq!(join(&q, "/x?y=2"), "http://localhost:3000/w/x?token=1&y=2");
+    }
+
+    #[test]
+    fn modes_parse_print_and_cycle() {
+        for text in ["normal", "status:500", "delay:45s", "flaky:0.25"] {
+            let m: RespondMode = text.parse().unwrap();
+            assert_eq!(m.to_string(), text);
+        }
+        assert_eq!(
+            "delay:2m".parse::<RespondMode>().unwrap(),
+            RespondMode::Delay(Duration::from_secs(120))
+        );
+        assert!("status:99".parse::<RespondMode>().is_err());
+        assert!("flaky:2".parse::<RespondMode>().is_err());
+        assert!("sometimes".parse::<RespondMode>().is_err());
+        let mut m = RespondMode::Normal;
+        for _ in 0..RespondMode::CYCLE.len() {
+            m = m.next();
+        }
+        assert_eq!(m, RespondMode::Normal);
+        assert_eq!(RespondMode::Status(418).next(), RespondMode::Normal);
+    }
+
+    #[test]
+    fn targets_are_checked() {
+        assert!(Forwarder::new("https://localhost:3000", DEFAULT_TIMEOUT, false).is_err());
+        assert!(Forwarder::new("localhost:3000", DEFAULT_TIMEOUT, false).is_err());
+        assert!(Forwarder::new("http://localhost:3000/webhooks", DEFAULT_TIMEOUT, false).is_ok());
+    }
+}

@@ -1,0 +1,176 @@
+//! Replays: re-sending a recorded delivery, exactly as received or re-signed with a fresh
+//! timestamp (same message id, so the app's idempotency handling is exercised). Replays go
+//! through a receiver (ours by default) marked with `x-hookscope-replay-of`, so each becomes a new
+//! delivery linked to its original, with its own verdict and answer.
+
+use crate::delivery::Delivery;
+use crate::forward::REPLAY_HEADER;
+use crate::verify::{Key, Secret, sign};
+use bytes::Bytes;
+use http::{Method, Request, Uri};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use std::time::Duration;
+
+/// Why a replay could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    /// `R` without an HMAC secret for the path.
+    #[error("no whsec_ secret applies to {0}: pass --secret to re-sign")]
+    NoSecret(String),
+    /// The delivery has no message id to sign.
+    #[error("the delivery has no svix-id or webhook-id header to re-sign")]
+    NoMessageId,
+    /// The request could not be made or answered.
+    #[error("{0}")]
+    Send(String),
+}
+
+/// The headers with a fresh timestamp and signature (same message id), signed with the most
+/// specific HMAC secret for the delivery's path. The header family (svix-/webhook-) is kept.
+pub fn resign(
+    d: &Delivery,
+    secrets: &[Secret],
+    now: i64,
+) -> Result<Vec<(String, Vec<u8>)>, ReplayError> {
+    let id = d.msg_id.clone().ok_or(ReplayError::NoMessageId)?;
+    let key = secrets
+        .iter()
+        .filter(|s| s.applies_to(&d.path))
+        .filter_map(|s| match &s.key {
+            Key::Hmac(k) => Some((s.scope.as_ref().map_or(0, |sc| sc.len()), k)),
+            Key::Ed25519 { .. } => None,
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, k)| k)
+        .ok_or_else(|| ReplayError::NoSecret(crate::sanitize::line(&d.path).into_owned()))?;
+    let signature = sign::sign_v1(key, &id, now, &d.body);
+    let family = if d.header("svix-id").is_some() {
+        "svix"
+    } else {
+        "webhook"
+    };
+    let mut headers: Vec<(String, Vec<u8>)> = d
+        .headers
+        .iter()
+        .filter(|(n, _)| {
+            !n.eq_ignore_ascii_case(&format!("{family}-timestamp"))
+                && !n.eq_ignore_ascii_case(&format!("{family}-signature"))
+        })
+        .cloned()
+        .collect();
+    headers.push((format!("{family}-timestamp"), now.to_string().into_bytes()));
+    headers.push((format!("{family}-signature"), signature.into_bytes()));
+    Ok(headers)
+}
+
+/// A copy of the delivery with re-signed headers.
+pub fn resigned(d: &Delivery, secrets: &[Secret], now: i64) -> Result<Delivery, ReplayError> {
+    Ok(Delivery {
+        headers: resign(d, secrets, now)?,
+        ..d.clone()
+    })
+}
+
+/// Sends `headers` and the delivery's body to `base` + its path, marked as a replay of it.
+/// Returns the status and (start of the) body answered.
+pub async fn send(
+    base: &str,
+    d: &Delivery,
+    headers: &[(String, Vec<u8>)],
+) -> Result<(u16, String), ReplayError> {
+    let url = format!("{}{}", base.trim_end_matches('/'), d.path);
+    let uri: Uri = url
+        .parse()
+        .map_err(|_| ReplayError::Send(format!("`{url}` is not a URL")))?;
+    let method =
+        Method::from_bytes(d.method.as_bytes()).map_err(|e| ReplayError::Send(e.to_string()))?;
+    let mut req = Request::builder().method(method).uri(uri);
+    for (n, v) in headers {
+        if matches!(
+            n.as_str(),
+            "host" | "content-length" | "transfer-encoding" | "connection"
+        ) || n == REPLAY_HEADER
+        {
+            continue;
+        }
+        req = req.header(n.as_str(), v.as_slice());
+    }
+    req = req.header(REPLAY_HEADER, d.seq.to_string());
+    let req = req
+        .body(Full::new(d.body.clone()))
+        .map_err(|e| ReplayError::Send(e.to_string()))?;
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let exchange = async {
+        let resp = client.request(req).await.map_err(|e| {
+            let mut text = e.to_string();
+            if let Some(s) = std::error::Error::source(&e) {
+                text = format!("{text}: {s}");
+            }
+            ReplayError::Send(format!("{url}: {text}"))
+        })?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| ReplayError::Send(e.to_string()))?
+            .to_bytes();
+        Ok((
+            status,
+            String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+        ))
+    };
+    tokio::time::timeout(Duration::from_secs(60), exchange)
+        .await
+        .map_err(|_| ReplayError::Send(format!("{url}: no answer within 60 s")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Builder, event};
+    use crate::verify::{Verdict, Verifier};
+    use time::macros::datetime;
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    #[test]
+    fn resigning_refreshes_the_timestamp_and_keeps_the_message_id() {
+        let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC));
+        let d = b.signed(SECRET, "msg_r", &event("a.b", "evt_r"));
+        let later = d.received_at.unix_timestamp() + 3600;
+        let secrets = vec![Secret::parse(SECRET).unwrap()];
+        let verifier = Verifier::new(secrets.clone(), 300);
+        // As received, an hour later it is too old; re-signed it verifies.
+        assert_eq!(
+            verifier
+                .verify("/webhooks", &d.headers, &d.body, later)
+                .failure_code(),
+            Some("timestamp_too_old")
+        );
+        let r = resigned(&d, &secrets, later).unwrap();
+        assert!(matches!(
+            verifier.verify("/webhooks", &r.headers, &r.body, later),
+            Verdict::Verified(_)
+        ));
+        assert_eq!(r.header("svix-id"), Some(&b"msg_r"[..]));
+        assert_eq!(
+            r.headers
+                .iter()
+                .filter(|(n, _)| n == "svix-signature")
+                .count(),
+            1
+        );
+        assert_eq!(
+            resign(&d, &[], later),
+            Err(ReplayError::NoSecret("/webhooks".into()))
+        );
+        let no_id = b.request("POST", "/", vec![], b"{}");
+        assert_eq!(
+            resign(&no_id, &secrets, later),
+            Err(ReplayError::NoMessageId)
+        );
+    }
+}

@@ -1,0 +1,461 @@
+//! Forwarding to an app, replays and response modes, over real sockets with a small app server.
+
+mod common;
+
+use bytes::Bytes;
+use common::*;
+use hookscope::delivery::Delivery;
+use hookscope::forward::{Control, ForwardError, Forwarder, RespondMode};
+use hookscope::receiver::{Config, Receiver};
+use hookscope::verify::{Secret, Verdict, Verifier};
+use http_body_util::{BodyExt as _, Full};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// What the app saw.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Bytes,
+}
+
+/// A small app: /ok → 200, /fail → 500, /slow → 200 after 3 s.
+async fn app() -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let log = log.clone();
+                    async move {
+                        let path = req
+                            .uri()
+                            .path_and_query()
+                            .map(|p| p.to_string())
+                            .unwrap_or_default();
+                        let headers = req
+                            .headers()
+                            .iter()
+                            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+                            .collect();
+                        let body = req.into_body().collect().await.unwrap().to_bytes();
+                        log.lock().unwrap().push(Seen {
+                            path: path.clone(),
+                            headers,
+                            body,
+                        });
+                        let (status, text) = if path.contains("/fail") {
+                            (500, "boom")
+                        } else if path.contains("/slow") {
+                            tokio::time::sleep(Duration::from_secs(3)).await;
+                            (200, "late")
+                        } else {
+                            (200, "app ok")
+                        };
+                        let mut resp = http::Response::new(Full::new(Bytes::from(text)));
+                        *resp.status_mut() = http::StatusCode::from_u16(status).unwrap();
+                        resp.headers_mut()
+                            .insert("x-app", http::HeaderValue::from_static("yes"));
+                        Ok::<_, std::convert::Infallible>(resp)
+                    }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+async fn receiver(
+    forward: Option<Forwarder>,
+    mode: RespondMode,
+) -> (Receiver, mpsc::Receiver<Delivery>) {
+    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
+    config.forward = forward;
+    config.control = Control::new(mode);
+    let (tx, rx) = mpsc::channel(64);
+    (Receiver::start(config, tx).await.unwrap(), rx)
+}
+
+async fn next(rx: &mut mpsc::Receiver<Delivery>) -> Delivery {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn forwarder(app: SocketAddr, base: &str, timeout: Duration, verified_only: bool) -> Forwarder {
+    Forwarder::new(&format!("http://{app}{base}"), timeout, verified_only).unwrap()
+}
+
+#[tokio::test]
+async fn the_sender_gets_the_apps_answer_and_both_sides_are_recorded() {
+    let (app_addr, seen) = app().await;
+    let (server, mut rx) = receiver(
+        Some(forwarder(
+            app_addr,
+            "/webhooks",
+            Duration::from_secs(5),
+            false,
+        )),
+        RespondMode::Normal,
+    )
+    .await;
+    let body = br#"{"type":"customer.created","id":"evt_f"}"#;
+    let mut headers = signed(SECRET, "msg_f", body);
+    headers.push(("connection", "close".into()));
+    let reply = post(server.local_addr(), "/ok?src=x", &headers, body).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "app ok"));
+    assert!(
+        reply.headers.contains(&("x-app".into(), "yes".into())),
+        "{:?}",
+        reply.headers
+    );
+
+    let got = seen.lock().unwrap()[0].clone();
+    assert_eq!(
+        got.path, "/webhooks/ok?src=x",
+        "original path and query appended"
+    );
+    assert_eq!(&got.body[..], &body[..], "byte for byte");
+    let has = |n: &str| got.headers.iter().any(|(h, _)| h == n);
+    assert!(has("svix-signature") && has("svix-id") && has("x-forwarded-for"));
+    assert!(
+        got.headers
+            .iter()
+            .all(|(h, v)| h != "connection" || v != b"close"),
+        "hop-by-hop dropped"
+    );
+
+    let d = next(&mut rx).await;
+    assert_eq!(d.verdict.verified(), Some(true));
+    let f = d.forward.expect("forward recorded");
+    assert_eq!((f.status, &f.body[..]), (Some(200), &b"app ok"[..]));
+    assert!(f.headers.iter().any(|(n, v)| n == "x-app" && v == "yes"));
+    assert_eq!(d.response.status, 200);
+    assert_eq!(d.response.body, "app ok");
+}
+
+#[tokio::test]
+async fn app_errors_and_rejected_deliveries_are_relayed_as_they_are() {
+    let (app_addr, seen) = app().await;
+    let (server, mut rx) = receiver(
+        Some(forwarder(app_addr, "", Duration::from_secs(5), false)),
+        RespondMode::Normal,
+    )
+    .await;
+    let body = b"{}";
+    let reply = post(
+        server.local_addr(),
+        "/fail",
+        &signed(OTHER_SECRET, "msg_x", body),
+        body,
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (500, "boom"),
+        "the app's answer, not hookscope's 401"
+    );
+    let d = next(&mut rx).await;
+    assert_eq!(
+        d.verdict.failure_code(),
+        Some("bad_signature"),
+        "the verdict still shows"
+    );
+    assert_eq!(d.forward.unwrap().status, Some(500));
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn verified_only_keeps_rejected_deliveries_from_the_app() {
+    let (app_addr, seen) = app().await;
+    let (server, mut rx) = receiver(
+        Some(forwarder(app_addr, "", Duration::from_secs(5), true)),
+        RespondMode::Normal,
+    )
+    .await;
+    let body = b"{}";
+    let reply = post(
+        server.local_addr(),
+        "/ok",
+        &signed(OTHER_SECRET, "msg_v", body),
+        body,
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (401, "invalid signature")
+    );
+    assert!(next(&mut rx).await.forward.is_none());
+    let reply = post(
+        server.local_addr(),
+        "/ok",
+        &signed(SECRET, "msg_w", body),
+        body,
+    )
+    .await;
+    assert_eq!(reply.body, "app ok");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_closed_port_gives_502_and_a_slow_app_504() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (server, mut rx) = receiver(
+        Some(forwarder(closed, "", Duration::from_secs(5), false)),
+        RespondMode::Normal,
+    )
+    .await;
+    let body = b"{}";
+    let reply = post(
+        server.local_addr(),
+        "/",
+        &signed(SECRET, "msg_c", body),
+        body,
+    )
+    .await;
+    assert_eq!(reply.status, 502);
+    assert!(reply.body.contains("connection refused"), "{}", reply.body);
+    let f = next(&mut rx).await.forward.unwrap();
+    assert_eq!(f.error, Some(ForwardError::Refused));
+
+    let (app_addr, _) = app().await;
+    let (server, mut rx) = receiver(
+        Some(forwarder(app_addr, "", Duration::from_millis(300), false)),
+        RespondMode::Normal,
+    )
+    .await;
+    let reply = post(
+        server.local_addr(),
+        "/slow",
+        &signed(SECRET, "msg_s", body),
+        body,
+    )
+    .await;
+    assert_eq!(reply.status, 504);
+    let d = next(&mut rx).await;
+    assert!(matches!(
+        d.forward.unwrap().error,
+        Some(ForwardError::Timeout { .. })
+    ));
+    assert_eq!(d.response.status, 504);
+    // Nothing else is affected.
+    assert_eq!(
+        post(
+            server.local_addr(),
+            "/ok",
+            &signed(SECRET, "msg_t", body),
+            body
+        )
+        .await
+        .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn response_modes_do_what_they_say() {
+    let body = b"{}";
+    let (server, mut rx) = receiver(None, RespondMode::Status(410)).await;
+    let reply = post(server.local_addr(), "/", &signed(SECRET, "m1", body), body).await;
+    assert_eq!(reply.status, 410);
+    let d = next(&mut rx).await;
+    assert_eq!(d.response.status, 410);
+    assert_eq!(d.verdict.verified(), Some(true), "the verdict is kept");
+
+    let (server, _rx) = receiver(None, RespondMode::Flaky(1.0)).await;
+    assert_eq!(
+        post(server.local_addr(), "/", &signed(SECRET, "m2", body), body)
+            .await
+            .status,
+        500
+    );
+    let (server, _rx) = receiver(None, RespondMode::Flaky(0.0)).await;
+    assert_eq!(
+        post(server.local_addr(), "/", &signed(SECRET, "m3", body), body)
+            .await
+            .status,
+        200
+    );
+
+    let (server, _rx) = receiver(None, RespondMode::Delay(Duration::from_millis(400))).await;
+    let started = Instant::now();
+    assert_eq!(
+        post(server.local_addr(), "/", &signed(SECRET, "m4", body), body)
+            .await
+            .status,
+        200
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "answered only after the delay"
+    );
+
+    // Switched at run time.
+    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
+    let control = Control::new(RespondMode::Normal);
+    config.control = control.clone();
+    let (tx, _rx) = mpsc::channel(8);
+    let server = Receiver::start(config, tx).await.unwrap();
+    assert_eq!(
+        post(server.local_addr(), "/", &signed(SECRET, "m5", body), body)
+            .await
+            .status,
+        200
+    );
+    control.set(RespondMode::Status(503));
+    assert_eq!(
+        post(server.local_addr(), "/", &signed(SECRET, "m6", body), body)
+            .await
+            .status,
+        503
+    );
+}
+
+#[tokio::test]
+async fn replays_are_linked_and_resigned_replays_pass_the_tolerance() {
+    let (server, mut rx) = receiver(None, RespondMode::Normal).await;
+    let base = format!("http://{}", server.local_addr());
+    let body = br#"{"type":"a.b","id":"evt_r"}"#;
+    let stale = time::OffsetDateTime::now_utc().unix_timestamp() - 900;
+    // A delivery signed 15 minutes ago: rejected as too old.
+    let reply = post(
+        server.local_addr(),
+        "/r",
+        &signed_at(SECRET, "msg_r", body, stale),
+        body,
+    )
+    .await;
+    assert_eq!(reply.status, 401);
+    let original = next(&mut rx).await;
+    assert_eq!(original.verdict.failure_code(), Some("timestamp_too_old"));
+
+    // As received: still too old, now linked to the original.
+    let (status, _) = hookscope::replay::send(&base, &original, &original.headers)
+        .await
+        .unwrap();
+    assert_eq!(status, 401);
+    let again = next(&mut rx).await;
+    assert_eq!(again.replay_of, Some(original.seq));
+    assert_eq!(again.verdict.failure_code(), Some("timestamp_too_old"));
+    assert_eq!(&again.body[..], &body[..]);
+
+    // Re-signed: fresh timestamp, same message id, verified.
+    let secrets = vec![Secret::parse(SECRET).unwrap()];
+    let headers = hookscope::replay::resign(
+        &original,
+        &secrets,
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+    )
+    .unwrap();
+    let (status, text) = hookscope::replay::send(&base, &original, &headers)
+        .await
+        .unwrap();
+    assert_eq!((status, text.as_str()), (200, "ok"));
+    let resigned = next(&mut rx).await;
+    assert!(matches!(resigned.verdict, Verdict::Verified(_)));
+    assert_eq!(resigned.msg_id.as_deref(), Some("msg_r"));
+    assert_eq!(resigned.replay_of, Some(original.seq));
+}
+
+#[test]
+fn replay_from_the_command_line() {
+    use std::io::BufRead as _;
+    let bin = env!("CARGO_BIN_EXE_hookscope");
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("r.sqlite3");
+    let mut b = hookscope::testing::Builder::new(
+        &[SECRET],
+        time::OffsetDateTime::now_utc() - time::Duration::minutes(20),
+    );
+    let d = b.signed(
+        SECRET,
+        "msg_cli",
+        &hookscope::testing::event("a.b", "evt_cli"),
+    );
+    let id = hookscope::store::Store::open(&store)
+        .unwrap()
+        .insert(&[&d], "t")
+        .unwrap()[0];
+
+    let mut server = std::process::Command::new(bin)
+        .args([
+            "--headless",
+            "--format",
+            "json",
+            "--no-store",
+            "--port",
+            "0",
+            "--secret",
+            SECRET,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(server.stderr.take().unwrap());
+    let url = loop {
+        let mut l = String::new();
+        assert!(err.read_line(&mut l).unwrap() > 0);
+        if let Some(u) = l.trim().strip_prefix("listening on ") {
+            break u.to_string();
+        }
+    };
+    let mut out = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let run = |extra: &[&str]| {
+        let o = std::process::Command::new(bin)
+            .args([
+                "replay",
+                "evt_cli",
+                "--to",
+                &url,
+                "--store",
+                store.to_str().unwrap(),
+            ])
+            .args(extra)
+            .env_remove("HOOKSCOPE_SECRET")
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (code, text) = run(&[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.starts_with("401 invalid signature · replayed #"),
+        "{text}"
+    );
+    let line: serde_json::Value = serde_json::from_str(&out.next().unwrap().unwrap()).unwrap();
+    assert_eq!(line["failure"], "timestamp_too_old");
+    assert_eq!(line["replay_of"], id);
+    let (code, text) = run(&["--resign", "--secret", SECRET]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.starts_with("200 ok · replayed #") && text.contains("re-signed msg_cli"),
+        "{text}"
+    );
+    let line: serde_json::Value = serde_json::from_str(&out.next().unwrap().unwrap()).unwrap();
+    assert_eq!(line["verified"], true);
+    assert_eq!(line["msg_id"], "msg_cli");
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -210,6 +210,9 @@ pub struct ServeArgs {
     /// Allowed difference between the signed timestamp and this machine's clock, both ways.
     #[arg(long, default_value_t = DEFAULT_TOLERANCE, value_name = "SECONDS")]
     pub tolerance: u64,
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, default_value_t = crate::receiver::DEFAULT_MAX_CONNECTIONS, value_name = "N")]
+    pub max_connections: usize,
     /// Largest body accepted (bytes, or with a unit: 64KiB, 16MiB); larger ones get 413.
     #[arg(long, default_value = "16MiB", value_parser = parse_size, value_name = "SIZE")]
     pub max_body: u64,

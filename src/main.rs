@@ -77,6 +77,7 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
     let verifier = Verifier::new(secrets, args.tolerance);
     let mut config = receiver::Config::new(addr, verifier.clone());
     config.max_body = args.max_body;
+    config.max_connections = args.max_connections;
     if let Some(url) = &args.forward_to {
         config.forward = Some(hookscope::forward::Forwarder::new(
             url,

@@ -27,6 +27,10 @@ use tokio::task::JoinHandle;
 
 /// Default `--max-body`: 16 MiB.
 pub const DEFAULT_MAX_BODY: u64 = 16 * 1024 * 1024;
+/// Headers accepted in one request.
+pub const MAX_HEADERS: usize = 1000;
+/// Default cap on connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// Deliveries held between the receiver and a slow consumer before the receiver waits.
 pub const DEFAULT_QUEUE: usize = 65_536;
 
@@ -49,6 +53,9 @@ pub struct Config {
     pub forward: Option<crate::forward::Forwarder>,
     /// What the sender is answered (switchable at run time).
     pub control: crate::forward::Control,
+    /// Connections served at once; further ones wait in the listen backlog until one closes
+    /// (the head and body timeouts bound how long a stalled one can hold its place).
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -63,6 +70,7 @@ impl Config {
             store: None,
             forward: None,
             control: crate::forward::Control::new(RespondMode::Normal),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -146,10 +154,22 @@ impl Receiver {
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(shared.config.header_timeout);
+            .header_read_timeout(shared.config.header_timeout)
+            // Generous for webhooks (a dozen headers plus a tunnel's); more gets hyper's 431.
+            .max_headers(MAX_HEADERS);
         builder.http2().timer(TokioTimer::new());
+        let slots = Arc::new(tokio::sync::Semaphore::new(
+            shared.config.max_connections.max(1),
+        ));
         let task = tokio::spawn(async move {
             loop {
+                let slot = tokio::select! {
+                    _ = stop.changed() => break,
+                    slot = slots.clone().acquire_owned() => match slot {
+                        Ok(slot) => slot,
+                        Err(_) => break,
+                    },
+                };
                 let accepted = tokio::select! {
                     _ = stop.changed() => break,
                     accepted = listener.accept() => accepted,
@@ -171,6 +191,7 @@ impl Receiver {
                 let shared = shared.clone();
                 let builder = builder.clone();
                 tokio::spawn(async move {
+                    let _slot = slot;
                     let service = service_fn(move |req| {
                         let shared = shared.clone();
                         async move { Ok::<_, Infallible>(handle(req, remote, &shared).await) }

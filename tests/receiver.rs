@@ -295,3 +295,133 @@ async fn binding_a_taken_port_says_so() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_is_served() {
+    use http_body_util::{BodyExt as _, Full};
+    let (server, mut rx) = start(&[SECRET], 1 << 20, 16).await;
+    let client: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http2_only(true)
+            .build_http();
+    let body = b"{\"h\":2}";
+    let mut req = http::Request::post(format!("http://{}/h2", server.local_addr()));
+    for (n, v) in signed(SECRET, "msg_h2", body) {
+        req = req.header(n, v);
+    }
+    let resp = client
+        .request(
+            req.body(Full::new(bytes::Bytes::from_static(body)))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        &resp.into_body().collect().await.unwrap().to_bytes()[..],
+        b"ok"
+    );
+    let d = next(&mut rx).await;
+    assert_eq!(d.version, "HTTP/2.0");
+    assert_eq!(d.verdict.verified(), Some(true));
+}
+
+#[tokio::test]
+async fn http_1_0_and_expect_100_continue() {
+    use tokio::io::AsyncReadExt as _;
+    let (server, mut rx) = start(&[SECRET], 1 << 20, 16).await;
+    let body = b"{\"v\":10}";
+    let mut req = format!("POST /old HTTP/1.0\r\ncontent-length: {}\r\n", body.len()).into_bytes();
+    for (n, v) in signed(SECRET, "msg_10", body) {
+        req.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+    }
+    req.extend_from_slice(b"\r\n");
+    req.extend_from_slice(body);
+    assert_eq!(raw(server.local_addr(), &req).await.status, 200);
+    assert_eq!(next(&mut rx).await.version, "HTTP/1.0");
+
+    // Expect: 100-continue: the body is sent only after the interim answer.
+    let mut stream = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    let mut head = format!("POST /expect HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\nconnection: close\r\ncontent-length: {}\r\n", body.len()).into_bytes();
+    for (n, v) in signed(SECRET, "msg_100", body) {
+        head.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+    }
+    head.extend_from_slice(b"\r\n");
+    stream.write_all(&head).await.unwrap();
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 100 Continue"));
+    stream.write_all(body).await.unwrap();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).await.unwrap();
+    assert!(String::from_utf8_lossy(&rest).contains("200 OK"));
+    let d = next(&mut rx).await;
+    assert_eq!(&d.body[..], body);
+    assert_eq!(d.verdict.verified(), Some(true));
+}
+
+#[tokio::test]
+async fn hundreds_of_headers_are_recorded_and_too_many_refused_without_harm() {
+    let (server, mut rx) = start(&[SECRET], 1 << 20, 16).await;
+    let body = b"{}";
+    let mut headers = signed(SECRET, "msg_many", body);
+    let extra: Vec<(String, String)> = (0..400)
+        .map(|i| (format!("x-h{i}"), "v".repeat(50)))
+        .collect();
+    headers.extend(extra.iter().map(|(n, v)| (n.as_str(), v.clone())));
+    assert_eq!(
+        post(server.local_addr(), "/", &headers, body).await.status,
+        200
+    );
+    assert_eq!(next(&mut rx).await.headers.len(), 400 + 3 + 3);
+
+    let mut too_many = signed(SECRET, "msg_too_many", body);
+    let extra: Vec<(String, String)> = (0..1500).map(|i| (format!("x-h{i}"), "v".into())).collect();
+    too_many.extend(extra.iter().map(|(n, v)| (n.as_str(), v.clone())));
+    let reply = post(server.local_addr(), "/", &too_many, body).await;
+    assert_eq!(reply.status, 431);
+    assert_eq!(
+        post(
+            server.local_addr(),
+            "/",
+            &signed(SECRET, "msg_after", body),
+            body
+        )
+        .await
+        .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn connections_are_capped_and_a_freed_slot_serves_the_next() {
+    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
+    config.max_connections = 2;
+    let (tx, mut rx) = mpsc::channel(16);
+    let server = Receiver::start(config, tx).await.unwrap();
+    let addr = server.local_addr();
+    // Two idle connections take both slots.
+    let idle1 = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _idle2 = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let body = b"{}";
+    let waiting = tokio::spawn(async move {
+        post(addr, "/", &signed(SECRET, "msg_third", body), body)
+            .await
+            .status
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !waiting.is_finished(),
+        "a third connection is not served while two hold the slots"
+    );
+    drop(idle1);
+    assert_eq!(waiting.await.unwrap(), 200);
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_third"));
+}

@@ -1,0 +1,183 @@
+//! Hostile clients and payloads: each gets a clear verdict or error, the server keeps serving,
+//! and the UI renders what arrives safely.
+
+mod common;
+
+use common::*;
+use hookscope::app::{Action, App, Info};
+use hookscope::delivery::Delivery;
+use hookscope::receiver::{Config, Receiver};
+use hookscope::verify::{Secret, Unchecked, Verdict, Verifier};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::sync::mpsc;
+
+async fn start(max_body: u64) -> (Receiver, mpsc::Receiver<Delivery>) {
+    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
+    config.header_timeout = Duration::from_millis(500);
+    config.body_timeout = Duration::from_millis(500);
+    config.max_body = max_body;
+    let (tx, rx) = mpsc::channel(16);
+    (Receiver::start(config, tx).await.unwrap(), rx)
+}
+
+async fn next(rx: &mut mpsc::Receiver<Delivery>) -> Delivery {
+    tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_slowloris_head_is_cut_off_and_does_not_block_others() {
+    let (server, mut rx) = start(1 << 20).await;
+    let addr = server.local_addr();
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"POST / HTTP/1.1\r\nhost: x\r\nx-slow: ")
+        .await
+        .unwrap();
+    // Meanwhile a real delivery is served at once.
+    let body = b"{}";
+    assert_eq!(
+        post(addr, "/", &signed(SECRET, "msg_ok", body), body)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_ok"));
+    // The stalled head is dropped after the header timeout.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut rest)).await;
+    assert!(
+        closed.is_ok(),
+        "the stalled connection was closed by the server"
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_never_ends_is_recorded_as_incomplete() {
+    let (server, mut rx) = start(1 << 20).await;
+    let mut s = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    s.write_all(b"POST /drip HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{\"drip\":")
+        .await
+        .unwrap();
+    let d = next(&mut rx).await;
+    match &d.verdict {
+        Verdict::Unchecked(Unchecked::BodyIncomplete { error, received }) => {
+            assert_eq!(*received, 8);
+            assert!(error.contains("no complete body within"), "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(d.response.status, 400);
+}
+
+#[tokio::test]
+async fn absurd_signature_headers_get_a_clear_verdict() {
+    let (server, mut rx) = start(1 << 20).await;
+    let body = b"{}";
+    let mut headers = signed(SECRET, "msg_absurd", body);
+    // Two thousand entries of an unknown version, then one absurdly long v1, plus a duplicate.
+    let huge = format!("{}v1,{}", "v9,x ".repeat(2000), "A".repeat(20_000));
+    headers[2].1 = huge;
+    headers.push(("svix-signature", "v1,AAAA".into()));
+    headers.push(("x-utf8", "Zoë \u{202e} 🎉".into()));
+    let reply = post(server.local_addr(), "/", &headers, body).await;
+    assert_eq!(reply.status, 401);
+    let d = next(&mut rx).await;
+    let Verdict::Failed(f) = &d.verdict else {
+        panic!("{:?}", d.verdict)
+    };
+    let all = format!("{} | {}", f.kind, f.hints.join(" | "));
+    assert!(
+        all.starts_with("no signature matched: 1 signature tried against 1 secret"),
+        "{all}"
+    );
+    assert!(
+        all.contains("signature entry 2001 decodes to 15000 bytes"),
+        "{all}"
+    );
+    assert!(
+        all.contains("the svix-signature header came 2 times"),
+        "{all}"
+    );
+    assert!(d.headers.iter().any(|(n, _)| n == "x-utf8"));
+}
+
+fn app() -> App {
+    let mut app = App::new(
+        Info {
+            listen: "http://127.0.0.1:8787".into(),
+            secrets: vec![],
+            tunnel: None,
+            forward: None,
+        },
+        true,
+        time::UtcOffset::UTC,
+    );
+    app.update(Action::Resize(120, 40));
+    app
+}
+
+fn open_body(app: &mut App) {
+    for code in [KeyCode::Enter, KeyCode::Tab, KeyCode::Tab] {
+        app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+}
+
+fn screen(app: &App) -> String {
+    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| hookscope::ui::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+#[tokio::test]
+async fn a_50_mib_single_line_json_is_received_and_shown_raw_with_the_reason() {
+    let (server, mut rx) = start(64 << 20).await;
+    let body = format!("{{\"type\":\"big\",\"blob\":\"{}\"}}", "x".repeat(50 << 20)).into_bytes();
+    let reply = post(
+        server.local_addr(),
+        "/big",
+        &signed(SECRET, "msg_big", &body),
+        &body,
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let d = next(&mut rx).await;
+    assert_eq!(d.body.len(), body.len());
+    assert_eq!(d.verdict.verified(), Some(true));
+
+    let mut app = app();
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    open_body(&mut app);
+    let view = app.body_view().expect("prepared once");
+    assert_eq!(view.lines.len(), 1);
+    assert!(
+        view.lines[0].text.len() < 10_000,
+        "the line is cut, not kept whole"
+    );
+    let s = screen(&app);
+    assert!(
+        s.contains("shown raw because it is 50 MiB (pretty-printing stops at 8 MiB)"),
+        "{s}"
+    );
+}
+
+#[test]
+fn ten_thousand_levels_of_json_are_shown_raw_without_recursing() {
+    let mut b = hookscope::testing::Builder::new(&[SECRET], time::OffsetDateTime::now_utc());
+    let body = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let d = b.signed(SECRET, "msg_deep", body.as_bytes());
+    let mut app = app();
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    open_body(&mut app);
+    let s = screen(&app);
+    assert!(s.contains("nests 10000 levels deep"), "{s}");
+}

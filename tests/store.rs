@@ -458,5 +458,5 @@ fn an_unusable_store_is_refused_with_advice() {
         dir.path().join("none.sqlite3").to_str().unwrap(),
     ]);
     assert_eq!(code, 2);
-    assert!(err.contains("no such file"), "{err}");
+    assert!(err.contains("no store at"), "{err}");
 }

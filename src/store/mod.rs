@@ -62,6 +62,14 @@ pub enum StoreError {
         /// Ours.
         known: i64,
     },
+    /// No store file there yet.
+    #[error(
+        "there is no store at {path} yet: hookscope creates it when it first receives (or pass --store PATH)"
+    )]
+    Missing {
+        /// The file.
+        path: PathBuf,
+    },
     /// Another process held the write lock for too long.
     #[error("the store {path} is busy: another process has held it for over 5 s")]
     Busy {
@@ -189,9 +197,8 @@ impl Store {
     /// Opens an existing store for reading only (history, show, export).
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
         if !path.exists() {
-            return Err(StoreError::Open {
+            return Err(StoreError::Missing {
                 path: path.to_path_buf(),
-                detail: "no such file (hookscope creates it when it first receives)".into(),
             });
         }
         Store::open(path)

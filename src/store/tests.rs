@@ -296,7 +296,7 @@ fn refuses_stores_it_cannot_use_with_advice() {
     let err = Store::open_existing(&path.with_file_name("missing.sqlite3"))
         .err()
         .unwrap();
-    assert!(err.to_string().contains("no such file"), "{err}");
+    assert!(err.to_string().contains("no store at"), "{err}");
 
     let blocked = path.parent().unwrap().join("file-not-dir");
     std::fs::write(&blocked, b"x").unwrap();

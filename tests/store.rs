@@ -151,8 +151,8 @@ fn every_acknowledged_delivery_survives_sigkill_during_a_burst() {
     let _ = sender.wait();
     let acknowledged = reader.join().unwrap();
     assert!(
-        acknowledged.len() >= 300,
-        "only {} acknowledged",
+        acknowledged.len() >= 100,
+        "only {} acknowledged before the kill: the test did not exercise a burst",
         acknowledged.len()
     );
     assert!(

@@ -231,13 +231,15 @@ async fn a_slow_consumer_delays_answers_but_loses_nothing() {
             .status
         }));
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        stats
-            .queue_full_waits
-            .load(std::sync::atomic::Ordering::Relaxed)
-            >= 1
-    );
+    // Wait (bounded) until a request is held back by the full queue.
+    let waited = async {
+        while stats.queue_full_waits.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(15), waited)
+        .await
+        .expect("a request waits for room in the full queue");
     let mut ids = Vec::new();
     for _ in 0..6 {
         ids.push(next(&mut rx).await.msg_id.unwrap());

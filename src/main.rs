@@ -23,6 +23,31 @@ use std::process::ExitCode;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// A line on stderr. Never panics: with stderr closed (a parent that stopped reading), the
+/// message is dropped and hookscope keeps serving.
+macro_rules! log {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// A line on stdout, ignoring a closed pipe (`hookscope show … | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Text on stdout, ignoring a closed pipe.
+macro_rules! out_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Read the local UTC offset while the process has one thread: the time crate refuses to
@@ -34,14 +59,14 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("hookscope: cannot start the async runtime: {e}");
+            log!("hookscope: cannot start the async runtime: {e}");
             return ExitCode::from(2);
         }
     };
     match runtime.block_on(run(cli, offset)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("hookscope: {}", sanitize::line(&format!("{e:#}")));
+            log!("hookscope: {}", sanitize::line(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
@@ -108,22 +133,22 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
         };
         config.store =
             Some(store::Writer::start(store, retention).context("starting the store writer")?);
-        eprintln!("storing deliveries in {}", path.display());
+        log!("storing deliveries in {}", path.display());
         (Some(Store::open(&path)?), earlier)
     };
     let (tx, rx) = mpsc::channel(receiver::DEFAULT_QUEUE);
     let receiver = Receiver::start(config, tx).await?;
     let local = receiver.local_addr();
-    eprintln!("listening on http://{local}");
+    log!("listening on http://{local}");
     report_secrets(&verifier, &source);
     if let Some(f) = &config_forward_line(&args) {
-        eprintln!("{f}");
+        log!("{f}");
     }
     if args.respond != hookscope::forward::RespondMode::Normal {
-        eprintln!("answering every sender with response mode {}", args.respond);
+        log!("answering every sender with response mode {}", args.respond);
     }
     if !args.bind.is_loopback() {
-        eprintln!(
+        log!(
             "warning: listening on {}: anyone who can reach this machine's network can send deliveries (bind 127.0.0.1 and use a tunnel to limit that)",
             args.bind
         );
@@ -137,7 +162,7 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
     {
         tokio::spawn(async move {
             if let Err(e) = demo::run(local, &secret).await {
-                eprintln!("demo: {e}");
+                log!("demo: {e}");
             }
         });
     }
@@ -191,7 +216,7 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
 fn report_secrets(verifier: &Verifier, source: &SecretSource) {
     let secrets = verifier.secrets();
     if secrets.is_empty() {
-        eprintln!(
+        log!(
             "warning: no secret configured: signatures are not checked and every POST is answered 200 (pass --secret whsec_… or export HOOKSCOPE_SECRET)"
         );
         return;
@@ -201,7 +226,7 @@ fn report_secrets(verifier: &Verifier, source: &SecretSource) {
         _ => String::new(),
     };
     let labels: Vec<String> = secrets.iter().map(|s| s.label()).collect();
-    eprintln!(
+    log!(
         "verifying with {} secret{}{from}: {} · tolerance {} s",
         secrets.len(),
         if secrets.len() == 1 { "" } else { "s" },
@@ -298,11 +323,11 @@ fn show(args: ShowArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&store_path(&args.store)?)?;
     match store.find(&args.id)? {
         Some(d) => {
-            print!("{}", headless::full_text(&d));
+            out_raw!("{}", headless::full_text(&d));
             Ok(ExitCode::SUCCESS)
         }
         None => {
-            eprintln!(
+            log!(
                 "hookscope: no delivery with id, message id or event id `{}` in {}",
                 sanitize::line(&args.id),
                 store.path().display()
@@ -323,7 +348,7 @@ fn export(args: ExportArgs) -> Result<ExitCode> {
             let mut w = std::io::BufWriter::new(file);
             hookscope::export::write(&mut w, &deliveries, args.format)
                 .with_context(|| format!("writing {}", path.display()))?;
-            eprintln!(
+            log!(
                 "exported {} deliveries to {}",
                 deliveries.len(),
                 path.display()
@@ -351,7 +376,7 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
     let mut store = Store::open(&store_path(&args.store)?)?;
     let refs: Vec<&hookscope::delivery::Delivery> = deliveries.iter().collect();
     let ids = store.insert(&refs, &format!("import:{}", args.file.display()))?;
-    eprintln!(
+    log!(
         "imported {} deliveries into {} (ids {}–{})",
         ids.len(),
         store.path().display(),
@@ -377,7 +402,7 @@ fn config_forward_line(args: &ServeArgs) -> Option<String> {
 async fn replay(args: ReplayArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&store_path(&args.store)?)?;
     let Some(d) = store.find(&args.id)? else {
-        eprintln!(
+        log!(
             "hookscope: no delivery with id, message id or event id `{}` in {}",
             sanitize::line(&args.id),
             store.path().display()
@@ -395,7 +420,7 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
         d.headers.clone()
     };
     let (status, body) = hookscope::replay::send(&args.to, &d, &headers).await?;
-    println!(
+    out!(
         "{status} {} · replayed #{}{} {}",
         sanitize::line(&body),
         d.seq,

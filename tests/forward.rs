@@ -459,3 +459,59 @@ fn replay_from_the_command_line() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+#[test]
+fn headless_json_lines_carry_the_forward_result() {
+    use std::io::BufRead as _;
+    let bin = env!("CARGO_BIN_EXE_hookscope");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut server = std::process::Command::new(bin)
+        .args([
+            "--headless",
+            "--format",
+            "json",
+            "--no-store",
+            "--port",
+            "0",
+            "--secret",
+            SECRET,
+        ])
+        .args(["--forward-to", &format!("http://{closed}/app")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(server.stderr.take().unwrap());
+    let url = loop {
+        let mut l = String::new();
+        assert!(err.read_line(&mut l).unwrap() > 0);
+        if let Some(u) = l.trim().strip_prefix("listening on ") {
+            break u.to_string();
+        }
+    };
+    let out = std::process::Command::new(bin)
+        .args(["send", "--to", &format!("{url}/in?x=1"), "--secret", SECRET])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("502 hookscope could not reach the app")
+    );
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let line: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(line["verified"], true);
+    assert_eq!(line["status"], 502);
+    assert_eq!(
+        line["forward"]["url"],
+        format!("http://{closed}/app/in?x=1")
+    );
+    assert_eq!(line["forward"]["status"], serde_json::Value::Null);
+    assert_eq!(
+        line["forward"]["error"],
+        "connection refused: is the app running?"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -233,7 +233,11 @@ async fn a_slow_consumer_delays_answers_but_loses_nothing() {
     }
     // Wait (bounded) until a request is held back by the full queue.
     let waited = async {
-        while stats.queue_full_waits.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        while stats
+            .queue_full_waits
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == 0
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };

@@ -460,3 +460,68 @@ fn an_unusable_store_is_refused_with_advice() {
     assert_eq!(code, 2);
     assert!(err.contains("no store at"), "{err}");
 }
+
+#[test]
+fn two_hookscope_processes_share_one_store_without_corrupting_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("shared.sqlite3");
+    let store_arg = store.to_str().unwrap().to_string();
+    let mut servers = Vec::new();
+    let mut urls = Vec::new();
+    for _ in 0..2 {
+        let mut child = Command::new(BIN)
+            .args([
+                "--headless",
+                "--port",
+                "0",
+                "--secret",
+                SECRET,
+                "--store",
+                &store_arg,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let url = loop {
+            let mut line = String::new();
+            assert!(
+                err.read_line(&mut line).unwrap() > 0,
+                "hookscope exited early"
+            );
+            if let Some(u) = line.trim().strip_prefix("listening on ") {
+                break u.to_string();
+            }
+        };
+        urls.push(url);
+        servers.push(child);
+    }
+    let senders: Vec<_> = urls
+        .iter()
+        .map(|url| {
+            Command::new(BIN)
+                .args([
+                    "send", "--to", url, "--secret", SECRET, "-n", "300", "-c", "16", "-q",
+                ])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for s in senders {
+        let out = s.wait_with_output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("2xx 300"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    for mut s in servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    let store = Store::open(&store).unwrap();
+    store.check_integrity().unwrap();
+    assert_eq!(store.count().unwrap(), 600);
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Receiver throughput and latency, side by side in one run on this machine (loopback only, each
+# run bounded by DURATION): hookscope headless with the store off and on, a bare hyper server
+# doing the same HMAC check (examples/bare_receiver.rs), and the provider quickstart's Node
+# receiver (Node http + svix 1.x). The server is pinned to core 0, wrk to core 1, 64 keep-alive
+# connections, signed 1 KiB and 64 KiB bodies (signed once: runs stay inside the 5-minute
+# tolerance). Prints a Markdown table.
+#
+#   scripts/bench-receivers.sh            # DURATION=10s
+#   DURATION=30s SIZES="1024 65536" scripts/bench-receivers.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10s}
+SIZES=${SIZES:-"1024 65536"}
+SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --quiet --bin hookscope --example bare_receiver
+(cd scripts/node-receiver && npm install --silent --no-audit --no-fund >/dev/null)
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+lua_for() { # $1 size → $WORK/post-$1.lua with a signed body of that size
+    python3 - "$1" "$SECRET" "$WORK/post-$1.lua" <<'PY'
+import base64, hashlib, hmac, sys, time
+size, secret, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+head = '{"type":"customer.created","id":"evt_bench","data":"'
+body = head + "x" * max(0, size - len(head) - 2) + '"}'
+ts, mid = str(int(time.time())), "msg_bench"
+key = base64.b64decode(secret.removeprefix("whsec_"))
+sig = base64.b64encode(hmac.new(key, f"{mid}.{ts}.{body}".encode(), hashlib.sha256).digest()).decode()
+open(out, "w").write(f'''wrk.method = "POST"
+wrk.body = [==[{body}]==]
+wrk.headers["content-type"] = "application/json"
+wrk.headers["svix-id"] = "{mid}"
+wrk.headers["svix-timestamp"] = "{ts}"
+wrk.headers["svix-signature"] = "v1,{sig}"
+''')
+PY
+}
+
+wait_port() {
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nothing listening on $1" >&2; exit 1
+}
+
+run() { # $1 label, $2 port, $3 size, then the server command
+    local label=$1 port=$2 size=$3; shift 3
+    taskset -c 0 "$@" >/dev/null 2>&1 &
+    local pid=$!
+    wait_port "$port"
+    # Check the server accepts the signed request before measuring it.
+    local status
+    status=$(taskset -c 1 wrk -t1 -c1 -d1s -s "$WORK/post-$size.lua" "http://127.0.0.1:$port/" 2>&1 | grep -c "Non-2xx" || true)
+    [ "$status" = 0 ] || { echo "$label answered non-2xx to a signed request" >&2; exit 1; }
+    local out rps p50 p99
+    out=$(taskset -c 1 wrk -t1 -c64 -d"$DURATION" --latency -s "$WORK/post-$size.lua" "http://127.0.0.1:$port/")
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print int($2)}')
+    p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+    p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+    echo "$out" | grep -q "Non-2xx" && { echo "$label: non-2xx answers under load" >&2; exit 1; }
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    printf '| %s | %s | %s | %s | %s |\n' "$label" "$(numfmt --to=iec "$size")B" "$rps" "$p50" "$p99"
+    eval "RPS_${4:-x}=$rps" 2>/dev/null || true
+}
+
+echo "| receiver | body | req/s | p50 | p99 |"
+echo "| --- | --- | ---: | ---: | ---: |"
+for size in $SIZES; do
+    lua_for "$size"
+    run "hookscope (store off)" 9101 "$size" target/release/hookscope --headless --format json --no-store --port 9101 --secret "$SECRET"
+    run "hookscope (store on)" 9102 "$size" target/release/hookscope --headless --format json --store "$WORK/bench-$size.sqlite3" --port 9102 --secret "$SECRET"
+    run "bare hyper + HMAC" 9103 "$size" target/release/examples/bare_receiver 127.0.0.1:9103 "$SECRET"
+    run "Node http + svix 1.x" 9104 "$size" env PIVOTAL_WEBHOOK_SECRET="$SECRET" node scripts/node-receiver/server.js 9104
+done

@@ -104,6 +104,19 @@ impl Delivery {
         }
     }
 
+    /// `POST /path?query HTTP/1.1  from 127.0.0.1:50123`, escaped for display.
+    pub fn request_line(&self) -> String {
+        format!(
+            "{} {}  {}  from {}",
+            crate::sanitize::line(&self.method),
+            crate::sanitize::line(&self.path),
+            self.version,
+            self.remote
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "—".into())
+        )
+    }
+
     /// The first value of a header, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers

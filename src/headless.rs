@@ -200,16 +200,7 @@ pub fn full_text(d: &Delivery) -> String {
     let when = d.received_at.format(&Rfc3339).unwrap_or_default();
     let _ = writeln!(out, "id        {}", d.seq);
     let _ = writeln!(out, "received  {when}");
-    let _ = writeln!(
-        out,
-        "request   {} {} {}  from {}",
-        sanitize::line(&d.method),
-        sanitize::line(&d.path),
-        d.version,
-        d.remote
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "—".into())
-    );
+    let _ = writeln!(out, "request   {}", d.request_line());
     let _ = writeln!(
         out,
         "answered  {} {}",

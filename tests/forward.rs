@@ -395,29 +395,20 @@ fn replay_from_the_command_line() {
         .insert(&[&d], "t")
         .unwrap()[0];
 
-    let mut server = std::process::Command::new(bin)
-        .args([
-            "--headless",
-            "--format",
-            "json",
-            "--no-store",
-            "--port",
-            "0",
-            "--secret",
-            SECRET,
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(server.stderr.take().unwrap());
-    let url = loop {
-        let mut l = String::new();
-        assert!(err.read_line(&mut l).unwrap() > 0);
-        if let Some(u) = l.trim().strip_prefix("listening on ") {
-            break u.to_string();
-        }
-    };
+    let (mut server, url) = common::spawn_listening(
+        std::process::Command::new(bin)
+            .args([
+                "--headless",
+                "--format",
+                "json",
+                "--no-store",
+                "--port",
+                "0",
+                "--secret",
+                SECRET,
+            ])
+            .stdout(std::process::Stdio::piped()),
+    );
     let mut out = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
     let run = |extra: &[&str]| {
         let o = std::process::Command::new(bin)
@@ -468,30 +459,21 @@ fn headless_json_lines_carry_the_forward_result() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let mut server = std::process::Command::new(bin)
-        .args([
-            "--headless",
-            "--format",
-            "json",
-            "--no-store",
-            "--port",
-            "0",
-            "--secret",
-            SECRET,
-        ])
-        .args(["--forward-to", &format!("http://{closed}/app")])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(server.stderr.take().unwrap());
-    let url = loop {
-        let mut l = String::new();
-        assert!(err.read_line(&mut l).unwrap() > 0);
-        if let Some(u) = l.trim().strip_prefix("listening on ") {
-            break u.to_string();
-        }
-    };
+    let (mut server, url) = common::spawn_listening(
+        std::process::Command::new(bin)
+            .args([
+                "--headless",
+                "--format",
+                "json",
+                "--no-store",
+                "--port",
+                "0",
+                "--secret",
+                SECRET,
+            ])
+            .args(["--forward-to", &format!("http://{closed}/app")])
+            .stdout(std::process::Stdio::piped()),
+    );
     let out = std::process::Command::new(bin)
         .args(["send", "--to", &format!("{url}/in?x=1"), "--secret", SECRET])
         .output()

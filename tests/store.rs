@@ -78,33 +78,21 @@ fn every_acknowledged_delivery_survives_sigkill_during_a_burst() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("kill.sqlite3");
     let store_arg = store.to_str().unwrap().to_string();
-    let mut server = Command::new(BIN)
-        .args([
-            "--headless",
-            "--format",
-            "json",
-            "--port",
-            "0",
-            "--secret",
-            SECRET,
-            "--store",
-            &store_arg,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(server.stderr.take().unwrap());
-    let url = loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "hookscope exited early"
-        );
-        if let Some(u) = line.trim().strip_prefix("listening on ") {
-            break u.to_string();
-        }
-    };
+    let (mut server, url) = common::spawn_listening(
+        Command::new(BIN)
+            .args([
+                "--headless",
+                "--format",
+                "json",
+                "--port",
+                "0",
+                "--secret",
+                SECRET,
+                "--store",
+                &store_arg,
+            ])
+            .stdout(Stdio::piped()),
+    );
     let mut sender = Command::new(BIN)
         .args([
             "send",
@@ -469,31 +457,19 @@ fn two_hookscope_processes_share_one_store_without_corrupting_it() {
     let mut servers = Vec::new();
     let mut urls = Vec::new();
     for _ in 0..2 {
-        let mut child = Command::new(BIN)
-            .args([
-                "--headless",
-                "--port",
-                "0",
-                "--secret",
-                SECRET,
-                "--store",
-                &store_arg,
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut err = BufReader::new(child.stderr.take().unwrap());
-        let url = loop {
-            let mut line = String::new();
-            assert!(
-                err.read_line(&mut line).unwrap() > 0,
-                "hookscope exited early"
-            );
-            if let Some(u) = line.trim().strip_prefix("listening on ") {
-                break u.to_string();
-            }
-        };
+        let (child, url) = common::spawn_listening(
+            Command::new(BIN)
+                .args([
+                    "--headless",
+                    "--port",
+                    "0",
+                    "--secret",
+                    SECRET,
+                    "--store",
+                    &store_arg,
+                ])
+                .stdout(Stdio::null()),
+        );
         urls.push(url);
         servers.push(child);
     }

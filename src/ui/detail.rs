@@ -163,19 +163,7 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
         received.push_str("  ·  from an earlier session");
     }
     lines.push(kv("received", received, theme));
-    lines.push(kv(
-        "request",
-        format!(
-            "{} {}  {}  from {}",
-            sanitize::line(&d.method),
-            sanitize::line(&d.path),
-            d.version,
-            d.remote
-                .map(|r| r.to_string())
-                .unwrap_or_else(|| "—".into())
-        ),
-        theme,
-    ));
+    lines.push(kv("request", d.request_line(), theme));
     let ctype = app
         .full_of(e)
         .and_then(|full| full.header("content-type"))

@@ -86,3 +86,29 @@ pub fn signed_at(secret: &str, id: &str, body: &[u8], ts: i64) -> Vec<(&'static 
         ("svix-signature", sign::sign_v1(&key, id, ts, body)),
     ]
 }
+
+/// Spawns a configured `hookscope` command with stderr piped, waits for its
+/// `listening on URL` line and returns the child and the URL. The rest of stderr is drained on
+/// a thread so the child never writes into a closed pipe.
+pub fn spawn_listening(cmd: &mut std::process::Command) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut child = cmd
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn hookscope");
+    let mut err = std::io::BufReader::new(child.stderr.take().expect("piped stderr"));
+    let mut seen = String::new();
+    let url = loop {
+        let mut line = String::new();
+        assert!(
+            err.read_line(&mut line).unwrap_or(0) > 0,
+            "hookscope exited before listening:\n{seen}"
+        );
+        seen.push_str(&line);
+        if let Some(u) = line.trim().strip_prefix("listening on ") {
+            break u.to_string();
+        }
+    };
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    (child, url)
+}

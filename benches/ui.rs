@@ -78,6 +78,39 @@ fn frames(c: &mut Criterion) {
             })
         });
     }
+    // A 5 MiB payload open in the Body tab: prepared once, then each frame draws only the
+    // visible lines.
+    let mut app = app_with(100);
+    let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 11:00:00 UTC));
+    let items: Vec<String> = (0..110_000)
+        .map(|i| {
+            format!(
+                "{{\"sku\":\"SKU-{i:06}\",\"qty\":{},\"note\":\"line item\"}}",
+                i % 9
+            )
+        })
+        .collect();
+    let body = format!(
+        "{{\"id\":\"evt_big\",\"type\":\"invoice.finalized\",\"lines\":[{}]}}",
+        items.join(",")
+    );
+    assert!(body.len() > 5 << 20, "{} bytes", body.len());
+    app.update(Action::Deliveries(vec![Arc::new(b.signed(
+        SECRET,
+        "msg_big",
+        body.as_bytes(),
+    ))]));
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('g'),
+        KeyModifiers::NONE,
+    )));
+    let mut term = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
+    group.bench_function("draw/5MiB_body_open", |bench| {
+        bench.iter(|| {
+            term.draw(|f| hookscope::ui::draw(f, black_box(&app)))
+                .expect("draw");
+        })
+    });
     group.finish();
 }
 

@@ -23,7 +23,7 @@ start_server() { # $1: extra args; sets PID and URL
     $BIN --headless --format json --port 0 --secret "$SECRET" $1 >"$WORK/out.jsonl" 2>"$WORK/err.txt" &
     PID=$!
     for _ in $(seq 100); do
-        URL=$(sed -n 's/^listening on //p' "$WORK/err.txt" 2>/dev/null)
+        URL=$(sed -n 's/^listening on //p' "$WORK/err.txt" 2>/dev/null || true)
         [ -n "$URL" ] && return 0
         sleep 0.1
     done

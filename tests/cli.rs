@@ -281,3 +281,42 @@ fn send_reports_an_unreachable_receiver() {
     assert_eq!(code, 2);
     assert!(out.contains("no secret to sign with"), "{out}");
 }
+
+#[test]
+fn send_data_from_a_file_is_sent_verbatim() {
+    let h = Headless::start(&["--format", "json", "--secret", SECRET], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("event.json");
+    // Odd spacing and key order: it must arrive byte for byte, not re-serialised.
+    std::fs::write(
+        &file,
+        b"{ \"type\" : \"invoice.paid\",\n  \"id\":\"evt_file\" }\n",
+    )
+    .unwrap();
+    let (code, out) = send(
+        &h.url,
+        &[
+            "--secret",
+            SECRET,
+            "--data",
+            &format!("@{}", file.display()),
+            "--headers",
+            "webhook",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let j = h.json();
+    assert_eq!(j["verified"], true);
+    assert_eq!(j["type"], "invoice.paid");
+    assert_eq!(j["event_id"], "evt_file");
+    assert_eq!(j["bytes"], 47);
+    let (code, out) = send(
+        &h.url,
+        &["--secret", SECRET, "--data", "@/nonexistent/event.json"],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("reading --data file /nonexistent/event.json"),
+        "{out}"
+    );
+}

@@ -200,7 +200,13 @@ fn inspector_in_a_real_terminal() {
     let out = send(port, &["--tamper"]);
     assert!(out.contains("401 invalid signature"), "{out}");
 
-    let s = tmux.wait_for("three deliveries", |s| s.contains("Σ 3"));
+    let s = tmux.wait_for("three deliveries", |s| {
+        s.contains("Σ 3")
+            && s.contains("✓ 2")
+            && s.matches("task.completed").count() == 2
+            && s.lines()
+                .any(|l| l.contains("customer.created") && l.contains("401"))
+    });
     assert!(s.contains("✓ 2") && s.contains("✗ 1"), "{s}");
     assert_eq!(s.matches("task.completed").count(), 2, "{s}");
     let failed_row = s
@@ -214,23 +220,29 @@ fn inspector_in_a_real_terminal() {
 
     // The newest (the failure) is selected: Enter shows the reason.
     tmux.keys(&["Enter"]);
-    let s = tmux.wait_for("the failure's overview", |s| s.contains("bad_signature"));
+    // Wait for everything read below: a capture can land between two writes of one frame.
+    let event_line = |s: &str| {
+        s.lines()
+            .find_map(|l| l.trim_start().strip_prefix("event"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .filter(|id| id.starts_with("evt_") && id.len() > 20)
+            .map(str::to_string)
+    };
+    let s = tmux.wait_for("the failure's overview", |s| {
+        s.contains("no signature matched: 1 signature tried against 1 secret")
+            && event_line(s).is_some()
+    });
     assert!(
         s.contains("no signature matched: 1 signature tried against 1 secret"),
         "{s}"
     );
-    let event_id = s
-        .lines()
-        .find_map(|l| l.trim_start().strip_prefix("event"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("event line")
-        .to_string();
-    assert!(event_id.starts_with("evt_"), "{event_id}");
+    let event_id = event_line(&s).expect("event line");
 
     // y copies the id; with no display it goes through OSC 52 into tmux's buffer.
     tmux.keys(&["y"]);
-    let s = tmux.wait_for("the copy message", |s| s.contains("copied event id"));
-    assert!(s.contains("OSC 52"), "{s}");
+    tmux.wait_for("the copy message", |s| {
+        s.contains("copied event id") && s.contains("OSC 52")
+    });
     let start = Instant::now();
     let buffer = loop {
         let b = String::from_utf8_lossy(&tmux.cmd(&["show-buffer"]).stdout).into_owned();
@@ -262,7 +274,7 @@ fn inspector_in_a_real_terminal() {
     tmux.keys(&["clear", "Enter"]);
     tmux.keys(&[&run, "Enter"]);
     let s = tmux.wait_for("earlier deliveries", |s| {
-        s.contains("3 from earlier sessions")
+        s.contains("3 from earlier sessions") && s.matches("task.completed").count() == 2
     });
     assert_eq!(s.matches("task.completed").count(), 2, "{s}");
     tmux.keys(&["G", "Enter", "Tab", "Tab"]);
@@ -320,7 +332,7 @@ fn replay_and_answer_modes_from_the_keyboard() {
     // r: replayed through the receiver, it arrives as a second attempt of the same message.
     tmux.keys(&["r"]);
     let s = tmux.wait_for("the replay", |s| {
-        s.contains("Σ 2") && s.contains("answered 200")
+        s.contains("Σ 2") && s.contains("answered 200") && s.contains("×2")
     });
     assert!(
         s.contains("×2"),
@@ -329,6 +341,8 @@ fn replay_and_answer_modes_from_the_keyboard() {
     tmux.keys(&["Enter"]);
     let s = tmux.wait_for("the attempts timeline", |s| {
         s.contains("2 attempts of this message")
+            && s.contains("(replay)")
+            && s.contains("replay of")
     });
     assert!(s.contains("(replay)") && s.contains("replay of"), "{s}");
     tmux.keys(&["Enter"]);

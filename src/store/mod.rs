@@ -338,48 +338,31 @@ impl Store {
 
     /// One delivery by the store's id, a message id or an event id (the newest match).
     pub fn find(&self, key: &str) -> Result<Option<Delivery>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM deliveries WHERE id = ?1 OR msg_id = ?2 OR event_id = ?2 ORDER BY (id = ?1) DESC, id DESC LIMIT 1",
-            codec::columns(true)
-        );
         let id: i64 = key.parse().unwrap_or(-1);
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let mut rows = stmt
-            .query_map(rusqlite::params![id, key], codec::Row::read)
-            .map_err(|e| self.err(e))?;
-        match rows.next() {
-            Some(row) => Ok(Some(row.map_err(|e| self.err(e))?.into_delivery())),
-            None => Ok(None),
-        }
+        self.first(
+            "WHERE id = ?1 OR msg_id = ?2 OR event_id = ?2 ORDER BY (id = ?1) DESC, id DESC LIMIT 1",
+            rusqlite::params![id, key],
+        )
     }
 
     /// One delivery in full by the store's id.
     pub fn get(&self, id: i64) -> Result<Option<Delivery>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM deliveries WHERE id = ?1",
-            codec::columns(true)
-        );
+        self.first("WHERE id = ?1", rusqlite::params![id])
+    }
+
+    /// The first full delivery selected by `clause` (WHERE … [ORDER BY …]).
+    fn first(
+        &self,
+        clause: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let sql = format!("SELECT {} FROM deliveries {clause}", codec::columns(true));
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let mut rows = stmt
-            .query_map([id], codec::Row::read)
+            .query_map(params, codec::Row::read)
             .map_err(|e| self.err(e))?;
         match rows.next() {
             Some(row) => Ok(Some(row.map_err(|e| self.err(e))?.into_delivery())),
-            None => Ok(None),
-        }
-    }
-
-    /// The body of one delivery.
-    pub fn body(&self, id: i64) -> Result<Option<bytes::Bytes>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT body FROM deliveries WHERE id = ?1")
-            .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query([id]).map_err(|e| self.err(e))?;
-        match rows.next().map_err(|e| self.err(e))? {
-            Some(r) => Ok(Some(bytes::Bytes::from(
-                r.get::<_, Vec<u8>>(0).map_err(|e| self.err(e))?,
-            ))),
             None => Ok(None),
         }
     }

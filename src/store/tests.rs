@@ -71,7 +71,7 @@ fn round_trips_everything_the_receiver_recorded() {
     assert_eq!(light[0].event_id.as_deref(), Some("evt_a"));
     assert_eq!(light[2].body_size, 5);
     assert_eq!(
-        store.body(ids[2]).unwrap().as_deref(),
+        store.get(ids[2]).unwrap().map(|d| d.body).as_deref(),
         Some(&b"\xff\x00bin"[..])
     );
 }

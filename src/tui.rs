@@ -191,8 +191,7 @@ pub async fn run(
         for effect in effects {
             match effect {
                 Effect::Copy { text, what } => {
-                    if let Some(fallback) = clipboard.copy(text, what) {
-                        let msg = finish_copy(fallback, &mut term)?;
+                    if let Some(msg) = copy(&clipboard, &mut term, text, what)? {
                         app.update(Action::Copied(msg));
                     }
                 }
@@ -211,10 +210,7 @@ pub async fn run(
                     let msg = match crate::replay::resigned(&delivery, &opts.secrets, now) {
                         Ok(d) => {
                             let text = crate::curl::command(&d, &opts.listen);
-                            match clipboard.copy(text, "re-signed curl command".into()) {
-                                Some(fallback) => Some(finish_copy(fallback, &mut term)?),
-                                None => None,
-                            }
+                            copy(&clipboard, &mut term, text, "re-signed curl command".into())?
                         }
                         Err(e) => Some(format!("cannot re-sign: {e}")),
                     };
@@ -299,6 +295,20 @@ fn lock(
     // A panic while holding the lock ends the process (see the panic hook), so poisoning
     // cannot be observed here; take the guard either way.
     store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Hands text to the clipboard; when it must fall back to OSC 52, does so at once and returns
+/// the status message (otherwise the message comes back from the clipboard worker).
+fn copy<W: io::Write>(
+    clipboard: &Clipboard,
+    term: &mut Terminal<CrosstermBackend<W>>,
+    text: String,
+    what: String,
+) -> io::Result<Option<String>> {
+    match clipboard.copy(text, what) {
+        Some(fallback) => finish_copy(fallback, term).map(Some),
+        None => Ok(None),
+    }
 }
 
 fn finish_copy<W: io::Write>(

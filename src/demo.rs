@@ -133,7 +133,7 @@ fn requests(key: &[u8], now: OffsetDateTime) -> Vec<Req> {
 /// Sends the demo deliveries to `addr`; returns how many were answered.
 pub async fn run(addr: SocketAddr, secret: &Secret) -> std::io::Result<usize> {
     let key = match &secret.key {
-        Key::Hmac(k) => k.clone(),
+        Key::Hmac(k) => k.to_vec(),
         Key::Ed25519 { .. } => b"demo".to_vec(),
     };
     let mut answered = 0;

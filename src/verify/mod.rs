@@ -13,10 +13,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
+use std::borrow::Borrow;
 use std::fmt;
 use subtle::ConstantTimeEq as _;
 
-pub use secret::{Key, Secret, SecretError, mask};
+pub use secret::{HmacKey, Key, Secret, SecretError, mask};
 
 /// Default tolerance between the signed timestamp and our clock, both ways (seconds).
 pub const DEFAULT_TOLERANCE: u64 = 300;
@@ -95,7 +96,7 @@ pub struct Verified {
     /// The matching secret, masked, with its scope (`/billing=whsec_MfKQ…aSw`).
     pub secret: String,
     /// `v1` (HMAC) or `v1a` (Ed25519).
-    pub scheme: String,
+    pub scheme: std::borrow::Cow<'static, str>,
     /// The signed timestamp.
     pub timestamp: i64,
 }
@@ -608,6 +609,10 @@ impl Verifier {
         if self.secrets.is_empty() {
             return Verdict::Unchecked(Unchecked::NoSecret);
         }
+        if self.secrets.iter().all(|s| s.scope.is_none()) {
+            // The common case: every secret applies everywhere (no partition to allocate).
+            return self.check(&self.secrets, &[], headers, body, now);
+        }
         let (keys, others) = self.partition(path);
         if keys.is_empty() {
             return Verdict::Unchecked(Unchecked::NoSecretForPath {
@@ -621,17 +626,15 @@ impl Verifier {
         self.check(&keys, &others, headers, body, now)
     }
 
-    fn check<N: AsRef<str>, V: AsRef<[u8]>>(
+    fn check<S: Borrow<Secret>, N: AsRef<str>, V: AsRef<[u8]>>(
         &self,
-        keys: &[&Secret],
+        keys: &[S],
         others: &[&Secret],
         headers: &[(N, V)],
         body: &[u8],
         now: i64,
     ) -> Verdict {
-        let id = find(headers, Part::Id);
-        let ts = find(headers, Part::Timestamp);
-        let sig = find(headers, Part::Signature);
+        let [id, ts, sig] = find_parts(headers);
 
         let mut missing = Vec::new();
         let mut empty = Vec::new();
@@ -671,7 +674,7 @@ impl Verifier {
         };
 
         let entries = Entries::parse(sig.value);
-        let matched = first_match(keys, &entries, id.value, timestamp, body);
+        let matched = first_match(keys, entries, id.value, timestamp, body);
         let tol = self.tolerance;
         if age > 0 && age.unsigned_abs() > tol {
             let mut hints = vec![if matched.is_some() {
@@ -712,12 +715,12 @@ impl Verifier {
         if let Some(secret) = matched {
             return Verdict::Verified(Verified {
                 secret: secret.label(),
-                scheme: secret.key.scheme().to_string(),
+                scheme: secret.key.scheme().into(),
                 timestamp,
             });
         }
 
-        let report = diagnose(keys, others, &entries, &sig, id.value, timestamp, body);
+        let report = diagnose(keys, others, entries, &sig, id.value, timestamp, body);
         let mut hints: Vec<String> = report
             .findings
             .iter()
@@ -740,20 +743,40 @@ struct Found<'a> {
     count: usize,
 }
 
-fn find<'a, N: AsRef<str>, V: AsRef<[u8]>>(headers: &'a [(N, V)], part: Part) -> Option<Found<'a>> {
-    for name in part.names() {
-        let mut hits = headers
-            .iter()
-            .filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name));
-        if let Some((_, v)) = hits.next() {
-            return Some(Found {
-                name,
-                value: v.as_ref(),
-                count: 1 + hits.count(),
-            });
+const PARTS: [Part; 3] = [Part::Id, Part::Timestamp, Part::Signature];
+
+/// The three signature headers in one pass over the headers (this runs for every delivery):
+/// for each part, the `svix-*` header when there is one, else the `webhook-*` one.
+fn find_parts<N: AsRef<str>, V: AsRef<[u8]>>(headers: &[(N, V)]) -> [Option<Found<'_>>; 3] {
+    // [part][0 = svix, 1 = webhook]
+    let mut hits: [[Option<Found<'_>>; 2]; 3] = Default::default();
+    for (n, v) in headers {
+        let n = n.as_ref();
+        // The six names differ in length within a family: one length check rejects most headers.
+        let candidates: &[(usize, usize)] = match n.len() {
+            7 => &[(0, 0)],
+            10 => &[(0, 1)],
+            14 => &[(1, 0), (2, 0)],
+            17 => &[(1, 1), (2, 1)],
+            _ => continue,
+        };
+        for &(p, f) in candidates {
+            let name = PARTS[p].names()[f];
+            if n.eq_ignore_ascii_case(name) {
+                match &mut hits[p][f] {
+                    Some(found) => found.count += 1,
+                    slot => {
+                        *slot = Some(Found {
+                            name,
+                            value: v.as_ref(),
+                            count: 1,
+                        })
+                    }
+                }
+            }
         }
     }
-    None
+    hits.map(|[svix, webhook]| svix.or(webhook))
 }
 
 fn missing_failure<N: AsRef<str>, V: AsRef<[u8]>>(
@@ -802,6 +825,10 @@ fn shown_value(v: &[u8]) -> String {
 /// Parses whole Unix seconds the way the reference libraries do: an optional sign and digits
 /// (leading zeros allowed), nothing else.
 fn parse_timestamp(v: &[u8]) -> Result<i64, TimestampProblem> {
+    // Every real timestamp: up to 18 plain digits, which cannot overflow.
+    if !v.is_empty() && v.len() <= 18 && v.iter().all(u8::is_ascii_digit) {
+        return Ok(v.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0')));
+    }
     let s = std::str::from_utf8(v).map_err(|_| TimestampProblem::NotUtf8)?;
     if let Ok(n) = s.parse::<i64>() {
         return Ok(n);
@@ -834,28 +861,59 @@ fn rfc3339(ts: i64) -> String {
         .unwrap_or_else(|| format!("{ts} (not a representable date)"))
 }
 
-/// The signature header split into entries by version.
+/// The signature header's entries, as far as matching needs them: read lazily from the header
+/// (no allocation; this runs for every delivery), while [`EntryDetails`] (what a failure
+/// report says about each entry) runs only for deliveries that failed.
+#[derive(Clone, Copy)]
 struct Entries<'a> {
-    v1: Vec<&'a [u8]>,
-    v1a: Vec<[u8; 64]>,
-    v1a_count: usize,
+    value: &'a [u8],
+}
+
+fn pieces(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value.split(|b| *b == b' ').filter(|p| !p.is_empty())
+}
+
+impl<'a> Entries<'a> {
+    fn parse(value: &'a [u8]) -> Self {
+        Entries { value }
+    }
+
+    /// The signatures of the entries tagged `version`, undecoded.
+    fn of(self, version: &'static [u8]) -> impl Iterator<Item = &'a [u8]> {
+        pieces(self.value).filter_map(move |piece| {
+            let comma = piece.iter().position(|b| *b == b',')?;
+            (&piece[..comma] == version).then(|| &piece[comma + 1..])
+        })
+    }
+
+    fn v1(self) -> impl Iterator<Item = &'a [u8]> {
+        self.of(b"v1")
+    }
+
+    /// The `v1a` entries that decode to an Ed25519 signature.
+    fn v1a(self) -> impl Iterator<Item = [u8; 64]> {
+        self.of(b"v1a").filter_map(|sig| {
+            let mut buf = [0u8; 64];
+            (STANDARD.decode_slice(sig, &mut buf) == Ok(64)).then_some(buf)
+        })
+    }
+}
+
+/// What a failure report says about the signature header's entries.
+struct EntryDetails {
     other_versions: Vec<String>,
     malformed: Vec<(usize, EntryProblem)>,
     received: Vec<String>,
 }
 
-impl<'a> Entries<'a> {
-    fn parse(value: &'a [u8]) -> Self {
-        let mut e = Entries {
-            v1: Vec::new(),
-            v1a: Vec::new(),
-            v1a_count: 0,
+impl EntryDetails {
+    fn parse(value: &[u8]) -> Self {
+        let mut e = EntryDetails {
             other_versions: Vec::new(),
             malformed: Vec::new(),
             received: Vec::new(),
         };
-        let pieces = value.split(|b| *b == b' ').filter(|p| !p.is_empty());
-        for (i, piece) in pieces.enumerate() {
+        for (i, piece) in pieces(value).enumerate() {
             let position = i + 1;
             // Don't let a hostile header make us keep megabytes of "prefixes".
             if e.received.len() < 16 {
@@ -866,25 +924,9 @@ impl<'a> Entries<'a> {
                 continue;
             };
             let (version, sig) = (&piece[..comma], &piece[comma + 1..]);
-            match version {
-                b"v1" => {
-                    e.v1.push(sig);
-                    if let Some(p) = entry_problem(sig, 32) {
-                        e.malformed.push((position, p));
-                    }
-                }
-                b"v1a" => {
-                    e.v1a_count += 1;
-                    match entry_problem(sig, 64) {
-                        Some(p) => e.malformed.push((position, p)),
-                        None => {
-                            let mut buf = [0u8; 64];
-                            if STANDARD.decode_slice(sig, &mut buf) == Ok(64) {
-                                e.v1a.push(buf);
-                            }
-                        }
-                    }
-                }
+            let expected = match version {
+                b"v1" => 32,
+                b"v1a" => 64,
                 other => {
                     let v = String::from_utf8_lossy(other).into_owned();
                     if v.eq_ignore_ascii_case("v1") || v.eq_ignore_ascii_case("v1a") {
@@ -892,7 +934,11 @@ impl<'a> Entries<'a> {
                     } else if e.other_versions.len() < 8 {
                         e.other_versions.push(shown_value(other));
                     }
+                    continue;
                 }
+            };
+            if let Some(p) = entry_problem(sig, expected) {
+                e.malformed.push((position, p));
             }
         }
         e
@@ -921,40 +967,37 @@ fn entry_problem(sig: &[u8], expected: usize) -> Option<EntryProblem> {
 
 /// The first applicable secret with a matching entry. Every v1 entry is compared against every
 /// HMAC secret in constant time; the digest is computed once per secret.
-fn first_match<'s>(
-    keys: &[&'s Secret],
-    entries: &Entries<'_>,
+fn first_match<'s, S: Borrow<Secret>>(
+    keys: &'s [S],
+    entries: Entries<'_>,
     id: &[u8],
     timestamp: i64,
     body: &[u8],
 ) -> Option<&'s Secret> {
     let mut content: Option<Vec<u8>> = None;
-    for secret in keys {
+    for secret in keys.iter().map(Borrow::borrow) {
         match &secret.key {
             Key::Hmac(key) => {
-                if entries.v1.is_empty() {
-                    continue;
-                }
-                let expected = sign::v1_digest_b64(key, id, timestamp, body);
+                // Computed at the first v1 entry: a header with none costs no hashing.
+                let mut expected = None;
                 let mut hit = subtle::Choice::from(0u8);
-                for sig in &entries.v1 {
-                    hit |= expected.as_slice().ct_eq(sig);
+                for sig in entries.v1() {
+                    let expected = expected.get_or_insert_with(|| {
+                        sign::v1_digest_b64_with(key.mac(), id, timestamp, body)
+                    });
+                    hit |= ct_eq_digest(expected, sig);
                 }
                 if bool::from(hit) {
                     return Some(secret);
                 }
             }
             Key::Ed25519 { public, .. } => {
-                if entries.v1a.is_empty() {
+                if entries.v1a().next().is_none() {
                     continue;
                 }
                 let content =
                     content.get_or_insert_with(|| sign::signed_content(id, timestamp, body));
-                if entries
-                    .v1a
-                    .iter()
-                    .any(|sig| ed25519_ok(public, content, sig))
-                {
+                if entries.v1a().any(|sig| ed25519_ok(public, content, &sig)) {
                     return Some(secret);
                 }
             }
@@ -963,16 +1006,36 @@ fn first_match<'s>(
     None
 }
 
+/// Constant-time comparison of an expected digest with a received entry, a word at a time
+/// (subtle's slice compare pays an optimisation barrier per byte, a twentieth of a 1 KiB check).
+/// Lengths are not secret: every valid entry has 44 characters.
+fn ct_eq_digest(expected: &[u8; sign::V1_B64_LEN], received: &[u8]) -> subtle::Choice {
+    let Ok(received) = <&[u8; sign::V1_B64_LEN]>::try_from(received) else {
+        return subtle::Choice::from(0);
+    };
+    let word = |b: &[u8; sign::V1_B64_LEN], i: usize| {
+        let mut w = [0u8; 8];
+        let end = (i + 8).min(sign::V1_B64_LEN);
+        w[..end - i].copy_from_slice(&b[i..end]);
+        u64::from_le_bytes(w)
+    };
+    let mut diff = 0u64;
+    for i in (0..sign::V1_B64_LEN).step_by(8) {
+        diff |= word(expected, i) ^ word(received, i);
+    }
+    diff.ct_eq(&0)
+}
+
 fn ed25519_ok(public: &VerifyingKey, content: &[u8], sig: &[u8; 64]) -> bool {
     public
         .verify_strict(content, &Signature::from_bytes(sig))
         .is_ok()
 }
 
-fn diagnose(
-    keys: &[&Secret],
+fn diagnose<S: Borrow<Secret>>(
+    keys: &[S],
     others: &[&Secret],
-    entries: &Entries<'_>,
+    entries: Entries<'_>,
     sig: &Found<'_>,
     id: &[u8],
     timestamp: i64,
@@ -980,13 +1043,14 @@ fn diagnose(
 ) -> SignatureReport {
     let hmac_secrets = keys
         .iter()
-        .filter(|s| matches!(s.key, Key::Hmac(_)))
+        .filter(|s| matches!(Borrow::<Secret>::borrow(*s).key, Key::Hmac(_)))
         .count();
     let ed25519_keys = keys.len() - hmac_secrets;
+    let details = EntryDetails::parse(sig.value);
     let mut findings = Vec::new();
 
     for other in others {
-        if first_match(&[other], entries, id, timestamp, body).is_some() {
+        if first_match(&[*other], entries, id, timestamp, body).is_some() {
             findings.push(Finding::MatchesOtherSecret {
                 secret: other.label(),
             });
@@ -1006,24 +1070,21 @@ fn diagnose(
             findings.push(Finding::NewlineRemoved);
         }
     }
-    let v1 = entries.v1.len();
-    let v1a = entries.v1a_count;
+    let v1 = entries.v1().count();
+    let v1a = entries.of(b"v1a").count();
     if v1 == 0 && v1a > 0 && ed25519_keys == 0 {
         findings.push(Finding::OnlyV1aNoPublicKey);
     }
     if v1 > 0 && v1a == 0 && hmac_secrets == 0 {
         findings.push(Finding::OnlyV1NoHmacSecret);
     }
-    if v1 == 0 && v1a == 0 && !entries.other_versions.is_empty() {
+    if v1 == 0 && v1a == 0 && !details.other_versions.is_empty() {
         findings.push(Finding::NoKnownVersion {
-            versions: entries.other_versions.clone(),
+            versions: details.other_versions,
         });
     }
-    for (position, problem) in &entries.malformed {
-        findings.push(Finding::MalformedEntry {
-            position: *position,
-            problem: problem.clone(),
-        });
+    for (position, problem) in details.malformed {
+        findings.push(Finding::MalformedEntry { position, problem });
     }
     if sig.count > 1 {
         findings.push(Finding::DuplicateHeader {
@@ -1033,9 +1094,10 @@ fn diagnose(
     }
     let expected = keys
         .iter()
-        .filter_map(|s| match &s.key {
+        .map(Borrow::borrow)
+        .filter_map(|s: &Secret| match &s.key {
             Key::Hmac(k) => {
-                let d = sign::v1_digest_b64(k, id, timestamp, body);
+                let d = sign::v1_digest_b64_with(k.mac(), id, timestamp, body);
                 Some((
                     s.label(),
                     format!("v1,{}…", String::from_utf8_lossy(&d[..10])),
@@ -1050,7 +1112,7 @@ fn diagnose(
         hmac_secrets,
         ed25519_keys,
         expected,
-        received: entries.received.clone(),
+        received: details.received,
         findings,
     }
 }

@@ -5,22 +5,37 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signer as _, SigningKey};
 use hmac::{KeyInit as _, Mac as _};
 
-type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+/// The MAC the `v1` scheme uses.
+pub type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 /// Length of a base64-encoded HMAC-SHA256 (32 bytes, padded).
 pub const V1_B64_LEN: usize = 44;
 
-/// HMAC-SHA256 over `{id}.{timestamp}.{body}`, base64-encoded into a stack buffer.
-pub fn v1_digest_b64(key: &[u8], id: &[u8], timestamp: i64, body: &[u8]) -> [u8; V1_B64_LEN] {
+/// An HMAC-SHA256 keyed with `key`, before any content.
+pub fn keyed(key: &[u8]) -> HmacSha256 {
     // new_from_slice only fails for fixed-size-key MACs; HMAC takes any key length.
-    let mut mac = match HmacSha256::new_from_slice(key) {
+    match HmacSha256::new_from_slice(key) {
         Ok(mac) => mac,
         Err(_) => unreachable!("HMAC accepts keys of any length"),
-    };
-    let ts = timestamp.to_string();
+    }
+}
+
+/// HMAC-SHA256 over `{id}.{timestamp}.{body}`, base64-encoded into a stack buffer.
+pub fn v1_digest_b64(key: &[u8], id: &[u8], timestamp: i64, body: &[u8]) -> [u8; V1_B64_LEN] {
+    v1_digest_b64_with(keyed(key), id, timestamp, body)
+}
+
+/// [`v1_digest_b64`] from an already keyed MAC (see [`super::HmacKey::mac`]).
+pub fn v1_digest_b64_with(
+    mut mac: HmacSha256,
+    id: &[u8],
+    timestamp: i64,
+    body: &[u8],
+) -> [u8; V1_B64_LEN] {
+    let mut digits = [0u8; 20];
     mac.update(id);
     mac.update(b".");
-    mac.update(ts.as_bytes());
+    mac.update(decimal(timestamp, &mut digits));
     mac.update(b".");
     mac.update(body);
     let tag = mac.finalize().into_bytes();
@@ -28,6 +43,25 @@ pub fn v1_digest_b64(key: &[u8], id: &[u8], timestamp: i64, body: &[u8]) -> [u8;
     // 32 bytes always encode to exactly 44 characters.
     let _ = STANDARD.encode_slice(tag, &mut out);
     out
+}
+
+/// `n` in decimal, written into `buf` without allocating (this runs once per delivery).
+fn decimal(n: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
 }
 
 /// The `v1,<base64>` signature header entry for a message.
@@ -57,6 +91,21 @@ pub fn signed_content(id: &[u8], timestamp: i64, body: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_matches_to_string() {
+        for n in [
+            0,
+            7,
+            -7,
+            1_614_265_330,
+            i64::MAX,
+            i64::MIN,
+            -1_000_000_000_000,
+        ] {
+            assert_eq!(decimal(n, &mut [0; 20]), n.to_string().as_bytes());
+        }
+    }
 
     #[test]
     fn official_vector() {

@@ -348,3 +348,32 @@ proptest::proptest! {
         let _ = v.verify("/", &h, BODY, now).reason();
     }
 }
+
+#[test]
+fn digest_compare_notices_a_difference_at_every_position() {
+    let expected: [u8; sign::V1_B64_LEN] = *b"g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+    assert!(bool::from(ct_eq_digest(&expected, &expected)));
+    for i in 0..expected.len() {
+        let mut other = expected;
+        other[i] ^= 1;
+        assert!(!bool::from(ct_eq_digest(&expected, &other)), "byte {i}");
+    }
+    assert!(!bool::from(ct_eq_digest(&expected, &expected[..43])));
+    assert!(!bool::from(ct_eq_digest(&expected, b"")));
+}
+
+#[test]
+fn headers_are_found_in_any_case_with_svix_first_and_repeats_counted() {
+    let headers = [
+        ("Webhook-Id", "msg_w"),
+        ("SVIX-ID", "msg_s"),
+        ("svix-id", "msg_s2"),
+        ("webhook-timestamp", "1"),
+        ("x-other", "v"),
+    ];
+    let [id, ts, sig] = find_parts(&headers);
+    let id = id.unwrap();
+    assert_eq!((id.name, id.value, id.count), ("svix-id", &b"msg_s"[..], 2));
+    assert_eq!(ts.unwrap().name, "webhook-timestamp");
+    assert!(sig.is_none());
+}

@@ -276,7 +276,8 @@ async fn replay(
 }
 
 /// With a store, the UI holds deliveries without bodies or headers (loaded on demand), so memory
-/// stays bounded however many arrive.
+/// stays bounded however many arrive. Without one it keeps its own copy of each body: the
+/// receiver's is a slice of hyper's read buffer, which it would otherwise keep alive.
 fn light(d: Delivery, bodies_in_store: bool) -> Arc<Delivery> {
     if bodies_in_store && d.stored {
         Arc::new(Delivery {
@@ -285,7 +286,10 @@ fn light(d: Delivery, bodies_in_store: bool) -> Arc<Delivery> {
             ..d
         })
     } else {
-        Arc::new(d)
+        Arc::new(Delivery {
+            body: bytes::Bytes::copy_from_slice(&d.body),
+            ..d
+        })
     }
 }
 

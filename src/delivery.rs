@@ -2,7 +2,6 @@
 
 use crate::verify::Verdict;
 use bytes::Bytes;
-use serde::Deserialize;
 use std::net::SocketAddr;
 use time::OffsetDateTime;
 
@@ -137,53 +136,11 @@ pub fn message_id(headers: &[(String, Vec<u8>)]) -> Option<String> {
     })
 }
 
-/// The payload's top-level `id` and `type`, when the body is a JSON object that has them.
-pub fn event_fields(body: &[u8]) -> (Option<String>, Option<String>) {
-    #[derive(Deserialize)]
-    struct Probe {
-        #[serde(default)]
-        id: Option<serde_json::Value>,
-        #[serde(default, rename = "type")]
-        kind: Option<serde_json::Value>,
-    }
-    fn text(v: Option<serde_json::Value>) -> Option<String> {
-        match v? {
-            serde_json::Value::String(s) => Some(s),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    }
-    let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'{') {
-        return (None, None);
-    }
-    match serde_json::from_slice::<Probe>(body) {
-        Ok(p) => (text(p.id), text(p.kind)),
-        Err(_) => (None, None),
-    }
-}
+pub use crate::probe::event_fields;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn event_fields_from_json() {
-        let (id, ty) = event_fields(br#"{"type":"customer.created","id":"evt_1","data":{}}"#);
-        assert_eq!(id.as_deref(), Some("evt_1"));
-        assert_eq!(ty.as_deref(), Some("customer.created"));
-        assert_eq!(event_fields(b"not json"), (None, None));
-        assert_eq!(event_fields(b"[1,2]"), (None, None));
-        assert_eq!(event_fields(br#"{"id":42}"#), (Some("42".into()), None));
-        assert_eq!(event_fields(br#"{"id":{"x":1}}"#), (None, None));
-    }
-
-    #[test]
-    fn deep_json_does_not_overflow_the_stack() {
-        let mut body = String::from("{\"a\":");
-        body.push_str(&"[".repeat(100_000));
-        assert_eq!(event_fields(body.as_bytes()), (None, None));
-    }
 
     #[test]
     fn message_id_prefers_svix() {

@@ -12,6 +12,7 @@ pub mod export;
 pub mod forward;
 pub mod headless;
 pub mod highlight;
+pub mod probe;
 pub mod receiver;
 pub mod replay;
 pub mod sanitize;

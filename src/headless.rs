@@ -44,7 +44,11 @@ pub async fn run<W: Write>(
 fn write_line<W: Write>(out: &mut W, d: &Delivery, format: Format) -> io::Result<()> {
     match format {
         Format::Human => writeln!(out, "{}", human_line(d)),
-        Format::Json => writeln!(out, "{}", json_line(d)),
+        Format::Json => {
+            // Straight into the buffered writer: no String per delivery.
+            serde_json::to_writer(&mut *out, &json_record(d))?;
+            out.write_all(b"\n")
+        }
     }
 }
 
@@ -123,7 +127,7 @@ struct JsonLine<'a> {
     method: &'a str,
     path: &'a str,
     bytes: u64,
-    remote: Option<String>,
+    remote: Option<std::net::SocketAddr>,
     forward: Option<ForwardLine>,
     replay_of: Option<u64>,
 }
@@ -138,12 +142,17 @@ struct ForwardLine {
 
 /// The JSON line for a delivery (JSON escaping makes it terminal-safe).
 pub fn json_line(d: &Delivery) -> String {
+    // Serialising plain strings and numbers cannot fail.
+    serde_json::to_string(&json_record(d)).unwrap_or_default()
+}
+
+fn json_record(d: &Delivery) -> JsonLine<'_> {
     let (hints, secret) = match &d.verdict {
         Verdict::Failed(f) => (f.hints.clone(), None),
         Verdict::Verified(v) => (Vec::new(), Some(v.secret.as_str())),
         Verdict::Unchecked(_) => (Vec::new(), None),
     };
-    let line = JsonLine {
+    JsonLine {
         seq: d.seq,
         received_at: d.received_at.format(&Rfc3339).unwrap_or_default(),
         msg_id: d.msg_id.as_deref(),
@@ -158,7 +167,7 @@ pub fn json_line(d: &Delivery) -> String {
         method: &d.method,
         path: &d.path,
         bytes: d.body_size,
-        remote: d.remote.map(|r| r.to_string()),
+        remote: d.remote,
         forward: d.forward.as_ref().map(|f| ForwardLine {
             url: f.url.clone(),
             status: f.status,
@@ -166,9 +175,7 @@ pub fn json_line(d: &Delivery) -> String {
             error: f.error.as_ref().map(|e| e.to_string()),
         }),
         replay_of: d.replay_of,
-    };
-    // Serialising plain strings and numbers cannot fail.
-    serde_json::to_string(&line).unwrap_or_default()
+    }
 }
 
 /// One delivery in full, for `hookscope show`: summary, verdict with hints, request, headers

@@ -164,6 +164,13 @@ pub struct ImportArgs {
     pub secrets: SecretArgs,
 }
 
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!("`{s}` is not a positive rate (events per second, e.g. 1000)")),
+    }
+}
+
 /// Parses `--since`: `30m`, `2h`, `7d`, `90s` back from now, or an RFC 3339 time.
 pub fn parse_since(s: &str) -> Result<time::OffsetDateTime, String> {
     if let Ok(t) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
@@ -286,6 +293,10 @@ pub struct SendArgs {
     /// How many requests in flight at once.
     #[arg(long, short = 'c', default_value_t = 1)]
     pub concurrency: usize,
+    /// Send at this steady rate (events per second) instead of as fast as answers come back;
+    /// give enough --concurrency for the receiver's latency.
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate)]
+    pub rate: Option<f64>,
     /// Header names to sign with.
     #[arg(long, value_enum, default_value_t = HeaderStyle::Svix)]
     pub headers: HeaderStyle,

@@ -282,6 +282,7 @@ async fn send(args: SendArgs) -> Result<ExitCode> {
         data,
         count: args.count,
         concurrency: args.concurrency,
+        rate: args.rate,
         headers: args.headers,
         faults,
         quiet: args.quiet,

@@ -66,6 +66,8 @@ pub struct Options {
     pub count: u64,
     /// How many in flight at once.
     pub concurrency: usize,
+    /// Steady sending rate (events per second); `None` sends as fast as answers come back.
+    pub rate: Option<f64>,
     /// Header names.
     pub headers: HeaderStyle,
     /// Faults to inject.
@@ -285,7 +287,17 @@ pub async fn run<W: Write>(opts: Options, mut out: W) -> Result<Summary, SendErr
     for _ in 0..opts.concurrency.clamp(1, 10_000) {
         let (opts, next, tx, client) = (opts.clone(), next.clone(), tx.clone(), client.clone());
         tokio::spawn(async move {
-            while next.fetch_add(1, Ordering::Relaxed) < opts.count {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= opts.count {
+                    break;
+                }
+                if let Some(rate) = opts.rate {
+                    // Message i leaves at its slot on a fixed schedule, so a slow answer
+                    // delays nothing but itself (given enough workers).
+                    let slot = started + Duration::from_secs_f64(i as f64 / rate);
+                    tokio::time::sleep_until(slot.into()).await;
+                }
                 let Ok(msg) = build_message(&opts, OffsetDateTime::now_utc()) else {
                     break;
                 };
@@ -401,6 +413,7 @@ mod tests {
             data: None,
             count: 1,
             concurrency: 1,
+            rate: None,
             headers: HeaderStyle::Svix,
             faults,
             quiet: false,

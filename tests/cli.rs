@@ -320,3 +320,34 @@ fn send_data_from_a_file_is_sent_verbatim() {
         "{out}"
     );
 }
+
+#[test]
+fn send_rate_spaces_events_on_a_schedule() {
+    let h = Headless::start(&["--format", "json", "--secret", SECRET], &[]);
+    // Six workers could send all six at once; at 50/s the last leaves 100 ms after the first.
+    let (code, out) = send(
+        &h.url,
+        &["--secret", SECRET, "-n", "6", "-c", "6", "--rate", "50"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("sent 6 · 2xx 6"), "{out}");
+    let times: Vec<time::OffsetDateTime> = (0..6)
+        .map(|_| {
+            let j = h.json();
+            time::OffsetDateTime::parse(
+                j["received_at"].as_str().unwrap(),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap()
+        })
+        .collect();
+    let spread = *times.iter().max().unwrap() - *times.iter().min().unwrap();
+    assert!(
+        spread >= time::Duration::milliseconds(90),
+        "six events at 50/s arrived within {spread}"
+    );
+
+    let (code, out) = send(&h.url, &["--secret", SECRET, "--rate", "0"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("not a positive rate"), "{out}");
+}

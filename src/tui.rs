@@ -131,12 +131,16 @@ pub async fn run(
     let mut last_draw = Instant::now() - FRAME;
     let mut last_second = 0;
     let mut deliveries_open = true;
+    let mut latency = LatencyLog::from_env();
 
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
             term.draw(|f| crate::ui::draw(f, &app))?;
             last_draw = Instant::now();
             dirty = false;
+            if let Some(log) = &mut latency {
+                log.drawn();
+            }
         }
         if app.quit {
             break;
@@ -164,6 +168,9 @@ pub async fn run(
                                 Ok(d) => batch.push(light(d, app.bodies_in_store)),
                                 Err(_) => break,
                             }
+                        }
+                        if let Some(log) = &mut latency {
+                            log.arrived(&batch);
                         }
                         app.update(Action::Deliveries(batch))
                     }
@@ -272,6 +279,37 @@ async fn replay(
             crate::sanitize::line(&body)
         ),
         Err(e) => format!("replay failed: {}", crate::sanitize::line(&e.to_string())),
+    }
+}
+
+/// Bench hook, off unless `HOOKSCOPE_LATENCY_LOG=FILE` is set: writes, for each delivery, the
+/// microseconds from its arrival at the receiver to the end of the first frame drawn after the
+/// UI took it (`scripts/latency.sh` reads it). Writing problems end the log, never the UI.
+struct LatencyLog {
+    out: io::BufWriter<std::fs::File>,
+    waiting: Vec<time::OffsetDateTime>,
+}
+
+impl LatencyLog {
+    fn from_env() -> Option<LatencyLog> {
+        let path = std::env::var_os("HOOKSCOPE_LATENCY_LOG")?;
+        let file = std::fs::File::create(path).ok()?;
+        Some(LatencyLog {
+            out: io::BufWriter::new(file),
+            waiting: Vec::new(),
+        })
+    }
+
+    fn arrived(&mut self, batch: &[Arc<Delivery>]) {
+        self.waiting.extend(batch.iter().map(|d| d.received_at));
+    }
+
+    fn drawn(&mut self) {
+        let now = time::OffsetDateTime::now_utc();
+        for at in self.waiting.drain(..) {
+            let _ = writeln!(self.out, "{}", (now - at).whole_microseconds());
+        }
+        let _ = self.out.flush();
     }
 }
 

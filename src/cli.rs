@@ -167,7 +167,9 @@ pub struct ImportArgs {
 fn parse_rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
-        _ => Err(format!("`{s}` is not a positive rate (events per second, e.g. 1000)")),
+        _ => Err(format!(
+            "`{s}` is not a positive rate (events per second, e.g. 1000)"
+        )),
     }
 }
 

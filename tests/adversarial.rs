@@ -60,6 +60,127 @@ async fn a_slowloris_head_is_cut_off_and_does_not_block_others() {
 }
 
 #[tokio::test]
+async fn silent_connections_and_a_stalled_http2_preface_are_closed_after_the_header_timeout() {
+    let (server, mut rx) = start(1 << 20).await;
+    let addr = server.local_addr();
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The first bytes of HTTP/2's preface, then nothing: the server cannot yet tell which
+    // protocol this is, and must not wait for ever.
+    let mut partial = tokio::net::TcpStream::connect(addr).await.unwrap();
+    partial.write_all(b"PRI * HTTP/2").await.unwrap();
+    let body = b"{}";
+    assert_eq!(
+        post(addr, "/", &signed(SECRET, "msg_meanwhile", body), body)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_meanwhile"));
+    for (what, conn) in [("silent", &mut silent), ("partial preface", &mut partial)] {
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut rest));
+        assert!(closed.await.is_ok(), "the {what} connection was closed");
+        assert!(rest.is_empty(), "{what}: {rest:?}");
+    }
+}
+
+/// A stream whose first write sends only a few bytes and whose next one waits: an HTTP/2
+/// client whose preface arrives in pieces.
+struct Trickle {
+    inner: tokio::net::TcpStream,
+    first_done: bool,
+    pause: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl tokio::io::AsyncWrite for Trickle {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        use std::future::Future as _;
+        let this = &mut *self;
+        if !this.first_done {
+            let n = std::task::ready!(
+                std::pin::Pin::new(&mut this.inner).poll_write(cx, &buf[..buf.len().min(7)])
+            )?;
+            this.first_done = true;
+            this.pause = Some(Box::pin(tokio::time::sleep(Duration::from_millis(100))));
+            return std::task::Poll::Ready(Ok(n));
+        }
+        if let Some(pause) = &mut this.pause {
+            std::task::ready!(pause.as_mut().poll(cx));
+            this.pause = None;
+        }
+        std::pin::Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+impl tokio::io::AsyncRead for Trickle {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+#[tokio::test]
+async fn an_http2_preface_that_arrives_in_pieces_is_still_http2() {
+    use http_body_util::{BodyExt as _, Full};
+    let (server, mut rx) = start(1 << 20).await;
+    let tcp = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let io = Trickle {
+        inner: tcp,
+        first_done: false,
+        pause: None,
+    };
+    let (mut send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(io),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let body = b"{\"pieces\":true}";
+    let mut req = http::Request::post("/pieces");
+    for (n, v) in signed(SECRET, "msg_pieces", body) {
+        req = req.header(n, v);
+    }
+    let resp = send
+        .send_request(
+            req.body(Full::new(bytes::Bytes::from_static(body)))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        &resp.into_body().collect().await.unwrap().to_bytes()[..],
+        b"ok"
+    );
+    let d = next(&mut rx).await;
+    assert_eq!(d.version, "HTTP/2.0");
+    assert_eq!(d.verdict.verified(), Some(true));
+}
+
+#[tokio::test]
 async fn a_body_that_never_ends_is_recorded_as_incomplete() {
     let (server, mut rx) = start(1 << 20).await;
     let mut s = tokio::net::TcpStream::connect(server.local_addr())

@@ -10,7 +10,7 @@ use hookscope::receiver::{Config, Receiver};
 use hookscope::verify::{Secret, Verdict, Verifier};
 use http_body_util::{BodyExt as _, Full};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -68,7 +68,7 @@ async fn app() -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
                         Ok::<_, std::convert::Infallible>(resp)
                     }
                 });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
             });

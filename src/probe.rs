@@ -69,7 +69,16 @@ fn key_name(quoted: &[u8]) -> Option<Field> {
 /// A string value decoded, a number as written; anything else has no text.
 fn scalar_text(raw: &[u8]) -> Option<String> {
     match raw.first()? {
-        b'"' => serde_json::from_slice(raw).ok(),
+        b'"' => {
+            // Most ids and types are plain: no escapes, no control characters (which JSON
+            // forbids raw). Those are their own text; the rest go through serde's decoder.
+            let inner = raw.get(1..raw.len().checked_sub(1)?)?;
+            if inner.iter().all(|&c| c >= 0x20 && c != b'\\') {
+                std::str::from_utf8(inner).ok().map(str::to_owned)
+            } else {
+                serde_json::from_slice(raw).ok()
+            }
+        }
         b'-' | b'0'..=b'9' => serde_json::from_slice::<serde_json::Number>(raw)
             .ok()
             .map(|n| n.to_string()),
@@ -279,6 +288,17 @@ mod tests {
                 serde_json::to_vec(&v).unwrap()
             };
             prop_assert_eq!(event_fields(&body), reference(&body));
+        }
+
+        #[test]
+        fn string_values_decode_exactly_as_serde_does(
+            inner in prop::collection::vec(prop_oneof![any::<u8>(), Just(b'\\'), Just(b'u')], 0..24)
+                .prop_filter("one string", |b| !b.contains(&b'"'))
+        ) {
+            let mut raw = vec![b'"'];
+            raw.extend_from_slice(&inner);
+            raw.push(b'"');
+            prop_assert_eq!(scalar_text(&raw), serde_json::from_slice::<String>(&raw).ok());
         }
 
         #[test]

@@ -44,6 +44,13 @@ async fn verified_delivery_is_answered_200_and_recorded_byte_for_byte() {
     headers.push(("x-last", "2".into()));
     let reply = post(addr, "/hooks/in?src=test", &headers, body).await;
     assert_eq!((reply.status, reply.body.as_str()), (200, "ok"));
+    assert!(
+        reply
+            .headers
+            .contains(&("content-type".into(), "text/plain; charset=utf-8".into())),
+        "{:?}",
+        reply.headers
+    );
 
     let d = next(&mut rx).await;
     assert_eq!(&d.body[..], &body[..]);

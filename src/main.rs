@@ -205,9 +205,7 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
         app.retain = args.retain as usize;
         app.mode = args.respond;
         app.bodies_in_store = reader.is_some();
-        app.update(hookscope::app::Action::Earlier(
-            earlier.into_iter().map(std::sync::Arc::new).collect(),
-        ));
+        app.update(hookscope::app::Action::Earlier(earlier));
         let opts = tui::Options {
             ngrok_api: (!args.no_tunnel).then(|| args.ngrok_api.clone()),
             port: local.port(),

@@ -7,13 +7,17 @@
 #
 #   scripts/load.sh                 # N=20000 deliveries per mode, 64 in flight
 #   N=100000 C=64 TUI_RSS=1 scripts/load.sh
+#   BIN=/tmp/other/hookscope scripts/load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-20000}
 C=${C:-64}
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-cargo build --release --quiet
-BIN=target/release/hookscope
+# BIN=path runs another build (comparing two versions) instead of building this checkout.
+if [ -z "${BIN:-}" ]; then
+    cargo build --release --quiet
+    BIN=target/release/hookscope
+fi
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 

@@ -18,15 +18,31 @@ pub enum Format {
     Json,
 }
 
-/// Prints deliveries from `rx` until the channel closes or the output fails (a closed pipe).
-/// Returns how many were printed.
+/// Prints deliveries from `rx` until the channel closes, `stop` completes (an interrupt) or
+/// the output fails (a closed pipe). Returns how many were printed.
+///
+/// On `stop` the channel is closed and what it already holds is printed: the receiver answers
+/// a delivery only once the channel has taken it, so every delivery a sender saw acknowledged
+/// gets its line, and later ones are answered 503.
 pub async fn run<W: Write>(
     mut rx: mpsc::Receiver<Delivery>,
     format: Format,
     mut out: W,
+    stop: impl std::future::Future<Output = ()>,
 ) -> io::Result<u64> {
     let mut printed = 0;
-    while let Some(d) = rx.recv().await {
+    let mut stop = std::pin::pin!(stop);
+    let mut stopped = false;
+    loop {
+        let d = tokio::select! {
+            d = rx.recv() => d,
+            () = &mut stop, if !stopped => {
+                stopped = true;
+                rx.close();
+                rx.recv().await
+            }
+        };
+        let Some(d) = d else { break };
         write_line(&mut out, &d, format)?;
         printed += 1;
         // Batch writes while a burst is queued; flush as soon as it drains, so a script reading

@@ -451,7 +451,15 @@ async fn handle(
             }
         }
     }
-    publish(shared, record).await;
+    let stored = record.stored;
+    if !publish(shared, record).await && !stored {
+        // Nobody will show or keep it (hookscope is shutting down): not acknowledged, so the
+        // provider retries it later instead of counting it delivered.
+        out = Answer::text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "hookscope is shutting down",
+        );
+    }
     if let RespondMode::Delay(d) = mode {
         tokio::time::sleep(d).await;
     }
@@ -595,9 +603,10 @@ pub fn answer(verdict: &Verdict) -> (StatusCode, &'static str) {
     }
 }
 
-async fn publish(shared: &Shared, delivery: Delivery) {
+/// Hands the record to the consumer (UI or printer); false when it is gone (shutting down).
+async fn publish(shared: &Shared, delivery: Delivery) -> bool {
     match shared.tx.try_send(delivery) {
-        Ok(()) => {}
+        Ok(()) => true,
         Err(mpsc::error::TrySendError::Full(delivery)) => {
             // The queue is full: hold this answer until the consumer catches up rather than drop
             // the record. Senders see slower answers, never a lost delivery.
@@ -605,10 +614,8 @@ async fn publish(shared: &Shared, delivery: Delivery) {
                 .stats
                 .queue_full_waits
                 .fetch_add(1, Ordering::Relaxed);
-            let _ = shared.tx.send(delivery).await;
+            shared.tx.send(delivery).await.is_ok()
         }
-        Err(mpsc::error::TrySendError::Closed(_)) => {
-            // The consumer is gone: hookscope is shutting down.
-        }
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
     }
 }

@@ -32,6 +32,12 @@ pub const MIGRATIONS: &[&str] = &[
     // index costs each insert, and retention keeps the table small.)
     "ALTER TABLE deliveries ADD COLUMN forward TEXT;
     ALTER TABLE deliveries ADD COLUMN replay_of INTEGER;",
+    // Pruning by age and `--since` read a time range instead of the whole table. The index on
+    // the rowid only looks redundant: walking ids in order through it reads ~10 bytes a row
+    // instead of whole rows with their bodies, and pruning to a count walks `--retain` of them
+    // (50 times faster at 1 KiB bodies).
+    "CREATE INDEX deliveries_received_at ON deliveries(received_at_ns);
+    CREATE INDEX deliveries_id ON deliveries(id);",
 ];
 
 /// The version this build writes.

@@ -338,6 +338,61 @@ async fn group_commit_answers_every_concurrent_append() {
     assert_eq!(Store::open(&path).unwrap().count().unwrap(), 400);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_writer_keeps_the_store_near_its_retention() {
+    let (_dir, path) = temp();
+    let retention = Retention {
+        max_count: Some(1000),
+        max_days: None,
+    };
+    let writer = Writer::start(Store::open(&path).unwrap(), retention).unwrap();
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let writer = writer.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut b = builder();
+            for i in 0..500 {
+                writer
+                    .append(b.signed(SECRET, &format!("t{t}-{i}"), b"{}"))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let held = Store::open(&path).unwrap().count().unwrap();
+    // Pruned in steps of 256 here: never fewer than asked, never more than a step over.
+    assert!((1000..=1256).contains(&held), "{held} held");
+}
+
+#[test]
+fn pruning_to_a_count_is_exact_when_ids_have_gaps() {
+    let (_dir, path) = temp();
+    let mut store = Store::open(&path).unwrap();
+    let mut b = builder();
+    let ds: Vec<Delivery> = (0..50)
+        .map(|i| b.signed(SECRET, &format!("m{i}"), b"{}"))
+        .collect();
+    store.insert(&ds.iter().collect::<Vec<_>>(), "s").unwrap();
+    // Rows removed from the middle (by another tool, say): 40 left, ids still span 50.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("DELETE FROM deliveries WHERE id BETWEEN 11 AND 20", [])
+        .unwrap();
+    let keep = |n| Retention {
+        max_count: Some(n),
+        max_days: None,
+    };
+    assert_eq!(store.prune(keep(45), b.at).unwrap(), 0);
+    assert_eq!(store.count().unwrap(), 40);
+    assert_eq!(store.prune(keep(30), b.at).unwrap(), 10);
+    let left = store.query(&Filter::default()).unwrap();
+    assert_eq!(left.len(), 30);
+    assert_eq!(left[0].msg_id.as_deref(), Some("m20"), "the oldest went");
+}
+
 #[test]
 fn two_writers_on_one_file_do_not_corrupt_it() {
     let (_dir, path) = temp();

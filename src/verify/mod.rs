@@ -760,18 +760,23 @@ fn find_parts<N: AsRef<str>, V: AsRef<[u8]>>(headers: &[(N, V)]) -> [Option<Foun
             17 => &[(1, 1), (2, 1)],
             _ => continue,
         };
-        for &(p, f) in candidates {
-            let name = PARTS[p].names()[f];
-            if n.eq_ignore_ascii_case(name) {
-                match &mut hits[p][f] {
-                    Some(found) => found.count += 1,
-                    slot => {
-                        *slot = Some(Found {
-                            name,
-                            value: v.as_ref(),
-                            count: 1,
-                        })
-                    }
+        // Names from hyper are lower-case already: an exact compare settles those, and only
+        // a name that matches none exactly is compared ignoring case.
+        let exact = candidates.iter().find(|&&(p, f)| n == PARTS[p].names()[f]);
+        let hit = exact.or_else(|| {
+            candidates
+                .iter()
+                .find(|&&(p, f)| n.eq_ignore_ascii_case(PARTS[p].names()[f]))
+        });
+        if let Some(&(p, f)) = hit {
+            match &mut hits[p][f] {
+                Some(found) => found.count += 1,
+                slot => {
+                    *slot = Some(Found {
+                        name: PARTS[p].names()[f],
+                        value: v.as_ref(),
+                        count: 1,
+                    })
                 }
             }
         }

@@ -370,10 +370,13 @@ fn headers_are_found_in_any_case_with_svix_first_and_repeats_counted() {
         ("svix-id", "msg_s2"),
         ("webhook-timestamp", "1"),
         ("x-other", "v"),
+        ("user-agent", "ua"),       // the length of webhook-id
+        ("Svix-Signature", "v1,x"), // the length of svix-timestamp too
     ];
     let [id, ts, sig] = find_parts(&headers);
     let id = id.unwrap();
     assert_eq!((id.name, id.value, id.count), ("svix-id", &b"msg_s"[..], 2));
     assert_eq!(ts.unwrap().name, "webhook-timestamp");
-    assert!(sig.is_none());
+    let sig = sig.unwrap();
+    assert_eq!((sig.name, sig.value), ("svix-signature", &b"v1,x"[..]));
 }

@@ -17,6 +17,7 @@ pub mod receiver;
 pub mod replay;
 pub mod sanitize;
 pub mod sender;
+pub mod signals;
 pub mod store;
 pub mod testing;
 pub mod tui;

@@ -182,7 +182,7 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
             rx,
             args.format,
             std::io::BufWriter::new(std::io::stdout().lock()),
-            interrupted(),
+            hookscope::signals::stop_requested(false),
         )
         .await;
         if let Err(e) = printed
@@ -302,32 +302,6 @@ fn store_path(args: &StoreArgs) -> Result<PathBuf> {
         None => store::default_path().ok_or_else(|| {
             anyhow::anyhow!("this system has no data folder for the store: pass --store PATH")
         }),
-    }
-}
-
-/// Completes on Ctrl-C (SIGINT) or SIGTERM, how scripts, CI runners and `timeout` stop a
-/// headless run. A signal that cannot be watched never fires rather than firing at once.
-async fn interrupted() {
-    let int = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = int => {}
-        () = term => {}
     }
 }
 

@@ -132,6 +132,10 @@ pub async fn run(
     let mut last_second = 0;
     let mut deliveries_open = true;
     let mut latency = LatencyLog::from_env();
+    // SIGTERM, SIGINT (Ctrl-C is a key in raw mode, but `kill -INT` is not) and SIGHUP would
+    // otherwise end the process with the terminal left raw, mouse-captured, on the alternate
+    // screen.
+    let mut signalled = std::pin::pin!(crate::signals::stop_requested(true));
 
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
@@ -193,6 +197,7 @@ pub async fn run(
                 Vec::new()
             }
             _ = tokio::time::sleep_until(redraw_at), if dirty => continue,
+            () = &mut signalled => break,
         };
         dirty = true;
         for effect in effects {

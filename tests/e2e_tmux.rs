@@ -176,6 +176,46 @@ fn a_panic_in_a_background_task_restores_the_terminal() {
     assert_cooked(&tmux);
 }
 
+/// The pid of a process whose parent is `parent` (from /proc: no procps needed).
+fn child_of(parent: &str) -> Option<String> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid = e.file_name().to_string_lossy().into_owned();
+        let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+        // pid (comm) state ppid …: comm may hold spaces, so read after its closing paren.
+        let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?;
+        (ppid == parent).then_some(pid)
+    })
+}
+
+#[test]
+fn being_signalled_to_stop_restores_the_terminal() {
+    let Some(tmux) = shell("signals") else { return };
+    let shell_pid = tmux.format("#{pane_pid}");
+    for signal in ["TERM", "INT", "HUP"] {
+        tmux.keys(&["clear", "Enter"]);
+        let port = free_port();
+        tmux.keys(&[
+            &format!("{BIN} --port {port} --no-tunnel --no-store; echo exit=$?"),
+            "Enter",
+        ]);
+        tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
+        let pid = child_of(&shell_pid).expect("hookscope runs as the pane shell's child");
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("run kill");
+        assert!(killed.success());
+        let s = tmux.wait_for("the process to end", |s| {
+            s.lines().any(|l| l.starts_with("exit="))
+        });
+        assert!(
+            s.contains("exit=0"),
+            "SIG{signal} ends the inspector cleanly:\n{s}"
+        );
+        assert_cooked(&tmux);
+    }
+}
+
 #[test]
 fn inspector_in_a_real_terminal() {
     let Some(tmux) = shell("e2e") else { return };

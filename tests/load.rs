@@ -65,10 +65,10 @@ impl Server {
             .unwrap_or(0)
     }
 
-    /// SIGINT, then every line it printed, to the end of its output.
-    fn interrupt_and_collect(mut self) -> Vec<Value> {
+    /// The signal (`INT`, `TERM`), then every line it printed, to the end of its output.
+    fn signal_and_collect(mut self, signal: &str) -> Vec<Value> {
         let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status()
             .expect("run kill");
         assert!(status.success());
@@ -133,7 +133,8 @@ fn bounded_load(store: Option<&std::path::Path>) {
         "{bad}"
     );
     let rss = server.rss_kib();
-    let lines = server.interrupt_and_collect();
+    // Ctrl-C from a person, SIGTERM from a CI runner or `timeout`.
+    let lines = server.signal_and_collect(if store.is_some() { "TERM" } else { "INT" });
 
     assert_eq!(lines.len(), N + TAMPERED, "one JSON line per delivery");
     let seqs: HashSet<u64> = lines.iter().filter_map(|j| j["seq"].as_u64()).collect();
@@ -233,7 +234,7 @@ fn interrupt_mid_burst() {
         first.push(serde_json::from_str::<Value>(&line).expect("a JSON line"));
     }
     let mut printed = first;
-    printed.extend(server.interrupt_and_collect());
+    printed.extend(server.signal_and_collect("INT"));
     let _ = sender.wait();
     let acknowledged = acknowledged.join().expect("reader thread");
     assert!(

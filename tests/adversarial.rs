@@ -140,7 +140,6 @@ impl tokio::io::AsyncRead for Trickle {
 
 #[tokio::test]
 async fn an_http2_preface_that_arrives_in_pieces_is_still_http2() {
-    use http_body_util::{BodyExt as _, Full};
     let (server, mut rx) = start(1 << 20).await;
     let tcp = tokio::net::TcpStream::connect(server.local_addr())
         .await
@@ -158,23 +157,8 @@ async fn an_http2_preface_that_arrives_in_pieces_is_still_http2() {
     .await
     .unwrap();
     tokio::spawn(conn);
-    let body = b"{\"pieces\":true}";
-    let mut req = http::Request::post("/pieces");
-    for (n, v) in signed(SECRET, "msg_pieces", body) {
-        req = req.header(n, v);
-    }
-    let resp = send
-        .send_request(
-            req.body(Full::new(bytes::Bytes::from_static(body)))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(
-        &resp.into_body().collect().await.unwrap().to_bytes()[..],
-        b"ok"
-    );
+    let req = signed_request("/pieces", "msg_pieces", b"{\"pieces\":true}");
+    assert_ok(send.send_request(req).await.unwrap()).await;
     let d = next(&mut rx).await;
     assert_eq!(d.version, "HTTP/2.0");
     assert_eq!(d.verdict.verified(), Some(true));

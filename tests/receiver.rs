@@ -311,29 +311,15 @@ async fn binding_a_taken_port_says_so() {
 
 #[tokio::test]
 async fn http2_with_prior_knowledge_is_served() {
-    use http_body_util::{BodyExt as _, Full};
+    use http_body_util::Full;
     let (server, mut rx) = start(&[SECRET], 1 << 20, 16).await;
     let client: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
             .http2_only(true)
             .build_http();
-    let body = b"{\"h\":2}";
-    let mut req = http::Request::post(format!("http://{}/h2", server.local_addr()));
-    for (n, v) in signed(SECRET, "msg_h2", body) {
-        req = req.header(n, v);
-    }
-    let resp = client
-        .request(
-            req.body(Full::new(bytes::Bytes::from_static(body)))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(
-        &resp.into_body().collect().await.unwrap().to_bytes()[..],
-        b"ok"
-    );
+    let uri = format!("http://{}/h2", server.local_addr());
+    let req = signed_request(&uri, "msg_h2", b"{\"h\":2}");
+    assert_ok(client.request(req).await.unwrap()).await;
     let d = next(&mut rx).await;
     assert_eq!(d.version, "HTTP/2.0");
     assert_eq!(d.verdict.verified(), Some(true));

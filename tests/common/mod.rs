@@ -112,3 +112,25 @@ pub fn spawn_listening(cmd: &mut std::process::Command) -> (std::process::Child,
     std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
     (child, url)
 }
+
+/// A signed POST for hyper's own clients (HTTP/2 tests).
+pub fn signed_request(
+    uri: &str,
+    msg_id: &str,
+    body: &'static [u8],
+) -> http::Request<http_body_util::Full<bytes::Bytes>> {
+    let mut req = http::Request::post(uri);
+    for (n, v) in signed(SECRET, msg_id, body) {
+        req = req.header(n, v);
+    }
+    req.body(http_body_util::Full::new(bytes::Bytes::from_static(body)))
+        .expect("a valid request")
+}
+
+/// Asserts a response from hyper's clients is the reference receiver's 200 `ok`.
+pub async fn assert_ok(resp: http::Response<hyper::body::Incoming>) {
+    use http_body_util::BodyExt as _;
+    assert_eq!(resp.status(), 200);
+    let body = resp.into_body().collect().await.expect("the body");
+    assert_eq!(&body.to_bytes()[..], b"ok");
+}

@@ -3,18 +3,14 @@
 use crate::delivery::Delivery;
 use std::fmt::Write as _;
 
-/// Headers curl sets itself or that belong to one connection only.
-const SKIP: [&str; 9] = [
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "expect",
-    "te",
-    "upgrade",
-    "proxy-connection",
-];
+/// Whether a recorded header is left to curl: those it sets itself (host, content-length,
+/// expect) and those of the original connection.
+fn curl_sets(name: &str) -> bool {
+    crate::forward::is_hop_by_hop(name)
+        || ["host", "content-length", "expect"]
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h))
+}
 
 /// `curl` re-sending `d` to `base` (e.g. `http://127.0.0.1:8787`) + its original path.
 pub fn command(d: &Delivery, base: &str) -> String {
@@ -25,7 +21,7 @@ pub fn command(d: &Delivery, base: &str) -> String {
     let url = format!("{}{}", base.trim_end_matches('/'), d.path);
     let _ = write!(out, " {}", quote(url.as_bytes()));
     for (name, value) in &d.headers {
-        if SKIP.contains(&name.as_str()) {
+        if curl_sets(name) {
             continue;
         }
         let mut h = name.as_bytes().to_vec();
@@ -71,6 +67,29 @@ pub fn quote(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headers_curl_sets_or_the_connection_owned_are_left_out() {
+        let mut b =
+            crate::testing::Builder::new(&[], time::macros::datetime!(2026-11-27 10:00 UTC));
+        let d = b.request(
+            "POST",
+            "/hooks",
+            vec![
+                ("host".into(), b"example.test".to_vec()),
+                ("Keep-Alive".into(), b"timeout=5".to_vec()),
+                ("expect".into(), b"100-continue".to_vec()),
+                ("proxy-authorization".into(), b"Basic eA==".to_vec()),
+                ("svix-id".into(), b"msg_1".to_vec()),
+            ],
+            b"{}",
+        );
+        let cmd = command(&d, "http://127.0.0.1:8787");
+        assert!(cmd.contains("-H 'svix-id: msg_1'"), "{cmd}");
+        for gone in ["host:", "Keep-Alive", "expect", "proxy-authorization"] {
+            assert!(!cmd.contains(gone), "{gone} in {cmd}");
+        }
+    }
 
     #[test]
     fn quoting() {

@@ -23,8 +23,8 @@ pub const REPLAY_HEADER: &str = "x-hookscope-replay-of";
 /// Largest app answer body kept.
 const MAX_ANSWER: usize = 1 << 20;
 
-/// Headers that belong to one connection (RFC 9110 §7.6.1) or that we set ourselves.
-const HOP_BY_HOP: [&str; 10] = [
+/// Headers that belong to one connection (RFC 9110 §7.6.1), lower-case.
+const HOP_BY_HOP: [&str; 9] = [
     "connection",
     "keep-alive",
     "proxy-connection",
@@ -34,8 +34,23 @@ const HOP_BY_HOP: [&str; 10] = [
     "trailer",
     "transfer-encoding",
     "upgrade",
-    "host",
 ];
+
+/// Whether a header belongs to one connection only, so is never relayed: not to the app, not
+/// in the app's answer to the sender, not in a replay or a curl command.
+pub fn is_hop_by_hop(name: &str) -> bool {
+    HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
+}
+
+/// Whether a recorded header goes along when a delivery is sent on (forwarded or replayed):
+/// not the connection's own, not `host` and `content-length` (the new request has its own),
+/// not an earlier replay mark.
+pub fn relayed(name: &str) -> bool {
+    !(is_hop_by_hop(name)
+        || name.eq_ignore_ascii_case("host")
+        || name.eq_ignore_ascii_case("content-length")
+        || name.eq_ignore_ascii_case(REPLAY_HEADER))
+}
 
 /// What the app did with a relayed delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,13 +249,9 @@ impl Forwarder {
         })?;
         let mut req = Request::builder().method(method).uri(url);
         for (name, value) in headers {
-            if HOP_BY_HOP.contains(&name.as_str())
-                || name == "content-length"
-                || name == REPLAY_HEADER
-            {
-                continue;
+            if relayed(name) {
+                req = req.header(name.as_str(), value.as_slice());
             }
-            req = req.header(name.as_str(), value.as_slice());
         }
         if let Some(r) = remote {
             req = req.header("x-forwarded-for", r.ip().to_string());
@@ -436,6 +447,33 @@ impl Control {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_headers_and_our_own_mark_are_not_relayed() {
+        for name in [
+            "Connection",
+            "keep-alive",
+            "TE",
+            "transfer-encoding",
+            "upgrade",
+            "proxy-authorization",
+            "host",
+            "Content-Length",
+            REPLAY_HEADER,
+        ] {
+            assert!(!relayed(name), "{name}");
+        }
+        for name in [
+            "svix-id",
+            "svix-signature",
+            "content-type",
+            "x-forwarded-for",
+            "expect",
+        ] {
+            assert!(relayed(name), "{name}");
+        }
+        assert!(is_hop_by_hop("Keep-Alive") && !is_hop_by_hop("host"));
+    }
 
     #[test]
     fn joins_paths_and_queries() {

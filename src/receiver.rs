@@ -521,17 +521,10 @@ impl Answer {
                 headers: f
                     .headers
                     .iter()
+                    // hyper sets content-length for the body it sends.
                     .filter(|(n, _)| {
-                        !matches!(
-                            n.as_str(),
-                            "connection"
-                                | "keep-alive"
-                                | "transfer-encoding"
-                                | "content-length"
-                                | "upgrade"
-                                | "te"
-                                | "trailer"
-                        )
+                        !crate::forward::is_hop_by_hop(n)
+                            && !n.eq_ignore_ascii_case("content-length")
                     })
                     .filter_map(|(n, v)| {
                         Some((

@@ -88,14 +88,9 @@ pub async fn send(
         Method::from_bytes(d.method.as_bytes()).map_err(|e| ReplayError::Send(e.to_string()))?;
     let mut req = Request::builder().method(method).uri(uri);
     for (n, v) in headers {
-        if matches!(
-            n.as_str(),
-            "host" | "content-length" | "transfer-encoding" | "connection"
-        ) || n == REPLAY_HEADER
-        {
-            continue;
+        if crate::forward::relayed(n) {
+            req = req.header(n.as_str(), v.as_slice());
         }
-        req = req.header(n.as_str(), v.as_slice());
     }
     req = req.header(REPLAY_HEADER, d.seq.to_string());
     let req = req

@@ -474,8 +474,8 @@ fn body_readable(verdict: &Verdict) -> bool {
     )
 }
 
-/// The answer being built for the sender. Built from static parts in the common case: a
-/// delivery's answer costs no allocation and no header parsing.
+/// The answer being built for the sender. Built from static parts in the common case: no text
+/// copied and no header parsed per delivery.
 struct Answer {
     status: StatusCode,
     headers: Vec<(HeaderName, HeaderValue)>,

@@ -399,9 +399,9 @@ impl Store {
                 )
                 .map_err(|e| self.err(e))? as u64;
         }
-        // Finding the cut walks the newest `max` rows (a few pages per 1 KiB delivery), so
-        // first ask the id range, two index lookups: it bounds the row count from above (ids
-        // only grow), and a store within it has nothing to prune.
+        // Finding the cut walks the newest `max` ids (through the id index, ~10 bytes each),
+        // so first ask the id range, two lookups: it bounds the row count from above (ids only
+        // grow), and a store within it has nothing to prune.
         if let Some(max) = retention.max_count
             && self.id_span()? > max
         {

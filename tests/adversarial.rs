@@ -33,6 +33,19 @@ async fn next(rx: &mut mpsc::Receiver<Delivery>) -> Delivery {
         .unwrap()
 }
 
+/// A signed delivery sent now is answered 200 and is the next one recorded: the server keeps
+/// serving whatever the hostile connections beside it are doing.
+async fn serves_next(addr: std::net::SocketAddr, rx: &mut mpsc::Receiver<Delivery>, msg_id: &str) {
+    let body = b"{}";
+    assert_eq!(
+        post(addr, "/", &signed(SECRET, msg_id, body), body)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(next(rx).await.msg_id.as_deref(), Some(msg_id));
+}
+
 #[tokio::test]
 async fn a_slowloris_head_is_cut_off_and_does_not_block_others() {
     let (server, mut rx) = start(1 << 20).await;
@@ -42,14 +55,7 @@ async fn a_slowloris_head_is_cut_off_and_does_not_block_others() {
         .await
         .unwrap();
     // Meanwhile a real delivery is served at once.
-    let body = b"{}";
-    assert_eq!(
-        post(addr, "/", &signed(SECRET, "msg_ok", body), body)
-            .await
-            .status,
-        200
-    );
-    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_ok"));
+    serves_next(addr, &mut rx, "msg_ok").await;
     // The stalled head is dropped after the header timeout.
     let mut rest = Vec::new();
     let closed = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut rest)).await;
@@ -68,14 +74,7 @@ async fn silent_connections_and_a_stalled_http2_preface_are_closed_after_the_hea
     // protocol this is, and must not wait for ever.
     let mut partial = tokio::net::TcpStream::connect(addr).await.unwrap();
     partial.write_all(b"PRI * HTTP/2").await.unwrap();
-    let body = b"{}";
-    assert_eq!(
-        post(addr, "/", &signed(SECRET, "msg_meanwhile", body), body)
-            .await
-            .status,
-        200
-    );
-    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_meanwhile"));
+    serves_next(addr, &mut rx, "msg_meanwhile").await;
     for (what, conn) in [("silent", &mut silent), ("partial preface", &mut partial)] {
         let mut rest = Vec::new();
         let closed = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut rest));
@@ -198,15 +197,8 @@ async fn a_megabyte_header_or_thousands_of_headers_are_refused_and_the_server_ke
             String::from_utf8_lossy(&answer[..answer.len().min(200)])
         );
     }
-    let body = b"{}";
-    assert_eq!(
-        post(addr, "/", &signed(SECRET, "msg_after", body), body)
-            .await
-            .status,
-        200
-    );
     // Nothing was recorded from the refused heads: the next delivery is the one after them.
-    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_after"));
+    serves_next(addr, &mut rx, "msg_after").await;
 }
 
 #[tokio::test]

@@ -395,20 +395,7 @@ fn replay_from_the_command_line() {
         .insert(&[&d], "t")
         .unwrap()[0];
 
-    let (mut server, url) = common::spawn_listening(
-        std::process::Command::new(bin)
-            .args([
-                "--headless",
-                "--format",
-                "json",
-                "--no-store",
-                "--port",
-                "0",
-                "--secret",
-                SECRET,
-            ])
-            .stdout(std::process::Stdio::piped()),
-    );
+    let (mut server, url) = common::spawn_listening(&mut common::headless_json(&["--no-store"]));
     let mut out = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
     let run = |extra: &[&str]| {
         let o = std::process::Command::new(bin)
@@ -459,21 +446,12 @@ fn headless_json_lines_carry_the_forward_result() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let (mut server, url) = common::spawn_listening(
-        std::process::Command::new(bin)
-            .args([
-                "--headless",
-                "--format",
-                "json",
-                "--no-store",
-                "--port",
-                "0",
-                "--secret",
-                SECRET,
-            ])
-            .args(["--forward-to", &format!("http://{closed}/app")])
-            .stdout(std::process::Stdio::piped()),
-    );
+    let forward_to = format!("http://{closed}/app");
+    let (mut server, url) = common::spawn_listening(&mut common::headless_json(&[
+        "--no-store",
+        "--forward-to",
+        &forward_to,
+    ]));
     let out = std::process::Command::new(bin)
         .args(["send", "--to", &format!("{url}/in?x=1"), "--secret", SECRET])
         .output()

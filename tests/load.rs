@@ -29,21 +29,7 @@ struct Server {
 
 impl Server {
     fn start(store: &[&str]) -> Server {
-        let (mut child, url) = common::spawn_listening(
-            Command::new(BIN)
-                .args([
-                    "--headless",
-                    "--format",
-                    "json",
-                    "--port",
-                    "0",
-                    "--secret",
-                    SECRET,
-                ])
-                .args(store)
-                .env_remove("HOOKSCOPE_SECRET")
-                .stdout(Stdio::piped()),
-        );
+        let (mut child, url) = common::spawn_listening(&mut common::headless_json(store));
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {

@@ -78,21 +78,8 @@ fn every_acknowledged_delivery_survives_sigkill_during_a_burst() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("kill.sqlite3");
     let store_arg = store.to_str().unwrap().to_string();
-    let (mut server, url) = common::spawn_listening(
-        Command::new(BIN)
-            .args([
-                "--headless",
-                "--format",
-                "json",
-                "--port",
-                "0",
-                "--secret",
-                SECRET,
-                "--store",
-                &store_arg,
-            ])
-            .stdout(Stdio::piped()),
-    );
+    let (mut server, url) =
+        common::spawn_listening(&mut common::headless_json(&["--store", &store_arg]));
     let mut sender = Command::new(BIN)
         .args([
             "send",
@@ -458,17 +445,7 @@ fn two_hookscope_processes_share_one_store_without_corrupting_it() {
     let mut urls = Vec::new();
     for _ in 0..2 {
         let (child, url) = common::spawn_listening(
-            Command::new(BIN)
-                .args([
-                    "--headless",
-                    "--port",
-                    "0",
-                    "--secret",
-                    SECRET,
-                    "--store",
-                    &store_arg,
-                ])
-                .stdout(Stdio::null()),
+            common::headless_json(&["--store", &store_arg]).stdout(Stdio::null()),
         );
         urls.push(url);
         servers.push(child);

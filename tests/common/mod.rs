@@ -87,6 +87,25 @@ pub fn signed_at(secret: &str, id: &str, body: &[u8], ts: i64) -> Vec<(&'static 
     ]
 }
 
+/// `hookscope --headless --format json --port 0 --secret SECRET` and `extra`, with stdout piped
+/// (and no secret from the environment): a headless server for [`spawn_listening`].
+pub fn headless_json(extra: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hookscope"));
+    cmd.args([
+        "--headless",
+        "--format",
+        "json",
+        "--port",
+        "0",
+        "--secret",
+        SECRET,
+    ])
+    .args(extra)
+    .env_remove("HOOKSCOPE_SECRET")
+    .stdout(std::process::Stdio::piped());
+    cmd
+}
+
 /// Spawns a configured `hookscope` command with stderr piped, waits for its
 /// `listening on URL` line and returns the child and the URL. The rest of stderr is drained on
 /// a thread so the child never writes into a closed pipe.

@@ -2,6 +2,7 @@
 
 use crate::delivery::Delivery;
 use crate::sanitize;
+use crate::stdout::Output;
 use crate::verify::{Unchecked, Verdict};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -18,21 +19,26 @@ pub enum Format {
     Json,
 }
 
+/// Text handed to stdout in one write at most: a burst is written as it is formatted, and a
+/// stalled stdout holds at most this much besides the queued deliveries.
+const WRITE_BATCH: usize = 64 * 1024;
+
 /// Prints deliveries from `rx` until the channel closes, `stop` completes (an interrupt) or
 /// the output fails (a closed pipe). Returns how many were printed.
 ///
 /// On `stop` the channel is closed and what it already holds is printed: the receiver answers
 /// a delivery only once the channel has taken it, so every delivery a sender saw acknowledged
 /// gets its line, and later ones are answered 503.
-pub async fn run<W: Write>(
+pub async fn run(
     mut rx: mpsc::Receiver<Delivery>,
     format: Format,
-    mut out: W,
+    mut out: Output,
     stop: impl std::future::Future<Output = ()>,
 ) -> io::Result<u64> {
     let mut printed = 0;
     let mut stop = std::pin::pin!(stop);
     let mut stopped = false;
+    let mut buf = Vec::with_capacity(WRITE_BATCH);
     loop {
         let d = tokio::select! {
             d = rx.recv() => d,
@@ -43,17 +49,19 @@ pub async fn run<W: Write>(
             }
         };
         let Some(d) = d else { break };
-        write_line(&mut out, &d, format)?;
+        write_line(&mut buf, &d, format)?;
         printed += 1;
-        // Batch writes while a burst is queued; flush as soon as it drains, so a script reading
-        // line by line sees each delivery without delay.
-        while let Ok(d) = rx.try_recv() {
-            write_line(&mut out, &d, format)?;
+        // Batch a queued burst into one write; write as soon as the queue drains, so a script
+        // reading line by line sees each delivery without delay.
+        while buf.len() < WRITE_BATCH
+            && let Ok(d) = rx.try_recv()
+        {
+            write_line(&mut buf, &d, format)?;
             printed += 1;
         }
-        out.flush()?;
+        out.write_all(&buf).await?;
+        buf.clear();
     }
-    out.flush()?;
     Ok(printed)
 }
 

@@ -18,6 +18,7 @@ pub mod replay;
 pub mod sanitize;
 pub mod sender;
 pub mod signals;
+pub mod stdout;
 pub mod store;
 pub mod testing;
 pub mod tui;

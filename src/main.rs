@@ -181,7 +181,7 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
         let printed = headless::run(
             rx,
             args.format,
-            std::io::BufWriter::new(std::io::stdout().lock()),
+            hookscope::stdout::Output::stdout(),
             hookscope::signals::stop_requested(false),
         )
         .await;

@@ -29,10 +29,18 @@ struct Server {
 
 impl Server {
     fn start(store: &[&str]) -> Server {
+        Server::start_reading_after(store, None)
+    }
+
+    /// Like `start`, but nothing reads its stdout until `go` says so (or is dropped).
+    fn start_reading_after(store: &[&str], go: Option<mpsc::Receiver<()>>) -> Server {
         let (mut child, url) = common::spawn_listening(&mut common::headless_json(store));
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
+            if let Some(go) = go {
+                let _ = go.recv();
+            }
             for line in stdout.lines().map_while(Result::ok) {
                 if tx.send(line).is_err() {
                     break;
@@ -162,6 +170,34 @@ fn a_bounded_load_without_the_store_loses_nothing() {
 fn a_bounded_load_with_the_store_loses_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     bounded_load(Some(&dir.path().join("load.sqlite3")));
+}
+
+#[test]
+fn a_stalled_stdout_does_not_stop_the_receiver_answering() {
+    // Nobody reads stdout (a paused pager, a terminal stopped with Ctrl-S) while far more
+    // lines arrive than a pipe holds (64 KiB, ~200 lines): senders are still answered, and
+    // once stdout moves again every line comes out.
+    const STALLED: usize = 2000;
+    let (go, gate) = mpsc::channel();
+    let server = Server::start_reading_after(&["--no-store"], Some(gate));
+    let url = server.url.clone();
+    let (done, sent) = mpsc::channel();
+    std::thread::spawn(move || done.send(send(&url, &["-n", &STALLED.to_string(), "-c", "16"])));
+    // Answered, this takes a second or two. Stalled, the senders would wait out their
+    // timeouts for many minutes: the bound only turns that into a failure without the wait.
+    let sent = sent
+        .recv_timeout(Duration::from_secs(90))
+        .expect("senders still waiting for answers while stdout is stalled");
+    assert!(
+        sent.contains(&format!(
+            "sent {STALLED} · 2xx {STALLED} · non-2xx 0 · errors 0"
+        )),
+        "{sent}"
+    );
+    go.send(()).expect("reader thread waiting");
+    let lines = server.signal_and_collect("INT");
+    assert_eq!(lines.len(), STALLED, "one JSON line per delivery");
+    assert_eq!(msg_ids(&lines).len(), STALLED);
 }
 
 #[test]

@@ -15,8 +15,6 @@
 //! and only once that is full do answers wait (backpressure, never loss).
 
 use std::io::{self, Write as _};
-use tokio::io::AsyncWriteExt as _;
-use tokio::net::unix::pipe;
 
 /// Where headless lines go.
 pub struct Output {
@@ -26,7 +24,8 @@ pub struct Output {
 enum Inner {
     /// A pipe or terminal of our own, non-blocking. (tokio's pipe writer is a plain
     /// non-blocking fd registered with epoll, which serves a terminal just as well.)
-    Ready(pipe::Sender),
+    #[cfg(target_os = "linux")]
+    Ready(tokio::net::unix::pipe::Sender),
     /// The process's stdout, written with blocking writes.
     Blocking(io::Stdout),
 }
@@ -34,23 +33,20 @@ enum Inner {
 impl Output {
     /// The process's stdout, non-blocking where it can stall and that is possible.
     pub fn stdout() -> Output {
-        let inner = reopen_nonblocking("/proc/self/fd/1")
-            .map(Inner::Ready)
-            .unwrap_or_else(|| Inner::Blocking(io::stdout()));
+        let inner =
+            reopen_nonblocking("/proc/self/fd/1").unwrap_or_else(|| Inner::Blocking(io::stdout()));
         Output { inner }
     }
 
     /// The file at `path` (a pipe or terminal) opened non-blocking; `None` for anything else.
     /// Needs a running tokio runtime.
     pub fn open(path: &str) -> Option<Output> {
-        reopen_nonblocking(path).map(|fd| Output {
-            inner: Inner::Ready(fd),
-        })
+        reopen_nonblocking(path).map(|inner| Output { inner })
     }
 
     /// Whether writes wait without blocking the thread.
     pub fn is_nonblocking(&self) -> bool {
-        matches!(self.inner, Inner::Ready(_))
+        !matches!(self.inner, Inner::Blocking(_))
     }
 
     /// Writes all of `buf`, waiting (without blocking the thread) while the reader is behind.
@@ -59,13 +55,14 @@ impl Output {
             // Whole lines in one call: the line buffering inside Stdout writes them through in
             // one go rather than splitting them.
             Inner::Blocking(out) => out.write_all(buf).and_then(|()| out.flush()),
-            Inner::Ready(tx) => tx.write_all(buf).await,
+            #[cfg(target_os = "linux")]
+            Inner::Ready(tx) => tokio::io::AsyncWriteExt::write_all(tx, buf).await,
         }
     }
 }
 
 #[cfg(target_os = "linux")]
-fn reopen_nonblocking(path: &str) -> Option<pipe::Sender> {
+fn reopen_nonblocking(path: &str) -> Option<Inner> {
     use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
     // Only pipes and character devices (terminals; /dev/null is refused by epoll below).
     // Opening a regular file again would start a second write offset at 0.
@@ -79,11 +76,13 @@ fn reopen_nonblocking(path: &str) -> Option<pipe::Sender> {
         .open(path)
         .ok()?;
     // Registering with epoll fails for what it cannot watch (/dev/null).
-    pipe::Sender::from_file_unchecked(file).ok()
+    tokio::net::unix::pipe::Sender::from_file_unchecked(file)
+        .ok()
+        .map(Inner::Ready)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn reopen_nonblocking(_path: &str) -> Option<pipe::Sender> {
+fn reopen_nonblocking(_path: &str) -> Option<Inner> {
     // Elsewhere /dev/fd/N duplicates the descriptor rather than opening the file again, so
     // marking it non-blocking would reach the shared description: keep blocking writes.
     None

@@ -13,7 +13,8 @@ use time::macros::datetime;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-fn app_with(n: usize) -> App {
+/// An app holding `n` deliveries, each body padded to at least `body_bytes`.
+fn app_with(n: usize, body_bytes: usize) -> App {
     let mut app = App::new(
         Info {
             listen: "http://127.0.0.1:8787".into(),
@@ -29,7 +30,7 @@ fn app_with(n: usize) -> App {
     let ds: Vec<_> = (0..n)
         .map(|i| {
             b.advance(10);
-            let body = event(
+            let mut body = event(
                 if i % 2 == 0 {
                     "customer.created"
                 } else {
@@ -37,6 +38,12 @@ fn app_with(n: usize) -> App {
                 },
                 &format!("evt_{i}"),
             );
+            if body.len() < body_bytes {
+                // {"id":…,"note":"xxxx…"}: the same event with a long field at the end.
+                body.pop();
+                let pad = body_bytes - body.len() - 12;
+                body.extend_from_slice(format!(r#","note":"{}"}}"#, "x".repeat(pad)).as_bytes());
+            }
             Arc::new(b.signed(SECRET, &format!("msg_{i}"), &body))
         })
         .collect();
@@ -56,7 +63,7 @@ fn app_with(n: usize) -> App {
 fn frames(c: &mut Criterion) {
     let mut group = c.benchmark_group("frame");
     for n in [100usize, 100_000] {
-        let mut app = app_with(n);
+        let mut app = app_with(n, 0);
         let mut term = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
         group.bench_with_input(BenchmarkId::new("draw", n), &n, |b, _| {
             b.iter(|| {
@@ -80,7 +87,7 @@ fn frames(c: &mut Criterion) {
     }
     // A 5 MiB payload open in the Body tab: prepared once, then each frame draws only the
     // visible lines.
-    let mut app = app_with(100);
+    let mut app = app_with(100, 0);
     let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 11:00:00 UTC));
     let items: Vec<String> = (0..110_000)
         .map(|i| {
@@ -114,5 +121,42 @@ fn frames(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, frames);
+/// Typing in the filter with 100,000 deliveries of 1 KiB held, bodies in memory (store off):
+/// a key that widens the filter checks every delivery, one that narrows it only those shown.
+fn filter(c: &mut Criterion) {
+    let mut group = c.benchmark_group("filter");
+    let key = |app: &mut App, code| {
+        app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    };
+    for n in [100usize, 100_000] {
+        let mut app = app_with(n, 1024);
+        key(&mut app, KeyCode::Esc);
+        key(&mut app, KeyCode::Char('/'));
+        for c in "cust".chars() {
+            key(&mut app, KeyCode::Char(c));
+        }
+        // Backspace re-checks every delivery against "cus"; the 't' then narrows.
+        group.bench_with_input(BenchmarkId::new("widen_then_narrow", n), &n, |b, _| {
+            b.iter(|| {
+                key(&mut app, KeyCode::Backspace);
+                key(&mut app, KeyCode::Char('t'));
+                black_box(app.view.len())
+            })
+        });
+        // A query that matches nothing but must look through every body.
+        for c in "zq".chars() {
+            key(&mut app, KeyCode::Char(c));
+        }
+        group.bench_with_input(BenchmarkId::new("widen_no_match", n), &n, |b, _| {
+            b.iter(|| {
+                key(&mut app, KeyCode::Backspace);
+                key(&mut app, KeyCode::Char('q'));
+                black_box(app.view.len())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, frames, filter);
 criterion_main!(benches);

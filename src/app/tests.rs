@@ -677,3 +677,15 @@ fn replay_copy_resigned_and_mode_cycling() {
         "{effects:?}"
     );
 }
+
+proptest::proptest! {
+    #[test]
+    fn body_search_agrees_with_a_window_by_window_compare(
+        hay in proptest::collection::vec(proptest::sample::select(b"aAbB{}\":xX\xc3\xa9 ".to_vec()), 0..64),
+        needle in proptest::collection::vec(proptest::sample::select(b"aAbBxX\":".to_vec()), 0..5),
+    ) {
+        let naive = needle.is_empty()
+            || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(&needle));
+        proptest::prop_assert_eq!(super::contains_ignore_ascii_case(&hay, &needle), naive);
+    }
+}

@@ -282,8 +282,19 @@ impl Forwarder {
     }
 }
 
+/// An error and each of its sources, `outer: inner: …`: hyper's top-level messages alone
+/// ("client error (Connect)") do not say what went wrong.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    text
+}
+
 fn classify(e: &hyper_util::client::legacy::Error) -> ForwardError {
-    let mut chain = e.to_string();
     let mut source = std::error::Error::source(e);
     let mut refused = false;
     let mut reset = false;
@@ -300,7 +311,6 @@ fn classify(e: &hyper_util::client::legacy::Error) -> ForwardError {
         if let Some(h) = s.downcast_ref::<hyper::Error>() {
             reset |= h.is_incomplete_message() || h.is_closed() || h.is_canceled();
         }
-        chain = format!("{chain}: {s}");
         source = s.source();
     }
     if refused {
@@ -308,7 +318,9 @@ fn classify(e: &hyper_util::client::legacy::Error) -> ForwardError {
     } else if reset {
         ForwardError::Reset
     } else {
-        ForwardError::Other { detail: chain }
+        ForwardError::Other {
+            detail: error_chain(e),
+        }
     }
 }
 

@@ -388,12 +388,7 @@ async fn send_one(
 }
 
 fn describe_client_error(e: &hyper_util::client::legacy::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
-    }
+    let mut text = crate::forward::error_chain(e);
     if e.is_connect() {
         text.push_str(" (is hookscope listening there?)");
     }

@@ -274,6 +274,8 @@ fn send_reports_an_unreachable_receiver() {
         out.contains("errors 1") && out.contains("is hookscope listening there?"),
         "{out}"
     );
+    // The cause, from the end of the error's chain, not just hyper's "client error (Connect)".
+    assert!(out.to_lowercase().contains("connection refused"), "{out}");
     let (code, out) = send("https://example.ngrok.app/", &["--secret", SECRET]);
     assert_eq!(code, 2);
     assert!(out.contains("https is not supported"), "{out}");

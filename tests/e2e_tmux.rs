@@ -410,3 +410,54 @@ fn replay_and_answer_modes_from_the_keyboard() {
         s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
     });
 }
+
+#[test]
+fn headless_keeps_answering_while_its_terminal_is_stopped() {
+    // Ctrl-S stops a terminal's output: a blocking write to it would stop the receiver too,
+    // and senders would wait until their providers gave up.
+    let Some(tmux) = shell("stopped") else { return };
+    let log = tempfile::NamedTempFile::new().expect("temp file");
+    // Everything the pane prints, in full (the screen holds only its last 40 lines).
+    tmux.cmd(&[
+        "pipe-pane",
+        "-t",
+        "e2e",
+        &format!("cat >> {}", log.path().display()),
+    ]);
+    let port = free_port();
+    tmux.keys(&[
+        &format!("{BIN} --headless --port {port} --no-store --secret {SECRET}"),
+        "Enter",
+    ]);
+    tmux.wait_for("the receiver", |s| s.contains("listening on"));
+    tmux.keys(&["C-s"]);
+    const N: usize = 1000;
+    let (done, sent) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let args = ["-n", &N.to_string(), "-c", "16", "-q", "--timeout", "5"];
+        done.send(send(port, &args))
+    });
+    // Answered, this takes a second; stalled, the senders would wait out their timeouts.
+    let sent = sent
+        .recv_timeout(Duration::from_secs(60))
+        .expect("senders still waiting while the terminal is stopped");
+    assert!(
+        sent.contains(&format!("sent {N} · 2xx {N} · non-2xx 0 · errors 0")),
+        "{sent}"
+    );
+    tmux.keys(&["C-q"]);
+    let start = Instant::now();
+    let printed = loop {
+        let text = std::fs::read_to_string(log.path()).unwrap_or_default();
+        let n = text.matches("✓ customer.created").count();
+        if n >= N || start.elapsed() > Duration::from_secs(20) {
+            break n;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        printed, N,
+        "every delivery printed once the terminal moves again"
+    );
+    tmux.keys(&["C-c"]);
+}

@@ -22,22 +22,7 @@ WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 lua_for() { # $1 size → $WORK/post-$1.lua with a signed body of that size
-    python3 - "$1" "$SECRET" "$WORK/post-$1.lua" <<'PY'
-import base64, hashlib, hmac, sys, time
-size, secret, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-head = '{"type":"customer.created","id":"evt_bench","data":"'
-body = head + "x" * max(0, size - len(head) - 2) + '"}'
-ts, mid = str(int(time.time())), "msg_bench"
-key = base64.b64decode(secret.removeprefix("whsec_"))
-sig = base64.b64encode(hmac.new(key, f"{mid}.{ts}.{body}".encode(), hashlib.sha256).digest()).decode()
-open(out, "w").write(f'''wrk.method = "POST"
-wrk.body = [==[{body}]==]
-wrk.headers["content-type"] = "application/json"
-wrk.headers["svix-id"] = "{mid}"
-wrk.headers["svix-timestamp"] = "{ts}"
-wrk.headers["svix-signature"] = "v1,{sig}"
-''')
-PY
+    python3 scripts/signed-wrk-script.py "$1" "$SECRET" "$WORK/post-$1.lua"
 }
 
 wait_port() {

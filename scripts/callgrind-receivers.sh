@@ -17,22 +17,7 @@ cargo build --release --quiet --bin hookscope --example bare_receiver
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-python3 - "$SECRET" "$WORK/post.lua" <<'PY'
-import base64, hashlib, hmac, sys, time
-secret, out = sys.argv[1], sys.argv[2]
-head = '{"type":"customer.created","id":"evt_bench","data":"'
-body = head + "x" * (1024 - len(head) - 2) + '"}'
-ts, mid = str(int(time.time())), "msg_bench"
-key = base64.b64decode(secret.removeprefix("whsec_"))
-sig = base64.b64encode(hmac.new(key, f"{mid}.{ts}.{body}".encode(), hashlib.sha256).digest()).decode()
-open(out, "w").write(f'''wrk.method = "POST"
-wrk.body = [==[{body}]==]
-wrk.headers["content-type"] = "application/json"
-wrk.headers["svix-id"] = "{mid}"
-wrk.headers["svix-timestamp"] = "{ts}"
-wrk.headers["svix-signature"] = "v1,{sig}"
-''')
-PY
+python3 scripts/signed-wrk-script.py 1024 "$SECRET" "$WORK/post.lua"
 
 measure() { # $1 label, $2 port, then the server command
     local label=$1 port=$2; shift 2

@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""Writes a wrk Lua script that POSTs one Standard Webhooks-signed delivery, signed now.
+
+    scripts/signed-wrk-script.py SIZE SECRET OUT.lua
+
+The body is a `customer.created` event padded to SIZE bytes. Signed once: a run must stay inside
+the receiver's 5-minute timestamp tolerance, so scripts re-sign before each round.
+"""
+import base64
+import hashlib
+import hmac
+import sys
+import time
+
+size, secret, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+head = '{"type":"customer.created","id":"evt_bench","data":"'
+body = head + "x" * max(0, size - len(head) - 2) + '"}'
+ts, mid = str(int(time.time())), "msg_bench"
+key = base64.b64decode(secret.removeprefix("whsec_"))
+sig = base64.b64encode(hmac.new(key, f"{mid}.{ts}.{body}".encode(), hashlib.sha256).digest()).decode()
+with open(out, "w") as f:
+    f.write(f'''wrk.method = "POST"
+wrk.body = [==[{body}]==]
+wrk.headers["content-type"] = "application/json"
+wrk.headers["svix-id"] = "{mid}"
+wrk.headers["svix-timestamp"] = "{ts}"
+wrk.headers["svix-signature"] = "v1,{sig}"
+''')

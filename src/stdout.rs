@@ -38,17 +38,6 @@ impl Output {
         Output { inner }
     }
 
-    /// The file at `path` (a pipe or terminal) opened non-blocking; `None` for anything else.
-    /// Needs a running tokio runtime.
-    pub fn open(path: &str) -> Option<Output> {
-        reopen_nonblocking(path).map(|inner| Output { inner })
-    }
-
-    /// Whether writes wait without blocking the thread.
-    pub fn is_nonblocking(&self) -> bool {
-        !matches!(self.inner, Inner::Blocking(_))
-    }
-
     /// Writes all of `buf`, waiting (without blocking the thread) while the reader is behind.
     pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match &mut self.inner {
@@ -95,6 +84,11 @@ mod tests {
     use std::os::fd::AsRawFd as _;
     use std::time::Duration;
 
+    /// The pipe or terminal at `path` opened as `Output::stdout` opens fd 1.
+    fn open(path: &str) -> Option<Output> {
+        reopen_nonblocking(path).map(|inner| Output { inner })
+    }
+
     /// The status flags of one of our descriptors, from /proc (octal there).
     fn flags(fd: i32) -> u32 {
         let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
@@ -106,8 +100,8 @@ mod tests {
     async fn a_full_pipe_makes_the_writer_wait_without_blocking_the_thread() {
         let (mut reader, writer) = std::io::pipe().unwrap();
         let fd = writer.as_raw_fd();
-        let mut out = Output::open(&format!("/proc/self/fd/{fd}")).unwrap();
-        assert!(out.is_nonblocking());
+        let mut out = open(&format!("/proc/self/fd/{fd}")).unwrap();
+        assert!(matches!(out.inner, Inner::Ready(_)));
         // The inherited description stays blocking: only our own is non-blocking.
         assert_eq!(flags(fd) & libc::O_NONBLOCK as u32, 0);
 
@@ -136,14 +130,14 @@ mod tests {
     async fn regular_files_and_dev_null_keep_blocking_writes() {
         let file = tempfile::NamedTempFile::new().unwrap();
         let path = file.path().to_str().unwrap();
-        assert!(Output::open(path).is_none(), "a regular file was reopened");
-        assert!(Output::open("/dev/null").is_none(), "epoll took /dev/null");
+        assert!(open(path).is_none(), "a regular file was reopened");
+        assert!(open("/dev/null").is_none(), "epoll took /dev/null");
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_pipe_whose_reader_is_gone_is_a_broken_pipe() {
         let (reader, writer) = std::io::pipe().unwrap();
-        let mut out = Output::open(&format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
+        let mut out = open(&format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
         drop(reader);
         let err = out.write_all(b"line\n").await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);

@@ -315,7 +315,19 @@ async fn read_body(
         }
         Ok(())
     };
-    match tokio::time::timeout(timeout, read).await {
+    // Most bodies are already in hyper's buffer with their head: one poll reads them, and only
+    // a body still on its way arms the timer.
+    let mut read = std::pin::pin!(read);
+    let now = std::future::poll_fn(|cx| match read.as_mut().poll(cx) {
+        std::task::Poll::Ready(r) => std::task::Poll::Ready(Some(r)),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await;
+    let outcome = match now {
+        Some(r) => Ok(r),
+        None => tokio::time::timeout(timeout, read).await,
+    };
+    match outcome {
         Ok(Ok(())) => Ok(joined.map_or(first, BytesMut::freeze)),
         Ok(Err(problem)) => Err(problem),
         Err(_) => Err(BodyProblem::Incomplete {

@@ -123,6 +123,8 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
     }
     let control = hookscope::forward::Control::new(args.respond);
     config.control = control.clone();
+    // Headless lines show neither bodies nor headers: the printer's queue need not hold them.
+    config.summaries_only = args.headless;
     let retention = Retention {
         max_count: Some(args.retain),
         max_days: args.retain_days,

@@ -59,6 +59,11 @@ pub struct Config {
     /// Connections served at once; further ones wait in the listen backlog until one closes
     /// (the head and body timeouts bound how long a stalled one can hold its place).
     pub max_connections: usize,
+    /// Publish each delivery without its body and headers, for a consumer that shows neither
+    /// (the headless printer): a stalled consumer then holds a small record per queued
+    /// delivery, not up to `max_body` of payload. The store, forwarding and the answer still
+    /// see everything.
+    pub summaries_only: bool,
 }
 
 impl Config {
@@ -74,6 +79,7 @@ impl Config {
             forward: None,
             control: crate::forward::Control::new(RespondMode::Normal),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            summaries_only: false,
         }
     }
 }
@@ -464,6 +470,10 @@ async fn handle(
         }
     }
     let stored = record.stored;
+    if config.summaries_only {
+        record.body = Bytes::new();
+        record.headers = Vec::new();
+    }
     if !publish(shared, record).await && !stored {
         // Nobody will show or keep it (hookscope is shutting down): not acknowledged, so the
         // provider retries it later instead of counting it delivered.

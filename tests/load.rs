@@ -175,29 +175,68 @@ fn a_bounded_load_with_the_store_loses_nothing() {
 #[test]
 fn a_stalled_stdout_does_not_stop_the_receiver_answering() {
     // Nobody reads stdout (a paused pager, a terminal stopped with Ctrl-S) while far more
-    // lines arrive than a pipe holds (64 KiB, ~200 lines): senders are still answered, and
-    // once stdout moves again every line comes out.
-    const STALLED: usize = 2000;
+    // lines arrive than a pipe holds (64 KiB, ~200 lines): senders are still answered, the
+    // deliveries waiting for the printer do not hold their bodies, and once stdout moves again
+    // every line comes out.
+    const SMALL: usize = 2000;
+    const LARGE: usize = 300;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let large = dir.path().join("large.json");
+    let padding = "x".repeat(512 * 1024);
+    std::fs::write(
+        &large,
+        format!(r#"{{"type":"invoice.paid","id":"evt_large","data":"{padding}"}}"#),
+    )
+    .expect("write the large payload");
+    let data = format!("@{}", large.display());
+
     let (go, gate) = mpsc::channel();
     let server = Server::start_reading_after(&["--no-store"], Some(gate));
     let url = server.url.clone();
     let (done, sent) = mpsc::channel();
-    std::thread::spawn(move || done.send(send(&url, &["-n", &STALLED.to_string(), "-c", "16"])));
-    // Answered, this takes a second or two. Stalled, the senders would wait out their
+    std::thread::spawn(move || {
+        let small = send(&url, &["-n", &SMALL.to_string(), "-c", "16"]);
+        let large = send(
+            &url,
+            &["-n", &LARGE.to_string(), "-c", "16", "--data", &data],
+        );
+        done.send((small, large))
+    });
+    // Answered, this takes a few seconds. Stalled, the senders would wait out their
     // timeouts for many minutes: the bound only turns that into a failure without the wait.
-    let sent = sent
+    let (small, large) = sent
         .recv_timeout(Duration::from_secs(90))
         .expect("senders still waiting for answers while stdout is stalled");
     assert!(
-        sent.contains(&format!(
-            "sent {STALLED} · 2xx {STALLED} · non-2xx 0 · errors 0"
+        small.contains(&format!(
+            "sent {SMALL} · 2xx {SMALL} · non-2xx 0 · errors 0"
         )),
-        "{sent}"
+        "{small}"
     );
+    assert!(
+        large.contains(&format!(
+            "sent {LARGE} · 2xx {LARGE} · non-2xx 0 · errors 0"
+        )),
+        "{large}"
+    );
+    // 150 MiB of bodies went by; the queue holds only their summaries.
+    let rss = server.rss_kib();
+    assert!(
+        rss > 0 && rss < 64 * 1024,
+        "server RSS {rss} KiB while stalled"
+    );
+
     go.send(()).expect("reader thread waiting");
     let lines = server.signal_and_collect("INT");
-    assert_eq!(lines.len(), STALLED, "one JSON line per delivery");
-    assert_eq!(msg_ids(&lines).len(), STALLED);
+    assert_eq!(lines.len(), SMALL + LARGE, "one JSON line per delivery");
+    assert_eq!(msg_ids(&lines).len(), SMALL + LARGE);
+    let large_lines = lines.iter().filter(|j| j["event_id"] == "evt_large");
+    assert!(
+        large_lines
+            .clone()
+            .all(|j| j["bytes"].as_u64() > Some(512 * 1024))
+    );
+    assert_eq!(large_lines.count(), LARGE);
 }
 
 #[test]

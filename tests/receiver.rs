@@ -428,3 +428,42 @@ async fn connections_are_capped_and_a_freed_slot_serves_the_next() {
     assert_eq!(waiting.await.unwrap(), 200);
     assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_third"));
 }
+
+#[tokio::test]
+async fn summaries_only_publishes_the_record_without_body_or_headers() {
+    // What headless runs use: the line needs ids, verdict and size, not the payload.
+    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
+    config.summaries_only = true;
+    let (tx, mut rx) = mpsc::channel(16);
+    let server = Receiver::start(config, tx).await.expect("bind");
+    let body = format!(
+        r#"{{"type":"invoice.paid","id":"evt_big","data":"{}"}}"#,
+        "x".repeat(100_000)
+    );
+    let reply = post(
+        server.local_addr(),
+        "/hooks",
+        &signed(SECRET, "msg_big", body.as_bytes()),
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "ok"));
+
+    let d = next(&mut rx).await;
+    assert!(
+        d.body.is_empty() && d.headers.is_empty(),
+        "{} body bytes, {} headers published",
+        d.body.len(),
+        d.headers.len()
+    );
+    assert_eq!(d.body_size, body.len() as u64);
+    assert_eq!(d.msg_id.as_deref(), Some("msg_big"));
+    assert_eq!(d.event_id.as_deref(), Some("evt_big"));
+    assert_eq!(d.event_type.as_deref(), Some("invoice.paid"));
+    assert!(
+        matches!(&d.verdict, Verdict::Verified(_)),
+        "{:?}",
+        d.verdict
+    );
+}

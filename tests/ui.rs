@@ -206,3 +206,35 @@ fn hostile_payloads_render_escaped() {
     let s = screen(&app);
     assert!(s.contains("\\x1b"), "{s}");
 }
+
+#[test]
+fn a_body_let_go_for_the_memory_budget_says_so() {
+    let mut app = app(110, 24, true);
+    app.body_budget = 64 * 1024;
+    let mut b = builder();
+    let ds = (0..3)
+        .map(|i| {
+            let body = format!(
+                r#"{{"id":"evt_{i}","type":"file.uploaded","data":"{}"}}"#,
+                "x".repeat(40_000)
+            );
+            Arc::new(b.signed(SECRET, &format!("msg_{i}"), body.as_bytes()))
+        })
+        .collect();
+    app.update(Action::Deliveries(ds));
+    // The oldest (bottom row), Body tab.
+    keys(
+        &mut app,
+        &[
+            KeyCode::Char('G'),
+            KeyCode::Enter,
+            KeyCode::Tab,
+            KeyCode::Tab,
+        ],
+    );
+    let s = screen(&app);
+    assert!(
+        s.contains("body (39.1 KiB) no longer held: with the store off, the newest 64 KiB"),
+        "{s}"
+    );
+}

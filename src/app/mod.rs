@@ -200,6 +200,8 @@ pub struct Entry {
     pub earlier: bool,
     /// The app's own key for this entry, unique for the run.
     pub key: u64,
+    /// Its body was let go to keep the bodies held in memory within [`App::body_budget`].
+    pub body_dropped: bool,
 }
 
 impl Entry {
@@ -256,6 +258,8 @@ pub struct Counts {
 /// Seconds of history in the rate sparkline.
 pub const RATE_SECONDS: usize = 60;
 const BODY_CACHE: usize = 16;
+/// Default [`App::body_budget`]: 512 MiB of bodies held in memory.
+pub const BODY_BUDGET: usize = 512 << 20;
 const STATUS_MS: i64 = 4_000;
 
 /// The inspector's whole state.
@@ -318,6 +322,14 @@ pub struct App {
     pub retain: usize,
     /// Whether held deliveries' bodies live in the store (loaded on demand) rather than here.
     pub bodies_in_store: bool,
+    /// Most bytes of bodies held in memory (with the store off, every body is held here):
+    /// past it, the oldest held bodies are let go, their records kept. Without a bound, senders
+    /// of large payloads could fill the memory well within `retain`.
+    pub body_budget: usize,
+    /// Bytes of bodies held in `entries`.
+    held_bytes: usize,
+    /// Entries before this index hold no body (let go, or never held).
+    first_with_body: usize,
     /// How many held entries came from earlier sessions.
     pub earlier: usize,
     search_needed: Option<String>,
@@ -363,6 +375,9 @@ impl App {
             next_key: 0,
             retain: crate::store::DEFAULT_RETAIN as usize,
             bodies_in_store: false,
+            body_budget: BODY_BUDGET,
+            held_bytes: 0,
+            first_with_body: 0,
             earlier: 0,
             search_needed: None,
             mode: RespondMode::Normal,
@@ -498,6 +513,16 @@ impl App {
         let Some(e) = self.selected_entry() else {
             return (false, None);
         };
+        if e.body_dropped {
+            if then.is_some() {
+                let what = format!("{} body", human_bytes(e.delivery.body_size));
+                self.say(format!(
+                    "this delivery's {what} is no longer held: {}",
+                    self.budget_hint()
+                ));
+            }
+            return (false, None);
+        }
         if self.body_of(e).is_some() {
             return (true, None);
         }
@@ -551,6 +576,7 @@ impl App {
             earlier,
             key: self.next_key,
             delivery: d,
+            body_dropped: false,
         }
     }
 
@@ -575,6 +601,7 @@ impl App {
             }
             let index = self.entries.len();
             let visible = matches(&entry, &query, self.failures_only);
+            self.held_bytes += entry.delivery.body.len();
             self.entries.push(entry);
             if visible {
                 self.view.push(index);
@@ -596,7 +623,35 @@ impl App {
             self.list_offset += new_matching;
         }
         self.trim();
+        self.keep_within_budget();
         self.scroll_into_view();
+    }
+
+    /// Why a body was let go, for the status line and the Body tab.
+    pub fn budget_hint(&self) -> String {
+        format!(
+            "with the store off, the newest {} of bodies are kept in memory (the store keeps them all)",
+            human_bytes(self.body_budget as u64)
+        )
+    }
+
+    /// Lets go of the oldest held bodies until what is held fits the budget. The newest body
+    /// always stays.
+    fn keep_within_budget(&mut self) {
+        let newest = self.entries.len().saturating_sub(1);
+        while self.held_bytes > self.body_budget && self.first_with_body < newest {
+            let e = &mut self.entries[self.first_with_body];
+            self.first_with_body += 1;
+            if e.delivery.body.is_empty() {
+                continue;
+            }
+            self.held_bytes -= e.delivery.body.len();
+            e.delivery = Arc::new(Delivery {
+                body: Bytes::new(),
+                ..(*e.delivery).clone()
+            });
+            e.body_dropped = true;
+        }
     }
 
     /// Drops the oldest entries beyond `retain` (in steps, so it costs nothing per delivery).
@@ -611,7 +666,9 @@ impl App {
             if e.earlier {
                 self.earlier -= 1;
             }
+            self.held_bytes -= e.delivery.body.len();
         }
+        self.first_with_body = self.first_with_body.saturating_sub(drop);
         let first_key = self.entries.first().map_or(u64::MAX, |e| e.key);
         self.attempts.retain(|_, keys| {
             keys.retain(|k| *k >= first_key);

@@ -689,3 +689,70 @@ proptest::proptest! {
         proptest::prop_assert_eq!(super::contains_ignore_ascii_case(&hay, &needle), naive);
     }
 }
+
+/// `n` deliveries whose bodies are exactly `size` bytes.
+fn fill_sized(app: &mut App, b: &mut Builder, n: usize, size: usize) {
+    let ds = (0..n)
+        .map(|i| {
+            b.advance(100);
+            let head = format!(r#"{{"id":"evt_{i}","type":"a","pad":""#);
+            let body = format!("{head}{}\"}}", "x".repeat(size - head.len() - 2));
+            assert_eq!(body.len(), size);
+            Arc::new(b.signed(SECRET, &format!("msg_{i}"), body.as_bytes()))
+        })
+        .collect();
+    app.update(Action::Deliveries(ds));
+}
+
+#[test]
+fn bodies_past_the_memory_budget_are_let_go_oldest_first() {
+    let (mut app, mut b) = (app(), builder());
+    app.body_budget = 3_000;
+    fill_sized(&mut app, &mut b, 5, 1_000);
+    let dropped: Vec<bool> = app.entries.iter().map(|e| e.body_dropped).collect();
+    assert_eq!(dropped, [true, true, false, false, false]);
+    assert!(app.entries[..2].iter().all(|e| e.delivery.body.is_empty()));
+    // The record stays: ids, size, verdict.
+    assert_eq!(app.entries[0].delivery.body_size, 1_000);
+    assert_eq!(app.entries[0].delivery.event_id.as_deref(), Some("evt_0"));
+    assert_eq!(app.entries[0].mark, Mark::Verified);
+
+    // More arrive: the next oldest go, in order.
+    fill_sized(&mut app, &mut b, 2, 1_000);
+    let dropped: Vec<bool> = app.entries.iter().map(|e| e.body_dropped).collect();
+    assert_eq!(dropped, [true, true, true, true, false, false, false]);
+
+    // A copy of a body no longer held says why instead of copying nothing.
+    app.selected = Some(0);
+    app.follow = false;
+    assert_eq!(ch(&mut app, 'Y'), None);
+    let status = app.status.clone().map(|(s, _)| s).unwrap_or_default();
+    assert!(status.contains("no longer held"), "{status}");
+    assert!(status.contains("2.9 KiB of bodies"), "{status}");
+    assert_eq!(ch(&mut app, 'c'), None, "no curl command without the body");
+}
+
+#[test]
+fn the_newest_body_is_kept_even_past_the_budget() {
+    let (mut app, mut b) = (app(), builder());
+    app.body_budget = 100;
+    fill_sized(&mut app, &mut b, 3, 1_000);
+    let dropped: Vec<bool> = app.entries.iter().map(|e| e.body_dropped).collect();
+    assert_eq!(dropped, [true, true, false]);
+}
+
+#[test]
+fn retention_and_the_budget_count_bodies_together() {
+    let (mut app, mut b) = (app(), builder());
+    app.retain = 8;
+    app.body_budget = 5_000;
+    for _ in 0..10 {
+        fill_sized(&mut app, &mut b, 3, 1_000);
+        let held: usize = app.entries.iter().map(|e| e.delivery.body.len()).sum();
+        assert!(held <= 5_000, "{held} bytes held");
+        let kept = app.entries.iter().filter(|e| !e.body_dropped).count();
+        // Exactly the newest five bodies, whatever retention trimmed.
+        assert_eq!(kept, 5.min(app.entries.len()));
+        assert!(app.entries.iter().rev().take(kept).all(|e| !e.body_dropped));
+    }
+}

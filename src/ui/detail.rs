@@ -305,6 +305,16 @@ fn headers<'a>(d: &'a Delivery, theme: &Theme) -> Vec<Line<'a>> {
 }
 
 fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize) -> Vec<Line<'a>> {
+    if let Some(e) = app.selected_entry().filter(|e| e.body_dropped) {
+        return vec![Line::from(Span::styled(
+            format!(
+                " body ({}) no longer held: {}",
+                human_bytes(e.delivery.body_size),
+                app.budget_hint()
+            ),
+            theme.warn(),
+        ))];
+    }
     let Some(view) = app.body_view() else {
         return vec![Line::from(Span::styled(" preparing…", theme.dim()))];
     };

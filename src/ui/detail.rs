@@ -101,7 +101,7 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
                 for sig in &r.received {
                     lines.push(kv("received", format!("{sig}…"), theme));
                 }
-                if let Some(full) = app.full_of(e) {
+                if let Some(full) = app.full_of(e).filter(|_| !e.body_dropped) {
                     lines.push(kv(
                         "signed",
                         signed_preview(full, width.saturating_sub(12)),

@@ -282,18 +282,6 @@ impl Forwarder {
     }
 }
 
-/// An error and each of its sources, `outer: inner: …`: hyper's top-level messages alone
-/// ("client error (Connect)") do not say what went wrong.
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
-    }
-    text
-}
-
 fn classify(e: &hyper_util::client::legacy::Error) -> ForwardError {
     let mut source = std::error::Error::source(e);
     let mut refused = false;
@@ -319,7 +307,7 @@ fn classify(e: &hyper_util::client::legacy::Error) -> ForwardError {
         ForwardError::Reset
     } else {
         ForwardError::Other {
-            detail: error_chain(e),
+            detail: crate::client::error_chain(e),
         }
     }
 }

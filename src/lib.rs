@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod client;
 pub mod clipboard;
 pub mod curl;
 pub mod delivery;

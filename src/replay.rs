@@ -8,7 +8,7 @@ use crate::forward::REPLAY_HEADER;
 use crate::verify::{Key, Secret, sign};
 use bytes::Bytes;
 use http::{Method, Request, Uri};
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::time::Duration;
@@ -98,20 +98,14 @@ pub async fn send(
         .map_err(|e| ReplayError::Send(e.to_string()))?;
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let exchange = async {
-        let resp = client.request(req).await.map_err(|e| {
-            let mut text = e.to_string();
-            if let Some(s) = std::error::Error::source(&e) {
-                text = format!("{text}: {s}");
-            }
-            ReplayError::Send(format!("{url}: {text}"))
-        })?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .into_body()
-            .collect()
+        let resp = client
+            .request(req)
             .await
-            .map_err(|e| ReplayError::Send(e.to_string()))?
-            .to_bytes();
+            .map_err(|e| ReplayError::Send(format!("{url}: {}", crate::client::error_chain(&e))))?;
+        let status = resp.status().as_u16();
+        let body = crate::client::preview(resp.into_body(), crate::client::ANSWER_READ)
+            .await
+            .map_err(|e| ReplayError::Send(e.to_string()))?;
         Ok((
             status,
             String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),

@@ -6,7 +6,7 @@ use crate::verify::sign;
 use crate::verify::{Key, Secret};
 use bytes::Bytes;
 use http::{Method, Request, Uri};
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -370,12 +370,9 @@ async fn send_one(
             .await
             .map_err(|e| describe_client_error(&e))?;
         let status = resp.status().as_u16();
-        let body = resp
-            .into_body()
-            .collect()
+        let body = crate::client::preview(resp.into_body(), crate::client::ANSWER_READ)
             .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
+            .map_err(|e| e.to_string())?;
         let mut text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
         text.truncate(text.trim_end().len());
         Ok::<_, String>((status, text))
@@ -388,7 +385,7 @@ async fn send_one(
 }
 
 fn describe_client_error(e: &hyper_util::client::legacy::Error) -> String {
-    let mut text = crate::forward::error_chain(e);
+    let mut text = crate::client::error_chain(e);
     if e.is_connect() {
         text.push_str(" (is hookscope listening there?)");
     }

@@ -45,7 +45,13 @@ pub async fn probe(api: &str, port: u16) -> Option<String> {
         if !resp.status().is_success() {
             return None;
         }
-        let body = resp.into_body().collect().await.ok()?.to_bytes();
+        // The agent's list of tunnels is a few KiB; a 1 MiB cap keeps a wrong port serving
+        // something else from costing more.
+        let body = http_body_util::Limited::new(resp.into_body(), 1 << 20)
+            .collect()
+            .await
+            .ok()?
+            .to_bytes();
         pick(&body, port)
     };
     tokio::time::timeout(Duration::from_secs(2), fetch)

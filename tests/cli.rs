@@ -261,6 +261,30 @@ fn malformed_secrets_are_refused_at_start_up() {
 }
 
 #[test]
+fn send_reads_only_the_start_of_an_endless_answer() {
+    // A target that answers 200 with a body that never ends: `send` shows the first bytes and
+    // moves on, instead of reading until its timeout (or its memory) runs out.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read as _, Write as _};
+        let Ok((mut conn, _)) = listener.accept() else {
+            return;
+        };
+        let mut head = [0u8; 4096];
+        let _ = conn.read(&mut head);
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+        let chunk = format!("1000\r\n{}\r\n", "x".repeat(0x1000));
+        // Until the client hangs up.
+        while conn.write_all(chunk.as_bytes()).is_ok() {}
+    });
+    // Reading it all would end in the timeout: "errors 1".
+    let (code, out) = send(&url, &["--secret", SECRET, "--timeout", "10"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("2xx 1") && out.contains("errors 0"), "{out}");
+}
+
+#[test]
 fn send_reports_an_unreachable_receiver() {
     // Bind and drop to get a port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

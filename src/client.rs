@@ -1,0 +1,110 @@
+//! What hookscope's HTTP clients share (`send`, replay, forwarding, the tunnel probe): error
+//! text that names the cause, and reading only as much of an answer as is shown.
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt as _;
+
+/// An error and each of its sources, `outer: inner: …`: hyper's top-level messages alone
+/// ("client error (Connect)") do not say what went wrong.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    text
+}
+
+/// How much of an answer is read when only its start is shown: answers up to this size are
+/// read to their end, so the connection can carry the next request; a longer one costs this
+/// much, not its size, and its connection is dropped.
+pub const ANSWER_READ: usize = 64 * 1024;
+
+/// The first `max` bytes of an answer's body, reading no further.
+pub async fn preview<B>(mut body: B, max: usize) -> Result<Bytes, B::Error>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+{
+    let mut out = BytesMut::new();
+    while out.len() < max {
+        let Some(frame) = body.frame().await else {
+            break;
+        };
+        if let Ok(data) = frame?.into_data() {
+            out.extend_from_slice(&data[..data.len().min(max - out.len())]);
+        }
+    }
+    Ok(out.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::body::Frame;
+    use std::convert::Infallible;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll};
+
+    /// A body of 1 KiB chunks without end, counting the chunks pulled from it.
+    struct Endless(Arc<AtomicUsize>);
+
+    impl hyper::body::Body for Endless {
+        type Data = Bytes;
+        type Error = Infallible;
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'x'; 1024])))))
+        }
+    }
+
+    #[tokio::test]
+    async fn preview_stops_reading_once_it_has_enough() {
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let got = preview(Endless(pulled.clone()), 2_500).await.unwrap();
+        assert_eq!(got.len(), 2_500);
+        assert_eq!(
+            pulled.load(Ordering::Relaxed),
+            3,
+            "read past what was needed"
+        );
+    }
+
+    #[tokio::test]
+    async fn preview_of_a_short_body_is_all_of_it() {
+        let body = http_body_util::Full::new(Bytes::from_static(b"ok"));
+        assert_eq!(&preview(body, 200).await.unwrap()[..], b"ok");
+    }
+
+    #[derive(Debug)]
+    struct Wrapped(std::io::Error);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("client error (Connect)")
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn error_chain_names_every_cause() {
+        let e = Wrapped(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connection refused",
+        ));
+        assert_eq!(
+            error_chain(&e),
+            "client error (Connect): connection refused"
+        );
+    }
+}

@@ -17,6 +17,8 @@ pub use writer::Writer;
 
 /// Default `--retain`: deliveries kept.
 pub const DEFAULT_RETAIN: u64 = 10_000;
+/// The WAL size past which the checkpointer rewinds it (and to which a rewound WAL file is cut).
+pub const WAL_LIMIT: u64 = 64 << 20;
 
 /// Why the store cannot be used, naming the file and what to do.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -221,8 +223,12 @@ impl Store {
                 detail: format!("could not switch to WAL mode (got {mode})"),
             });
         }
+        // journal_size_limit: when the WAL is rewound, its file is cut back to this size, so a
+        // burst does not leave a large file behind for good.
         self.conn
-            .execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+            .execute_batch(&format!(
+                "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit={WAL_LIMIT};"
+            ))
             .map_err(e)
     }
 
@@ -235,9 +241,27 @@ impl Store {
     }
 
     /// Copies committed pages from the WAL into the database file without blocking writers.
-    pub fn checkpoint(&self) -> Result<(), StoreError> {
+    /// Returns the WAL's size in bytes (its frames, each a page and its header).
+    pub fn checkpoint(&self) -> Result<u64, StoreError> {
+        let frames: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
+            .map_err(|e| self.err(e))?;
+        let page: i64 = self
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(frames.max(0) as u64 * (page.max(0) as u64 + 24))
+    }
+
+    /// Checkpoints everything and has the next write start the WAL from its beginning: waits
+    /// (up to the busy timeout) for the writer to be between transactions, and holds it off
+    /// meanwhile. Under a steady stream of writes, passive checkpoints never catch up with the
+    /// WAL's end, and SQLite only rewinds a WAL that has been checkpointed to its end: without
+    /// this it grows for as long as the stream lasts.
+    pub fn checkpoint_and_rewind(&self) -> Result<(), StoreError> {
         self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
             .map_err(|e| self.err(e))
     }
 

@@ -417,3 +417,48 @@ fn two_writers_on_one_file_do_not_corrupt_it() {
     assert_eq!(store.count().unwrap(), 200);
     store.check_integrity().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_wal_stays_bounded_under_a_steady_stream_of_writes() {
+    // Passive checkpoints alone never catch up with a WAL that is always being appended to,
+    // and SQLite only rewinds a fully checkpointed WAL: it grew by every byte written.
+    let (_dir, path) = temp();
+    let retention = Retention {
+        max_count: Some(200),
+        max_days: None,
+    };
+    let writer = Writer::start(Store::open(&path).unwrap(), retention).unwrap();
+    let body = format!(
+        r#"{{"id":"evt_w","type":"a","pad":"{}"}}"#,
+        "x".repeat(128 << 10)
+    );
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let (writer, body) = (writer.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut b = builder();
+            // 8 × 300 × 128 KiB: ~300 MiB through the WAL, without a pause.
+            for i in 0..300 {
+                writer
+                    .append(b.signed(SECRET, &format!("t{t}-{i}"), body.as_bytes()))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    let wal = path.with_extension("sqlite3-wal");
+    let mut largest = 0;
+    for t in tasks {
+        while !t.is_finished() {
+            largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        t.await.unwrap();
+    }
+    // The limit, plus what arrives while a checkpoint runs.
+    assert!(
+        largest < 2 * WAL_LIMIT,
+        "the WAL reached {} MiB",
+        largest >> 20
+    );
+}

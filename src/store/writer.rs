@@ -120,7 +120,9 @@ fn checkpoints(store: Store, writer_gone: std_mpsc::Receiver<()>) {
     loop {
         match writer_gone.recv_timeout(CHECKPOINT_EVERY) {
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
-                let _ = store.checkpoint();
+                if store.checkpoint().is_ok_and(|wal| wal > super::WAL_LIMIT) {
+                    let _ = store.checkpoint_and_rewind();
+                }
             }
             // The writer has stopped: one last checkpoint, then done.
             _ => {

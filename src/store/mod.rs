@@ -17,6 +17,23 @@ pub use writer::Writer;
 
 /// Default `--retain`: deliveries kept.
 pub const DEFAULT_RETAIN: u64 = 10_000;
+/// How long a connection waits for a lock another holds before giving up with
+/// [`StoreError::Busy`].
+const BUSY_WAIT: Duration = Duration::from_secs(5);
+/// How often a waiting connection tries again.
+const BUSY_STEP: Duration = Duration::from_micros(250);
+
+/// SQLite's busy handler: try again every [`BUSY_STEP`], for [`BUSY_WAIT`] in all. (SQLite's own
+/// backs off 1, 2, 5, 10, 15, 20 ms…, so the writer, held off for the ~20 ms of a WAL rewind,
+/// slept until ~33 ms.)
+fn wait_briefly(tries: i32) -> bool {
+    if tries as u128 >= BUSY_WAIT.as_micros() / BUSY_STEP.as_micros() {
+        return false;
+    }
+    std::thread::sleep(BUSY_STEP);
+    true
+}
+
 /// The WAL size past which the checkpointer rewinds it (and to which a rewound WAL file is cut).
 pub const WAL_LIMIT: u64 = 64 << 20;
 
@@ -181,7 +198,7 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|e| StoreError::from_sqlite(path, e))?;
-        let store = Store {
+        let mut store = Store {
             conn,
             path: path.to_path_buf(),
         };
@@ -207,9 +224,9 @@ impl Store {
         Store::open(path)
     }
 
-    fn configure(&self) -> Result<(), StoreError> {
+    fn configure(&mut self) -> Result<(), StoreError> {
         let e = |e| StoreError::from_sqlite(&self.path, e);
-        self.conn.busy_timeout(Duration::from_secs(5)).map_err(e)?;
+        self.conn.busy_handler(Some(wait_briefly)).map_err(e)?;
         // WAL: readers (the UI, `history`) never block the writer. synchronous=NORMAL: a
         // commit is in the WAL before the answer goes out, safe from the process dying; only
         // an OS crash or power cut can lose the last commits (the README says so).

@@ -462,3 +462,23 @@ async fn the_wal_stays_bounded_under_a_steady_stream_of_writes() {
         largest >> 20
     );
 }
+
+#[test]
+fn a_connection_waits_for_a_lock_held_briefly_then_proceeds() {
+    let (_dir, path) = temp();
+    let holder = Store::open(&path).unwrap();
+    let mut waiter = Store::open(&path).unwrap();
+    holder.conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        holder.conn.execute_batch("COMMIT").unwrap();
+    });
+    // Blocked for ~100 ms by the holder's write lock: the busy handler keeps trying.
+    let mut b = builder();
+    let ids = waiter
+        .insert(&[&b.signed(SECRET, "msg_w", b"{}")], "s")
+        .expect("insert once the lock is free");
+    assert_eq!(ids.len(), 1);
+    release.join().unwrap();
+    assert!(!wait_briefly(20_000), "gives up after 5 s of tries");
+}

@@ -1,5 +1,5 @@
-//! What hookscope's HTTP clients share (`send`, replay, forwarding, the tunnel probe): error
-//! text that names the cause, and reading only as much of an answer as is shown.
+//! What hookscope's HTTP clients share (`send`, replay, forwarding): error text that names the
+//! cause, and reading only as much of an answer as is shown.
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt as _;

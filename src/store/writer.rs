@@ -70,19 +70,21 @@ fn run(mut store: Store, retention: Retention, rx: std_mpsc::Receiver<Job>) {
     let mut last_prune = Instant::now();
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
-        // Linger briefly for requests already on their way: under load this turns many tiny
-        // commits into a few large ones; when idle it costs one short wait.
-        // Sleep through the linger rather than wait on the channel: waiting, each request
-        // that arrived woke this thread once (two context switches per delivery when it shares
-        // a core with the receiver); asleep, the requests just queue.
-        if rx.try_recv().map(|job| jobs.push(job)).is_err() {
-            std::thread::sleep(LINGER);
-        }
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
+        let drain = |jobs: &mut Vec<Job>| {
+            while jobs.len() < MAX_BATCH
+                && let Ok(job) = rx.try_recv()
+            {
+                jobs.push(job);
             }
+        };
+        drain(&mut jobs);
+        if jobs.len() == 1 {
+            // Linger for requests already on their way: under load this turns many tiny
+            // commits into a few large ones; when idle it costs one short wait. Asleep, not
+            // waiting on the channel, which woke this thread for every request that arrived
+            // (two context switches per delivery when it shares a core with the receiver).
+            std::thread::sleep(LINGER);
+            drain(&mut jobs);
         }
         let deliveries: Vec<&Delivery> = jobs.iter().map(|j| &j.delivery).collect();
         let inserted = deliveries.len() as u64;

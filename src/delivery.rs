@@ -126,13 +126,14 @@ impl Delivery {
 }
 
 /// The message id from `svix-id`, else `webhook-id`.
-pub fn message_id(headers: &[(String, Vec<u8>)]) -> Option<String> {
+pub fn message_id<N: AsRef<str>, V: AsRef<[u8]>>(headers: &[(N, V)]) -> Option<String> {
     ["svix-id", "webhook-id"].iter().find_map(|name| {
         headers
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .find(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
+            .filter(|v| !v.is_empty())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
     })
 }
 

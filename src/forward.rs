@@ -425,28 +425,66 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 
 /// The mode shared by the receiver and the inspector.
 #[derive(Debug, Clone)]
-pub struct Control(Arc<Mutex<RespondMode>>);
+pub struct Control(Arc<ControlState>);
+
+#[derive(Debug)]
+struct ControlState {
+    mode: Mutex<RespondMode>,
+    /// Whether `mode` is `Normal`: the receiver reads the mode for every delivery, and nearly
+    /// always it is this, so one load answers instead of a lock.
+    normal: std::sync::atomic::AtomicBool,
+}
 
 impl Control {
     /// A control starting in `mode`.
     pub fn new(mode: RespondMode) -> Self {
-        Control(Arc::new(Mutex::new(mode)))
+        Control(Arc::new(ControlState {
+            mode: Mutex::new(mode),
+            normal: std::sync::atomic::AtomicBool::new(matches!(mode, RespondMode::Normal)),
+        }))
     }
 
     /// The mode now.
     pub fn get(&self) -> RespondMode {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+        if self.0.normal.load(std::sync::atomic::Ordering::Acquire) {
+            return RespondMode::Normal;
+        }
+        *self.0.mode.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Changes the mode.
     pub fn set(&self, mode: RespondMode) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = mode;
+        let mut now = self.0.mode.lock().unwrap_or_else(|p| p.into_inner());
+        *now = mode;
+        // Under the lock, so the flag and the mode change together for every reader.
+        self.0.normal.store(
+            matches!(mode, RespondMode::Normal),
+            std::sync::atomic::Ordering::Release,
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_reads_back_every_mode_it_is_set_to() {
+        let control = Control::new(RespondMode::Normal);
+        let other = control.clone();
+        for mode in [
+            RespondMode::Status(503),
+            RespondMode::Normal,
+            RespondMode::Delay(Duration::from_millis(250)),
+            RespondMode::Flaky(0.5),
+            RespondMode::Normal,
+        ] {
+            control.set(mode);
+            assert_eq!(format!("{:?}", other.get()), format!("{mode:?}"));
+        }
+        let started_flaky = Control::new(RespondMode::Flaky(0.25));
+        assert!(matches!(started_flaky.get(), RespondMode::Flaky(_)));
+    }
 
     #[test]
     fn connection_headers_and_our_own_mark_are_not_relayed() {

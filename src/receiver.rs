@@ -46,7 +46,9 @@ pub struct Config {
     pub max_body: u64,
     /// The verifier every POST goes through.
     pub verifier: Arc<Verifier>,
-    /// Time allowed for a request head to arrive.
+    /// Time allowed for a request head to arrive, counted from the connection's opening or its
+    /// last answer: a connection idle (or trickling a head) this long is closed, within a
+    /// quarter of this more (see [`idle_too_long`]).
     pub header_timeout: Duration,
     /// Time allowed for a whole body to arrive once the head is in.
     pub body_timeout: Duration,
@@ -160,9 +162,9 @@ impl Receiver {
             stats: stats.clone(),
         });
         let mut h1 = http1::Builder::new();
-        h1.timer(TokioTimer::new())
-            // More than MAX_HEADERS headers get hyper's 431 (its default limit, left unset).
-            .header_read_timeout(shared.config.header_timeout);
+        // The head timeout is each connection's watchdog (idle_too_long), not hyper's timer.
+        // More than MAX_HEADERS headers get hyper's 431 (its default limit, left unset).
+        h1.header_read_timeout(None);
         let mut h2 = http2::Builder::new(TokioExecutor::new());
         h2.timer(TokioTimer::new());
         let slots = Arc::new(tokio::sync::Semaphore::new(
@@ -204,18 +206,36 @@ impl Receiver {
                     else {
                         return; // closed or silent before saying anything
                     };
-                    let service = service_fn(move |req| {
-                        let shared = shared.clone();
-                        async move { Ok::<_, Infallible>(handle(req, remote, &shared).await) }
+                    let progress = Arc::new(Progress::default());
+                    let limit = shared.config.header_timeout;
+                    let service = service_fn({
+                        let progress = progress.clone();
+                        move |req| {
+                            let in_flight = InFlight::start(&progress);
+                            let shared = shared.clone();
+                            async move {
+                                let answer = handle(req, remote, &shared).await;
+                                drop(in_flight);
+                                Ok::<_, Infallible>(answer)
+                            }
+                        }
                     });
                     let io = TokioIo::new(stream);
-                    // Errors are malformed requests and timeouts; hyper has answered what could
-                    // be answered, and nothing else is affected.
-                    let _ = if h2_preface {
-                        h2.serve_connection(io, service).await
-                    } else {
-                        h1.serve_connection(io, service).await
+                    let serve = async {
+                        // Errors are malformed requests and timeouts; hyper has answered what
+                        // could be answered, and nothing else is affected.
+                        let _ = if h2_preface {
+                            h2.serve_connection(io, service).await
+                        } else {
+                            h1.serve_connection(io, service).await
+                        };
                     };
+                    tokio::select! {
+                        biased;
+                        () = serve => {}
+                        // Dropping the connection closes it.
+                        () = idle_too_long(&progress, limit) => {}
+                    }
                 });
             }
         });
@@ -241,6 +261,61 @@ impl Receiver {
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
+    }
+}
+
+/// One connection's requests so far, for its watchdog.
+#[derive(Debug, Default)]
+struct Progress {
+    started: AtomicU64,
+    finished: AtomicU64,
+}
+
+/// A request being handled; counted finished when dropped, however its handling ends
+/// (answered, or abandoned because the client hung up).
+struct InFlight(Arc<Progress>);
+
+impl InFlight {
+    fn start(progress: &Arc<Progress>) -> InFlight {
+        progress.started.fetch_add(1, Ordering::Relaxed);
+        InFlight(progress.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.finished.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Completes once the connection has had no request in flight and started none for `limit`:
+/// it is idle, or trickling a head that never completes (slowloris). A request in flight keeps
+/// it open however long its answer takes (its body has its own timeout).
+///
+/// One timer per connection, looked at four times per `limit`, so the connection is closed
+/// between `limit` and 1.25 × `limit` after its last answer. hyper's own head timeout arms and
+/// disarms a timer for every request: 2% of a small delivery's time.
+async fn idle_too_long(progress: &Progress, limit: Duration) {
+    let tick = (limit / 4).max(Duration::from_millis(1));
+    let mut seen = progress.started.load(Ordering::Relaxed);
+    let mut idle = Duration::ZERO;
+    let sleep = tokio::time::sleep(tick);
+    let mut sleep = std::pin::pin!(sleep);
+    loop {
+        sleep.as_mut().await;
+        let started = progress.started.load(Ordering::Relaxed);
+        let busy = started != progress.finished.load(Ordering::Relaxed);
+        if busy || started != seen {
+            // Answered within this tick, or still answering: idle from some point after it.
+            seen = started;
+            idle = Duration::ZERO;
+        } else {
+            idle += tick;
+            if idle >= limit {
+                return;
+            }
+        }
+        sleep.as_mut().reset(tokio::time::Instant::now() + tick);
     }
 }
 

@@ -17,13 +17,36 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::sync::mpsc;
 
 async fn start(max_body: u64) -> (Receiver, mpsc::Receiver<Delivery>) {
+    start_with(|config| config.max_body = max_body).await
+}
+
+/// A receiver with 500 ms head and body timeouts, set up further by `setup`.
+async fn start_with(setup: impl FnOnce(&mut Config)) -> (Receiver, mpsc::Receiver<Delivery>) {
     let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
     config.header_timeout = Duration::from_millis(500);
     config.body_timeout = Duration::from_millis(500);
-    config.max_body = max_body;
+    setup(&mut config);
     let (tx, rx) = mpsc::channel(16);
     (Receiver::start(config, tx).await.unwrap(), rx)
+}
+
+/// One keep-alive HTTP/1.1 connection through hyper's client; the handle completes when the
+/// server closes it.
+async fn keep_alive(
+    addr: std::net::SocketAddr,
+) -> (
+    hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .unwrap();
+    let closed = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    (send, closed)
 }
 
 async fn next(rx: &mut mpsc::Receiver<Delivery>) -> Delivery {
@@ -81,6 +104,59 @@ async fn silent_connections_and_a_stalled_http2_preface_are_closed_after_the_hea
         assert!(closed.await.is_ok(), "the {what} connection was closed");
         assert!(rest.is_empty(), "{what}: {rest:?}");
     }
+}
+
+#[tokio::test]
+async fn a_busy_keep_alive_connection_outlives_the_head_timeout_and_is_closed_once_idle() {
+    let (server, mut rx) = start(1 << 20).await;
+    let (mut send, closed) = keep_alive(server.local_addr()).await;
+    // Two seconds of requests 150 ms apart, four times the 500 ms head timeout: each head comes
+    // well within it of the previous answer, so the connection is never idle long enough.
+    for i in 0..14 {
+        let id = format!("msg_busy_{i}");
+        let req = signed_request("/", Box::leak(id.clone().into_boxed_str()), b"{}");
+        assert_ok(
+            send.send_request(req)
+                .await
+                .expect("the connection is still open"),
+        )
+        .await;
+        assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some(id.as_str()));
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert!(!closed.is_finished(), "closed while in use");
+    // Now idle: closed once a full head timeout has passed since the last answer, not before.
+    let idle_from = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), closed)
+        .await
+        .expect("the idle connection was closed")
+        .unwrap();
+    assert!(
+        idle_from.elapsed() >= Duration::from_millis(350),
+        "closed after {:?} idle (150 ms of it before idle_from)",
+        idle_from.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn an_answer_slower_than_the_head_timeout_is_not_cut_off() {
+    // The sender is told to wait 1.2 s for each answer, past the 500 ms head timeout: a request
+    // in flight keeps its connection, and the next request on it is served too.
+    let (server, mut rx) = start_with(|config| {
+        config.control = hookscope::forward::Control::new(hookscope::forward::RespondMode::Delay(
+            Duration::from_millis(1200),
+        ));
+    })
+    .await;
+    let (mut send, closed) = keep_alive(server.local_addr()).await;
+    for id in ["msg_slow_1", "msg_slow_2"] {
+        let asked = std::time::Instant::now();
+        let req = signed_request("/", id, b"{}");
+        assert_ok(send.send_request(req).await.expect("answered")).await;
+        assert!(asked.elapsed() >= Duration::from_millis(1200));
+        assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some(id));
+    }
+    assert!(!closed.is_finished(), "closed with an answer on its way");
 }
 
 /// A stream whose first write sends only a few bytes and whose next one waits: an HTTP/2

@@ -34,7 +34,7 @@ pub fn event_fields(body: &[u8]) -> (Option<String>, Option<String>) {
             return (id, kind);
         }
         let raw = &body[start..s.i];
-        match key_name(&body[key.0..key.1]) {
+        match key_name(&body[key.0..key.1], key.2) {
             Some(Field::Id) => id = scalar_text(raw),
             Some(Field::Type) => kind = scalar_text(raw),
             None => {}
@@ -52,15 +52,14 @@ enum Field {
 }
 
 /// `quoted` is a key with its quotes; escapes are rare in keys, so only then is it decoded.
-fn key_name(quoted: &[u8]) -> Option<Field> {
+fn key_name(quoted: &[u8], escaped: bool) -> Option<Field> {
     let field = |k: &[u8]| match k {
         b"id" => Some(Field::Id),
         b"type" => Some(Field::Type),
         _ => None,
     };
-    let inner = &quoted[1..quoted.len() - 1];
-    if !inner.contains(&b'\\') {
-        return field(inner);
+    if !escaped {
+        return field(&quoted[1..quoted.len() - 1]);
     }
     let decoded: String = serde_json::from_slice(quoted).ok()?;
     field(decoded.as_bytes())
@@ -73,7 +72,11 @@ fn scalar_text(raw: &[u8]) -> Option<String> {
             // Most ids and types are plain: no escapes, no control characters (which JSON
             // forbids raw). Those are their own text; the rest go through serde's decoder.
             let inner = raw.get(1..raw.len().checked_sub(1)?)?;
-            if inner.iter().all(|&c| c >= 0x20 && c != b'\\') {
+            // No early exit, so the check runs vectorised.
+            if inner
+                .iter()
+                .fold(true, |plain, &c| plain & (c >= 0x20) & (c != b'\\'))
+            {
                 std::str::from_utf8(inner).ok().map(str::to_owned)
             } else {
                 serde_json::from_slice(raw).ok()
@@ -107,19 +110,22 @@ impl Scanner<'_> {
         }
     }
 
-    /// A string starting here: its span with quotes, the position after it.
-    fn string(&mut self) -> Option<(usize, usize)> {
+    /// A string starting here: its span with quotes (the position after it) and whether it
+    /// holds an escape.
+    fn string(&mut self) -> Option<(usize, usize, bool)> {
         let start = self.i;
         if !self.eat(b'"') {
             return None;
         }
+        let mut escaped = false;
         loop {
             let at = self.i + memchr::memchr2(b'"', b'\\', self.b.get(self.i..)?)?;
             if self.b[at] == b'\\' {
+                escaped = true;
                 self.i = at + 2;
             } else {
                 self.i = at + 1;
-                return Some((start, self.i));
+                return Some((start, self.i, escaped));
             }
         }
     }
@@ -206,6 +212,21 @@ mod tests {
             event_fields(body),
             (Some("evt_é".into()), Some("a\nb".into()))
         );
+    }
+
+    #[test]
+    fn long_and_escaped_keys_and_values_end_where_they_end() {
+        for n in [0, 1, 30, 31, 32, 33, 64, 100] {
+            let pad = "p".repeat(n);
+            let body = format!(r#"{{"{pad}":"{pad}\"{pad}","id":"{pad}\"{pad}","type":"{pad}"}}"#);
+            assert_eq!(
+                event_fields(body.as_bytes()),
+                (Some(format!("{pad}\"{pad}")), Some(pad.clone())),
+                "{body}"
+            );
+            let unterminated = format!(r#"{{"type":"{pad}"#);
+            assert_eq!(event_fields(unterminated.as_bytes()), (None, None));
+        }
     }
 
     #[test]

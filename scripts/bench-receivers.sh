@@ -9,6 +9,9 @@
 #
 #   scripts/bench-receivers.sh            # DURATION=10s ROUNDS=3
 #   DURATION=30s ROUNDS=5 SIZES="1024 65536" scripts/bench-receivers.sh
+#   SHAPE=nested SIZES=65536 scripts/bench-receivers.sh   # provider-shaped payloads
+# (SHAPE: see scripts/signed-wrk-script.py; the default, one long string, is what
+# BENCHMARKS.md's main table uses.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}

@@ -25,21 +25,22 @@ const WRITE_BATCH: usize = 64 * 1024;
 /// Deliveries taken from the queue at once.
 const TAKE: usize = 256;
 
-/// Prints deliveries from `rx` until the channel closes, `stop` completes (an interrupt) or
-/// the output fails (a closed pipe). Returns how many were printed.
+/// Prints deliveries from `rx` until the channel closes, an interrupt comes (`signal` makes a
+/// future that completes at the next one) or the output fails (a closed pipe). Returns how
+/// many were printed.
 ///
-/// On `stop` the channel is closed and what it already holds is printed: the receiver answers
-/// a delivery only once the channel has taken it, so every delivery a sender saw acknowledged
-/// gets its line, and later ones are answered 503.
-pub async fn run(
+/// On the first interrupt the channel is closed and what it already holds is printed: the
+/// receiver answers a delivery only once the channel has taken it, so every delivery a sender
+/// saw acknowledged gets its line, and later ones are answered 503. If stdout is not being read
+/// that could wait for ever, so a second interrupt gives up: an error of kind `Interrupted`.
+pub async fn run<F: Future<Output = ()>>(
     mut rx: mpsc::Receiver<Delivery>,
     format: Format,
     mut out: Output,
-    stop: impl std::future::Future<Output = ()>,
+    signal: impl FnMut() -> F,
 ) -> io::Result<u64> {
+    let mut stops = Stops::new(signal);
     let mut printed = 0;
-    let mut stop = std::pin::pin!(stop);
-    let mut stopped = false;
     let mut buf = Vec::with_capacity(WRITE_BATCH);
     let mut queued = Vec::with_capacity(TAKE);
     loop {
@@ -47,11 +48,13 @@ pub async fn run(
         // rather than under a lock per delivery.
         let taken = tokio::select! {
             n = rx.recv_many(&mut queued, TAKE) => n,
-            () = &mut stop, if !stopped => {
-                stopped = true;
-                rx.close();
-                rx.recv_many(&mut queued, TAKE).await
-            }
+            stop = stops.next() => match stop {
+                Stop::First => {
+                    rx.close();
+                    rx.recv_many(&mut queued, TAKE).await
+                }
+                Stop::Again => return Err(gave_up()),
+            },
         };
         if taken == 0 {
             break; // closed and empty
@@ -62,16 +65,79 @@ pub async fn run(
             write_line(&mut buf, &d, format);
             printed += 1;
             if buf.len() >= WRITE_BATCH {
-                out.write_all(&buf).await?;
+                write(&mut out, &buf, &mut stops, &mut rx).await?;
                 buf.clear();
             }
         }
         if !buf.is_empty() {
-            out.write_all(&buf).await?;
+            write(&mut out, &buf, &mut stops, &mut rx).await?;
             buf.clear();
         }
     }
     Ok(printed)
+}
+
+/// Writes `buf`, however long stdout takes to read it. An interrupt meanwhile closes the queue
+/// (what it holds is still printed); a second gives up.
+async fn write<S: FnMut() -> F, F: Future<Output = ()>>(
+    out: &mut Output,
+    buf: &[u8],
+    stops: &mut Stops<S, F>,
+    rx: &mut mpsc::Receiver<Delivery>,
+) -> io::Result<()> {
+    let mut write = std::pin::pin!(out.write_all(buf));
+    loop {
+        tokio::select! {
+            written = &mut write => return written,
+            stop = stops.next() => match stop {
+                Stop::First => rx.close(),
+                Stop::Again => return Err(gave_up()),
+            },
+        }
+    }
+}
+
+fn gave_up() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Interrupted,
+        "interrupted twice: exiting before every answered delivery was printed (stdout was not being read)",
+    )
+}
+
+/// The interrupts so far.
+struct Stops<S, F> {
+    signal: S,
+    next: std::pin::Pin<Box<F>>,
+    stopped: bool,
+}
+
+enum Stop {
+    First,
+    Again,
+}
+
+impl<S: FnMut() -> F, F: Future<Output = ()>> Stops<S, F> {
+    /// Listens from now on, so no interrupt is missed while the printer is busy.
+    fn new(mut signal: S) -> Self {
+        let next = Box::pin(signal());
+        Stops {
+            signal,
+            next,
+            stopped: false,
+        }
+    }
+
+    /// Completes at the next interrupt. Dropping it while it waits loses nothing: the wait
+    /// lives in `self`, and is replaced in the same poll that sees it complete.
+    async fn next(&mut self) -> Stop {
+        (&mut self.next).await;
+        self.next = Box::pin((self.signal)());
+        if std::mem::replace(&mut self.stopped, true) {
+            Stop::Again
+        } else {
+            Stop::First
+        }
+    }
 }
 
 fn write_line(out: &mut Vec<u8>, d: &Delivery, format: Format) {
@@ -378,6 +444,7 @@ mod tests {
     use crate::verify::{Failure, FailureKind, Verified};
     use proptest::prelude::*;
     use serde::Serialize;
+    use std::time::Duration;
     use time::macros::datetime;
 
     /// The line as serde_json writes it: what `write_json` must match byte for byte.
@@ -522,6 +589,89 @@ mod tests {
                 |method| Verdict::Unchecked(crate::verify::Unchecked::NotPost { method })
             ),
         ]
+    }
+
+    /// A stand-in for `signals::stop_requested`: each future completes at the next `send`.
+    fn interrupts() -> (
+        tokio::sync::broadcast::Sender<()>,
+        impl FnMut() -> std::pin::Pin<Box<dyn Future<Output = ()>>>,
+    ) {
+        let (tx, _) = tokio::sync::broadcast::channel(4);
+        let listen = tx.clone();
+        (tx, move || {
+            let mut rx = listen.subscribe();
+            Box::pin(async move {
+                let _ = rx.recv().await;
+            })
+        })
+    }
+
+    /// `n` deliveries queued for the printer.
+    fn queue(n: u64) -> mpsc::Receiver<Delivery> {
+        let (tx, rx) = mpsc::channel(n as usize);
+        let d = verified();
+        for seq in 1..=n {
+            let mut d = d.clone();
+            d.seq = seq;
+            tx.try_send(d).unwrap();
+        }
+        rx
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_second_interrupt_gives_up_on_a_stdout_nobody_reads() {
+        use std::os::fd::AsRawFd as _;
+        let (_reader, writer) = std::io::pipe().unwrap();
+        let out = Output::reopened(&format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
+        // Far more lines than the pipe (64 KiB) takes, and nobody reads it.
+        let (interrupt, signal) = interrupts();
+        let mut run = std::pin::pin!(run(queue(2_000), Format::Json, out, signal));
+        let waiting = tokio::time::timeout(Duration::from_millis(200), &mut run).await;
+        assert!(waiting.is_err(), "finished with stdout full");
+        interrupt.send(()).unwrap();
+        let first = tokio::time::timeout(Duration::from_millis(200), &mut run).await;
+        assert!(
+            first.is_err(),
+            "the first interrupt dropped answered deliveries"
+        );
+        interrupt.send(()).unwrap();
+        let second = tokio::time::timeout(Duration::from_secs(5), &mut run)
+            .await
+            .expect("the second interrupt ends the run");
+        assert_eq!(second.unwrap_err().kind(), io::ErrorKind::Interrupted);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn after_one_interrupt_every_queued_delivery_is_printed_once_stdout_moves() {
+        use std::io::Read as _;
+        use std::os::fd::AsRawFd as _;
+        let (mut reader, writer) = std::io::pipe().unwrap();
+        let out = Output::reopened(&format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
+        let (interrupt, signal) = interrupts();
+        let mut run = std::pin::pin!(run(queue(2_000), Format::Json, out, signal));
+        assert!(
+            tokio::time::timeout(Duration::from_millis(100), &mut run)
+                .await
+                .is_err()
+        );
+        interrupt.send(()).unwrap();
+        // The reader comes back later: everything answered is printed, then the run ends.
+        let drain = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            let mut text = String::new();
+            reader.read_to_string(&mut text).map(|_| text)
+        });
+        let printed = tokio::time::timeout(Duration::from_secs(10), &mut run)
+            .await
+            .expect("finished once stdout moved")
+            .unwrap();
+        assert_eq!(printed, 2_000);
+        drop(writer);
+        let text = drain.join().unwrap().unwrap();
+        assert_eq!(text.lines().count(), 2_000);
+        assert!(text.lines().last().unwrap().starts_with(r#"{"seq":2000,"#));
     }
 
     proptest! {

@@ -180,17 +180,19 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
         });
     }
     if args.headless {
-        let printed = headless::run(
-            rx,
-            args.format,
-            hookscope::stdout::Output::stdout(),
-            hookscope::signals::stop_requested(false),
-        )
+        let printed = headless::run(rx, args.format, hookscope::stdout::Output::stdout(), || {
+            hookscope::signals::stop_requested(false)
+        })
         .await;
-        if let Err(e) = printed
-            && e.kind() != std::io::ErrorKind::BrokenPipe
-        {
-            return Err(e).context("writing to stdout");
+        match printed {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                log!("hookscope: {e}");
+                return Ok(ExitCode::from(130));
+            }
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                return Err(e).context("writing to stdout");
+            }
+            _ => {}
         }
     } else {
         let info = Info {

@@ -38,6 +38,12 @@ impl Output {
         Output { inner }
     }
 
+    /// The pipe or terminal at `path` (`/proc/self/fd/N`) opened as `stdout` opens fd 1.
+    #[cfg(all(test, target_os = "linux"))]
+    pub(crate) fn reopened(path: &str) -> Option<Output> {
+        reopen_nonblocking(path).map(|inner| Output { inner })
+    }
+
     /// Writes all of `buf`, waiting (without blocking the thread) while the reader is behind.
     pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match &mut self.inner {

@@ -240,6 +240,43 @@ fn a_stalled_stdout_does_not_stop_the_receiver_answering() {
 }
 
 #[test]
+fn a_second_interrupt_ends_a_run_whose_stdout_nobody_reads() {
+    // The first interrupt waits to print what was answered; with stdout never read that is
+    // for ever, so the second gives up (exit 130) rather than leave the user stuck.
+    let (_never, gate) = mpsc::channel::<()>();
+    let mut server = Server::start_reading_after(&["--no-store"], Some(gate));
+    let sent = send(&server.url, &["-n", "1000", "-c", "16"]);
+    assert!(
+        sent.contains("sent 1000 · 2xx 1000 · non-2xx 0 · errors 0"),
+        "{sent}"
+    );
+    let pid = server.child.id().to_string();
+    let interrupt = || {
+        let status = Command::new("kill").args(["-INT", &pid]).status();
+        assert!(status.expect("run kill").success());
+    };
+    interrupt();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        server.child.try_wait().expect("poll hookscope").is_none(),
+        "exited after one interrupt with ~1000 lines unprinted"
+    );
+    interrupt();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("poll hookscope") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after a second interrupt"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130), "{status}");
+}
+
+#[test]
 fn an_interrupt_mid_burst_still_prints_every_acknowledged_delivery() {
     // What is at stake is the handful of deliveries queued for the printer at the instant of
     // the interrupt; a few rounds make it near certain that some are.

@@ -34,6 +34,20 @@ fn wait_briefly(tries: i32) -> bool {
     true
 }
 
+/// How long a WAL rewind waits for the writer and for readers before it gives up for now. It
+/// holds off writers while it waits, so a reader that lingers (a long search in the inspector)
+/// would otherwise hold every commit, and every answer, for up to [`BUSY_WAIT`].
+const REWIND_WAIT: Duration = Duration::from_millis(50);
+
+/// The busy handler while rewinding: [`REWIND_WAIT`] of tries, then give up.
+fn wait_for_rewind(tries: i32) -> bool {
+    if tries as u128 >= REWIND_WAIT.as_micros() / BUSY_STEP.as_micros() {
+        return false;
+    }
+    std::thread::sleep(BUSY_STEP);
+    true
+}
+
 /// The WAL size past which the checkpointer rewinds it (and to which a rewound WAL file is cut).
 pub const WAL_LIMIT: u64 = 64 << 20;
 
@@ -272,14 +286,30 @@ impl Store {
     }
 
     /// Checkpoints everything and has the next write start the WAL from its beginning: waits
-    /// (up to the busy timeout) for the writer to be between transactions, and holds it off
-    /// meanwhile. Under a steady stream of writes, passive checkpoints never catch up with the
-    /// WAL's end, and SQLite only rewinds a WAL that has been checkpointed to its end: without
-    /// this it grows for as long as the stream lasts.
-    pub fn checkpoint_and_rewind(&self) -> Result<(), StoreError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
-            .map_err(|e| self.err(e))
+    /// for the writer to be between transactions and for readers to leave the WAL, holding
+    /// writers off meanwhile, for at most [`REWIND_WAIT`]. Under a steady stream of writes,
+    /// passive checkpoints never catch up with the WAL's end, and SQLite only rewinds a WAL
+    /// that has been checkpointed to its end: without this it grows for as long as the stream
+    /// lasts. Returns whether it rewound (false: someone was still busy; try later).
+    pub fn checkpoint_and_rewind(&mut self) -> Result<bool, StoreError> {
+        if let Err(e) = self.conn.busy_handler(Some(wait_for_rewind)) {
+            return Err(self.err(e));
+        }
+        let busy = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0));
+        if let Err(e) = self.conn.busy_handler(Some(wait_briefly)) {
+            return Err(self.err(e));
+        }
+        match busy {
+            Ok(busy) => Ok(busy == 0),
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::DatabaseBusy =>
+            {
+                Ok(false)
+            }
+            Err(other) => Err(self.err(other)),
+        }
     }
 
     /// The file this store lives in.

@@ -463,6 +463,52 @@ async fn the_wal_stays_bounded_under_a_steady_stream_of_writes() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_reader_does_not_hold_commits_while_the_wal_is_rewound() {
+    // A rewind waits for readers of the WAL to finish while holding off writers. A reader on an
+    // old snapshot for seconds (a long search on the inspector's read connection) must not
+    // hold every commit, and so every answer, for as long.
+    let (_dir, path) = temp();
+    let retention = Retention {
+        max_count: Some(100),
+        max_days: None,
+    };
+    let writer = Writer::start(Store::open(&path).unwrap(), retention).unwrap();
+    let mut b = builder();
+    writer
+        .append(b.signed(SECRET, "msg_first", b"{}"))
+        .await
+        .unwrap();
+    let reader = Store::open(&path).unwrap();
+    // The reader holds its snapshot until the writes are done (or 20 s).
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let held = std::thread::spawn(move || {
+        reader.conn.execute_batch("BEGIN").unwrap();
+        let n: i64 = reader
+            .conn
+            .query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))
+            .unwrap();
+        let _ = finished.recv_timeout(std::time::Duration::from_secs(20));
+        reader.conn.execute_batch("COMMIT").unwrap();
+        n
+    });
+    let body = format!(r#"{{"id":"evt_r","pad":"{}"}}"#, "x".repeat(256 << 10));
+    let mut slowest = std::time::Duration::ZERO;
+    // Twice the WAL limit: the checkpointer tries to rewind while the reader holds.
+    for i in 0..2 * WAL_LIMIT / (256 << 10) {
+        let d = b.signed(SECRET, &format!("msg_{i}"), body.as_bytes());
+        let asked = std::time::Instant::now();
+        writer.append(d).await.unwrap();
+        slowest = slowest.max(asked.elapsed());
+    }
+    let _ = done.send(());
+    assert_eq!(held.join().unwrap(), 1);
+    assert!(
+        slowest < std::time::Duration::from_secs(1),
+        "a commit waited {slowest:?} for the reader"
+    );
+}
+
 #[test]
 fn a_connection_waits_for_a_lock_held_briefly_then_proceeds() {
     let (_dir, path) = temp();

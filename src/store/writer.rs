@@ -17,6 +17,8 @@ const PRUNE_INTERVAL: Duration = Duration::from_secs(30);
 /// How long a batch waits for more requests before committing.
 const LINGER: Duration = Duration::from_micros(500);
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// How long the checkpointer waits before trying a rewind again after one gave up.
+const REWIND_BACKOFF: Duration = Duration::from_secs(2);
 
 #[derive(Debug)]
 struct Job {
@@ -118,15 +120,22 @@ fn prune_step(retention: Retention) -> u64 {
         .map_or(PRUNE_EVERY, |max| (max / 32).max(PRUNE_EVERY))
 }
 
-fn checkpoints(store: Store, writer_gone: std_mpsc::Receiver<()>) {
+fn checkpoints(mut store: Store, writer_gone: std_mpsc::Receiver<()>) {
+    // After a rewind that had to give up (a reader still in the WAL), the next tries wait a
+    // while: each one holds the writer off for up to its limit.
+    let mut rewind_after = Instant::now();
     loop {
         match writer_gone.recv_timeout(CHECKPOINT_EVERY) {
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
-                if store.checkpoint().is_ok_and(|wal| wal > super::WAL_LIMIT) {
+                if store.checkpoint().is_ok_and(|wal| wal > super::WAL_LIMIT)
+                    && Instant::now() >= rewind_after
+                {
                     // A second passive pass copies what arrived during the first without
                     // holding anyone up, leaving the rewind (which holds the writer) less to do.
                     let _ = store.checkpoint();
-                    let _ = store.checkpoint_and_rewind();
+                    if !store.checkpoint_and_rewind().unwrap_or(false) {
+                        rewind_after = Instant::now() + REWIND_BACKOFF;
+                    }
                 }
             }
             // The writer has stopped: one last checkpoint, then done.

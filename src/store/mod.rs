@@ -23,25 +23,26 @@ const BUSY_WAIT: Duration = Duration::from_secs(5);
 /// How often a waiting connection tries again.
 const BUSY_STEP: Duration = Duration::from_micros(250);
 
-/// SQLite's busy handler: try again every [`BUSY_STEP`], for [`BUSY_WAIT`] in all. (SQLite's own
-/// backs off 1, 2, 5, 10, 15, 20 ms…, so the writer, held off for the ~20 ms of a WAL rewind,
-/// slept until ~33 ms.)
-fn wait_briefly(tries: i32) -> bool {
-    if tries as u128 >= BUSY_WAIT.as_micros() / BUSY_STEP.as_micros() {
-        return false;
-    }
-    std::thread::sleep(BUSY_STEP);
-    true
-}
-
 /// How long a WAL rewind waits for the writer and for readers before it gives up for now. It
 /// holds off writers while it waits, so a reader that lingers (a long search in the inspector)
 /// would otherwise hold every commit, and every answer, for up to [`BUSY_WAIT`].
 const REWIND_WAIT: Duration = Duration::from_millis(50);
 
+/// SQLite's busy handler: try again every [`BUSY_STEP`], for [`BUSY_WAIT`] in all. (SQLite's own
+/// backs off 1, 2, 5, 10, 15, 20 ms…, so the writer, held off for the ~20 ms of a WAL rewind,
+/// slept until ~33 ms.)
+fn wait_briefly(tries: i32) -> bool {
+    try_again(tries, BUSY_WAIT)
+}
+
 /// The busy handler while rewinding: [`REWIND_WAIT`] of tries, then give up.
 fn wait_for_rewind(tries: i32) -> bool {
-    if tries as u128 >= REWIND_WAIT.as_micros() / BUSY_STEP.as_micros() {
+    try_again(tries, REWIND_WAIT)
+}
+
+/// Sleeps one [`BUSY_STEP`] and says to try again, until tries have taken `limit`.
+fn try_again(tries: i32, limit: Duration) -> bool {
+    if tries as u128 >= limit.as_micros() / BUSY_STEP.as_micros() {
         return false;
     }
     std::thread::sleep(BUSY_STEP);

@@ -48,7 +48,7 @@ pub struct Config {
     pub verifier: Arc<Verifier>,
     /// Time allowed for a request head to arrive, counted from the connection's opening or its
     /// last answer: a connection idle (or trickling a head) this long is closed, within a
-    /// quarter of this more (see [`idle_too_long`]).
+    /// quarter of this more (one watchdog timer per connection).
     pub header_timeout: Duration,
     /// Time allowed for a whole body to arrive once the head is in.
     pub body_timeout: Duration,

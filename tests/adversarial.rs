@@ -139,6 +139,31 @@ async fn a_busy_keep_alive_connection_outlives_the_head_timeout_and_is_closed_on
 }
 
 #[tokio::test]
+async fn an_idle_http2_connection_is_closed_too() {
+    // hyper's HTTP/2 server has no idle limit of its own; the same watchdog covers it.
+    let (server, mut rx) = start(1 << 20).await;
+    let stream = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    let (mut send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    let closed = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let req = signed_request("/h2", "msg_h2_idle", b"{}");
+    assert_ok(send.send_request(req).await.unwrap()).await;
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_h2_idle"));
+    tokio::time::timeout(Duration::from_secs(10), closed)
+        .await
+        .expect("the idle HTTP/2 connection was closed")
+        .unwrap();
+}
+
+#[tokio::test]
 async fn an_answer_slower_than_the_head_timeout_is_not_cut_off() {
     // The sender is told to wait 1.2 s for each answer, past the 500 ms head timeout: a request
     // in flight keeps its connection, and the next request on it is served too.

@@ -49,6 +49,29 @@ async fn keep_alive(
     (send, closed)
 }
 
+/// An HTTP/2 connection through hyper's client over `io`; the handle completes when the
+/// server closes it.
+async fn http2<T>(
+    io: T,
+) -> (
+    hyper::client::conn::http2::SendRequest<http_body_util::Full<bytes::Bytes>>,
+    tokio::task::JoinHandle<()>,
+)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(io),
+    )
+    .await
+    .unwrap();
+    let closed = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    (send, closed)
+}
+
 async fn next(rx: &mut mpsc::Receiver<Delivery>) -> Delivery {
     tokio::time::timeout(Duration::from_secs(20), rx.recv())
         .await
@@ -145,15 +168,7 @@ async fn an_idle_http2_connection_is_closed_too() {
     let stream = tokio::net::TcpStream::connect(server.local_addr())
         .await
         .unwrap();
-    let (mut send, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(stream),
-    )
-    .await
-    .unwrap();
-    let closed = tokio::spawn(async move {
-        let _ = conn.await;
-    });
+    let (mut send, closed) = http2(stream).await;
     let req = signed_request("/h2", "msg_h2_idle", b"{}");
     assert_ok(send.send_request(req).await.unwrap()).await;
     assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_h2_idle"));
@@ -250,13 +265,7 @@ async fn an_http2_preface_that_arrives_in_pieces_is_still_http2() {
         first_done: false,
         pause: None,
     };
-    let (mut send, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(io),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    let (mut send, _closed) = http2(io).await;
     let req = signed_request("/pieces", "msg_pieces", b"{\"pieces\":true}");
     assert_ok(send.send_request(req).await.unwrap()).await;
     let d = next(&mut rx).await;

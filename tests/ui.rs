@@ -238,3 +238,29 @@ fn a_body_let_go_for_the_memory_budget_says_so() {
         "{s}"
     );
 }
+
+#[test]
+fn the_body_tab_says_what_the_body_is() {
+    for (body, head) in [
+        (
+            &br#"{"id":"evt_1"}"#[..],
+            " pretty JSON (v: raw bytes) · 3 lines",
+        ),
+        (
+            b"plain=text&a=b",
+            " text, not pretty-printed (v: raw bytes) · 1 line",
+        ),
+        (
+            b"\xff\xfe\x00",
+            " binary (v: raw bytes) · 1 line · not UTF-8: shown as hex",
+        ),
+        (b"", " no body"),
+    ] {
+        let mut app = app(100, 20, false);
+        let d = builder().request("POST", "/hooks", vec![], body);
+        app.update(Action::Deliveries(vec![Arc::new(d)]));
+        keys(&mut app, &[KeyCode::Enter, KeyCode::Tab, KeyCode::Tab]);
+        let s = screen(&app);
+        assert!(s.contains(&format!("\"{head}  ")), "{head:?} in\n{s}");
+    }
+}

@@ -3,6 +3,7 @@
 use super::theme::Theme;
 use crate::app::{App, Entry, Tab};
 use crate::delivery::Delivery;
+use crate::highlight::BodyKind;
 use crate::sanitize;
 use crate::verify::{FailureKind, Verdict, human_bytes, human_duration};
 use ratatui::Frame;
@@ -319,20 +320,30 @@ fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize) -> Vec<Line<'a>> {
         return vec![Line::from(Span::styled(" preparing…", theme.dim()))];
     };
     let mut lines = Vec::with_capacity(height + 1);
-    let mode = if app.raw {
-        "raw bytes (v: pretty)"
-    } else {
-        "pretty (v: raw bytes)"
+    // Say what the default view made of the body: a text or binary body is shown as it came,
+    // and "pretty" over it would suggest it is JSON.
+    let mode = match (app.raw, view.kind) {
+        (true, _) => "raw bytes (v: pretty)",
+        (false, BodyKind::Json) => "pretty JSON (v: raw bytes)",
+        (false, BodyKind::Text) => "text, not pretty-printed (v: raw bytes)",
+        (false, BodyKind::Binary) => "binary (v: raw bytes)",
+        (false, BodyKind::Empty) => "",
     };
     let note = view
         .note
         .as_deref()
         .map(|n| format!(" · {n}"))
         .unwrap_or_default();
-    lines.push(Line::from(Span::styled(
-        format!(" {mode} · {} lines{note}", view.lines.len()),
-        theme.dim(),
-    )));
+    let count = match view.lines.len() {
+        1 => "1 line".to_owned(),
+        n => format!("{n} lines"),
+    };
+    let head = if view.kind == BodyKind::Empty {
+        " no body".to_owned()
+    } else {
+        format!(" {mode} · {count}{note}")
+    };
+    lines.push(Line::from(Span::styled(head, theme.dim())));
     let start = app.scroll.min(view.lines.len().saturating_sub(1));
     for l in view.lines.iter().skip(start).take(height) {
         let spans: Vec<Span> = std::iter::once(Span::raw(" "))

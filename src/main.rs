@@ -74,16 +74,35 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(run(cli, offset)) {
+    let mut closing = None;
+    let code = match runtime.block_on(run(cli, offset, &mut closing)) {
         Ok(code) => code,
         Err(e) => {
             log!("hookscope: {}", sanitize::line(&format!("{e:#}")));
             ExitCode::from(2)
         }
+    };
+    // Dropping the runtime drops every task, and with them the store writer's last handles:
+    // then the store commits what it holds and closes, leaving one self-contained file.
+    drop(runtime);
+    if let Some(closing) = closing
+        && !closing.wait(STORE_CLOSE_WAIT)
+    {
+        log!(
+            "hookscope: the store is still closing; exiting anyway (nothing acknowledged is lost: the next start replays its write-ahead log)"
+        );
     }
+    code
 }
 
-async fn run(cli: Cli, offset: time::UtcOffset) -> Result<ExitCode> {
+/// How long an exit waits for the store to close.
+const STORE_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn run(
+    cli: Cli,
+    offset: time::UtcOffset,
+    closing: &mut Option<store::Closing>,
+) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Send(args)) => send(args).await,
         Some(Command::History(args)) => history(args),
@@ -91,7 +110,7 @@ async fn run(cli: Cli, offset: time::UtcOffset) -> Result<ExitCode> {
         Some(Command::Export(args)) => export(args),
         Some(Command::Import(args)) => import(args),
         Some(Command::Replay(args)) => replay(args).await,
-        None => serve(cli.serve, offset).await,
+        None => serve(cli.serve, offset, closing).await,
     }
 }
 
@@ -99,7 +118,13 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
+/// Runs the receiver with the inspector or headless output. `closing` gets the store's threads,
+/// for `main` to wait for once the runtime is gone.
+async fn serve(
+    args: ServeArgs,
+    offset: time::UtcOffset,
+    closing: &mut Option<store::Closing>,
+) -> Result<ExitCode> {
     let (mut secrets, source) = cli::resolve_secrets(&args.secrets, env_var)?;
     if args.demo && secrets.is_empty() {
         secrets.push(Secret::parse(demo::DEMO_SECRET)?);
@@ -144,8 +169,10 @@ async fn serve(args: ServeArgs, offset: time::UtcOffset) -> Result<ExitCode> {
                 ..Default::default()
             })?
         };
-        config.store =
-            Some(store::Writer::start(store, retention).context("starting the store writer")?);
+        let (writer, threads) =
+            store::Writer::start(store, retention).context("starting the store writer")?;
+        config.store = Some(writer);
+        *closing = Some(threads);
         log!("storing deliveries in {}", path.display());
         (Some(Store::open(&path)?), earlier)
     };

@@ -153,6 +153,45 @@ fn every_acknowledged_delivery_survives_sigkill_during_a_burst() {
 }
 
 #[test]
+fn a_clean_exit_leaves_one_self_contained_store_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("clean.sqlite3");
+    let (mut server, url) = common::spawn_listening(&mut common::headless_json(&[
+        "--store",
+        store.to_str().unwrap(),
+    ]));
+    let (code, _, err) = hookscope(&["send", "--to", &url, "--secret", SECRET, "-n", "5"]);
+    assert_eq!(code, 0, "{err}");
+    let lines = BufReader::new(server.stdout.take().unwrap());
+    // A keep-alive connection left open must not hold the store open past the exit either.
+    let idle = std::net::TcpStream::connect(url.trim_start_matches("http://")).unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(lines.lines().count(), 5);
+    assert!(server.wait().unwrap().success());
+    drop(idle);
+
+    // SQLite folds the write-ahead log into the database when its last connection closes: a
+    // log left behind would hold the latest deliveries, and a copy of the file alone (a
+    // backup, a bug report) would miss them.
+    for suffix in ["-wal", "-shm"] {
+        let side = dir.path().join(format!("clean.sqlite3{suffix}"));
+        assert!(!side.exists(), "{} left behind", side.display());
+    }
+    let copy = tempfile::tempdir().unwrap();
+    let alone = copy.path().join("copy.sqlite3");
+    std::fs::copy(&store, &alone).unwrap();
+    let stored = Store::open_existing(&alone)
+        .unwrap()
+        .query(&Filter::default())
+        .unwrap();
+    assert_eq!(stored.len(), 5);
+}
+
+#[test]
 fn history_and_show() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.sqlite3");

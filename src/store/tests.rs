@@ -310,7 +310,8 @@ fn refuses_stores_it_cannot_use_with_advice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn group_commit_answers_every_concurrent_append() {
     let (_dir, path) = temp();
-    let writer = Writer::start(Store::open(&path).unwrap(), Retention::default()).unwrap();
+    let (writer, _closing) =
+        Writer::start(Store::open(&path).unwrap(), Retention::default()).unwrap();
     let mut tasks = Vec::new();
     for t in 0..8 {
         let writer = writer.clone();
@@ -345,7 +346,7 @@ async fn the_writer_keeps_the_store_near_its_retention() {
         max_count: Some(1000),
         max_days: None,
     };
-    let writer = Writer::start(Store::open(&path).unwrap(), retention).unwrap();
+    let (writer, _closing) = Writer::start(Store::open(&path).unwrap(), retention).unwrap();
     let mut tasks = Vec::new();
     for t in 0..8 {
         let writer = writer.clone();
@@ -427,7 +428,7 @@ async fn the_wal_stays_bounded_under_a_steady_stream_of_writes() {
         max_count: Some(200),
         max_days: None,
     };
-    let writer = Writer::start(Store::open(&path).unwrap(), retention).unwrap();
+    let (writer, _closing) = Writer::start(Store::open(&path).unwrap(), retention).unwrap();
     let body = format!(
         r#"{{"id":"evt_w","type":"a","pad":"{}"}}"#,
         "x".repeat(128 << 10)
@@ -473,7 +474,7 @@ async fn a_long_reader_does_not_hold_commits_while_the_wal_is_rewound() {
         max_count: Some(100),
         max_days: None,
     };
-    let writer = Writer::start(Store::open(&path).unwrap(), retention).unwrap();
+    let (writer, _closing) = Writer::start(Store::open(&path).unwrap(), retention).unwrap();
     let mut b = builder();
     writer
         .append(b.signed(SECRET, "msg_first", b"{}"))

@@ -32,27 +32,59 @@ pub struct Writer {
     tx: std_mpsc::Sender<Job>,
 }
 
+/// The store's threads, for waiting until they have closed their connections: the last
+/// connection to close folds the WAL into the database file and removes it, so a store left
+/// after a clean exit is one self-contained file.
+#[derive(Debug)]
+pub struct Closing {
+    /// Disconnected once every thread has dropped its sender, on its way out.
+    done: std_mpsc::Receiver<()>,
+}
+
+impl Closing {
+    /// Waits, up to `limit`, for the writer to commit what it holds and for both connections
+    /// to close; that starts once every [`Writer`] clone is dropped. False when time ran out
+    /// (nothing is lost then: SQLite replays the WAL at the next open).
+    pub fn wait(self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.done.recv_timeout(left) {
+                Err(std_mpsc::RecvTimeoutError::Disconnected) => return true,
+                Err(std_mpsc::RecvTimeoutError::Timeout) => return false,
+                Ok(()) => {}
+            }
+        }
+    }
+}
+
 impl Writer {
     /// Starts the writer thread on an opened store, pruning to `retention` first.
-    pub fn start(store: Store, retention: Retention) -> std::io::Result<Writer> {
+    pub fn start(store: Store, retention: Retention) -> std::io::Result<(Writer, Closing)> {
         let (tx, rx) = std_mpsc::channel::<Job>();
+        let (finished, done) = std_mpsc::channel::<()>();
         // A second connection checkpoints in the background; if it cannot be opened, the
         // writer keeps SQLite's automatic checkpoints.
         let (alive, writer_gone) = std_mpsc::channel::<()>();
         if let Ok(checkpointer) = Store::open(store.path())
             && store.defer_checkpoints().is_ok()
         {
+            let finished = finished.clone();
             std::thread::Builder::new()
                 .name("store-checkpoint".into())
-                .spawn(move || checkpoints(checkpointer, writer_gone))?;
+                .spawn(move || {
+                    checkpoints(checkpointer, writer_gone);
+                    drop(finished);
+                })?;
         }
         std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || {
                 run(store, retention, rx);
                 drop(alive);
+                drop(finished);
             })?;
-        Ok(Writer { tx })
+        Ok((Writer { tx }, Closing { done }))
     }
 
     /// Stores a delivery; resolves once it is committed, with its id.
@@ -138,7 +170,9 @@ fn checkpoints(mut store: Store, writer_gone: std_mpsc::Receiver<()>) {
                     }
                 }
             }
-            // The writer has stopped: one last checkpoint, then done.
+            // The writer has stopped: one last checkpoint (all there is to do when another
+            // process still has the store open), then done. Closing this connection, when it
+            // is the last, also folds the WAL into the database file and removes it.
             _ => {
                 let _ = store.checkpoint();
                 return;

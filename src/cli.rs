@@ -253,7 +253,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DAYS")]
     pub retain_days: Option<u64>,
     /// Relay every delivery to your app (http); its answer is what the sender gets. The
-    /// original path and query are appended to the URL's path.
+    /// original path and query are appended to the URL's path (a delivery to `/` goes to the
+    /// URL as written).
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
     /// Relay only verified deliveries (others get hookscope's own answer).

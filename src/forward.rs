@@ -3,7 +3,10 @@
 //! The original path and query are appended to the target URL's path:
 //! `--forward-to http://localhost:3000/webhooks` + `/stripe?x=1` →
 //! `http://localhost:3000/webhooks/stripe?x=1` (a target of `http://localhost:3000` keeps the path
-//! as is). Every header but the hop-by-hop ones goes along, the body byte for byte.
+//! as is). A delivery to the root, `/` (a dashboard holding the tunnel's bare URL), goes to the
+//! target exactly as written, never with a slash added: `/webhooks/` is another route to many
+//! frameworks, or a redirect, which a provider counts as a failed delivery. Every header but
+//! the hop-by-hop ones goes along, the body byte for byte.
 
 use bytes::Bytes;
 use http::{Method, Request, Uri};
@@ -316,13 +319,17 @@ fn classify(e: &hyper_util::client::legacy::Error) -> ForwardError {
 pub fn join(target: &Uri, path: &str) -> String {
     let scheme = target.scheme_str().unwrap_or("http");
     let authority = target.authority().map(|a| a.as_str()).unwrap_or("");
-    let base = target.path().trim_end_matches('/');
     let (p, q) = match path.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (path, None),
     };
-    let p = if p.is_empty() { "/" } else { p };
-    let mut url = format!("{scheme}://{authority}{base}{p}");
+    let mut url = if p.is_empty() || p == "/" {
+        // The target as written (`Uri` makes an empty path `/`).
+        format!("{scheme}://{authority}{}", target.path())
+    } else {
+        let base = target.path().trim_end_matches('/');
+        format!("{scheme}://{authority}{base}{p}")
+    };
     let query = match (target.query(), q) {
         (Some(a), Some(b)) => Some(format!("{a}&{b}")),
         (Some(a), None) => Some(a.to_string()),
@@ -520,8 +527,15 @@ mod tests {
             join(&t, "/stripe?x=1"),
             "http://localhost:3000/webhooks/stripe?x=1"
         );
-        assert_eq!(join(&t, "/"), "http://localhost:3000/webhooks/");
+        // The root goes to the target as written: no slash added, none taken away.
+        assert_eq!(join(&t, "/"), "http://localhost:3000/webhooks");
+        assert_eq!(join(&t, "/?x=1"), "http://localhost:3000/webhooks?x=1");
+        assert_eq!(join(&t, ""), "http://localhost:3000/webhooks");
+        let slash: Uri = "http://localhost:3000/webhooks/".parse().unwrap();
+        assert_eq!(join(&slash, "/"), "http://localhost:3000/webhooks/");
+        assert_eq!(join(&slash, "/a"), "http://localhost:3000/webhooks/a");
         let root: Uri = "http://localhost:3000".parse().unwrap();
+        assert_eq!(join(&root, "/"), "http://localhost:3000/");
         assert_eq!(
             join(&root, "/hooks/in?a=b"),
             "http://localhost:3000/hooks/in?a=b"

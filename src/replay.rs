@@ -73,14 +73,17 @@ pub fn resigned(d: &Delivery, secrets: &[Secret], now: i64) -> Result<Delivery, 
     })
 }
 
-/// Sends `headers` and the delivery's body to `base` + its path, marked as a replay of it.
-/// Returns the status and (start of the) body answered.
+/// Sends `headers` and the delivery's body to `base` + its path (joined as forwarding joins
+/// them), marked as a replay of it. Returns the status and (start of the) body answered.
 pub async fn send(
     base: &str,
     d: &Delivery,
     headers: &[(String, Vec<u8>)],
 ) -> Result<(u16, String), ReplayError> {
-    let url = format!("{}{}", base.trim_end_matches('/'), d.path);
+    let base: Uri = base
+        .parse()
+        .map_err(|_| ReplayError::Send(format!("`{base}` is not a URL")))?;
+    let url = crate::forward::join(&base, &d.path);
     let uri: Uri = url
         .parse()
         .map_err(|_| ReplayError::Send(format!("`{url}` is not a URL")))?;

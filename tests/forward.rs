@@ -375,6 +375,45 @@ async fn replays_are_linked_and_resigned_replays_pass_the_tolerance() {
     assert_eq!(resigned.replay_of, Some(original.seq));
 }
 
+#[tokio::test]
+async fn a_delivery_to_the_root_reaches_the_apps_route_as_written() {
+    // The dashboard holds the tunnel's bare URL, so deliveries come to /.
+    let (app_addr, seen) = app().await;
+    let (server, mut rx) = receiver(
+        Some(forwarder(
+            app_addr,
+            "/api/webhooks",
+            Duration::from_secs(5),
+            false,
+        )),
+        RespondMode::Normal,
+    )
+    .await;
+    let body = br#"{"type":"customer.created","id":"evt_root"}"#;
+    let reply = post(
+        server.local_addr(),
+        "/",
+        &signed(SECRET, "msg_root", body),
+        body,
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let d = next(&mut rx).await;
+    // Replayed straight at the app, the same rule.
+    let (status, _) =
+        hookscope::replay::send(&format!("http://{app_addr}/api/webhooks"), &d, &d.headers)
+            .await
+            .unwrap();
+    assert_eq!(status, 200);
+    let paths: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.path.clone())
+        .collect();
+    assert_eq!(paths, ["/api/webhooks", "/api/webhooks"]);
+}
+
 #[test]
 fn replay_from_the_command_line() {
     use std::io::BufRead as _;

@@ -270,6 +270,9 @@ fn report_secrets(verifier: &Verifier, source: &SecretSource) {
         labels.join(", "),
         verifier.tolerance()
     );
+    for doubt in secrets.iter().filter_map(|s| s.doubt()) {
+        log!("warning: {doubt}");
+    }
 }
 
 async fn send(args: SendArgs) -> Result<ExitCode> {

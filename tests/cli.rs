@@ -261,6 +261,37 @@ fn malformed_secrets_are_refused_at_start_up() {
 }
 
 #[test]
+fn a_secret_too_short_to_be_real_is_warned_about_at_start_up() {
+    // "changeme" is valid base64: it is accepted (a test sender may use it), but said.
+    let mut child = Command::new(BIN)
+        .args([
+            "--headless",
+            "--no-store",
+            "--port",
+            "0",
+            "--secret",
+            "changeme",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = String::new();
+    let warned = std::iter::from_fn(|| lines.recv_timeout(Duration::from_secs(10)).ok())
+        .inspect(|l| seen.push_str(&format!("{l}\n")))
+        .any(|l| l.starts_with("warning: the secret … decodes to only 6 bytes"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(warned, "{seen}");
+}
+
+#[test]
 fn send_reads_only_the_start_of_an_endless_answer() {
     // A target that answers 200 with a body that never ends: `send` shows the first bytes and
     // moves on, instead of reading until its timeout (or its memory) runs out.

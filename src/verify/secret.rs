@@ -65,6 +65,9 @@ pub enum SecretError {
     BadScope(String),
 }
 
+/// The shortest HMAC key Standard Webhooks issues (Svix's are this long).
+const MIN_HMAC_KEY: usize = 24;
+
 /// An HMAC-SHA256 key with its keyed state computed once: every delivery then starts from a
 /// clone instead of hashing the padded key again (two SHA-256 blocks, a tenth of a 1 KiB check).
 #[derive(Clone)]
@@ -185,6 +188,20 @@ impl Secret {
         match &self.scope {
             Some(scope) => format!("{scope}={}", self.masked),
             None => self.masked.clone(),
+        }
+    }
+
+    /// A doubt worth saying at start-up: an HMAC key shorter than the 24 bytes a Standard
+    /// Webhooks secret has at least is most likely cut short in the copy, or a placeholder,
+    /// and every delivery would fail `bad_signature`.
+    pub fn doubt(&self) -> Option<String> {
+        match &self.key {
+            Key::Hmac(k) if k.len() < MIN_HMAC_KEY => Some(format!(
+                "the secret {} decodes to only {} bytes, and Standard Webhooks secrets have 24 to 64 (32 or more base64 characters after whsec_): is it the whole secret, copied from the endpoint's page?",
+                self.label(),
+                k.len()
+            )),
+            _ => None,
         }
     }
 
@@ -363,6 +380,20 @@ mod tests {
     use super::*;
 
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    #[test]
+    fn short_hmac_keys_are_doubted_and_real_ones_are_not() {
+        assert_eq!(Secret::parse(SECRET).unwrap().doubt(), None);
+        // A placeholder that happens to be base64, and a secret cut in half.
+        for (text, bytes) in [("changeme", 6), ("whsec_MfKQ9r8GKYqrTwjU", 12)] {
+            let doubt = Secret::parse(text).unwrap().doubt().expect("a doubt");
+            assert!(doubt.contains(&format!("to only {bytes} bytes")), "{doubt}");
+            assert!(
+                !doubt.contains("9r8G"),
+                "the key itself is never shown: {doubt}"
+            );
+        }
+    }
 
     #[test]
     fn parses_prefixed_and_bare() {

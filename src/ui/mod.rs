@@ -175,27 +175,47 @@ fn hints(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     } else if let Some((text, _)) = &app.status {
         Line::from(Span::styled(format!(" {text}"), theme.strong()))
     } else {
-        let keys: &[(&str, &str)] = &[
-            ("j/k", "move"),
-            ("⏎", "detail"),
-            ("/", "filter"),
-            ("f", "failures"),
-            ("y", "copy id"),
-            ("Y", "payload"),
-            ("c", "curl"),
-            ("r/R", "replay"),
-            ("m", "mode"),
-            ("?", "help"),
-            ("q", "quit"),
-        ];
         let mut spans = vec![Span::raw(" ")];
-        for (k, what) in keys {
-            spans.push(Span::styled(*k, theme.key()));
+        for (k, what) in fitting_hints(area.width as usize) {
+            spans.push(Span::styled(k, theme.key()));
             spans.push(Span::styled(format!(" {what}  "), theme.dim()));
         }
         Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The key hints, most useful first.
+const HINTS: &[(&str, &str)] = &[
+    ("j/k", "move"),
+    ("⏎", "detail"),
+    ("/", "filter"),
+    ("f", "failures"),
+    ("y", "copy id"),
+    ("Y", "payload"),
+    ("c", "curl"),
+    ("r/R", "replay"),
+    ("m", "mode"),
+];
+
+/// The hints that fit in `width` columns: as many of [`HINTS`] as fit, in order, then help and
+/// quit, which are always shown (an 80-column terminal would otherwise cut them off, and `?`
+/// lists every key).
+fn fitting_hints(width: usize) -> Vec<(&'static str, &'static str)> {
+    let cost = |(k, what): &(&str, &str)| Span::raw(*k).width() + 1 + Span::raw(*what).width() + 2;
+    let last = [("?", "help"), ("q", "quit")];
+    let mut room = width.saturating_sub(1 + last.iter().map(cost).sum::<usize>());
+    let mut shown: Vec<_> = HINTS
+        .iter()
+        .take_while(|h| {
+            let fits = cost(h) <= room;
+            room = room.saturating_sub(cost(h));
+            fits
+        })
+        .copied()
+        .collect();
+    shown.extend(last);
+    shown
 }
 
 #[cfg(test)]
@@ -212,6 +232,23 @@ mod tests {
         assert!(a.list.height >= 5);
         let tiny = layout(Rect::new(0, 0, 20, 4), true);
         assert!(tiny.list.bottom() <= 4);
+    }
+
+    #[test]
+    fn help_and_quit_hints_survive_any_width() {
+        let keys = |w| -> Vec<&str> { fitting_hints(w).iter().map(|(k, _)| *k).collect() };
+        assert_eq!(keys(0), ["?", "q"]);
+        assert_eq!(keys(80).last(), Some(&"q"));
+        assert!(keys(80).contains(&"/") && keys(80).contains(&"?"));
+        assert_eq!(keys(200).len(), HINTS.len() + 2);
+        // What is shown fits, trailing spaces aside.
+        for w in [30, 60, 80, 100, 120] {
+            let used: usize = 1 + fitting_hints(w)
+                .iter()
+                .map(|(k, what)| k.chars().count() + 1 + what.chars().count() + 2)
+                .sum::<usize>();
+            assert!(used - 2 <= w, "{used} columns at {w}");
+        }
     }
 
     #[test]

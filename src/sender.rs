@@ -338,14 +338,16 @@ pub async fn run<W: Write>(opts: Options, mut out: W) -> Result<Summary, SendErr
         }
     }
     let secs = started.elapsed().as_secs_f64().max(1e-9);
+    // A rate from one request is its latency dressed up as throughput: said for runs only.
+    let rate = if summary.sent > 1 {
+        format!(" · {:.0} req/s", summary.sent as f64 / secs)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "sent {} · 2xx {} · non-2xx {} · errors {} · {:.0} req/s",
-        summary.sent,
-        summary.ok,
-        summary.non_2xx,
-        summary.errors,
-        summary.sent as f64 / secs
+        "sent {} · 2xx {} · non-2xx {} · errors {}{rate}",
+        summary.sent, summary.ok, summary.non_2xx, summary.errors,
     );
     let _ = out.flush();
     Ok(summary)

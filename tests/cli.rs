@@ -119,7 +119,7 @@ fn headless_json_lines_report_every_delivery() {
     let (code, out) = send(&h.url, &["--secret", SECRET, "-n", "3", "-c", "2"]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("sent 3 · 2xx 3 · non-2xx 0 · errors 0"),
+        out.contains("sent 3 · 2xx 3 · non-2xx 0 · errors 0 · ") && out.contains(" req/s"),
         "{out}"
     );
     for _ in 0..3 {
@@ -328,6 +328,10 @@ fn send_reports_an_unreachable_receiver() {
     assert!(
         out.contains("errors 1") && out.contains("is hookscope listening there?"),
         "{out}"
+    );
+    assert!(
+        !out.contains("req/s"),
+        "no rate from a single request: {out}"
     );
     // The cause, from the end of the error's chain, not just hyper's "client error (Connect)".
     assert!(out.to_lowercase().contains("connection refused"), "{out}");

@@ -83,7 +83,35 @@ pub fn jsonl_value(d: &Delivery) -> Value {
         "status": d.response.status,
         "response_body": d.response.body,
         "verdict": serde_json::to_value(&d.verdict).unwrap_or(Value::Null),
+        "forward": forward_value(d),
+        "replay_of": d.replay_of,
     })
+}
+
+/// What the app answered, as the store keeps it (its body in base64), or null.
+fn forward_value(d: &Delivery) -> Value {
+    d.forward
+        .as_ref()
+        .and_then(|f| serde_json::to_value(f).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// Puts back what [`forward_value`] and `replay_of` wrote. A forward result that does not
+/// parse is an error: dropping it would lose what the app answered without a word.
+fn restore_links(
+    d: &mut Delivery,
+    forward: Option<&Value>,
+    replay_of: Option<&Value>,
+) -> Result<(), String> {
+    d.forward = match forward {
+        None | Some(Value::Null) => None,
+        Some(f) => Some(
+            serde_json::from_value(f.clone())
+                .map_err(|e| format!("`forward` is not a forwarding result ({e})"))?,
+        ),
+    };
+    d.replay_of = replay_of.and_then(Value::as_u64);
+    Ok(())
 }
 
 /// Writes deliveries in `format`.
@@ -155,19 +183,31 @@ pub fn har(deliveries: &[Delivery]) -> Value {
                 });
             }
             let exact_headers: Vec<Value> = d.headers.iter().map(|(n, v)| json!([n, bytes_value(v)])).collect();
+            // A forwarded delivery was answered with the app's answer: its headers, and the
+            // time it took (all of the exchange hookscope can account for).
+            let answered_by_app = d.forward.as_ref().filter(|f| f.status.is_some());
+            let response_headers: Vec<(&str, &str)> = match answered_by_app {
+                Some(f) => f.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+                None => vec![("content-type", "text/plain; charset=utf-8")],
+            };
+            let response_mime = response_headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+                .map_or("", |(_, v)| *v);
+            let wait = d.forward.as_ref().map_or(0, |f| f.ms);
             json!({
                 "startedDateTime": rfc3339(d.received_at),
-                "time": 0,
+                "time": wait,
                 "request": request,
                 "response": {
                     "status": d.response.status,
                     "statusText": http::StatusCode::from_u16(d.response.status).ok().and_then(|s| s.canonical_reason()).unwrap_or(""),
                     "httpVersion": d.version,
                     "cookies": [],
-                    "headers": [{ "name": "content-type", "value": "text/plain; charset=utf-8" }],
+                    "headers": response_headers.iter().map(|(n, v)| json!({ "name": n, "value": v })).collect::<Vec<_>>(),
                     "content": {
                         "size": d.response.body.len(),
-                        "mimeType": "text/plain; charset=utf-8",
+                        "mimeType": response_mime,
                         "text": d.response.body,
                     },
                     "redirectURL": "",
@@ -175,7 +215,7 @@ pub fn har(deliveries: &[Delivery]) -> Value {
                     "bodySize": d.response.body.len(),
                 },
                 "cache": {},
-                "timings": { "send": 0, "wait": 0, "receive": 0 },
+                "timings": { "send": 0, "wait": wait, "receive": 0 },
                 "serverIPAddress": d.remote.map(|r| r.ip().to_string()),
                 "_hookscope": {
                     "id": d.seq,
@@ -184,6 +224,8 @@ pub fn har(deliveries: &[Delivery]) -> Value {
                     "headers": exact_headers,
                     "body_base64": B64.encode(&d.body),
                     "verdict": serde_json::to_value(&d.verdict).unwrap_or(Value::Null),
+                    "forward": forward_value(d),
+                    "replay_of": d.replay_of,
                 },
             })
         })
@@ -322,14 +364,16 @@ fn from_jsonl(v: &Value, verifier: &Verifier) -> Result<Delivery, String> {
             .to_string(),
     };
     let seq = v.get("id").and_then(Value::as_u64).unwrap_or(0);
-    Ok(finish(
+    let mut d = finish(
         seq,
         time_field(v, "received_at")?,
         request,
         v.get("verdict"),
         response,
         verifier,
-    ))
+    );
+    restore_links(&mut d, v.get("forward"), v.get("replay_of"))?;
+    Ok(d)
 }
 
 fn read_har(doc: &Value, verifier: &Verifier) -> Result<Vec<Delivery>, ImportError> {
@@ -428,12 +472,18 @@ fn from_har_entry(e: &Value, verifier: &Verifier) -> Result<Delivery, String> {
         .and_then(|o| o.get("id"))
         .and_then(Value::as_u64)
         .unwrap_or(0);
-    Ok(finish(
+    let mut d = finish(
         seq,
         time_field(e, "startedDateTime")?,
         request,
         ours.and_then(|o| o.get("verdict")),
         response,
         verifier,
-    ))
+    );
+    restore_links(
+        &mut d,
+        ours.and_then(|o| o.get("forward")),
+        ours.and_then(|o| o.get("replay_of")),
+    )?;
+    Ok(d)
 }

@@ -416,7 +416,7 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
         .with_context(|| format!("importing {}", args.file.display()))?;
     let mut store = Store::open(&store_path(&args.store)?)?;
     let refs: Vec<&hookscope::delivery::Delivery> = deliveries.iter().collect();
-    let ids = store.insert(&refs, &format!("import:{}", args.file.display()))?;
+    let ids = store.import(&refs, &format!("import:{}", args.file.display()))?;
     log!(
         "imported {} deliveries into {} (ids {}–{})",
         ids.len(),

@@ -260,12 +260,48 @@ fn history_and_show() {
     );
 }
 
+/// Adds a forwarded delivery (the app answered 202 with JSON) and a replay of `first` to the
+/// store at `path`; returns them as stored.
+fn forwarded_and_replayed(path: &Path, first: &Delivery) -> Vec<Delivery> {
+    let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:10 UTC));
+    let mut forwarded = b.signed(SECRET, "msg_f", &event("order.paid", "evt_f"));
+    forwarded.forward = Some(hookscope::forward::ForwardResult {
+        url: "http://localhost:3000/webhooks".into(),
+        status: Some(202),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-app".into(), "yes".into()),
+        ],
+        body: bytes::Bytes::from_static(b"{\"queued\":true}"),
+        ms: 12,
+        error: None,
+    });
+    forwarded.response = hookscope::delivery::ResponseRecord {
+        status: 202,
+        body: "{\"queued\":true}".into(),
+    };
+    b.advance(1_000);
+    let mut replay = first.clone();
+    replay.received_at = b.at;
+    replay.replay_of = Some(first.seq);
+    let mut store = Store::open(path).unwrap();
+    store.insert(&[&forwarded, &replay], "seed").unwrap();
+    let all = store.query(&Filter::default()).unwrap();
+    all[all.len() - 2..].to_vec()
+}
+
 fn round_trip(format: &str) {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.sqlite3");
     let b = dir.path().join("b.sqlite3");
     let file = dir.path().join(format!("out.{format}"));
-    let original = seeded(&a);
+    let mut original = seeded(&a);
+    original.extend(forwarded_and_replayed(&a, &original[0]));
+    // The importing store has a delivery already: imported ids shift, and a replay's link must
+    // follow its original there.
+    let mut b_store = Store::open(&b).unwrap();
+    b_store.insert(&[&original[1]], "earlier").unwrap();
+    drop(b_store);
     let (code, _, err) = hookscope(&[
         "export",
         "--store",
@@ -276,7 +312,21 @@ fn round_trip(format: &str) {
         file.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("exported 4 deliveries"), "{err}");
+    assert!(err.contains("exported 6 deliveries"), "{err}");
+    if format == "har" {
+        // The forwarded delivery's answer is the app's, as the sender got it.
+        let doc: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        let entry = &doc["log"]["entries"][4];
+        assert_eq!(entry["response"]["status"], 202);
+        assert_eq!(entry["response"]["content"]["mimeType"], "application/json");
+        assert_eq!(entry["response"]["headers"][1]["name"], "x-app");
+        assert_eq!(
+            (&entry["time"], &entry["timings"]["wait"]),
+            (&12.into(), &12.into())
+        );
+        let plain = &doc["log"]["entries"][0]["response"];
+        assert_eq!(plain["content"]["mimeType"], "text/plain; charset=utf-8");
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -292,12 +342,21 @@ fn round_trip(format: &str) {
         b.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("imported 4 deliveries"), "{err}");
+    assert!(err.contains("imported 6 deliveries"), "{err}");
     let imported = Store::open(&b).unwrap().query(&Filter::default()).unwrap();
+    let imported = &imported[1..];
     assert_eq!(imported.len(), original.len());
-    for (x, y) in original.iter().zip(&imported) {
+    for (x, y) in original.iter().zip(imported) {
         same(x, y);
+        assert_eq!(x.forward, y.forward, "what the app answered");
     }
+    let replay = imported.last().unwrap();
+    assert_eq!(
+        replay.replay_of,
+        Some(imported[0].seq),
+        "linked to the original's new id"
+    );
+    assert_ne!(imported[0].seq, original[0].seq, "the ids did shift");
     // Exporting refuses to overwrite.
     let (code, _, err) = hookscope(&[
         "export",

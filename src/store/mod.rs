@@ -328,16 +328,54 @@ impl Store {
         deliveries: &[&Delivery],
         session: &str,
     ) -> Result<Vec<i64>, StoreError> {
+        self.insert_rows(deliveries, session, false)
+    }
+
+    /// Inserts deliveries read from an export, in order, in one transaction. Their ids
+    /// (`seq`) are the exporting store's, so a replay's link is moved to its original's new id
+    /// when the original came before it in the same file, and dropped otherwise rather than
+    /// left pointing at an unrelated delivery.
+    pub fn import(
+        &mut self,
+        deliveries: &[&Delivery],
+        session: &str,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.insert_rows(deliveries, session, true)
+    }
+
+    fn insert_rows(
+        &mut self,
+        deliveries: &[&Delivery],
+        session: &str,
+        relink: bool,
+    ) -> Result<Vec<i64>, StoreError> {
         let path = self.path.clone();
         let e = |e| StoreError::from_sqlite(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         let mut ids = Vec::with_capacity(deliveries.len());
+        // Exported id → id here, for relinking replays.
+        let mut new_ids = std::collections::HashMap::new();
         {
             let mut stmt = tx.prepare_cached(codec::INSERT).map_err(e)?;
-            for d in deliveries {
+            for &d in deliveries {
+                let relinked;
+                let d = match d.replay_of {
+                    Some(of) if relink => {
+                        relinked = Delivery {
+                            replay_of: new_ids.get(&of).map(|&id: &i64| id.max(0) as u64),
+                            ..d.clone()
+                        };
+                        &relinked
+                    }
+                    _ => d,
+                };
                 let row = codec::Row::from_delivery(d, session);
                 stmt.execute(row.params()).map_err(e)?;
-                ids.push(tx.last_insert_rowid());
+                let id = tx.last_insert_rowid();
+                if relink && d.seq != 0 {
+                    new_ids.insert(d.seq, id);
+                }
+                ids.push(id);
             }
         }
         tx.commit().map_err(e)?;

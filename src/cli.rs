@@ -231,6 +231,15 @@ pub struct ServeArgs {
     /// Line format in headless mode.
     #[arg(long, value_enum, default_value_t = Format::Human, requires = "headless")]
     pub format: Format,
+    /// Headless, for scripts and CI: end the run once N deliveries are printed (any answered
+    /// meanwhile are printed too, later ones get 503). Exit status 0 when none failed
+    /// verification or was refused, 1 when one did.
+    #[arg(long, requires = "headless", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub exit_after: Option<u64>,
+    /// Headless: end the run after this long (30s, 2m), with the exit status of --exit-after;
+    /// 124 (as timeout(1) does) when --exit-after's count was not reached.
+    #[arg(long, requires = "headless", value_parser = parse_duration_arg, value_name = "DURATION")]
+    pub timeout: Option<std::time::Duration>,
     /// Fill the inspector with a realistic mix of sample deliveries (sent to our own port).
     #[arg(long)]
     pub demo: bool,

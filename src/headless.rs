@@ -25,22 +25,73 @@ const WRITE_BATCH: usize = 64 * 1024;
 /// Deliveries taken from the queue at once.
 const TAKE: usize = 256;
 
+/// When a run ends by itself, for scripts and CI (`--exit-after`, `--timeout`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Until {
+    /// Once this many deliveries are printed.
+    pub count: Option<u64>,
+    /// At this moment.
+    pub deadline: Option<tokio::time::Instant>,
+}
+
+/// How a run went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Printed {
+    /// Deliveries printed.
+    pub lines: u64,
+    /// Of those, the ✗ lines: failed verification, or refused (405, 413, a body cut short).
+    pub failures: u64,
+    /// The run ended at [`Until::deadline`].
+    pub timed_out: bool,
+}
+
+impl Printed {
+    /// The exit status for a run that was to end by itself: 124 when the deadline came before
+    /// the count, else 1 when any delivery failed, else 0. A run ended only by an interrupt
+    /// exits 0, as it always has.
+    pub fn status(&self, until: &Until) -> u8 {
+        if until.count.is_none() && until.deadline.is_none() {
+            0
+        } else if self.timed_out && until.count.is_some_and(|n| self.lines < n) {
+            124
+        } else if self.failures > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Whether a delivery's line is a ✗ one.
+fn failed(d: &Delivery) -> bool {
+    match &d.verdict {
+        Verdict::Verified(_) => false,
+        Verdict::Failed(_) => true,
+        Verdict::Unchecked(
+            Unchecked::NoSecret | Unchecked::NoSecretForPath { .. } | Unchecked::Unreadable { .. },
+        ) => false,
+        Verdict::Unchecked(_) => true,
+    }
+}
+
 /// Prints deliveries from `rx` until the channel closes, an interrupt comes (`signal` makes a
-/// future that completes at the next one) or the output fails (a closed pipe). Returns how
-/// many were printed.
+/// future that completes at the next one), `until` says so, or the output fails (a closed
+/// pipe). Returns what was printed.
 ///
-/// On the first interrupt the channel is closed and what it already holds is printed: the
-/// receiver answers a delivery only once the channel has taken it, so every delivery a sender
-/// saw acknowledged gets its line, and later ones are answered 503. If stdout is not being read
-/// that could wait for ever, so a second interrupt gives up: an error of kind `Interrupted`.
+/// On the first interrupt (or when `until` is reached) the channel is closed and what it
+/// already holds is printed: the receiver answers a delivery only once the channel has taken
+/// it, so every delivery a sender saw acknowledged gets its line, and later ones are answered
+/// 503. If stdout is not being read that could wait for ever, so a second interrupt gives up:
+/// an error of kind `Interrupted`.
 pub async fn run<F: Future<Output = ()>>(
     mut rx: mpsc::Receiver<Delivery>,
     format: Format,
     mut out: Output,
+    until: Until,
     signal: impl FnMut() -> F,
-) -> io::Result<u64> {
-    let mut stops = Stops::new(signal);
-    let mut printed = 0;
+) -> io::Result<Printed> {
+    let mut stops = Stops::new(signal, until.deadline);
+    let mut printed = Printed::default();
     let mut buf = Vec::with_capacity(WRITE_BATCH);
     let mut queued = Vec::with_capacity(TAKE);
     loop {
@@ -63,7 +114,8 @@ pub async fn run<F: Future<Output = ()>>(
         // drained, so a script reading line by line sees each delivery without delay.
         for d in queued.drain(..) {
             write_line(&mut buf, &d, format);
-            printed += 1;
+            printed.lines += 1;
+            printed.failures += u64::from(failed(&d));
             if buf.len() >= WRITE_BATCH {
                 write(&mut out, &buf, &mut stops, &mut rx).await?;
                 buf.clear();
@@ -73,7 +125,13 @@ pub async fn run<F: Future<Output = ()>>(
             write(&mut out, &buf, &mut stops, &mut rx).await?;
             buf.clear();
         }
+        if until.count.is_some_and(|n| printed.lines >= n) {
+            // Enough: what is queued still gets printed, then the run ends.
+            rx.close();
+            stops.deadline = None;
+        }
     }
+    printed.timed_out = stops.timed_out;
     Ok(printed)
 }
 
@@ -104,11 +162,13 @@ fn gave_up() -> io::Error {
     )
 }
 
-/// The interrupts so far.
+/// The interrupts so far, and the deadline, which counts as the first.
 struct Stops<S, F> {
     signal: S,
     next: std::pin::Pin<Box<F>>,
+    deadline: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
     stopped: bool,
+    timed_out: bool,
 }
 
 enum Stop {
@@ -118,21 +178,39 @@ enum Stop {
 
 impl<S: FnMut() -> F, F: Future<Output = ()>> Stops<S, F> {
     /// Listens from now on, so no interrupt is missed while the printer is busy.
-    fn new(mut signal: S) -> Self {
+    fn new(mut signal: S, deadline: Option<tokio::time::Instant>) -> Self {
         let next = Box::pin(signal());
         Stops {
             signal,
             next,
+            deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d))),
             stopped: false,
+            timed_out: false,
         }
     }
 
-    /// Completes at the next interrupt. Dropping it while it waits loses nothing: the wait
-    /// lives in `self`, and is replaced in the same poll that sees it complete.
+    /// Completes at the next interrupt, or at the deadline while nothing has stopped the run
+    /// yet. Dropping it while it waits loses nothing: the waits live in `self`, and an
+    /// interrupt's is replaced in the same poll that sees it complete.
     async fn next(&mut self) -> Stop {
-        (&mut self.next).await;
-        self.next = Box::pin((self.signal)());
-        if std::mem::replace(&mut self.stopped, true) {
+        let Stops {
+            signal,
+            next,
+            deadline,
+            stopped,
+            timed_out,
+        } = self;
+        let deadline = async {
+            match deadline {
+                Some(d) if !*stopped => d.as_mut().await,
+                _ => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = next.as_mut() => *next = Box::pin(signal()),
+            () = deadline => *timed_out = true,
+        }
+        if std::mem::replace(stopped, true) {
             Stop::Again
         } else {
             Stop::First
@@ -626,7 +704,13 @@ mod tests {
         let out = Output::reopened(&format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
         // Far more lines than the pipe (64 KiB) takes, and nobody reads it.
         let (interrupt, signal) = interrupts();
-        let mut run = std::pin::pin!(run(queue(2_000), Format::Json, out, signal));
+        let mut run = std::pin::pin!(run(
+            queue(2_000),
+            Format::Json,
+            out,
+            Until::default(),
+            signal
+        ));
         let waiting = tokio::time::timeout(Duration::from_millis(200), &mut run).await;
         assert!(waiting.is_err(), "finished with stdout full");
         interrupt.send(()).unwrap();
@@ -650,7 +734,13 @@ mod tests {
         let (mut reader, writer) = std::io::pipe().unwrap();
         let out = Output::reopened(&format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
         let (interrupt, signal) = interrupts();
-        let mut run = std::pin::pin!(run(queue(2_000), Format::Json, out, signal));
+        let mut run = std::pin::pin!(run(
+            queue(2_000),
+            Format::Json,
+            out,
+            Until::default(),
+            signal
+        ));
         assert!(
             tokio::time::timeout(Duration::from_millis(100), &mut run)
                 .await
@@ -667,11 +757,106 @@ mod tests {
             .await
             .expect("finished once stdout moved")
             .unwrap();
-        assert_eq!(printed, 2_000);
+        assert_eq!(printed.lines, 2_000);
         drop(writer);
         let text = drain.join().unwrap().unwrap();
         assert_eq!(text.lines().count(), 2_000);
         assert!(text.lines().last().unwrap().starts_with(r#"{"seq":2000,"#));
+    }
+
+    /// A run's output into a pipe read on a thread: the run's result and the text.
+    async fn run_to_text(
+        rx: mpsc::Receiver<Delivery>,
+        until: Until,
+    ) -> (io::Result<Printed>, String) {
+        use std::io::Read as _;
+        use std::os::fd::AsRawFd as _;
+        let (mut reader, writer) = std::io::pipe().unwrap();
+        let out = Output::reopened(&format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
+        let drain = std::thread::spawn(move || {
+            let mut text = String::new();
+            reader.read_to_string(&mut text).map(|_| text)
+        });
+        let (_interrupt, signal) = interrupts();
+        let result = tokio::time::timeout(
+            Duration::from_secs(10),
+            run(rx, Format::Human, out, until, signal),
+        )
+        .await
+        .expect("the run ends by itself");
+        drop(writer);
+        (result, drain.join().unwrap().unwrap())
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn exit_after_prints_what_was_answered_then_closes_the_queue() {
+        let (tx, rx) = mpsc::channel(16);
+        for seq in 1..=5 {
+            let mut d = verified();
+            d.seq = seq;
+            tx.try_send(d).unwrap();
+        }
+        let until = Until {
+            count: Some(2),
+            deadline: None,
+        };
+        let (result, text) = run_to_text(rx, until).await;
+        let printed = result.unwrap();
+        // All five were already queued, i.e. answered: all are printed, none after.
+        assert_eq!(printed.lines, 5);
+        assert_eq!(text.lines().count(), 5);
+        assert!(tx.try_send(verified()).is_err(), "the queue is closed");
+        assert_eq!(printed.status(&until), 0);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_failure_or_a_deadline_before_the_count_sets_the_status() {
+        let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 19:01:08 UTC));
+        let rejected = b.signed("whsec_c2VjcmV0LXRoYXQtaXMtbm90LXRoZS1vbmU=", "msg_x", b"{}");
+        let refused = b.request("GET", "/", Vec::new(), b"");
+        let no_secret = Delivery {
+            verdict: Verdict::Unchecked(Unchecked::NoSecret),
+            ..verified()
+        };
+        for (d, failures) in [(rejected, 1), (refused, 1), (no_secret, 0), (verified(), 0)] {
+            let (tx, rx) = mpsc::channel(4);
+            tx.try_send(d).unwrap();
+            let until = Until {
+                count: Some(1),
+                deadline: None,
+            };
+            let printed = run_to_text(rx, until).await.0.unwrap();
+            assert_eq!(printed.failures, failures);
+            assert_eq!(printed.status(&until), u8::from(failures > 0));
+        }
+
+        // One of two within the time: 124, whatever the one was.
+        let (tx, rx) = mpsc::channel(4);
+        tx.try_send(verified()).unwrap();
+        let until = Until {
+            count: Some(2),
+            deadline: Some(tokio::time::Instant::now() + Duration::from_millis(200)),
+        };
+        let (result, text) = run_to_text(rx, until).await;
+        let printed = result.unwrap();
+        assert_eq!((printed.lines, printed.timed_out), (1, true));
+        assert_eq!(text.lines().count(), 1);
+        assert_eq!(printed.status(&until), 124);
+        assert!(tx.try_send(verified()).is_err(), "the queue is closed");
+        // A deadline alone: the run ends there, and its status is that of what came.
+        let until = Until {
+            count: None,
+            ..until
+        };
+        assert_eq!(printed.status(&until), 0);
+        // An interrupt-only run keeps exit status 0, failures or not.
+        let failed = Printed {
+            failures: 3,
+            ..printed
+        };
+        assert_eq!(failed.status(&Until::default()), 0);
     }
 
     proptest! {

@@ -206,10 +206,20 @@ async fn serve(
             }
         });
     }
+    // The exit status: 0, unless a headless run that ends by itself says otherwise.
+    let mut code = 0;
     if args.headless {
-        let printed = headless::run(rx, args.format, hookscope::stdout::Output::stdout(), || {
-            hookscope::signals::stop_requested(false)
-        })
+        let until = headless::Until {
+            count: args.exit_after,
+            deadline: args.timeout.map(|t| tokio::time::Instant::now() + t),
+        };
+        let printed = headless::run(
+            rx,
+            args.format,
+            hookscope::stdout::Output::stdout(),
+            until,
+            || hookscope::signals::stop_requested(false),
+        )
         .await;
         match printed {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
@@ -219,7 +229,21 @@ async fn serve(
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                 return Err(e).context("writing to stdout");
             }
-            _ => {}
+            Err(_) => {}
+            Ok(printed) => {
+                let status = printed.status(&until);
+                if status == 124 {
+                    log!(
+                        "hookscope: {} of {} deliveries within {}",
+                        printed.lines,
+                        until.count.unwrap_or(0),
+                        args.timeout
+                            .map(|t| format!("{} s", t.as_secs_f64()))
+                            .unwrap_or_default()
+                    );
+                }
+                code = status;
+            }
         }
     } else {
         let info = Info {
@@ -247,7 +271,7 @@ async fn serve(
             .context("running the terminal UI")?;
     }
     receiver.shutdown().await;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(code))
 }
 
 fn report_secrets(verifier: &Verifier, source: &SecretSource) {

@@ -292,6 +292,48 @@ fn a_secret_too_short_to_be_real_is_warned_about_at_start_up() {
 }
 
 #[test]
+fn exit_after_and_timeout_end_a_headless_run_with_a_status_for_ci() {
+    // Two verified: both printed, status 0.
+    let mut h = Headless::start(&["--secret", SECRET, "--exit-after", "2"], &[]);
+    let (code, out) = send(&h.url, &["--secret", SECRET, "-n", "2"]);
+    assert_eq!(code, 0, "{out}");
+    let status = h.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(h.lines.iter().count(), 2);
+
+    // A rejected one: status 1.
+    let mut h = Headless::start(&["--secret", SECRET, "--exit-after", "1"], &[]);
+    send(&h.url, &["--secret", SECRET, "--tamper"]);
+    assert_eq!(h.child.wait().unwrap().code(), Some(1));
+    assert!(h.line().starts_with("✗ bad_signature"));
+
+    // None within the time: 124.
+    let mut h = Headless::start(
+        &[
+            "--secret",
+            SECRET,
+            "--exit-after",
+            "1",
+            "--timeout",
+            "300ms",
+        ],
+        &[],
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(h.child.wait().unwrap().code(), Some(124));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(h.lines.iter().count(), 0);
+
+    // Both flags belong to headless runs.
+    let out = Command::new(BIN)
+        .args(["--exit-after", "1", "--no-store"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--headless"));
+}
+
+#[test]
 fn send_reads_only_the_start_of_an_endless_answer() {
     // A target that answers 200 with a body that never ends: `send` shows the first bytes and
     // moves on, instead of reading until its timeout (or its memory) runs out.

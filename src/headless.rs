@@ -3,7 +3,7 @@
 use crate::delivery::Delivery;
 use crate::sanitize;
 use crate::stdout::Output;
-use crate::verify::{Unchecked, Verdict};
+use crate::verify::Verdict;
 use std::io::{self, Write as _};
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
@@ -67,10 +67,7 @@ fn failed(d: &Delivery) -> bool {
     match &d.verdict {
         Verdict::Verified(_) => false,
         Verdict::Failed(_) => true,
-        Verdict::Unchecked(
-            Unchecked::NoSecret | Unchecked::NoSecretForPath { .. } | Unchecked::Unreadable { .. },
-        ) => false,
-        Verdict::Unchecked(_) => true,
+        Verdict::Unchecked(u) => u.refused(),
     }
 }
 
@@ -275,9 +272,7 @@ fn verdict_line(d: &Delivery) -> String {
                 sanitize::line(&f.kind.to_string())
             )
         }
-        Verdict::Unchecked(
-            Unchecked::NoSecret | Unchecked::NoSecretForPath { .. } | Unchecked::Unreadable { .. },
-        ) => {
+        Verdict::Unchecked(u) if !u.refused() => {
             format!("• {what}{msg_suffix} · unverified")
         }
         Verdict::Unchecked(u) => format!(
@@ -817,7 +812,7 @@ mod tests {
         let rejected = b.signed("whsec_c2VjcmV0LXRoYXQtaXMtbm90LXRoZS1vbmU=", "msg_x", b"{}");
         let refused = b.request("GET", "/", Vec::new(), b"");
         let no_secret = Delivery {
-            verdict: Verdict::Unchecked(Unchecked::NoSecret),
+            verdict: Verdict::Unchecked(crate::verify::Unchecked::NoSecret),
             ..verified()
         };
         for (d, failures) in [(rejected, 1), (refused, 1), (no_secret, 0), (verified(), 0)] {

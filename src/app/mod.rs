@@ -7,7 +7,7 @@ use crate::delivery::Delivery;
 use crate::forward::RespondMode;
 use crate::highlight::{self, BodyView, Limits};
 use crate::sanitize;
-use crate::verify::{Unchecked, Verdict, human_bytes};
+use crate::verify::{Verdict, human_bytes};
 use bytes::Bytes;
 use keymap::Command;
 use ratatui::crossterm::event::{
@@ -178,12 +178,8 @@ impl Mark {
         match v {
             Verdict::Verified(_) => Mark::Verified,
             Verdict::Failed(_) => Mark::Rejected,
-            Verdict::Unchecked(
-                Unchecked::NoSecret
-                | Unchecked::NoSecretForPath { .. }
-                | Unchecked::Unreadable { .. },
-            ) => Mark::Unverified,
-            Verdict::Unchecked(_) => Mark::Refused,
+            Verdict::Unchecked(u) if u.refused() => Mark::Refused,
+            Verdict::Unchecked(_) => Mark::Unverified,
         }
     }
 }

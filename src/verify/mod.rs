@@ -140,6 +140,21 @@ pub enum Unchecked {
     },
 }
 
+impl Unchecked {
+    /// Whether the request itself was turned away (405, 413, a body cut short), as opposed to
+    /// accepted without a check (no secret for it, a verdict this version cannot read).
+    pub fn refused(&self) -> bool {
+        match self {
+            Unchecked::NotPost { .. }
+            | Unchecked::BodyTooLarge { .. }
+            | Unchecked::BodyIncomplete { .. } => true,
+            Unchecked::NoSecret
+            | Unchecked::NoSecretForPath { .. }
+            | Unchecked::Unreadable { .. } => false,
+        }
+    }
+}
+
 impl fmt::Display for Unchecked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

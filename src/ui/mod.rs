@@ -205,15 +205,14 @@ fn fitting_hints(width: usize) -> Vec<(&'static str, &'static str)> {
     let cost = |(k, what): &(&str, &str)| Span::raw(*k).width() + 1 + Span::raw(*what).width() + 2;
     let last = [("?", "help"), ("q", "quit")];
     let mut room = width.saturating_sub(1 + last.iter().map(cost).sum::<usize>());
-    let mut shown: Vec<_> = HINTS
-        .iter()
-        .take_while(|h| {
-            let fits = cost(h) <= room;
-            room = room.saturating_sub(cost(h));
-            fits
-        })
-        .copied()
-        .collect();
+    let mut shown = Vec::new();
+    for hint in HINTS {
+        let Some(left) = room.checked_sub(cost(hint)) else {
+            break;
+        };
+        room = left;
+        shown.push(*hint);
+    }
     shown.extend(last);
     shown
 }

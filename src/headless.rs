@@ -691,12 +691,19 @@ mod tests {
         rx
     }
 
+    /// A pipe, and stdout reopened onto its write end (non-blocking, as for a real pipe).
+    #[cfg(target_os = "linux")]
+    fn piped() -> (std::io::PipeReader, std::io::PipeWriter, Output) {
+        use std::os::fd::AsRawFd as _;
+        let (reader, writer) = std::io::pipe().unwrap();
+        let out = Output::reopened(&format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
+        (reader, writer, out)
+    }
+
     #[cfg(target_os = "linux")]
     #[tokio::test(flavor = "current_thread")]
     async fn a_second_interrupt_gives_up_on_a_stdout_nobody_reads() {
-        use std::os::fd::AsRawFd as _;
-        let (_reader, writer) = std::io::pipe().unwrap();
-        let out = Output::reopened(&format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
+        let (_reader, _writer, out) = piped();
         // Far more lines than the pipe (64 KiB) takes, and nobody reads it.
         let (interrupt, signal) = interrupts();
         let mut run = std::pin::pin!(run(
@@ -725,9 +732,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn after_one_interrupt_every_queued_delivery_is_printed_once_stdout_moves() {
         use std::io::Read as _;
-        use std::os::fd::AsRawFd as _;
-        let (mut reader, writer) = std::io::pipe().unwrap();
-        let out = Output::reopened(&format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
+        let (mut reader, writer, out) = piped();
         let (interrupt, signal) = interrupts();
         let mut run = std::pin::pin!(run(
             queue(2_000),
@@ -760,14 +765,13 @@ mod tests {
     }
 
     /// A run's output into a pipe read on a thread: the run's result and the text.
+    #[cfg(target_os = "linux")]
     async fn run_to_text(
         rx: mpsc::Receiver<Delivery>,
         until: Until,
     ) -> (io::Result<Printed>, String) {
         use std::io::Read as _;
-        use std::os::fd::AsRawFd as _;
-        let (mut reader, writer) = std::io::pipe().unwrap();
-        let out = Output::reopened(&format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
+        let (mut reader, writer, out) = piped();
         let drain = std::thread::spawn(move || {
             let mut text = String::new();
             reader.read_to_string(&mut text).map(|_| text)

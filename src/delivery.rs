@@ -125,16 +125,21 @@ impl Delivery {
     }
 }
 
-/// The message id from `svix-id`, else `webhook-id`.
+/// The message id from `svix-id`, else `webhook-id` (the first of each, when not empty).
 pub fn message_id<N: AsRef<str>, V: AsRef<[u8]>>(headers: &[(N, V)]) -> Option<String> {
-    ["svix-id", "webhook-id"].iter().find_map(|name| {
-        headers
-            .iter()
-            .find(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_ref())
-            .filter(|v| !v.is_empty())
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-    })
+    // One pass: this runs for every delivery.
+    let (mut svix, mut webhook) = (None, None);
+    for (n, v) in headers {
+        let n = n.as_ref();
+        if svix.is_none() && n.eq_ignore_ascii_case("svix-id") {
+            svix = Some(v.as_ref());
+        } else if webhook.is_none() && n.eq_ignore_ascii_case("webhook-id") {
+            webhook = Some(v.as_ref());
+        }
+    }
+    svix.filter(|v| !v.is_empty())
+        .or(webhook.filter(|v| !v.is_empty()))
+        .map(|v| String::from_utf8_lossy(v).into_owned())
 }
 
 pub use crate::probe::event_fields;
@@ -148,7 +153,17 @@ mod tests {
         let h = vec![
             ("webhook-id".to_string(), b"msg_b".to_vec()),
             ("Svix-Id".to_string(), b"msg_a".to_vec()),
+            ("svix-id".to_string(), b"msg_later".to_vec()),
         ];
         assert_eq!(message_id(&h).as_deref(), Some("msg_a"));
+        // An empty svix-id gives way to webhook-id; the first of each counts.
+        let h = [
+            ("svix-id", &b""[..]),
+            ("webhook-id", b"msg_w"),
+            ("webhook-id", b"msg_w2"),
+        ];
+        assert_eq!(message_id(&h).as_deref(), Some("msg_w"));
+        let h = [("svix-id", &b""[..]), ("x", b"y")];
+        assert_eq!(message_id(&h), None);
     }
 }

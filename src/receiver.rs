@@ -450,11 +450,9 @@ async fn handle(
     } else {
         Vec::new()
     };
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    // The announced length, as hyper parsed it from content-length (it refuses a malformed
+    // or conflicting one with 400 before this runs); none for a chunked body.
+    let declared = hyper::body::Body::size_hint(&body).exact();
 
     let (body, body_size, problem) = match declared {
         Some(len) if len > config.max_body => (
@@ -602,9 +600,12 @@ fn body_readable(verdict: &Verdict) -> bool {
 }
 
 /// The answer being built for the sender. Built from static parts in the common case: no text
-/// copied and no header parsed per delivery.
+/// copied, no header parsed and nothing allocated per delivery.
 struct Answer {
     status: StatusCode,
+    /// hookscope's own text answer: sent as `text/plain`.
+    plain_text: bool,
+    /// The app's headers, or `allow` on a 405.
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
 }
@@ -617,10 +618,8 @@ impl Answer {
         };
         Answer {
             status,
-            headers: vec![(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            )],
+            plain_text: true,
+            headers: Vec::new(),
             body,
         }
     }
@@ -645,6 +644,7 @@ impl Answer {
             ),
             None => Answer {
                 status,
+                plain_text: false,
                 headers: f
                     .headers
                     .iter()
@@ -696,6 +696,12 @@ impl Answer {
         let mut response = Response::new(Full::new(self.body));
         *response.status_mut() = self.status;
         let h = response.headers_mut();
+        if self.plain_text {
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+        }
         for (name, value) in self.headers {
             h.append(name, value);
         }

@@ -461,3 +461,61 @@ fn headless_keeps_answering_while_its_terminal_is_stopped() {
     );
     tmux.keys(&["C-c"]);
 }
+
+#[test]
+fn the_inspector_starts_with_what_the_retention_keeps() {
+    let Some(tmux) = shell("retention") else {
+        return;
+    };
+    // A store holding three deliveries from a week ago and two from now.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.sqlite3");
+    let now = time::OffsetDateTime::now_utc();
+    let mut b = hookscope::testing::Builder::new(&[SECRET], now - time::Duration::days(7));
+    let mut ds = Vec::new();
+    for i in 0..3 {
+        ds.push(b.signed(
+            SECRET,
+            &format!("msg_old{i}"),
+            &hookscope::testing::event("invoice.paid", &format!("evt_old{i}")),
+        ));
+    }
+    b.at = now - time::Duration::minutes(5);
+    for i in 0..2 {
+        ds.push(b.signed(
+            SECRET,
+            &format!("msg_new{i}"),
+            &hookscope::testing::event("task.completed", &format!("evt_new{i}")),
+        ));
+    }
+    let mut store = hookscope::store::Store::open(&path).unwrap();
+    store
+        .insert(&ds.iter().collect::<Vec<_>>(), "seed")
+        .unwrap();
+    drop(store);
+
+    let port = free_port();
+    tmux.keys(&[
+        &format!(
+            "{BIN} --port {port} --secret {SECRET} --no-tunnel --store {} --retain-days 1",
+            path.display()
+        ),
+        "Enter",
+    ]);
+    // The week-old ones are not shown, though the writer may not have pruned them yet.
+    let s = tmux.wait_for("the earlier deliveries", |s| {
+        s.contains("2 from earlier sessions")
+    });
+    assert_eq!(s.matches("task.completed").count(), 2, "{s}");
+    assert!(!s.contains("invoice.paid"), "{s}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("the shell again", |s| {
+        s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
+    });
+    // And the writer pruned them from the store.
+    let left = hookscope::store::Store::open(&path)
+        .unwrap()
+        .query(&hookscope::store::Filter::default())
+        .unwrap();
+    assert_eq!(left.len(), 2);
+}

@@ -488,6 +488,20 @@ pub fn full_text(d: &Delivery) -> String {
     let _ = writeln!(out, "id        {}", d.seq);
     let _ = writeln!(out, "received  {when}");
     let _ = writeln!(out, "request   {}", d.request_line());
+    if let Some(f) = &d.forward {
+        // Where it went, which the path rule decides, and how the app took it.
+        let outcome = match (&f.status, &f.error) {
+            (Some(s), _) => format!("{s} in {} ms", f.ms),
+            (None, Some(e)) => format!("failed after {} ms: {e}", f.ms),
+            (None, None) => format!("no answer after {} ms", f.ms),
+        };
+        let _ = writeln!(
+            out,
+            "forwarded {} → {}",
+            sanitize::line(&f.url),
+            sanitize::line(&outcome)
+        );
+    }
     let _ = writeln!(
         out,
         "answered  {} {}",
@@ -626,6 +640,33 @@ mod tests {
         let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed["msg_id"], "msg_\u{1b}]52;c;x\u{7}");
         assert_eq!(parsed["replay_of"], 7);
+    }
+
+    #[test]
+    fn show_says_where_a_delivery_was_forwarded_and_how_it_went() {
+        let mut d = verified();
+        d.forward = Some(ForwardResult {
+            url: "http://localhost:3000/api/webhooks".into(),
+            status: Some(202),
+            headers: Vec::new(),
+            body: bytes::Bytes::new(),
+            ms: 12,
+            error: None,
+        });
+        let text = full_text(&d);
+        assert!(
+            text.contains("forwarded http://localhost:3000/api/webhooks → 202 in 12 ms\n"),
+            "{text}"
+        );
+        d.forward = Some(ForwardResult {
+            status: None,
+            ms: 5001,
+            error: Some(ForwardError::Timeout { secs: 5 }),
+            ..d.forward.clone().unwrap()
+        });
+        assert!(full_text(&d).contains("→ failed after 5001 ms: "));
+        d.forward = None;
+        assert!(!full_text(&d).contains("forwarded"));
     }
 
     #[test]

@@ -238,7 +238,7 @@ pub struct ServeArgs {
     pub exit_after: Option<u64>,
     /// Headless: end the run after this long (30s, 2m), with the exit status of --exit-after;
     /// 124 (as timeout(1) does) when --exit-after's count was not reached.
-    #[arg(long, requires = "headless", value_parser = parse_duration_arg, value_name = "DURATION")]
+    #[arg(long, requires = "headless", value_parser = parse_run_length, value_name = "DURATION")]
     pub timeout: Option<std::time::Duration>,
     /// Fill the inspector with a realistic mix of sample deliveries (sent to our own port).
     #[arg(long)]
@@ -281,6 +281,17 @@ pub struct ServeArgs {
 fn parse_duration_arg(s: &str) -> Result<std::time::Duration, String> {
     crate::forward::parse_duration(s)
         .ok_or_else(|| format!("`{s}` is not a duration (500ms, 30s, 2m)"))
+}
+
+/// `--timeout`: a run of no length would end before anything could arrive (and `timeout 0`
+/// means "no limit" to coreutils), so zero is refused rather than guessed at.
+fn parse_run_length(s: &str) -> Result<std::time::Duration, String> {
+    match parse_duration_arg(s)? {
+        d if d.is_zero() => Err(format!(
+            "`{s}` would end the run at once: give a length (30s, 2m), or leave --timeout out"
+        )),
+        d => Ok(d),
+    }
 }
 
 /// Options for `hookscope send`.

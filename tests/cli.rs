@@ -324,6 +324,14 @@ fn exit_after_and_timeout_end_a_headless_run_with_a_status_for_ci() {
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(h.lines.iter().count(), 0);
 
+    // A run of no length is refused, not run.
+    let out = Command::new(BIN)
+        .args(["--headless", "--no-store", "--port", "0", "--timeout", "0s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("would end the run at once"));
+
     // Both flags belong to headless runs.
     let out = Command::new(BIN)
         .args(["--exit-after", "1", "--no-store"])

@@ -167,10 +167,7 @@ async fn serve(
         } else {
             store.query_light(&store::Filter {
                 limit: Some(args.retain),
-                since: retention.max_days.map(|days| {
-                    time::OffsetDateTime::now_utc()
-                        - time::Duration::days(days.min(1_000_000) as i64)
-                }),
+                since: retention.cutoff(time::OffsetDateTime::now_utc()),
                 ..Default::default()
             })?
         };

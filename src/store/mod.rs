@@ -171,6 +171,14 @@ pub struct Retention {
     pub max_days: Option<u64>,
 }
 
+impl Retention {
+    /// The oldest arrival time `max_days` keeps, as of `now`; `None` when age is no limit.
+    pub fn cutoff(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        self.max_days
+            .map(|days| now - time::Duration::days(days.min(1_000_000) as i64))
+    }
+}
+
 impl Default for Retention {
     fn default() -> Self {
         Retention {
@@ -499,8 +507,7 @@ impl Store {
     /// Deletes what retention no longer keeps; returns how many went.
     pub fn prune(&self, retention: Retention, now: OffsetDateTime) -> Result<u64, StoreError> {
         let mut removed = 0;
-        if let Some(days) = retention.max_days {
-            let cutoff = now - time::Duration::days(days.min(1_000_000) as i64);
+        if let Some(cutoff) = retention.cutoff(now) {
             removed += self
                 .conn
                 .execute(

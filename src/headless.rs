@@ -81,7 +81,7 @@ fn failed(d: &Delivery) -> bool {
 /// 503. If stdout is not being read that could wait for ever, so a second interrupt gives up:
 /// an error of kind `Interrupted`.
 pub async fn run<F: Future<Output = ()>>(
-    mut rx: mpsc::Receiver<Delivery>,
+    mut rx: mpsc::Receiver<Box<Delivery>>,
     format: Format,
     mut out: Output,
     until: Until,
@@ -138,7 +138,7 @@ async fn write<S: FnMut() -> F, F: Future<Output = ()>>(
     out: &mut Output,
     buf: &[u8],
     stops: &mut Stops<S, F>,
-    rx: &mut mpsc::Receiver<Delivery>,
+    rx: &mut mpsc::Receiver<Box<Delivery>>,
 ) -> io::Result<()> {
     let mut write = std::pin::pin!(out.write_all(buf));
     loop {
@@ -721,13 +721,13 @@ mod tests {
     }
 
     /// `n` deliveries queued for the printer.
-    fn queue(n: u64) -> mpsc::Receiver<Delivery> {
+    fn queue(n: u64) -> mpsc::Receiver<Box<Delivery>> {
         let (tx, rx) = mpsc::channel(n as usize);
         let d = verified();
         for seq in 1..=n {
             let mut d = d.clone();
             d.seq = seq;
-            tx.try_send(d).unwrap();
+            tx.try_send(Box::new(d)).unwrap();
         }
         rx
     }
@@ -808,7 +808,7 @@ mod tests {
     /// A run's output into a pipe read on a thread: the run's result and the text.
     #[cfg(target_os = "linux")]
     async fn run_to_text(
-        rx: mpsc::Receiver<Delivery>,
+        rx: mpsc::Receiver<Box<Delivery>>,
         until: Until,
     ) -> (io::Result<Printed>, String) {
         use std::io::Read as _;
@@ -835,7 +835,7 @@ mod tests {
         for seq in 1..=5 {
             let mut d = verified();
             d.seq = seq;
-            tx.try_send(d).unwrap();
+            tx.try_send(Box::new(d)).unwrap();
         }
         let until = Until {
             count: Some(2),
@@ -846,7 +846,10 @@ mod tests {
         // All five were already queued, i.e. answered: all are printed, none after.
         assert_eq!(printed.lines, 5);
         assert_eq!(text.lines().count(), 5);
-        assert!(tx.try_send(verified()).is_err(), "the queue is closed");
+        assert!(
+            tx.try_send(Box::new(verified())).is_err(),
+            "the queue is closed"
+        );
         assert_eq!(printed.status(&until), 0);
     }
 
@@ -862,7 +865,7 @@ mod tests {
         };
         for (d, failures) in [(rejected, 1), (refused, 1), (no_secret, 0), (verified(), 0)] {
             let (tx, rx) = mpsc::channel(4);
-            tx.try_send(d).unwrap();
+            tx.try_send(Box::new(d)).unwrap();
             let until = Until {
                 count: Some(1),
                 deadline: None,
@@ -874,7 +877,7 @@ mod tests {
 
         // One of two within the time: 124, whatever the one was.
         let (tx, rx) = mpsc::channel(4);
-        tx.try_send(verified()).unwrap();
+        tx.try_send(Box::new(verified())).unwrap();
         let until = Until {
             count: Some(2),
             deadline: Some(tokio::time::Instant::now() + Duration::from_millis(200)),
@@ -884,7 +887,10 @@ mod tests {
         assert_eq!((printed.lines, printed.timed_out), (1, true));
         assert_eq!(text.lines().count(), 1);
         assert_eq!(printed.status(&until), 124);
-        assert!(tx.try_send(verified()).is_err(), "the queue is closed");
+        assert!(
+            tx.try_send(Box::new(verified())).is_err(),
+            "the queue is closed"
+        );
         // A deadline alone: the run ends there, and its status is that of what came.
         let until = Until {
             count: None,

@@ -82,7 +82,7 @@ fn install_panic_hook() {
 /// Runs the inspector until the user quits.
 pub async fn run(
     mut app: App,
-    mut deliveries: mpsc::Receiver<Delivery>,
+    mut deliveries: mpsc::Receiver<Box<Delivery>>,
     opts: Options,
 ) -> io::Result<()> {
     install_panic_hook();
@@ -321,17 +321,17 @@ impl LatencyLog {
 /// With a store, the UI holds deliveries without bodies or headers (loaded on demand), so memory
 /// stays bounded however many arrive. Without one it keeps its own copy of each body: the
 /// receiver's is a slice of hyper's read buffer, which it would otherwise keep alive.
-fn light(d: Delivery, bodies_in_store: bool) -> Arc<Delivery> {
+fn light(d: Box<Delivery>, bodies_in_store: bool) -> Arc<Delivery> {
     if bodies_in_store && d.stored {
         Arc::new(Delivery {
             body: bytes::Bytes::new(),
             headers: Vec::new(),
-            ..d
+            ..*d
         })
     } else {
         Arc::new(Delivery {
             body: bytes::Bytes::copy_from_slice(&d.body),
-            ..d
+            ..*d
         })
     }
 }

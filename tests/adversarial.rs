@@ -16,12 +16,12 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::sync::mpsc;
 
-async fn start(max_body: u64) -> (Receiver, mpsc::Receiver<Delivery>) {
+async fn start(max_body: u64) -> (Receiver, mpsc::Receiver<Box<Delivery>>) {
     start_with(|config| config.max_body = max_body).await
 }
 
 /// A receiver with 500 ms head and body timeouts, set up further by `setup`.
-async fn start_with(setup: impl FnOnce(&mut Config)) -> (Receiver, mpsc::Receiver<Delivery>) {
+async fn start_with(setup: impl FnOnce(&mut Config)) -> (Receiver, mpsc::Receiver<Box<Delivery>>) {
     let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
     config.header_timeout = Duration::from_millis(500);
@@ -72,8 +72,8 @@ where
     (send, closed)
 }
 
-async fn next(rx: &mut mpsc::Receiver<Delivery>) -> Delivery {
-    tokio::time::timeout(Duration::from_secs(20), rx.recv())
+async fn next(rx: &mut mpsc::Receiver<Box<Delivery>>) -> Delivery {
+    *tokio::time::timeout(Duration::from_secs(20), rx.recv())
         .await
         .unwrap()
         .unwrap()
@@ -81,7 +81,11 @@ async fn next(rx: &mut mpsc::Receiver<Delivery>) -> Delivery {
 
 /// A signed delivery sent now is answered 200 and is the next one recorded: the server keeps
 /// serving whatever the hostile connections beside it are doing.
-async fn serves_next(addr: std::net::SocketAddr, rx: &mut mpsc::Receiver<Delivery>, msg_id: &str) {
+async fn serves_next(
+    addr: std::net::SocketAddr,
+    rx: &mut mpsc::Receiver<Box<Delivery>>,
+    msg_id: &str,
+) {
     let body = b"{}";
     assert_eq!(
         post(addr, "/", &signed(SECRET, msg_id, body), body)

@@ -80,7 +80,7 @@ async fn app() -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
 async fn receiver(
     forward: Option<Forwarder>,
     mode: RespondMode,
-) -> (Receiver, mpsc::Receiver<Delivery>) {
+) -> (Receiver, mpsc::Receiver<Box<Delivery>>) {
     let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
     config.forward = forward;
@@ -89,8 +89,8 @@ async fn receiver(
     (Receiver::start(config, tx).await.unwrap(), rx)
 }
 
-async fn next(rx: &mut mpsc::Receiver<Delivery>) -> Delivery {
-    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+async fn next(rx: &mut mpsc::Receiver<Box<Delivery>>) -> Delivery {
+    *tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
         .unwrap()
         .unwrap()

@@ -14,7 +14,7 @@ async fn start(
     secrets: &[&str],
     max_body: u64,
     queue: usize,
-) -> (Receiver, mpsc::Receiver<Delivery>) {
+) -> (Receiver, mpsc::Receiver<Box<Delivery>>) {
     let verifier = Verifier::new(
         secrets.iter().map(|s| Secret::parse(s).unwrap()).collect(),
         300,
@@ -26,8 +26,8 @@ async fn start(
     (Receiver::start(config, tx).await.expect("bind"), rx)
 }
 
-async fn next(rx: &mut mpsc::Receiver<Delivery>) -> Delivery {
-    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+async fn next(rx: &mut mpsc::Receiver<Box<Delivery>>) -> Delivery {
+    *tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
         .expect("a delivery within 10 s")
         .expect("channel open")

@@ -26,3 +26,4 @@ pub mod tui;
 pub mod tunnel;
 pub mod ui;
 pub mod verify;
+mod watchdog;

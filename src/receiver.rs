@@ -8,6 +8,7 @@
 use crate::delivery::{self, Delivery, ResponseRecord};
 use crate::forward::RespondMode;
 use crate::verify::{Unchecked, Verdict, Verifier};
+use crate::watchdog::{InFlight, Progress, Watchdog};
 use bytes::{Bytes, BytesMut};
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt as _, Full};
@@ -165,7 +166,7 @@ impl Receiver {
             stats: stats.clone(),
         });
         let mut h1 = http1::Builder::new();
-        // The head timeout is each connection's watchdog (idle_too_long), not hyper's timer.
+        // The head timeout is the watchdog's (src/watchdog.rs), not hyper's timer.
         // More than MAX_HEADERS headers get hyper's 431 (its default limit, left unset).
         h1.header_read_timeout(None)
             // Answers are a few bytes (a forwarded app's at most 1 MiB): copying the body
@@ -176,6 +177,7 @@ impl Receiver {
         let slots = Arc::new(tokio::sync::Semaphore::new(
             shared.config.max_connections.max(1),
         ));
+        let watchdog = Watchdog::start(shared.config.header_timeout, shared.config.max_connections);
         let task = tokio::spawn(async move {
             loop {
                 let slot = tokio::select! {
@@ -205,18 +207,17 @@ impl Receiver {
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 let (h1, h2) = (h1.clone(), h2.clone());
-                tokio::spawn(async move {
-                    let _slot = slot;
-                    let Some(h2_preface) =
-                        opens_with_h2_preface(&stream, shared.config.header_timeout).await
-                    else {
-                        return; // closed or silent before saying anything
-                    };
-                    let progress = Arc::new(Progress::default());
-                    let limit = shared.config.header_timeout;
-                    let service = service_fn({
-                        let progress = progress.clone();
-                        move |req| {
+                let progress = Arc::new(Progress::default());
+                let connection = tokio::spawn({
+                    let progress = progress.clone();
+                    async move {
+                        let _slot = slot;
+                        let Some(h2_preface) =
+                            opens_with_h2_preface(&stream, shared.config.header_timeout).await
+                        else {
+                            return; // closed or silent before saying anything
+                        };
+                        let service = service_fn(move |req| {
                             let in_flight = InFlight::start(&progress);
                             let shared = shared.clone();
                             async move {
@@ -224,10 +225,8 @@ impl Receiver {
                                 drop(in_flight);
                                 Ok::<_, Infallible>(answer)
                             }
-                        }
-                    });
-                    let io = TokioIo::new(stream);
-                    let serve = async {
+                        });
+                        let io = TokioIo::new(stream);
                         // Errors are malformed requests and timeouts; hyper has answered what
                         // could be answered, and nothing else is affected.
                         let _ = if h2_preface {
@@ -235,14 +234,9 @@ impl Receiver {
                         } else {
                             h1.serve_connection(io, service).await
                         };
-                    };
-                    tokio::select! {
-                        biased;
-                        () = serve => {}
-                        // Dropping the connection closes it.
-                        () = idle_too_long(&progress, limit) => {}
                     }
                 });
+                watchdog.watch(progress, connection.abort_handle());
             }
         });
         Ok(Receiver {
@@ -267,61 +261,6 @@ impl Receiver {
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
-    }
-}
-
-/// One connection's requests so far, for its watchdog.
-#[derive(Debug, Default)]
-struct Progress {
-    started: AtomicU64,
-    finished: AtomicU64,
-}
-
-/// A request being handled; counted finished when dropped, however its handling ends
-/// (answered, or abandoned because the client hung up).
-struct InFlight(Arc<Progress>);
-
-impl InFlight {
-    fn start(progress: &Arc<Progress>) -> InFlight {
-        progress.started.fetch_add(1, Ordering::Relaxed);
-        InFlight(progress.clone())
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.finished.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// Completes once the connection has had no request in flight and started none for `limit`:
-/// it is idle, or trickling a head that never completes (slowloris). A request in flight keeps
-/// it open however long its answer takes (its body has its own timeout).
-///
-/// One timer per connection, looked at four times per `limit`, so the connection is closed
-/// between `limit` and 1.25 × `limit` after its last answer. hyper's own head timeout arms and
-/// disarms a timer for every request: 2% of a small delivery's time.
-async fn idle_too_long(progress: &Progress, limit: Duration) {
-    let tick = (limit / 4).max(Duration::from_millis(1));
-    let mut seen = progress.started.load(Ordering::Relaxed);
-    let mut idle = Duration::ZERO;
-    let sleep = tokio::time::sleep(tick);
-    let mut sleep = std::pin::pin!(sleep);
-    loop {
-        sleep.as_mut().await;
-        let started = progress.started.load(Ordering::Relaxed);
-        let busy = started != progress.finished.load(Ordering::Relaxed);
-        if busy || started != seen {
-            // Answered within this tick, or still answering: idle from some point after it.
-            seen = started;
-            idle = Duration::ZERO;
-        } else {
-            idle += tick;
-            if idle >= limit {
-                return;
-            }
-        }
-        sleep.as_mut().reset(tokio::time::Instant::now() + tick);
     }
 }
 

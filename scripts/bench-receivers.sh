@@ -15,6 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
+[[ $DURATION =~ ^[0-9]+s$ ]] || { echo "DURATION is in seconds, like 10s" >&2; exit 2; }
+# The `time` keyword's report of wrk: user and system seconds.
+TIMEFORMAT='%U %S'
 ROUNDS=${ROUNDS:-3}
 SIZES=${SIZES:-"1024 65536"}
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
@@ -45,15 +48,30 @@ run() { # $1 label, $2 port, $3 size, then the server command
     local status
     status=$(taskset -c 1 wrk -t1 -c1 -d1s -s "$WORK/post-$size.lua" "http://127.0.0.1:$port/" 2>&1 | grep -c "Non-2xx" || true)
     [ "$status" = 0 ] || { echo "$label answered non-2xx to a signed request" >&2; exit 1; }
-    local out rps p50 p99
-    out=$(taskset -c 1 wrk -t1 -c64 -d"$DURATION" --latency -s "$WORK/post-$size.lua" "http://127.0.0.1:$port/")
+    local out rps p50 p99 requests cpu_before cpu_after client
+    # The server's CPU time (every thread, user and system) over the measured run, and wrk's:
+    # with one core each, wrk is itself near its limit, so req/s also depends on how cheap an
+    # answer is for it to read; CPU per request is the server's own cost.
+    cpu_before=$(server_cpu "$pid")
+    out=$( { time taskset -c 1 wrk -t1 -c64 -d"$DURATION" --latency -s "$WORK/post-$size.lua" "http://127.0.0.1:$port/"; } 2>"$WORK/wrk-time")
+    cpu_after=$(server_cpu "$pid")
     rps=$(echo "$out" | awk '/Requests\/sec/ {print int($2)}')
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
     p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
     p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+    client=$(awk -v d="${DURATION%s}" 'NF == 2 {printf "%.0f", ($1 + $2) * 100 / d}' "$WORK/wrk-time")
     echo "$out" | grep -q "Non-2xx" && { echo "$label: non-2xx answers under load" >&2; exit 1; }
     kill "$pid"; wait "$pid" 2>/dev/null || true
-    printf '%s\t%s\t%s\t%s\t%s\n' "$size" "$label" "$rps" "$p50" "$p99" >>"$WORK/results.tsv"
-    echo "  round: $label, $size B: $rps req/s" >&2
+    local us_per_req
+    us_per_req=$(awk -v a="$cpu_before" -v b="$cpu_after" -v t="$(getconf CLK_TCK)" -v n="$requests" \
+        'BEGIN {printf "%.2f", (b - a) / t * 1e6 / n}')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$label" "$rps" "$p50" "$p99" "$us_per_req" "$client" >>"$WORK/results.tsv"
+    echo "  round: $label, $size B: $rps req/s, $us_per_req µs CPU per request, wrk ${client}% busy" >&2
+}
+
+server_cpu() { # $1 pid → its user + system time so far, in clock ticks
+    # Field 2 (the command) may hold spaces; count from the closing parenthesis.
+    sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
 }
 
 for size in $SIZES; do
@@ -73,22 +91,24 @@ python3 - "$WORK/results.tsv" "$ROUNDS" <<'PY'
 import collections, sys
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
-    size, label, rps, p50, p99 = line.rstrip("\n").split("\t")
-    rows[(int(size), label)].append((int(rps), p50, p99))
-print(f"| receiver | body | req/s (median of {sys.argv[2]}) | p50 | p99 | all rounds |")
-print("| --- | --- | ---: | ---: | ---: | --- |")
-median = {}
+    size, label, rps, p50, p99, us, client = line.rstrip("\n").split("\t")
+    rows[(int(size), label)].append((int(rps), p50, p99, float(us), client))
+print(f"| receiver | body | req/s (median of {sys.argv[2]}) | p50 | p99 | server CPU per request (median) | wrk's core busy | all rounds |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
+median, cpu = {}, {}
 for (size, label), runs in rows.items():
-    ordered = sorted(runs)
-    rps, p50, p99 = ordered[len(ordered) // 2]
+    rps, p50, p99, _, client = sorted(runs)[len(runs) // 2]
     median[(size, label)] = rps
-    rounds = ", ".join(f"{r:,}" for r, _, _ in runs)
-    print(f"| {label} | {size // 1024} KiB | {rps:,} | {p50} | {p99} | {rounds} |")
+    cpu[(size, label)] = sorted(r[3] for r in runs)[len(runs) // 2]
+    rounds = ", ".join(f"{r[0]:,}" for r in runs)
+    print(f"| {label} | {size // 1024} KiB | {rps:,} | {p50} | {p99} | "
+          f"{cpu[(size, label)]:.2f} µs | {client}% | {rounds} |")
 print()
 for size in sorted({s for s, _ in median}):
-    hs = median[(size, "hookscope (store off)")]
+    hs, key = median[(size, "hookscope (store off)")], (size, "hookscope (store off)")
     print(f"- {size // 1024} KiB: hookscope (store off) / bare hyper = "
-          f"{hs / median[(size, 'bare hyper + HMAC')]:.2f}, / Node = "
+          f"{hs / median[(size, 'bare hyper + HMAC')]:.2f} in req/s, "
+          f"{cpu[(size, 'bare hyper + HMAC')] / cpu[key]:.2f} in CPU per request; / Node = "
           f"{hs / median[(size, 'Node http + svix 1.x')]:.1f}; store on / store off = "
           f"{median[(size, 'hookscope (store on)')] / hs:.2f}")
 PY

@@ -49,7 +49,7 @@ pub struct Config {
     pub verifier: Arc<Verifier>,
     /// Time allowed for a request head to arrive, counted from the connection's opening or its
     /// last answer: a connection idle (or trickling a head) this long is closed, within a
-    /// quarter of this more (one watchdog timer per connection).
+    /// quarter of this more (the receiver's watchdog sweeps eight times per timeout).
     pub header_timeout: Duration,
     /// Time allowed for a whole body to arrive once the head is in.
     pub body_timeout: Duration,

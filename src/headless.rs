@@ -335,7 +335,7 @@ fn write_json(out: &mut Vec<u8>, d: &Delivery) {
     }
     out.extend_from_slice(b"],\"secret\":");
     let secret = match &d.verdict {
-        Verdict::Verified(v) => Some(v.secret.as_str()),
+        Verdict::Verified(v) => Some(&*v.secret),
         _ => None,
     };
     push_opt_str(out, secret);
@@ -568,7 +568,7 @@ mod tests {
     fn oracle(d: &Delivery) -> String {
         let (hints, secret) = match &d.verdict {
             Verdict::Failed(f) => (f.hints.clone(), None),
-            Verdict::Verified(v) => (Vec::new(), Some(v.secret.as_str())),
+            Verdict::Verified(v) => (Vec::new(), Some(&*v.secret)),
             Verdict::Unchecked(_) => (Vec::new(), None),
         };
         serde_json::to_string(&Oracle {
@@ -688,7 +688,7 @@ mod tests {
     fn verdict() -> impl Strategy<Value = Verdict> {
         prop_oneof![
             text().prop_map(|secret| Verdict::Verified(Verified {
-                secret,
+                secret: secret.into(),
                 scheme: "v1".into(),
                 timestamp: 0,
             })),

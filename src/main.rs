@@ -250,7 +250,11 @@ async fn serve(
     } else {
         let info = Info {
             listen: format!("http://{local}"),
-            secrets: verifier.secrets().iter().map(|s| s.label()).collect(),
+            secrets: verifier
+                .secrets()
+                .iter()
+                .map(|s| s.label().to_string())
+                .collect(),
             tunnel: None,
             forward: args.forward_to.clone(),
         };
@@ -288,7 +292,7 @@ fn report_secrets(verifier: &Verifier, source: &SecretSource) {
         SecretSource::Env(name) => format!(" (from ${name})"),
         _ => String::new(),
     };
-    let labels: Vec<String> = secrets.iter().map(|s| s.label()).collect();
+    let labels: Vec<String> = secrets.iter().map(|s| s.label().to_string()).collect();
     log!(
         "verifying with {} secret{}{from}: {} · tolerance {} s",
         secrets.len(),
@@ -309,12 +313,7 @@ async fn send(args: SendArgs) -> Result<ExitCode> {
     let secret = secrets
         .iter()
         .filter(|s| s.applies_to(path))
-        .max_by_key(|s| {
-            (
-                s.scope.as_ref().map_or(0, |sc| sc.len()),
-                matches!(s.key, Key::Hmac(_)),
-            )
-        })
+        .max_by_key(|s| (s.scope().map_or(0, str::len), matches!(s.key, Key::Hmac(_))))
         .cloned();
     let data = match &args.data {
         None => None,

@@ -39,7 +39,7 @@ pub fn resign(
         .iter()
         .filter(|s| s.applies_to(&d.path))
         .filter_map(|s| match &s.key {
-            Key::Hmac(k) => Some((s.scope.as_ref().map_or(0, |sc| sc.len()), k)),
+            Key::Hmac(k) => Some((s.scope().map_or(0, str::len), k)),
             Key::Ed25519 { .. } => None,
         })
         .max_by_key(|(len, _)| *len)

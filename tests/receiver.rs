@@ -61,7 +61,7 @@ async fn verified_delivery_is_answered_200_and_recorded_byte_for_byte() {
     assert_eq!(d.event_type.as_deref(), Some("customer.created"));
     assert_eq!(d.response.status, 200);
     assert!(d.remote.unwrap().ip().is_loopback());
-    assert!(matches!(&d.verdict, Verdict::Verified(v) if v.secret == "whsec_MfKQ…aSw"));
+    assert!(matches!(&d.verdict, Verdict::Verified(v) if &*v.secret == "whsec_MfKQ…aSw"));
     let names: Vec<&str> = d.headers.iter().map(|(n, _)| n.as_str()).collect();
     let pos = |n: &str| names.iter().position(|x| *x == n).unwrap();
     assert!(

@@ -15,6 +15,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 use std::fmt;
+use std::sync::Arc;
 use subtle::ConstantTimeEq as _;
 
 pub use secret::{HmacKey, Key, Secret, SecretError, mask};
@@ -93,8 +94,9 @@ impl Verdict {
 /// What matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verified {
-    /// The matching secret, masked, with its scope (`/billing=whsec_MfKQ…aSw`).
-    pub secret: String,
+    /// The matching secret, masked, with its scope (`/billing=whsec_MfKQ…aSw`); shared with
+    /// the secret, which made it once.
+    pub secret: Arc<str>,
     /// `v1` (HMAC) or `v1a` (Ed25519).
     pub scheme: std::borrow::Cow<'static, str>,
     /// The signed timestamp.
@@ -605,11 +607,11 @@ impl Verifier {
             .secrets
             .iter()
             .filter(|s| s.applies_to(path))
-            .filter_map(|s| s.scope.as_ref().map(|sc| sc.len()))
+            .filter_map(|s| s.scope().map(str::len))
             .max();
         self.secrets.iter().partition(|s| match best {
-            Some(len) => s.applies_to(path) && s.scope.as_ref().map(|sc| sc.len()) == Some(len),
-            None => s.scope.is_none(),
+            Some(len) => s.applies_to(path) && s.scope().map(str::len) == Some(len),
+            None => s.scope().is_none(),
         })
     }
 
@@ -624,7 +626,7 @@ impl Verifier {
         if self.secrets.is_empty() {
             return Verdict::Unchecked(Unchecked::NoSecret);
         }
-        if self.secrets.iter().all(|s| s.scope.is_none()) {
+        if self.secrets.iter().all(|s| s.scope().is_none()) {
             // The common case: every secret applies everywhere (no partition to allocate).
             return self.check(&self.secrets, &[], headers, body, now);
         }
@@ -634,7 +636,7 @@ impl Verifier {
                 scopes: self
                     .secrets
                     .iter()
-                    .filter_map(|s| s.scope.clone())
+                    .filter_map(|s| s.scope().map(str::to_owned))
                     .collect(),
             });
         }
@@ -1072,7 +1074,7 @@ fn diagnose<S: Borrow<Secret>>(
     for other in others {
         if first_match(&[*other], entries, id, timestamp, body).is_some() {
             findings.push(Finding::MatchesOtherSecret {
-                secret: other.label(),
+                secret: other.label().to_string(),
             });
         }
     }
@@ -1119,7 +1121,7 @@ fn diagnose<S: Borrow<Secret>>(
             Key::Hmac(k) => {
                 let d = sign::v1_digest_b64_with(k.mac(), id, timestamp, body);
                 Some((
-                    s.label(),
+                    s.label().to_string(),
                     format!("v1,{}…", String::from_utf8_lossy(&d[..10])),
                 ))
             }

@@ -6,6 +6,7 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use std::fmt;
+use std::sync::Arc;
 
 /// Providers hand out secrets with and without `=` padding, and some tools strip it; the
 /// reference Python library re-pads before decoding, so we accept both and any trailing bits.
@@ -129,8 +130,10 @@ pub struct Secret {
     /// Key material.
     pub key: Key,
     /// Path prefix this secret is limited to (`/billing`), or `None` for every path.
-    pub scope: Option<String>,
+    scope: Option<String>,
     masked: String,
+    /// The masked secret with its scope, made once: every verified delivery carries it.
+    label: Arc<str>,
 }
 
 impl fmt::Debug for Secret {
@@ -147,22 +150,13 @@ impl Secret {
     /// Parses a command-line secret: `[/scope=]whsec_…`, a bare base64 key, `whpk_…` or `whsk_…`.
     pub fn parse(arg: &str) -> Result<Self, SecretError> {
         let (scope, text) = split_scope(arg)?;
-        let key = Key::parse(text)?;
-        Ok(Secret {
-            key,
-            scope,
-            masked: mask(text),
-        })
+        Ok(Secret::new(Key::parse(text)?, scope, mask(text)))
     }
 
     /// Parses a secret that must be an HMAC key (what `send` signs `v1` with).
     pub fn parse_hmac(arg: &str) -> Result<Self, SecretError> {
         let (scope, text) = split_scope(arg)?;
-        Ok(Secret {
-            key: Key::parse_hmac(text)?,
-            scope,
-            masked: mask(text),
-        })
+        Ok(Secret::new(Key::parse_hmac(text)?, scope, mask(text)))
     }
 
     /// A secret from raw HMAC key bytes (used by the sender's `--wrong-secret`).
@@ -171,11 +165,25 @@ impl Secret {
             "whsec_{}",
             base64::engine::general_purpose::STANDARD.encode(&bytes)
         );
+        Secret::new(Key::Hmac(HmacKey::new(bytes)), None, mask(&text))
+    }
+
+    fn new(key: Key, scope: Option<String>, masked: String) -> Self {
+        let label = match &scope {
+            Some(scope) => format!("{scope}={masked}").into(),
+            None => masked.as_str().into(),
+        };
         Secret {
-            masked: mask(&text),
-            key: Key::Hmac(HmacKey::new(bytes)),
-            scope: None,
+            key,
+            scope,
+            masked,
+            label,
         }
+    }
+
+    /// The path prefix this secret is limited to (`/billing`), or `None` for every path.
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
     }
 
     /// The secret as it may be shown anywhere: prefix, first four and last three characters.
@@ -184,11 +192,8 @@ impl Secret {
     }
 
     /// The masked secret with its scope, as shown in status lines: `/billing=whsec_MfKQ…aSw`.
-    pub fn label(&self) -> String {
-        match &self.scope {
-            Some(scope) => format!("{scope}={}", self.masked),
-            None => self.masked.clone(),
-        }
+    pub fn label(&self) -> Arc<str> {
+        self.label.clone()
     }
 
     /// A doubt worth saying at start-up: an HMAC key shorter than the 24 bytes a Standard
@@ -447,7 +452,7 @@ mod tests {
         assert!(s.applies_to("/billing?x=1"));
         assert!(!s.applies_to("/billingx"));
         assert!(!s.applies_to("/"));
-        assert_eq!(s.label(), "/billing=whsec_MfKQ…aSw");
+        assert_eq!(&*s.label(), "/billing=whsec_MfKQ…aSw");
         // A bare base64 key that happens to start with '/' and end in padding is not a scope.
         let bare = Secret::parse("/8ILPZIo2LaLaSwMfKQ9r8GKYqrTwjUPD8ILPZ==").unwrap();
         assert_eq!(bare.scope, None);

@@ -2,6 +2,7 @@
 
 use crate::verify::Verdict;
 use bytes::Bytes;
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use time::OffsetDateTime;
 
@@ -14,12 +15,12 @@ pub struct Delivery {
     pub received_at: OffsetDateTime,
     /// The peer's address (the tunnel agent's, when behind one).
     pub remote: Option<SocketAddr>,
-    /// The method, as sent.
-    pub method: String,
+    /// The method, as sent (borrowed for the standard ones: no allocation per delivery).
+    pub method: Cow<'static, str>,
     /// Path with query, as sent.
     pub path: String,
     /// `HTTP/1.1`, `HTTP/2.0`, …
-    pub version: String,
+    pub version: Cow<'static, str>,
     /// Every header; names lower-cased (as HTTP/2 requires and hyper normalises), values as bytes.
     pub headers: Vec<(String, Vec<u8>)>,
     /// The raw body bytes, never re-serialised. Empty when the body was not read (413).
@@ -49,8 +50,8 @@ pub struct Delivery {
 pub struct ResponseRecord {
     /// HTTP status code.
     pub status: u16,
-    /// The body sent (short text).
-    pub body: String,
+    /// The body sent (short text; hookscope's own answers are static).
+    pub body: Cow<'static, str>,
 }
 
 /// The request half of a delivery, as the receiver read it.
@@ -59,11 +60,11 @@ pub struct Request {
     /// The peer's address.
     pub remote: Option<SocketAddr>,
     /// The method.
-    pub method: String,
+    pub method: Cow<'static, str>,
     /// Path with query.
     pub path: String,
     /// `HTTP/1.1`, …
-    pub version: String,
+    pub version: Cow<'static, str>,
     /// Headers in order.
     pub headers: Vec<(String, Vec<u8>)>,
     /// Raw body bytes (empty when not read).
@@ -142,6 +143,27 @@ pub fn message_id<N: AsRef<str>, V: AsRef<[u8]>>(headers: &[(N, V)]) -> Option<S
         .map(|v| String::from_utf8_lossy(v).into_owned())
 }
 
+/// A method as text, borrowed when it is one of HTTP's standard methods (nearly every one a
+/// receiver sees): the receiver, the store and imports make one per delivery.
+pub fn method_text(method: &str) -> Cow<'static, str> {
+    const STANDARD: [&str; 9] = [
+        "POST", "GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    match STANDARD.iter().find(|m| **m == method) {
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Owned(method.to_owned()),
+    }
+}
+
+/// A protocol version as text (`HTTP/1.1`), borrowed when it is one HTTP has.
+pub fn version_text(version: &str) -> Cow<'static, str> {
+    const KNOWN: [&str; 5] = ["HTTP/1.1", "HTTP/2.0", "HTTP/1.0", "HTTP/0.9", "HTTP/3.0"];
+    match KNOWN.iter().find(|v| **v == version) {
+        Some(v) => Cow::Borrowed(v),
+        None => Cow::Owned(version.to_owned()),
+    }
+}
+
 pub use crate::probe::event_fields;
 
 #[cfg(test)]
@@ -165,5 +187,19 @@ mod tests {
         assert_eq!(message_id(&h).as_deref(), Some("msg_w"));
         let h = [("svix-id", &b""[..]), ("x", b"y")];
         assert_eq!(message_id(&h), None);
+    }
+
+    #[test]
+    fn standard_methods_and_versions_are_borrowed_the_rest_kept_as_sent() {
+        assert!(matches!(method_text("POST"), Cow::Borrowed("POST")));
+        assert!(matches!(method_text("TRACE"), Cow::Borrowed("TRACE")));
+        // Methods are case-sensitive: `post` is another method, kept as sent.
+        assert!(matches!(method_text("post"), Cow::Owned(m) if m == "post"));
+        assert!(matches!(method_text("PROPFIND"), Cow::Owned(m) if m == "PROPFIND"));
+        assert!(matches!(
+            version_text("HTTP/2.0"),
+            Cow::Borrowed("HTTP/2.0")
+        ));
+        assert!(matches!(version_text("HTTP/9"), Cow::Owned(v) if v == "HTTP/9"));
     }
 }

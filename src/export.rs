@@ -315,7 +315,7 @@ fn finish(
             received_at.unix_timestamp(),
         ),
         None => Verdict::Unchecked(crate::verify::Unchecked::NotPost {
-            method: request.method.clone(),
+            method: request.method.to_string(),
         }),
     };
     Delivery::new(seq, received_at, request, verdict, response)
@@ -337,13 +337,13 @@ fn from_jsonl(v: &Value, verifier: &Verifier) -> Result<Delivery, String> {
             .get("remote")
             .and_then(Value::as_str)
             .and_then(|r| r.parse().ok()),
-        method: str_field(v, "method")?.to_string(),
+        method: crate::delivery::method_text(str_field(v, "method")?),
         path: str_field(v, "path")?.to_string(),
-        version: v
-            .get("version")
-            .and_then(Value::as_str)
-            .unwrap_or("HTTP/1.1")
-            .to_string(),
+        version: crate::delivery::version_text(
+            v.get("version")
+                .and_then(Value::as_str)
+                .unwrap_or("HTTP/1.1"),
+        ),
         headers: headers_field(v.get("headers").unwrap_or(&Value::Null))?,
         body_size: v
             .get("bytes")
@@ -361,7 +361,8 @@ fn from_jsonl(v: &Value, verifier: &Verifier) -> Result<Delivery, String> {
             .get("response_body")
             .and_then(Value::as_str)
             .unwrap_or("")
-            .to_string(),
+            .to_string()
+            .into(),
     };
     let seq = v.get("id").and_then(Value::as_u64).unwrap_or(0);
     let mut d = finish(
@@ -445,13 +446,13 @@ fn from_har_entry(e: &Value, verifier: &Verifier) -> Result<Delivery, String> {
             .and_then(|o| o.get("remote"))
             .and_then(Value::as_str)
             .and_then(|r| r.parse().ok()),
-        method: str_field(req, "method")?.to_string(),
+        method: crate::delivery::method_text(str_field(req, "method")?),
         path,
-        version: req
-            .get("httpVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("HTTP/1.1")
-            .to_string(),
+        version: crate::delivery::version_text(
+            req.get("httpVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("HTTP/1.1"),
+        ),
         headers,
         body_size: body.len() as u64,
         body: Bytes::from(body),
@@ -466,7 +467,8 @@ fn from_har_entry(e: &Value, verifier: &Verifier) -> Result<Delivery, String> {
             .pointer("/response/content/text")
             .and_then(Value::as_str)
             .unwrap_or("")
-            .to_string(),
+            .to_string()
+            .into(),
     };
     let seq = ours
         .and_then(|o| o.get("id"))

@@ -932,7 +932,7 @@ mod tests {
             d.event_type = event_type;
             d.verdict = verdict;
             d.response.status = status;
-            d.method = method;
+            d.method = method.into();
             d.path = path;
             d.body_size = bytes;
             d.remote = match which_remote {

@@ -437,7 +437,7 @@ async fn handle(
             .verifier
             .verify(&path, &view, &body, received_at.unix_timestamp()),
     };
-    let method = parts.method.as_str().to_owned();
+    let method = delivery::method_text(parts.method.as_str());
     let replay_of = view
         .iter()
         .find(|(n, _)| *n == crate::forward::REPLAY_HEADER)
@@ -467,7 +467,7 @@ async fn handle(
         remote: Some(remote),
         method,
         path,
-        version: version_text(parts.version),
+        version: http_version(parts.version),
         headers,
         body,
         body_size,
@@ -522,16 +522,15 @@ async fn handle(
 }
 
 /// `HTTP/1.1` and the like, as `Debug` writes them, without the formatting machinery.
-fn version_text(v: http::Version) -> String {
-    let text = match v {
+fn http_version(v: http::Version) -> Cow<'static, str> {
+    Cow::Borrowed(match v {
         http::Version::HTTP_09 => "HTTP/0.9",
         http::Version::HTTP_10 => "HTTP/1.0",
         http::Version::HTTP_11 => "HTTP/1.1",
         http::Version::HTTP_2 => "HTTP/2.0",
         http::Version::HTTP_3 => "HTTP/3.0",
-        other => return format!("{other:?}"),
-    };
-    text.to_owned()
+        other => return Cow::Owned(format!("{other:?}")),
+    })
 }
 
 fn body_readable(verdict: &Verdict) -> bool {
@@ -545,8 +544,8 @@ fn body_readable(verdict: &Verdict) -> bool {
 /// copied, no header parsed and nothing allocated per delivery.
 struct Answer {
     status: StatusCode,
-    /// hookscope's own text answer: sent as `text/plain`.
-    plain_text: bool,
+    /// hookscope's own text answer (sent as `text/plain`), as given; `None` for the app's.
+    text: Option<Cow<'static, str>>,
     /// The app's headers, or `allow` on a 405.
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
@@ -554,13 +553,15 @@ struct Answer {
 
 impl Answer {
     fn text(status: StatusCode, text: impl Into<Cow<'static, str>>) -> Answer {
-        let body = match text.into() {
+        let text = text.into();
+        let body = match &text {
             Cow::Borrowed(s) => Bytes::from_static(s.as_bytes()),
-            Cow::Owned(s) => Bytes::from(s),
+            // Error texts only: a copy for the wire, the text kept for the record.
+            Cow::Owned(s) => Bytes::copy_from_slice(s.as_bytes()),
         };
         Answer {
             status,
-            plain_text: true,
+            text: Some(text),
             headers: Vec::new(),
             body,
         }
@@ -586,7 +587,7 @@ impl Answer {
             ),
             None => Answer {
                 status,
-                plain_text: false,
+                text: None,
                 headers: f
                     .headers
                     .iter()
@@ -627,10 +628,17 @@ impl Answer {
     }
 
     fn record(&self) -> ResponseRecord {
-        let text = String::from_utf8_lossy(&self.body[..self.body.len().min(4096)]).into_owned();
+        const KEPT: usize = 4096;
+        let body = match &self.text {
+            // The usual answers ("ok", "invalid signature"): nothing copied per delivery.
+            Some(Cow::Borrowed(text)) if text.len() <= KEPT => Cow::Borrowed(*text),
+            _ => String::from_utf8_lossy(&self.body[..self.body.len().min(KEPT)])
+                .into_owned()
+                .into(),
+        };
         ResponseRecord {
             status: self.status.as_u16(),
-            body: text,
+            body,
         }
     }
 
@@ -638,7 +646,7 @@ impl Answer {
         let mut response = Response::new(Full::new(self.body));
         *response.status_mut() = self.status;
         let h = response.headers_mut();
-        if self.plain_text {
+        if self.text.is_some() {
             h.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; charset=utf-8"),

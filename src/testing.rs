@@ -69,7 +69,7 @@ impl Builder {
             self.at,
             Request {
                 remote: Some(([127, 0, 0, 1], 50_000 + (self.seq % 10_000) as u16).into()),
-                method: method.to_string(),
+                method: crate::delivery::method_text(method),
                 path: path.to_string(),
                 version: "HTTP/1.1".into(),
                 headers,
@@ -79,7 +79,7 @@ impl Builder {
             verdict,
             ResponseRecord {
                 status: status.as_u16(),
-                body: text.to_string(),
+                body: text.to_string().into(),
             },
         )
     }

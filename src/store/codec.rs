@@ -89,9 +89,9 @@ impl Row {
             received_at_ns: nanos(d.received_at),
             session: session.to_string(),
             remote: d.remote.map(|r| r.to_string()),
-            method: d.method.clone(),
+            method: d.method.to_string(),
             path: d.path.clone(),
-            version: d.version.clone(),
+            version: d.version.to_string(),
             headers: encode_headers(&d.headers),
             body: d.body.to_vec(),
             body_size: d.body_size as i64,
@@ -101,7 +101,7 @@ impl Row {
             verified: d.verdict.verified(),
             failure: d.verdict.failure_code().map(str::to_string),
             status: d.response.status as i64,
-            response_body: d.response.body.clone(),
+            response_body: d.response.body.to_string(),
             verdict: serde_json::to_string(&d.verdict).unwrap_or_default(),
             forward: d
                 .forward
@@ -173,9 +173,9 @@ impl Row {
             received_at,
             Request {
                 remote: self.remote.and_then(|r| r.parse().ok()),
-                method: self.method,
+                method: crate::delivery::method_text(&self.method),
                 path: self.path,
-                version: self.version,
+                version: crate::delivery::version_text(&self.version),
                 headers: decode_headers(&self.headers),
                 body: Bytes::from(self.body),
                 body_size: self.body_size.max(0) as u64,
@@ -183,7 +183,7 @@ impl Row {
             verdict,
             ResponseRecord {
                 status: self.status.clamp(0, u16::MAX as i64) as u16,
-                body: self.response_body,
+                body: self.response_body.into(),
             },
         );
         // Light rows carry no body to derive these from; the columns have them.

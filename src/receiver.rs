@@ -556,7 +556,7 @@ impl Answer {
         let text = text.into();
         let body = match &text {
             Cow::Borrowed(s) => Bytes::from_static(s.as_bytes()),
-            // Error texts only: a copy for the wire, the text kept for the record.
+            // Error texts only (rare): one copy for the wire, the text kept for the record.
             Cow::Owned(s) => Bytes::copy_from_slice(s.as_bytes()),
         };
         Answer {
@@ -630,8 +630,9 @@ impl Answer {
     fn record(&self) -> ResponseRecord {
         const KEPT: usize = 4096;
         let body = match &self.text {
-            // The usual answers ("ok", "invalid signature"): nothing copied per delivery.
-            Some(Cow::Borrowed(text)) if text.len() <= KEPT => Cow::Borrowed(*text),
+            // hookscope's own answer as given: the usual ones ("ok", "invalid signature") are
+            // static, so nothing is copied per delivery.
+            Some(text) if text.len() <= KEPT => text.clone(),
             _ => String::from_utf8_lossy(&self.body[..self.body.len().min(KEPT)])
                 .into_owned()
                 .into(),

@@ -260,9 +260,9 @@ impl Skip {
 mod blocks {
     use super::Skip;
     use std::arch::x86_64::{
-        __m128i, __m256i, _mm_clmulepi64_si128, _mm_cmpeq_epi8, _mm_cvtsi128_si64,
+        __m128i, __m256i, _mm_clmulepi64_si128, _mm_cmpeq_epi8, _mm_cvtsi128_si64, _mm_loadu_si128,
         _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8, _mm256_cmpeq_epi8,
-        _mm256_movemask_epi8, _mm256_or_si256, _mm256_set_epi64x, _mm256_set1_epi8,
+        _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
     };
 
     /// Bit `k` set for each byte `k` of a 64-byte block that is the character in question.
@@ -274,21 +274,15 @@ mod blocks {
         close: u64,
     }
 
-    /// Eight bytes of a block as one integer, for the vector constructors (plain slice reads:
-    /// no pointer casts, no unsafe loads).
-    #[inline(always)]
-    fn word(block: &[u8; 64], at: usize) -> i64 {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&block[at..at + 8]);
-        i64::from_le_bytes(w)
-    }
-
     /// Sixteen bytes compared at once, with SSE2.
     #[target_feature(enable = "sse2")]
     fn masks_sse2(block: &[u8; 64]) -> Masks {
         let mut m = Masks::default();
         for k in 0..4 {
-            let v: __m128i = _mm_set_epi64x(word(block, 16 * k + 8), word(block, 16 * k));
+            // SAFETY: `16 * k` is at most 48, so the 16 bytes read lie inside the 64-byte
+            // block; `loadu` has no alignment requirement. (Built from two integers instead,
+            // the vector took a shuffle per half: the wide walk spent 13% of its time so.)
+            let v: __m128i = unsafe { _mm_loadu_si128(block.as_ptr().add(16 * k).cast()) };
             // Setting 0x20 folds `[` onto `{` and `]` onto `}`, and nothing else onto either.
             let folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
             let bits = |eq: __m128i| u64::from(_mm_movemask_epi8(eq) as u16) << (16 * k);
@@ -306,12 +300,9 @@ mod blocks {
         let mut m = Masks::default();
         for k in 0..2 {
             let at = 32 * k;
-            let v: __m256i = _mm256_set_epi64x(
-                word(block, at + 24),
-                word(block, at + 16),
-                word(block, at + 8),
-                word(block, at),
-            );
+            // SAFETY: `at` is 0 or 32, so the 32 bytes read lie inside the 64-byte block;
+            // `loadu` has no alignment requirement.
+            let v: __m256i = unsafe { _mm256_loadu_si256(block.as_ptr().add(at).cast()) };
             let folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
             let bits = |eq: __m256i| u64::from(_mm256_movemask_epi8(eq) as u32) << at;
             m.quote |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'"' as i8)));
@@ -345,8 +336,8 @@ mod blocks {
     pub(super) fn skip_container(b: &[u8], start: usize) -> Option<usize> {
         if wide() {
             // SAFETY: the features `skip_wide` is compiled for were detected on this CPU just
-            // now. (With the SSE2 call below, the only unsafe in hookscope; loads are plain
-            // slices.)
+            // now. (With the SSE2 call below and the two block loads, the only unsafe in
+            // hookscope.)
             unsafe { skip_wide(b, start) }
         } else {
             // SAFETY: SSE2 is part of the x86_64 baseline: every CPU this code compiles for
@@ -399,37 +390,47 @@ mod blocks {
         masks: impl Fn(&[u8; 64]) -> Masks,
         prefix_xor: impl Fn(u64) -> u64,
     ) -> Option<usize> {
-        let mut skip = Skip::default();
+        // The walk's state in locals, not a `Skip`: handed by reference to the byte walk, a
+        // struct stayed in memory, and each block waited on storing and reloading it (its
+        // in-string bit and depth carry from block to block). A `Skip` is made only for the
+        // byte walk.
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
         let mut i = start;
         while let Some(block) = b.get(i..i + 64) {
             let block: &[u8; 64] = block.try_into().ok()?;
             let m = masks(block);
-            if m.backslash != 0 || skip.escaped {
-                match skip.walk(b, i, i + 64) {
+            if m.backslash != 0 || escaped {
+                let state = Skip {
+                    depth,
+                    in_string,
+                    escaped,
+                };
+                match state.walk(b, i, i + 64) {
                     Ok(end) => return Some(end),
-                    Err(now) => skip = now,
+                    Err(now) => {
+                        (depth, in_string, escaped) = (now.depth, now.in_string, now.escaped)
+                    }
                 }
             } else {
                 let mut inside = prefix_xor(m.quote);
-                if skip.in_string {
+                if in_string {
                     inside = !inside;
                 }
-                skip.in_string = inside >> 63 == 1;
+                in_string = inside >> 63 == 1;
                 let (open, close) = (m.open & !inside, m.close & !inside);
-                if COUNT && (close.count_ones() as usize) < skip.depth {
+                if COUNT && (close.count_ones() as usize) < depth {
                     // Never below one inside this block: only the net change matters.
-                    skip.depth =
-                        skip.depth + open.count_ones() as usize - close.count_ones() as usize;
+                    depth = depth + open.count_ones() as usize - close.count_ones() as usize;
                 } else {
                     let mut brackets = open | close;
                     while brackets != 0 {
                         let k = brackets.trailing_zeros();
                         if open >> k & 1 == 1 {
-                            skip.depth += 1;
-                        } else if skip.depth <= 1 {
+                            depth += 1;
+                        } else if depth <= 1 {
                             return Some(i + k as usize + 1);
                         } else {
-                            skip.depth -= 1;
+                            depth -= 1;
                         }
                         brackets &= brackets - 1;
                     }
@@ -437,7 +438,12 @@ mod blocks {
             }
             i += 64;
         }
-        skip.walk(b, i, b.len()).ok()
+        let state = Skip {
+            depth,
+            in_string,
+            escaped,
+        };
+        state.walk(b, i, b.len()).ok()
     }
 }
 

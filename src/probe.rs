@@ -168,7 +168,7 @@ impl Scanner<'_> {
 
 /// The position after the object or array that opens at `b[i]`, `None` when the body ends
 /// inside it. Sixty-four bytes at a time on x86_64: a 64 KiB provider-shaped payload (nested
-/// objects of short keys and values) took 27 µs a byte at a time, 3.3 µs so, against 32 µs for
+/// objects of short keys and values) took 27 µs a byte at a time, 2.6 µs so, against 32 µs for
 /// its HMAC (`cargo bench --bench verify -- probe`).
 fn skip_container(b: &[u8], i: usize) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
@@ -332,7 +332,7 @@ mod blocks {
 
     /// [`super::skip_container`] by blocks, with the widest instructions this CPU has. A
     /// provider-shaped 64 KiB payload took 5.9 µs with the baseline's (SSE2, a visit to each
-    /// bracket), 3.3 µs so (`cargo bench --bench verify -- probe`).
+    /// bracket), 2.6 µs so (`cargo bench --bench verify -- probe`).
     pub(super) fn skip_container(b: &[u8], start: usize) -> Option<usize> {
         if wide() {
             // SAFETY: the features `skip_wide` is compiled for were detected on this CPU just

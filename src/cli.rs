@@ -237,7 +237,9 @@ pub struct ServeArgs {
     #[arg(long, requires = "headless", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub exit_after: Option<u64>,
     /// Headless: end the run after this long (30s, 2m), with the exit status of --exit-after;
-    /// 124 (as timeout(1) does) when --exit-after's count was not reached.
+    /// 124 (as timeout(1) does) when --exit-after's count was not reached. A run that ends by
+    /// itself still prints what was answered, but gives up on a stdout that takes nothing for
+    /// 5 s, saying how many lines it dropped.
     #[arg(long, requires = "headless", value_parser = parse_run_length, value_name = "DURATION")]
     pub timeout: Option<std::time::Duration>,
     /// Fill the inspector with a realistic mix of sample deliveries (sent to our own port).

@@ -5,6 +5,7 @@ use crate::sanitize;
 use crate::stdout::Output;
 use crate::verify::Verdict;
 use std::io::{self, Write as _};
+use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
 
@@ -25,13 +26,30 @@ const WRITE_BATCH: usize = 64 * 1024;
 /// Deliveries taken from the queue at once.
 const TAKE: usize = 256;
 
+/// How long a run that has ended by itself waits on a stdout that takes nothing.
+pub const PATIENCE: Duration = Duration::from_secs(5);
+
 /// When a run ends by itself, for scripts and CI (`--exit-after`, `--timeout`).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Until {
     /// Once this many deliveries are printed.
     pub count: Option<u64>,
     /// At this moment.
     pub deadline: Option<tokio::time::Instant>,
+    /// Once the run has ended by itself, how long stdout may take nothing before the lines
+    /// still to print are given up on. A run meant to end by itself (in CI, with nobody
+    /// there to interrupt it twice) must end even when its reader is stuck.
+    pub patience: Duration,
+}
+
+impl Default for Until {
+    fn default() -> Self {
+        Until {
+            count: None,
+            deadline: None,
+            patience: PATIENCE,
+        }
+    }
 }
 
 /// How a run went.
@@ -39,20 +57,25 @@ pub struct Until {
 pub struct Printed {
     /// Deliveries printed.
     pub lines: u64,
-    /// Of those, the ✗ lines: failed verification, or refused (405, 413, a body cut short).
+    /// Of the deliveries answered, printed or not, the ✗ ones: failed verification, or
+    /// refused (405, 413, a body cut short).
     pub failures: u64,
     /// The run ended at [`Until::deadline`].
     pub timed_out: bool,
+    /// Answered deliveries whose lines were given up on: after the run ended by itself,
+    /// stdout took nothing for [`Until::patience`].
+    pub abandoned: u64,
 }
 
 impl Printed {
     /// The exit status for a run that was to end by itself: 124 when the deadline came before
     /// the count, else 1 when any delivery failed, else 0. A run ended only by an interrupt
-    /// exits 0, as it always has.
+    /// exits 0, as it always has. Lines given up on count as the deliveries they were.
     pub fn status(&self, until: &Until) -> u8 {
+        let answered = self.lines + self.abandoned;
         if until.count.is_none() && until.deadline.is_none() {
             0
-        } else if self.timed_out && until.count.is_some_and(|n| self.lines < n) {
+        } else if self.timed_out && until.count.is_some_and(|n| answered < n) {
             124
         } else if self.failures > 0 {
             1
@@ -78,8 +101,10 @@ fn failed(d: &Delivery) -> bool {
 /// On the first interrupt (or when `until` is reached) the channel is closed and what it
 /// already holds is printed: the receiver answers a delivery only once the channel has taken
 /// it, so every delivery a sender saw acknowledged gets its line, and later ones are answered
-/// 503. If stdout is not being read that could wait for ever, so a second interrupt gives up:
-/// an error of kind `Interrupted`.
+/// 503. If stdout is not being read that could wait for ever, so a second interrupt gives up
+/// (an error of kind `Interrupted`), and so does a run that ended by itself once stdout has
+/// taken nothing for [`Until::patience`] ([`Printed::abandoned`] says how many lines it gave
+/// up on).
 pub async fn run<F: Future<Output = ()>>(
     mut rx: mpsc::Receiver<Box<Delivery>>,
     format: Format,
@@ -87,7 +112,7 @@ pub async fn run<F: Future<Output = ()>>(
     until: Until,
     signal: impl FnMut() -> F,
 ) -> io::Result<Printed> {
-    let mut stops = Stops::new(signal, until.deadline);
+    let mut stops = Stops::new(signal, until);
     let mut printed = Printed::default();
     let mut buf = Vec::with_capacity(WRITE_BATCH);
     let mut queued = Vec::with_capacity(TAKE);
@@ -102,6 +127,9 @@ pub async fn run<F: Future<Output = ()>>(
                     rx.recv_many(&mut queued, TAKE).await
                 }
                 Stop::Again => return Err(gave_up()),
+                // Nothing waits on stdout here, so this is only ever a timer that ran out
+                // while lines were being formatted: the next write gives up at once.
+                Stop::Stalled => rx.recv_many(&mut queued, TAKE).await,
             },
         };
         if taken == 0 {
@@ -109,47 +137,99 @@ pub async fn run<F: Future<Output = ()>>(
         }
         // A burst goes out in writes of up to WRITE_BATCH; the rest as soon as the queue is
         // drained, so a script reading line by line sees each delivery without delay.
-        for d in queued.drain(..) {
-            write_line(&mut buf, &d, format);
-            printed.lines += 1;
-            printed.failures += u64::from(failed(&d));
-            if buf.len() >= WRITE_BATCH {
-                write(&mut out, &buf, &mut stops, &mut rx).await?;
-                buf.clear();
+        let mut batch = queued.drain(..);
+        loop {
+            let last = match batch.next() {
+                Some(d) => {
+                    write_line(&mut buf, &d, format);
+                    printed.failures += u64::from(failed(&d));
+                    if buf.len() < WRITE_BATCH {
+                        continue;
+                    }
+                    false
+                }
+                None if buf.is_empty() => break,
+                None => true,
+            };
+            let written = write(&mut out, &buf, &mut stops, &mut rx, &mut printed.lines).await;
+            match written {
+                Ok(()) => buf.clear(),
+                Err(Halt::Io(e)) => return Err(e),
+                Err(Halt::GaveUp) => return Err(gave_up()),
+                Err(Halt::Stalled { unwritten }) => {
+                    // The lines not yet out, and every delivery not yet formatted: all were
+                    // answered (the queue is closed), so their failures still count.
+                    printed.abandoned = unwritten;
+                    for d in batch.chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+                        printed.abandoned += 1;
+                        printed.failures += u64::from(failed(&d));
+                    }
+                    printed.timed_out = stops.timed_out;
+                    return Ok(printed);
+                }
             }
-        }
-        if !buf.is_empty() {
-            write(&mut out, &buf, &mut stops, &mut rx).await?;
-            buf.clear();
-        }
-        if until.count.is_some_and(|n| printed.lines >= n) {
-            // Enough: what is queued still gets printed, then the run ends.
-            rx.close();
-            stops.deadline = None;
+            if last {
+                break;
+            }
         }
     }
     printed.timed_out = stops.timed_out;
     Ok(printed)
 }
 
-/// Writes `buf`, however long stdout takes to read it. An interrupt meanwhile closes the queue
-/// (what it holds is still printed); a second gives up.
+/// Why [`write`] stopped short.
+enum Halt {
+    Io(io::Error),
+    /// A second interrupt.
+    GaveUp,
+    /// Stdout took nothing for the run's patience after it ended by itself; `unwritten` lines
+    /// of the batch (a line cut short counts) did not go out.
+    Stalled {
+        unwritten: u64,
+    },
+}
+
+/// Writes `buf`, however long stdout takes to read it, adding each line that goes out to
+/// `lines`. An interrupt meanwhile closes the queue (what it holds is still printed); a second
+/// gives up, and so does a run that has ended by itself once stdout takes nothing for its
+/// patience.
 async fn write<S: FnMut() -> F, F: Future<Output = ()>>(
     out: &mut Output,
     buf: &[u8],
     stops: &mut Stops<S, F>,
     rx: &mut mpsc::Receiver<Box<Delivery>>,
-) -> io::Result<()> {
-    let mut write = std::pin::pin!(out.write_all(buf));
-    loop {
-        tokio::select! {
-            written = &mut write => return written,
-            stop = stops.next() => match stop {
-                Stop::First => rx.close(),
-                Stop::Again => return Err(gave_up()),
-            },
+    lines: &mut u64,
+) -> Result<(), Halt> {
+    let mut rest = buf;
+    while !rest.is_empty() {
+        let mut write = std::pin::pin!(out.write_some(rest));
+        let written = loop {
+            tokio::select! {
+                written = &mut write => break written.map_err(Halt::Io)?,
+                stop = stops.next() => match stop {
+                    Stop::First => rx.close(),
+                    Stop::Again => return Err(Halt::GaveUp),
+                    Stop::Stalled => {
+                        let unwritten = memchr::memchr_iter(b'\n', rest).count() as u64;
+                        return Err(Halt::Stalled { unwritten });
+                    }
+                },
+            }
+        };
+        let (out, left) = rest.split_at(written);
+        rest = left;
+        *lines += memchr::memchr_iter(b'\n', out).count() as u64;
+        // Any progress, however slow the reader: only a stdout that takes nothing is given up on.
+        stops.progress();
+        if stops.count.is_some_and(|n| *lines >= n) {
+            // Enough: what is queued still gets printed, then the run ends.
+            rx.close();
+            stops.count = None;
+            stops.deadline = None;
+            stops.ended_by_itself();
         }
     }
+    Ok(())
 }
 
 fn gave_up() -> io::Error {
@@ -162,52 +242,108 @@ fn gave_up() -> io::Error {
 /// The interrupts so far, and the deadline, which counts as the first.
 struct Stops<S, F> {
     signal: S,
+    /// The lines after which the run ends, until it has.
+    count: Option<u64>,
     next: std::pin::Pin<Box<F>>,
     deadline: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
     stopped: bool,
     timed_out: bool,
+    patience: Duration,
+    /// Armed once the run has ended by itself; pushed back by every write that goes out.
+    stall: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
 enum Stop {
     First,
     Again,
+    /// The run ended by itself, and stdout has since taken nothing for its patience.
+    Stalled,
 }
 
 impl<S: FnMut() -> F, F: Future<Output = ()>> Stops<S, F> {
     /// Listens from now on, so no interrupt is missed while the printer is busy.
-    fn new(mut signal: S, deadline: Option<tokio::time::Instant>) -> Self {
+    fn new(mut signal: S, until: Until) -> Self {
         let next = Box::pin(signal());
         Stops {
             signal,
+            count: until.count,
             next,
-            deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d))),
+            deadline: until
+                .deadline
+                .map(|d| Box::pin(tokio::time::sleep_until(d))),
             stopped: false,
             timed_out: false,
+            patience: until.patience,
+            stall: None,
         }
     }
 
-    /// Completes at the next interrupt, or at the deadline while nothing has stopped the run
-    /// yet. Dropping it while it waits loses nothing: the waits live in `self`, and an
-    /// interrupt's is replaced in the same poll that sees it complete.
+    /// The run ends by itself (its deadline or its count): from now on, stdout gets its
+    /// patience and no more.
+    fn ended_by_itself(&mut self) {
+        if self.stall.is_none() {
+            self.stall = Some(Box::pin(tokio::time::sleep(self.patience)));
+        }
+    }
+
+    /// Stdout took something.
+    fn progress(&mut self) {
+        if let Some(stall) = &mut self.stall {
+            stall
+                .as_mut()
+                .reset(tokio::time::Instant::now() + self.patience);
+        }
+    }
+
+    /// Completes at the next interrupt, at the deadline while nothing has stopped the run
+    /// yet, or when stdout has run out of patience. Dropping it while it waits loses nothing:
+    /// the waits live in `self`, and an interrupt's is replaced in the same poll that sees it
+    /// complete.
     async fn next(&mut self) -> Stop {
-        let Stops {
-            signal,
-            next,
-            deadline,
-            stopped,
-            timed_out,
-        } = self;
-        let deadline = async {
-            match deadline {
-                Some(d) if !*stopped => d.as_mut().await,
-                _ => std::future::pending().await,
+        enum Woke {
+            Signal,
+            Deadline,
+            Stall,
+        }
+        let woke = {
+            let Stops {
+                signal,
+                next,
+                deadline,
+                stopped,
+                stall,
+                ..
+            } = self;
+            let deadline = async {
+                match deadline {
+                    Some(d) if !*stopped => d.as_mut().await,
+                    _ => std::future::pending().await,
+                }
+            };
+            let stall = async {
+                match stall {
+                    Some(s) => s.as_mut().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = next.as_mut() => {
+                    *next = Box::pin(signal());
+                    Woke::Signal
+                }
+                () = deadline => Woke::Deadline,
+                () = stall => Woke::Stall,
             }
         };
-        tokio::select! {
-            () = next.as_mut() => *next = Box::pin(signal()),
-            () = deadline => *timed_out = true,
+        match woke {
+            Woke::Stall => return Stop::Stalled,
+            Woke::Deadline => {
+                self.timed_out = true;
+                self.ended_by_itself();
+            }
+            Woke::Signal => {}
         }
-        if std::mem::replace(stopped, true) {
+        if std::mem::replace(&mut self.stopped, true) {
             Stop::Again
         } else {
             Stop::First
@@ -771,6 +907,118 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[tokio::test(flavor = "current_thread")]
+    async fn a_run_that_ends_by_itself_gives_up_on_a_stdout_nobody_reads() {
+        let (_reader, _writer, out) = piped();
+        // Far more lines than the pipe (64 KiB) takes, and nobody reads it; one of those that
+        // never get out failed, and still counts.
+        let mut rx = queue(2_000);
+        let (tx, more) = mpsc::channel(2_001);
+        while let Ok(d) = rx.try_recv() {
+            tx.try_send(d).unwrap();
+        }
+        let rejected = Delivery {
+            verdict: Verdict::Unchecked(crate::verify::Unchecked::NotPost {
+                method: "GET".into(),
+            }),
+            ..verified()
+        };
+        tx.try_send(Box::new(rejected)).unwrap();
+        let (_interrupt, signal) = interrupts();
+        let until = Until {
+            deadline: Some(tokio::time::Instant::now() + Duration::from_millis(100)),
+            patience: Duration::from_millis(300),
+            ..Until::default()
+        };
+        let printed = tokio::time::timeout(
+            Duration::from_secs(10),
+            run(more, Format::Json, out, until, signal),
+        )
+        .await
+        .expect("the run ends without anyone reading or interrupting")
+        .unwrap();
+        assert!(printed.timed_out);
+        assert!(printed.lines > 0 && printed.abandoned > 0, "{printed:?}");
+        assert_eq!(printed.lines + printed.abandoned, 2_001);
+        assert_eq!(printed.failures, 1);
+        assert_eq!(printed.status(&until), 1);
+        assert!(
+            tx.try_send(Box::new(verified())).is_err(),
+            "the queue is closed"
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_count_reached_gives_stdout_its_patience_too() {
+        let (_reader, _writer, out) = piped();
+        let (_interrupt, signal) = interrupts();
+        let until = Until {
+            count: Some(1),
+            patience: Duration::from_millis(300),
+            ..Until::default()
+        };
+        let printed = tokio::time::timeout(
+            Duration::from_secs(10),
+            run(queue(2_000), Format::Json, out, until, signal),
+        )
+        .await
+        .expect("the run ends without anyone reading or interrupting")
+        .unwrap();
+        assert!(!printed.timed_out);
+        assert_eq!(printed.lines + printed.abandoned, 2_000);
+        assert!(printed.abandoned > 0);
+        assert_eq!(printed.status(&until), 0);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_slow_reader_after_the_deadline_gets_every_line() {
+        use std::io::Read as _;
+        let (mut reader, writer, out) = piped();
+        // The reader takes a little at a time, each bite well inside the patience, for several
+        // times the patience in all: it is slow, not stuck, and nothing is given up on.
+        let n = 3_000;
+        let drain = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let mut bite = vec![0u8; 16 * 1024];
+            loop {
+                std::thread::sleep(Duration::from_millis(40));
+                match reader.read(&mut bite) {
+                    Ok(0) => break,
+                    Ok(k) => text.extend_from_slice(&bite[..k]),
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok((String::from_utf8(text).unwrap(), std::time::Instant::now()))
+        });
+        let (_interrupt, signal) = interrupts();
+        let until = Until {
+            deadline: Some(tokio::time::Instant::now() + Duration::from_millis(50)),
+            patience: Duration::from_millis(500),
+            ..Until::default()
+        };
+        let started = std::time::Instant::now();
+        let printed = tokio::time::timeout(
+            Duration::from_secs(60),
+            run(queue(n), Format::Json, out, until, signal),
+        )
+        .await
+        .expect("the run ends once the reader has it all")
+        .unwrap();
+        drop(writer);
+        let (text, done) = drain.join().unwrap().unwrap();
+        assert_eq!((printed.lines, printed.abandoned), (n, 0));
+        assert_eq!(text.lines().count(), n as usize);
+        // Otherwise the test proves nothing about patience being per write.
+        assert!(
+            done - started > 2 * until.patience,
+            "the reader was done in {:?}",
+            done - started
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "current_thread")]
     async fn after_one_interrupt_every_queued_delivery_is_printed_once_stdout_moves() {
         use std::io::Read as _;
         let (mut reader, writer, out) = piped();
@@ -839,7 +1087,7 @@ mod tests {
         }
         let until = Until {
             count: Some(2),
-            deadline: None,
+            ..Until::default()
         };
         let (result, text) = run_to_text(rx, until).await;
         let printed = result.unwrap();
@@ -868,7 +1116,7 @@ mod tests {
             tx.try_send(Box::new(d)).unwrap();
             let until = Until {
                 count: Some(1),
-                deadline: None,
+                ..Until::default()
             };
             let printed = run_to_text(rx, until).await.0.unwrap();
             assert_eq!(printed.failures, failures);
@@ -881,6 +1129,7 @@ mod tests {
         let until = Until {
             count: Some(2),
             deadline: Some(tokio::time::Instant::now() + Duration::from_millis(200)),
+            ..Until::default()
         };
         let (result, text) = run_to_text(rx, until).await;
         let printed = result.unwrap();

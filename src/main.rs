@@ -214,6 +214,7 @@ async fn serve(
         let until = headless::Until {
             count: args.exit_after,
             deadline: args.timeout.map(|t| tokio::time::Instant::now() + t),
+            ..Default::default()
         };
         let printed = headless::run(
             rx,
@@ -233,6 +234,13 @@ async fn serve(
             }
             Err(_) => {}
             Ok(printed) => {
+                if printed.abandoned > 0 {
+                    log!(
+                        "hookscope: stdout took nothing for {} s after the run ended: gave up on the lines of {} answered deliveries",
+                        until.patience.as_secs(),
+                        printed.abandoned
+                    );
+                }
                 let status = printed.status(&until);
                 if status == 124 {
                     log!(

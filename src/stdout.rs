@@ -44,6 +44,22 @@ impl Output {
         reopen_nonblocking(path).map(|inner| Output { inner })
     }
 
+    /// Writes some of `buf` (at least one byte; all of it when stdout blocks), waiting
+    /// without blocking the thread while the reader is behind: how much went out.
+    pub async fn write_some(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.inner {
+            Inner::Blocking(out) => out
+                .write_all(buf)
+                .and_then(|()| out.flush())
+                .map(|()| buf.len()),
+            #[cfg(target_os = "linux")]
+            Inner::Ready(tx) => match tokio::io::AsyncWriteExt::write(tx, buf).await? {
+                0 if !buf.is_empty() => Err(io::ErrorKind::WriteZero.into()),
+                n => Ok(n),
+            },
+        }
+    }
+
     /// Writes all of `buf`, waiting (without blocking the thread) while the reader is behind.
     pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match &mut self.inner {
@@ -130,6 +146,22 @@ mod tests {
         // Once the pipe drains, the rest goes through, in order, nothing lost.
         write.await.unwrap();
         assert!(drain.join().unwrap().unwrap());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn write_some_says_how_much_a_full_pipe_took() {
+        let (mut reader, writer) = std::io::pipe().unwrap();
+        let mut out = open(&format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
+        let data = vec![b'x'; 1_000_000];
+        // What the pipe holds, no more, and at once: the caller sees progress as it happens.
+        let took = tokio::time::timeout(Duration::from_secs(5), out.write_some(&data))
+            .await
+            .expect("a pipe with room takes some at once")
+            .unwrap();
+        assert!(took > 0 && took < data.len(), "{took}");
+        let mut got = vec![0u8; took];
+        reader.read_exact(&mut got).unwrap();
+        assert!(got.iter().all(|&b| b == b'x'));
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -342,6 +342,79 @@ fn exit_after_and_timeout_end_a_headless_run_with_a_status_for_ci() {
 }
 
 #[test]
+fn a_timed_run_ends_even_when_nobody_reads_its_stdout() {
+    // stdout is a pipe this test never reads until hookscope has exited.
+    let mut child = Command::new(BIN)
+        .args([
+            "--headless",
+            "--no-store",
+            "--port",
+            "0",
+            "--format",
+            "json",
+        ])
+        .args(["--secret", SECRET, "--timeout", "2s"])
+        .env_remove("HOOKSCOPE_SECRET")
+        .env_remove("PIVOTAL_WEBHOOK_SECRET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hookscope");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "exited early");
+        if let Some(url) = line.trim().strip_prefix("listening on ") {
+            break url.to_string();
+        }
+    };
+    // Far more than the pipe's 64 KiB of lines, all answered before the deadline.
+    let (code, out) = send(&url, &["--secret", SECRET, "-n", "600", "-c", "8"]);
+    assert_eq!(code, 0, "{out}");
+
+    // The deadline, then five seconds of patience with stdout: well inside thirty.
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("still running 30 s after the sender was done");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "every delivery was verified");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let gave_up = rest
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(
+                "hookscope: stdout took nothing for 5 s after the run ended: gave up on the lines of ",
+            )
+        })
+        .unwrap_or_else(|| panic!("no word of the lines given up on: {rest}"));
+    let abandoned: usize = gave_up
+        .strip_suffix(" answered deliveries")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{gave_up}"));
+    // What did get out is whole lines (the pipe may end in part of one, which counts as
+    // given up on), and with those given up on, every delivery.
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
+    let whole = text.rfind('\n').map_or("", |end| &text[..end]);
+    let printed = whole
+        .lines()
+        .inspect(|l| {
+            serde_json::from_str::<Value>(l).expect("a whole JSON line");
+        })
+        .count();
+    assert!(abandoned > 0 && printed > 0, "{printed} {abandoned}");
+    assert_eq!(printed + abandoned, 600);
+}
+
+#[test]
 fn send_reads_only_the_start_of_an_endless_answer() {
     // A target that answers 200 with a body that never ends: `send` shows the first bytes and
     // moves on, instead of reading until its timeout (or its memory) runs out.

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -19,39 +19,46 @@ struct Headless {
     stderr: String,
 }
 
+/// A headless hookscope on a free port, its stdout not yet read: the child, its URL, its
+/// stderr from the line after the start-up report, and that report.
+fn launch(args: &[&str], env: &[(&str, &str)]) -> (Child, String, BufReader<ChildStderr>, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--headless", "--port", "0"]).args(args);
+    if !args.contains(&"--store") {
+        cmd.arg("--no-store");
+    }
+    cmd.env_remove("HOOKSCOPE_SECRET")
+        .env_remove("PIVOTAL_WEBHOOK_SECRET");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hookscope");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let url = loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+            panic!("hookscope exited before listening: {seen}");
+        }
+        seen.push_str(&line);
+        if let Some(url) = line.trim().strip_prefix("listening on ") {
+            break url.to_string();
+        }
+    };
+    // The next line reports the secrets.
+    let mut line = String::new();
+    let _ = stderr.read_line(&mut line);
+    seen.push_str(&line);
+    (child, url, stderr, seen)
+}
+
 impl Headless {
     fn start(args: &[&str], env: &[(&str, &str)]) -> Headless {
-        let mut cmd = Command::new(BIN);
-        cmd.args(["--headless", "--port", "0"]).args(args);
-        if !args.contains(&"--store") {
-            cmd.arg("--no-store");
-        }
-        cmd.env_remove("HOOKSCOPE_SECRET")
-            .env_remove("PIVOTAL_WEBHOOK_SECRET");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn hookscope");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut seen = String::new();
-        let url = loop {
-            let mut line = String::new();
-            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
-                panic!("hookscope exited before listening: {seen}");
-            }
-            seen.push_str(&line);
-            if let Some(url) = line.trim().strip_prefix("listening on ") {
-                break url.to_string();
-            }
-        };
-        // The next line reports the secrets.
-        let mut line = String::new();
-        let _ = stderr.read_line(&mut line);
-        seen.push_str(&line);
+        let (mut child, url, _stderr, seen) = launch(args, env);
         let (tx, lines) = mpsc::channel();
         let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
@@ -344,30 +351,10 @@ fn exit_after_and_timeout_end_a_headless_run_with_a_status_for_ci() {
 #[test]
 fn a_timed_run_ends_even_when_nobody_reads_its_stdout() {
     // stdout is a pipe this test never reads until hookscope has exited.
-    let mut child = Command::new(BIN)
-        .args([
-            "--headless",
-            "--no-store",
-            "--port",
-            "0",
-            "--format",
-            "json",
-        ])
-        .args(["--secret", SECRET, "--timeout", "2s"])
-        .env_remove("HOOKSCOPE_SECRET")
-        .env_remove("PIVOTAL_WEBHOOK_SECRET")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn hookscope");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let url = loop {
-        let mut line = String::new();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "exited early");
-        if let Some(url) = line.trim().strip_prefix("listening on ") {
-            break url.to_string();
-        }
-    };
+    let (mut child, url, mut stderr, _) = launch(
+        &["--format", "json", "--secret", SECRET, "--timeout", "2s"],
+        &[],
+    );
     // Far more than the pipe's 64 KiB of lines, all answered before the deadline.
     let (code, out) = send(&url, &["--secret", SECRET, "-n", "600", "-c", "8"]);
     assert_eq!(code, 0, "{out}");

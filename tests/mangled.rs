@@ -1,0 +1,206 @@
+//! Mangled connections, the stable counterpart of the `http` fuzz target (which needs nightly
+//! and so does not run in CI): a valid signed request, or a pipelined pair, cut, flipped,
+//! spliced and repeated at random, sent as a client's whole connection. Each gets an answer
+//! or a closed connection, what is recorded can be shown, no task of the receiver panics, and
+//! the receiver keeps serving.
+//!
+//! Its own test binary: the panic hook below is process-wide.
+
+mod common;
+
+use common::*;
+use hookscope::delivery::Delivery;
+use hookscope::receiver::{Config, Receiver};
+use hookscope::sanitize::is_unsafe;
+use hookscope::verify::{Secret, Verifier};
+use proptest::prelude::*;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::sync::mpsc;
+
+/// Panics on the receiver's runtime threads, which tokio would otherwise swallow with the task.
+static RECEIVER_PANICS: AtomicUsize = AtomicUsize::new(0);
+
+/// The runtime's worker threads, named so the hook can tell them from the test's.
+const WORKER: &str = "mangled-receiver";
+
+/// How a request is broken.
+#[derive(Debug, Clone)]
+enum Edit {
+    /// Keep only the first `at` bytes (of the bytes so far, modulo their length).
+    Cut(usize),
+    /// Replace one byte.
+    Flip(usize, u8),
+    /// Insert bytes.
+    Splice(usize, Vec<u8>),
+    /// Repeat a stretch in place.
+    Repeat(usize, usize),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    // Bytes an HTTP parser cares about, more often than chance would give them.
+    let special = prop::sample::select(b"\r\n :\0\t,;=\"\\\x7f\xff0123456789-".to_vec());
+    let byte = prop_oneof![any::<u8>(), special];
+    prop_oneof![
+        any::<usize>().prop_map(Edit::Cut),
+        (any::<usize>(), byte.clone()).prop_map(|(at, b)| Edit::Flip(at, b)),
+        (any::<usize>(), prop::collection::vec(byte, 1..24))
+            .prop_map(|(at, b)| Edit::Splice(at, b)),
+        (any::<usize>(), 1..64usize).prop_map(|(at, len)| Edit::Repeat(at, len)),
+    ]
+}
+
+fn apply(bytes: &mut Vec<u8>, edit: &Edit) {
+    if bytes.is_empty() {
+        return;
+    }
+    match edit {
+        Edit::Cut(at) => bytes.truncate(at % bytes.len()),
+        Edit::Flip(at, b) => {
+            let at = at % bytes.len();
+            bytes[at] = *b;
+        }
+        Edit::Splice(at, b) => {
+            let at = at % (bytes.len() + 1);
+            bytes.splice(at..at, b.iter().copied());
+        }
+        Edit::Repeat(at, len) => {
+            let at = at % bytes.len();
+            let end = (at + len).min(bytes.len());
+            let stretch = bytes[at..end].to_vec();
+            bytes.splice(end..end, stretch);
+        }
+    }
+}
+
+/// A valid signed POST, as the provider sends it.
+fn request(id: &str, body: &[u8], chunked: bool) -> Vec<u8> {
+    let mut head = String::from("POST /webhooks HTTP/1.1\r\nhost: hookscope\r\n");
+    for (n, v) in signed(SECRET, id, body) {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    let mut out;
+    if chunked {
+        head.push_str("transfer-encoding: chunked\r\n\r\n");
+        out = head.into_bytes();
+        for part in body.chunks(7) {
+            out.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+            out.extend_from_slice(part);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"0\r\n\r\n");
+    } else {
+        head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+        out = head.into_bytes();
+        out.extend_from_slice(body);
+    }
+    out
+}
+
+struct Harness {
+    rt: tokio::runtime::Runtime,
+    addr: SocketAddr,
+    /// What the receiver recorded, as the inspector and headless output get it.
+    deliveries: std::sync::Mutex<mpsc::Receiver<Box<Delivery>>>,
+    _receiver: Receiver,
+}
+
+fn harness() -> Harness {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some(WORKER) {
+            RECEIVER_PANICS.fetch_add(1, Ordering::SeqCst);
+        }
+        previous(info);
+    }));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(WORKER)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (receiver, rx) = rt.block_on(async {
+        let verifier = Verifier::new(vec![Secret::parse(SECRET).expect("secret")], 300);
+        let mut config = Config::new("127.0.0.1:0".parse().expect("addr"), verifier);
+        config.header_timeout = Duration::from_millis(300);
+        config.body_timeout = Duration::from_millis(300);
+        config.max_body = 4096;
+        let (tx, rx) = mpsc::channel(4096);
+        (Receiver::start(config, tx).await.expect("receiver"), rx)
+    });
+    Harness {
+        addr: receiver.local_addr(),
+        rt,
+        deliveries: std::sync::Mutex::new(rx),
+        _receiver: receiver,
+    }
+}
+
+/// The whole connection: `bytes`, then the client's end of writing; what came back.
+async fn converse(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    // The server may answer and close before it has read everything (413, a bad head).
+    let _ = stream.write_all(bytes).await;
+    let _ = stream.shutdown().await;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer));
+    assert!(
+        read.await.is_ok(),
+        "no answer and no close within 10 s; got {:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    answer
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 600,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn a_mangled_connection_gets_an_answer_or_a_close_and_the_receiver_keeps_serving(
+        body in prop::collection::vec(any::<u8>(), 0..300),
+        chunked in any::<bool>(),
+        pipelined in any::<bool>(),
+        edits in prop::collection::vec(edit(), 0..6),
+    ) {
+        static HARNESS: std::sync::OnceLock<Harness> = std::sync::OnceLock::new();
+        let h = HARNESS.get_or_init(harness);
+        let mut bytes = request("msg_mangled", &body, chunked);
+        if pipelined {
+            bytes.extend(request("msg_second", b"{\"type\":\"x\"}", false));
+        }
+        for e in &edits {
+            apply(&mut bytes, e);
+        }
+
+        let answer = h.rt.block_on(converse(h.addr, &bytes));
+        // Whatever came back is HTTP/1.x answers, never a half-written one.
+        if !answer.is_empty() {
+            prop_assert!(answer.starts_with(b"HTTP/1."), "{:?}", String::from_utf8_lossy(&answer));
+            prop_assert!(
+                answer.windows(4).any(|w| w == b"\r\n\r\n"),
+                "{:?}",
+                String::from_utf8_lossy(&answer)
+            );
+        }
+        // Everything recorded can be shown: its line reaches a terminal with nothing in it
+        // that could drive one.
+        let mut rx = h.deliveries.lock().expect("lock");
+        while let Ok(d) = rx.try_recv() {
+            let line = hookscope::headless::human_line(&d);
+            prop_assert!(!line.chars().any(is_unsafe), "{line:?}");
+        }
+        drop(rx);
+        prop_assert_eq!(RECEIVER_PANICS.load(Ordering::SeqCst), 0, "a receiver task panicked");
+
+        // And it still serves a clean delivery.
+        let ping = b"{\"type\":\"ping\"}";
+        let reply = h.rt.block_on(post(h.addr, "/", &signed(SECRET, "msg_clean", ping), ping));
+        prop_assert_eq!(reply.status, 200);
+    }
+}

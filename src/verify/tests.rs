@@ -336,6 +336,25 @@ proptest::proptest! {
         }
     }
 
+    /// The `verify` fuzz target's property, on stable: whatever the id and body, a fresh
+    /// signature from anywhere inside the tolerance verifies, and the same one over a body
+    /// changed by one byte at the end does not.
+    #[test]
+    fn a_fresh_signature_verifies_and_a_changed_body_does_not(
+        id in "[^\r\n\0]{1,40}",
+        body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+        skew in -300i64..=300,
+    ) {
+        let v = verifier(&[SECRET]);
+        let signed = crate::testing::signed_headers(SECRET, &id, TS + skew, &body);
+        let verdict = v.verify("/", &signed, &body, TS);
+        proptest::prop_assert!(matches!(verdict, Verdict::Verified(_)), "{verdict:?}");
+        let mut changed = body.clone();
+        changed.push(b'!');
+        let verdict = v.verify("/", &signed, &changed, TS);
+        proptest::prop_assert!(matches!(verdict, Verdict::Failed(_)), "{verdict:?}");
+    }
+
     #[test]
     fn structured_signature_headers_never_panic(
         ts in proptest::prelude::any::<i64>(),

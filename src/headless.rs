@@ -216,9 +216,9 @@ async fn write<S: FnMut() -> F, F: Future<Output = ()>>(
                 },
             }
         };
-        let (out, left) = rest.split_at(written);
+        let (sent, left) = rest.split_at(written);
         rest = left;
-        *lines += memchr::memchr_iter(b'\n', out).count() as u64;
+        *lines += memchr::memchr_iter(b'\n', sent).count() as u64;
         // Any progress, however slow the reader: only a stdout that takes nothing is given up on.
         stops.progress();
         if stops.count.is_some_and(|n| *lines >= n) {

@@ -376,9 +376,15 @@ mod blocks {
             && is_x86_feature_detected!("bmi1")
     }
 
-    /// Whether this CPU runs [`skip_widest`] (cached like [`wide`]'s).
+    /// Whether this CPU runs [`skip_widest`] (cached like [`wide`]'s). VBMI2 is not used; it
+    /// marks the CPUs whose 512-bit instructions do not lower the whole core's clock (Intel
+    /// from Ice Lake, AMD from Zen 4), which would slow the HMAC beside it more than the walk
+    /// gains (simdjson draws the same line).
     fn widest() -> bool {
-        is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") && wide()
+        is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512vbmi2")
+            && wide()
     }
 
     /// Each variant this CPU can run, by name, for the tests to hold to the byte walk.

@@ -138,43 +138,50 @@ pub async fn run<F: Future<Output = ()>>(
         // A burst goes out in writes of up to WRITE_BATCH; the rest as soon as the queue is
         // drained, so a script reading line by line sees each delivery without delay.
         let mut batch = queued.drain(..);
-        loop {
-            let last = match batch.next() {
-                Some(d) => {
-                    write_line(&mut buf, &d, format);
-                    printed.failures += u64::from(failed(&d));
-                    if buf.len() < WRITE_BATCH {
-                        continue;
-                    }
-                    false
-                }
-                None if buf.is_empty() => break,
-                None => true,
-            };
-            let written = write(&mut out, &buf, &mut stops, &mut rx, &mut printed.lines).await;
-            match written {
-                Ok(()) => buf.clear(),
-                Err(Halt::Io(e)) => return Err(e),
-                Err(Halt::GaveUp) => return Err(gave_up()),
-                Err(Halt::Stalled { unwritten }) => {
-                    // The lines not yet out, and every delivery not yet formatted: all were
-                    // answered (the queue is closed), so their failures still count.
-                    printed.abandoned = unwritten;
-                    for d in batch.chain(std::iter::from_fn(|| rx.try_recv().ok())) {
-                        printed.abandoned += 1;
-                        printed.failures += u64::from(failed(&d));
-                    }
-                    printed.timed_out = stops.timed_out;
-                    return Ok(printed);
+        while let Some(d) = batch.next() {
+            write_line(&mut buf, &d, format);
+            printed.failures += u64::from(failed(&d));
+            if buf.len() >= WRITE_BATCH {
+                match write(&mut out, &buf, &mut stops, &mut rx, &mut printed.lines).await {
+                    Ok(()) => buf.clear(),
+                    Err(halt) => return halted(halt, printed, &stops, batch, &mut rx),
                 }
             }
-            if last {
-                break;
+        }
+        if !buf.is_empty() {
+            match write(&mut out, &buf, &mut stops, &mut rx, &mut printed.lines).await {
+                Ok(()) => buf.clear(),
+                Err(halt) => return halted(halt, printed, &stops, batch, &mut rx),
             }
         }
     }
     printed.timed_out = stops.timed_out;
     Ok(printed)
+}
+
+/// How a run ends when [`write`] stops short. Given up on a stalled stdout, the run's lines
+/// not yet out and every delivery not yet formatted (`rest`, then what the closed queue still
+/// holds) were all answered, so they are counted, and their failures with them.
+fn halted<S, F>(
+    halt: Halt,
+    mut printed: Printed,
+    stops: &Stops<S, F>,
+    rest: impl Iterator<Item = Box<Delivery>>,
+    rx: &mut mpsc::Receiver<Box<Delivery>>,
+) -> io::Result<Printed> {
+    match halt {
+        Halt::Io(e) => Err(e),
+        Halt::GaveUp => Err(gave_up()),
+        Halt::Stalled { unwritten } => {
+            printed.abandoned = unwritten;
+            for d in rest.chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+                printed.abandoned += 1;
+                printed.failures += u64::from(failed(&d));
+            }
+            printed.timed_out = stops.timed_out;
+            Ok(printed)
+        }
+    }
 }
 
 /// Why [`write`] stopped short.

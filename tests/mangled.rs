@@ -1,6 +1,7 @@
 //! Mangled connections, the stable counterpart of the `http` fuzz target (which needs nightly
-//! and so does not run in CI): a valid signed request, or a pipelined pair, cut, flipped,
-//! spliced and repeated at random, sent as a client's whole connection. Each gets an answer
+//! and so does not run in CI): a valid signed request (HTTP/1.1, alone or a pipelined pair;
+//! or HTTP/2 with prior knowledge, as hyper's client writes it), cut, flipped, spliced and
+//! repeated at random, sent as a client's whole connection. Each gets an answer
 //! or a closed connection, what is recorded can be shown, no task of the receiver panics, and
 //! the receiver keeps serving.
 //!
@@ -75,6 +76,53 @@ fn apply(bytes: &mut Vec<u8>, edit: &Edit) {
     }
 }
 
+/// What hyper's HTTP/2 client writes for one signed POST with prior knowledge (the preface,
+/// its settings, the request's headers and data), captured once through an in-memory pipe.
+fn http2_request(body: &'static [u8]) -> Vec<u8> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let (client, mut server) = tokio::io::duplex(1 << 20);
+        let (mut send, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(client),
+        )
+        .await
+        .expect("handshake");
+        tokio::spawn(conn);
+        tokio::spawn(async move {
+            let _ = send
+                .send_request(signed_request("http://hookscope/webhooks", "msg_h2", body))
+                .await;
+        });
+        // Nobody answers: what the client sent before waiting on the server is the request.
+        let mut wrote = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while let Ok(Ok(n)) =
+            tokio::time::timeout(Duration::from_millis(300), server.read(&mut chunk)).await
+        {
+            if n == 0 {
+                break;
+            }
+            wrote.extend_from_slice(&chunk[..n]);
+        }
+        assert!(wrote.starts_with(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+        assert!(
+            wrote.len() > 24 + body.len(),
+            "no request frames: {wrote:?}"
+        );
+        wrote
+    })
+}
+
+/// The captured HTTP/2 request every HTTP/2 case starts from.
+fn h2_request() -> &'static Vec<u8> {
+    static REQUEST: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    REQUEST.get_or_init(|| http2_request(b"{\"type\":\"h2\"}"))
+}
+
 /// A valid signed POST, as the provider sends it.
 fn request(id: &str, body: &[u8], chunked: bool) -> Vec<u8> {
     let mut head = String::from("POST /webhooks HTTP/1.1\r\nhost: hookscope\r\n");
@@ -105,6 +153,12 @@ struct Harness {
     /// What the receiver recorded, as the inspector and headless output get it.
     deliveries: std::sync::Mutex<mpsc::Receiver<Box<Delivery>>>,
     _receiver: Receiver,
+}
+
+/// The one receiver every case of this binary talks to.
+fn shared() -> &'static Harness {
+    static HARNESS: std::sync::OnceLock<Harness> = std::sync::OnceLock::new();
+    HARNESS.get_or_init(harness)
 }
 
 fn harness() -> Harness {
@@ -154,6 +208,35 @@ async fn converse(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
     answer
 }
 
+#[test]
+fn the_captured_http2_request_is_a_verified_delivery_as_sent() {
+    // Otherwise the HTTP/2 cases below would mangle something the receiver never accepted.
+    let h = shared();
+    // Held from before the request, so the cases running beside this test cannot take its
+    // delivery off the queue first.
+    let mut rx = h.deliveries.lock().expect("lock");
+    let found = h.rt.block_on(async {
+        // The connection stays open: an HTTP/2 server may drop a stream whose connection
+        // ends before it has dispatched it, which the mangled cases allow and this one does not.
+        let mut stream = tokio::net::TcpStream::connect(h.addr)
+            .await
+            .expect("connect");
+        stream.write_all(h2_request()).await.expect("write");
+        loop {
+            let d = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                .await
+                .expect("recorded within 10 s")
+                .expect("the queue is open");
+            if d.msg_id.as_deref() == Some("msg_h2") {
+                break d;
+            }
+        }
+    });
+    assert_eq!(found.version, "HTTP/2.0");
+    assert_eq!(found.verdict.verified(), Some(true), "{:?}", found.verdict);
+    assert_eq!(found.event_type.as_deref(), Some("h2"));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 600,
@@ -162,14 +245,36 @@ proptest! {
     })]
 
     #[test]
+    fn a_mangled_http2_connection_gets_an_answer_or_a_close_and_the_receiver_keeps_serving(
+        edits in prop::collection::vec(edit(), 0..6),
+    ) {
+        let h = shared();
+        let mut bytes = h2_request().clone();
+        for e in &edits {
+            apply(&mut bytes, e);
+        }
+        // HTTP/2 answers are binary frames: only that one comes, or a close, is checked here.
+        h.rt.block_on(converse(h.addr, &bytes));
+        let mut rx = h.deliveries.lock().expect("lock");
+        while let Ok(d) = rx.try_recv() {
+            let line = hookscope::headless::human_line(&d);
+            prop_assert!(!line.chars().any(is_unsafe), "{line:?}");
+        }
+        drop(rx);
+        prop_assert_eq!(RECEIVER_PANICS.load(Ordering::SeqCst), 0, "a receiver task panicked");
+        let ping = b"{\"type\":\"ping\"}";
+        let reply = h.rt.block_on(post(h.addr, "/", &signed(SECRET, "msg_clean", ping), ping));
+        prop_assert_eq!(reply.status, 200);
+    }
+
+    #[test]
     fn a_mangled_connection_gets_an_answer_or_a_close_and_the_receiver_keeps_serving(
         body in prop::collection::vec(any::<u8>(), 0..300),
         chunked in any::<bool>(),
         pipelined in any::<bool>(),
         edits in prop::collection::vec(edit(), 0..6),
     ) {
-        static HARNESS: std::sync::OnceLock<Harness> = std::sync::OnceLock::new();
-        let h = HARNESS.get_or_init(harness);
+        let h = shared();
         let mut bytes = request("msg_mangled", &body, chunked);
         if pipelined {
             bytes.extend(request("msg_second", b"{\"type\":\"x\"}", false));

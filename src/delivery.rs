@@ -82,7 +82,20 @@ impl Delivery {
         verdict: Verdict,
         response: ResponseRecord,
     ) -> Delivery {
-        let (event_id, event_type) = event_fields(&req.body);
+        let fields = event_fields(&req.body);
+        Delivery::with_fields(seq, received_at, req, verdict, response, fields)
+    }
+
+    /// [`Delivery::new`] with the payload's id and type already read (the receiver reads them
+    /// while the body is hashed).
+    pub fn with_fields(
+        seq: u64,
+        received_at: OffsetDateTime,
+        req: Request,
+        verdict: Verdict,
+        response: ResponseRecord,
+        (event_id, event_type): (Option<String>, Option<String>),
+    ) -> Delivery {
         Delivery {
             seq,
             received_at,

@@ -9,7 +9,30 @@
 /// The payload's top-level `id` and `type` (strings, or numbers as written), when the body is a
 /// JSON object that has them. A key given twice takes its last value, as `JSON.parse` does.
 pub fn event_fields(body: &[u8]) -> (Option<String>, Option<String>) {
-    let mut s = Scanner { b: body, i: 0 };
+    event_fields_paced(body, &mut |_| {})
+}
+
+/// Bytes of the body read between two reports of [`event_fields_paced`]: eight of the nested
+/// walk's blocks, which is what hides best behind the hashing of the same eight (see
+/// BENCHMARKS.md, "What is left").
+pub const PACE: usize = 512;
+// The nested walk counts it down by whole blocks.
+const _: () = assert!(PACE.is_multiple_of(64) && PACE > 0);
+
+/// [`event_fields`], telling `passed` from time to time (about every [`PACE`] bytes through
+/// long strings and nested values) how far into the body it has read: the verifier hashes the
+/// body that far meanwhile. SHA-256 leaves most of the core idle, so the walk, run between
+/// the hashing of the bytes it has just read, costs about half what it does after it.
+/// Positions only grow, and never pass the body's end.
+pub fn event_fields_paced(
+    body: &[u8],
+    passed: &mut dyn FnMut(usize),
+) -> (Option<String>, Option<String>) {
+    let mut s = Scanner {
+        b: body,
+        i: 0,
+        passed,
+    };
     let mut id = None;
     let mut kind = None;
     s.ws();
@@ -93,6 +116,7 @@ fn scalar_text(raw: &[u8]) -> Option<String> {
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
+    passed: &'a mut dyn FnMut(usize),
 }
 
 impl Scanner<'_> {
@@ -120,7 +144,18 @@ impl Scanner<'_> {
         }
         let mut escaped = false;
         loop {
-            let at = self.i + memchr::memchr2(b'"', b'\\', self.b.get(self.i..)?)?;
+            // A pace at a time, so a long string is hashed as it is read.
+            let at = loop {
+                let end = self.b.len().min(self.i + PACE);
+                match memchr::memchr2(b'"', b'\\', self.b.get(self.i..end)?) {
+                    Some(k) => break self.i + k,
+                    None if end == self.b.len() => return None,
+                    None => {
+                        self.i = end;
+                        (self.passed)(end);
+                    }
+                }
+            };
             if self.b[at] == b'\\' {
                 escaped = true;
                 self.i = at + 2;
@@ -153,7 +188,7 @@ impl Scanner<'_> {
     /// Skips a nested object or array by counting brackets outside strings (a loop, not
     /// recursion: hostile nesting depth costs nothing).
     fn container(&mut self) -> bool {
-        match skip_container(self.b, self.i) {
+        match skip_container(self.b, self.i, self.passed) {
             Some(end) => {
                 self.i = end;
                 true
@@ -170,20 +205,21 @@ impl Scanner<'_> {
 /// inside it. Sixty-four bytes at a time on x86_64: a 64 KiB provider-shaped payload (nested
 /// objects of short keys and values) took 27 µs a byte at a time, 2.0 µs so, against 32 µs for
 /// its HMAC (`cargo bench --bench verify -- probe`).
-fn skip_container(b: &[u8], i: usize) -> Option<usize> {
+fn skip_container(b: &[u8], i: usize, passed: &mut dyn FnMut(usize)) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
     {
-        blocks::skip_container(b, i)
+        blocks::skip_container(b, i, passed)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
+        let _ = passed;
         skip_container_bytes(b, i)
     }
 }
 
 /// A skip through nested values, as the tests call each variant.
 #[cfg(test)]
-type SkipFn = fn(&[u8], usize) -> Option<usize>;
+type SkipFn = fn(&[u8], usize, &mut dyn FnMut(usize)) -> Option<usize>;
 
 /// [`skip_container`] a byte at a time, jumping over strings.
 // The walk elsewhere, and the reference the vector walk is tested against.
@@ -350,20 +386,24 @@ mod blocks {
     /// provider-shaped 64 KiB payload took 5.9 µs with the baseline's (SSE2, a visit to each
     /// bracket), 2.5 µs with AVX2 and 2.0 µs with AVX-512 (`cargo bench --bench verify --
     /// probe`).
-    pub(super) fn skip_container(b: &[u8], start: usize) -> Option<usize> {
+    pub(super) fn skip_container(
+        b: &[u8],
+        start: usize,
+        passed: &mut dyn FnMut(usize),
+    ) -> Option<usize> {
         // (These three calls and the three block loads are the only unsafe in hookscope.)
         if widest() {
             // SAFETY: the features `skip_widest` is compiled for were detected on this CPU
             // just now.
-            unsafe { skip_widest(b, start) }
+            unsafe { skip_widest(b, start, passed) }
         } else if wide() {
             // SAFETY: the features `skip_wide` is compiled for were detected on this CPU just
             // now.
-            unsafe { skip_wide(b, start) }
+            unsafe { skip_wide(b, start, passed) }
         } else {
             // SAFETY: SSE2 is part of the x86_64 baseline: every CPU this code compiles for
             // has it.
-            unsafe { skip_baseline(b, start) }
+            unsafe { skip_baseline(b, start, passed) }
         }
     }
 
@@ -392,31 +432,37 @@ mod blocks {
     pub(super) fn variants() -> Vec<(&'static str, super::SkipFn)> {
         // SAFETY: SSE2 is in the x86_64 baseline.
         let mut v: Vec<(&str, super::SkipFn)> =
-            vec![("sse2", |b, i| unsafe { skip_baseline(b, i) })];
+            vec![("sse2", |b, i, p| unsafe { skip_baseline(b, i, p) })];
         if wide() {
             // SAFETY: only offered when `wide` found the features on this CPU.
-            v.push(("avx2", |b, i| unsafe { skip_wide(b, i) }));
+            v.push(("avx2", |b, i, p| unsafe { skip_wide(b, i, p) }));
         }
         if widest() {
             // SAFETY: only offered when `widest` found the features on this CPU.
-            v.push(("avx512", |b, i| unsafe { skip_widest(b, i) }));
+            v.push(("avx512", |b, i, p| unsafe { skip_widest(b, i, p) }));
         }
         v
     }
 
     #[target_feature(enable = "avx512f,avx512bw,pclmulqdq,popcnt,bmi1")]
-    fn skip_widest(b: &[u8], start: usize) -> Option<usize> {
-        skip_blocks::<true>(b, start, |m| masks_avx512(m), |x| prefix_xor_clmul(x))
+    fn skip_widest(b: &[u8], start: usize, passed: &mut dyn FnMut(usize)) -> Option<usize> {
+        skip_blocks::<true>(
+            b,
+            start,
+            passed,
+            |m| masks_avx512(m),
+            |x| prefix_xor_clmul(x),
+        )
     }
 
     #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
-    fn skip_wide(b: &[u8], start: usize) -> Option<usize> {
-        skip_blocks::<true>(b, start, |m| masks_avx2(m), |x| prefix_xor_clmul(x))
+    fn skip_wide(b: &[u8], start: usize, passed: &mut dyn FnMut(usize)) -> Option<usize> {
+        skip_blocks::<true>(b, start, passed, |m| masks_avx2(m), |x| prefix_xor_clmul(x))
     }
 
     #[target_feature(enable = "sse2")]
-    fn skip_baseline(b: &[u8], start: usize) -> Option<usize> {
-        skip_blocks::<false>(b, start, |m| masks_sse2(m), prefix_xor)
+    fn skip_baseline(b: &[u8], start: usize, passed: &mut dyn FnMut(usize)) -> Option<usize> {
+        skip_blocks::<false>(b, start, passed, |m| masks_sse2(m), prefix_xor)
     }
 
     /// The walk both variants share, inlined into each so it compiles with its features. A
@@ -428,6 +474,7 @@ mod blocks {
     fn skip_blocks<const COUNT: bool>(
         b: &[u8],
         start: usize,
+        passed: &mut dyn FnMut(usize),
         masks: impl Fn(&[u8; 64]) -> Masks,
         prefix_xor: impl Fn(u64) -> u64,
     ) -> Option<usize> {
@@ -440,8 +487,14 @@ mod blocks {
         let (mut depth, mut inside_carry, mut escaped) = (0usize, 0u64, false);
         let mask = |in_string: bool| if in_string { !0 } else { 0 };
         let mut i = start;
+        let mut pace = super::PACE;
         while let Some(block) = b.get(i..i + 64) {
             let block: &[u8; 64] = block.try_into().ok()?;
+            pace -= 64;
+            if pace == 0 {
+                pace = super::PACE;
+                passed(i);
+            }
             let m = masks(block);
             if m.backslash != 0 || escaped {
                 let state = Skip {
@@ -586,6 +639,24 @@ mod tests {
         }
     }
 
+    /// `skip` from `start`, holding its progress reports to their promise: they only grow,
+    /// start no earlier than `start` and end no later than the body.
+    fn paced(skip: SkipFn, b: &[u8], start: usize) -> Option<usize> {
+        let mut last = start;
+        let end = skip(b, start, &mut |at| {
+            assert!(
+                at >= last && at <= b.len(),
+                "{at} after {last}, of {}",
+                b.len()
+            );
+            last = at;
+        });
+        if let Some(end) = end {
+            assert!(last <= end, "reported {last} past the end {end}");
+        }
+        end
+    }
+
     /// Every block skip this CPU can run (the byte walk elsewhere), and the dispatcher.
     fn block_skips() -> Vec<(&'static str, SkipFn)> {
         #[cfg(target_arch = "x86_64")]
@@ -612,10 +683,40 @@ mod tests {
             ] {
                 let body = body.as_bytes();
                 for (name, skip) in block_skips() {
-                    assert_eq!(skip(body, 0), Some(body.len()), "{name} {pad}");
-                    assert_eq!(skip(&body[..body.len() - 1], 0), None, "{name} {pad}");
+                    assert_eq!(paced(skip, body, 0), Some(body.len()), "{name} {pad}");
+                    assert_eq!(
+                        paced(skip, &body[..body.len() - 1], 0),
+                        None,
+                        "{name} {pad}"
+                    );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn long_strings_and_nested_values_report_progress_every_pace() {
+        // The hashing beside the read keeps up only if the read says how far it is as it goes.
+        let item = r#"{"id":"li_1","amount":100,"tags":["a","b"],"meta":{"k":"v"}},"#;
+        let nested = format!(r#"{{"type":"t","data":[{}0]}}"#, item.repeat(2000));
+        let string = format!(r#"{{"type":"t","data":"{}"}}"#, "x".repeat(100_000));
+        // Elsewhere nested values are walked a byte at a time, without reports.
+        let bodies = if cfg!(target_arch = "x86_64") {
+            vec![nested.as_bytes(), string.as_bytes()]
+        } else {
+            vec![string.as_bytes()]
+        };
+        for body in bodies {
+            let mut reports = Vec::new();
+            let fields = event_fields_paced(body, &mut |at| reports.push(at));
+            assert_eq!(fields.1.as_deref(), Some("t"));
+            assert!(
+                reports.len() >= body.len() / PACE - 2,
+                "{} reports over {} bytes",
+                reports.len(),
+                body.len()
+            );
+            assert!(reports.windows(2).all(|w| w[1] - w[0] <= PACE + 64));
         }
     }
 
@@ -702,6 +803,23 @@ mod tests {
         }
 
         #[test]
+        fn paced_reads_agree_and_report_only_forwards_within_the_body(
+            v in json(),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let whole = serde_json::to_vec(&v).unwrap();
+            // Whole documents and cut ones, where the walk gives up midway.
+            for body in [&whole[..], &whole[..cut.index(whole.len() + 1)]] {
+                let mut last = 0;
+                let fields = event_fields_paced(body, &mut |at| {
+                    assert!(at >= last && at <= body.len(), "{at} after {last} of {}", body.len());
+                    last = at;
+                });
+                prop_assert_eq!(fields, event_fields(body));
+            }
+        }
+
+        #[test]
         fn string_values_decode_exactly_as_serde_does(
             inner in prop::collection::vec(prop_oneof![any::<u8>(), Just(b'\\'), Just(b'u')], 0..24)
                 .prop_filter("one string", |b| !b.contains(&b'"'))
@@ -732,7 +850,7 @@ mod tests {
             let start = prefix.len();
             let expected = skip_container_bytes(&body, start);
             for (name, skip) in block_skips() {
-                prop_assert_eq!(skip(&body, start), expected, "{}", name);
+                prop_assert_eq!(paced(skip, &body, start), expected, "{}", name);
             }
         }
 
@@ -742,7 +860,7 @@ mod tests {
             body.extend_from_slice(&serde_json::to_vec(&serde_json::json!({"data": [v]})).unwrap());
             prop_assert_eq!(skip_container_bytes(&body, pad), Some(body.len()));
             for (name, skip) in block_skips() {
-                prop_assert_eq!(skip(&body, pad), Some(body.len()), "{}", name);
+                prop_assert_eq!(paced(skip, &body, pad), Some(body.len()), "{}", name);
             }
         }
 

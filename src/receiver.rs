@@ -7,6 +7,7 @@
 
 use crate::delivery::{self, Delivery, ResponseRecord};
 use crate::forward::RespondMode;
+use crate::probe;
 use crate::verify::{Unchecked, Verdict, Verifier};
 use crate::watchdog::{InFlight, Progress, Watchdog};
 use bytes::{Bytes, BytesMut};
@@ -428,14 +429,20 @@ async fn handle(
         },
     };
 
+    let mut fields = None;
     let verdict = match problem {
         Some(p) => Verdict::Unchecked(p),
         None if parts.method != Method::POST => Verdict::Unchecked(Unchecked::NotPost {
             method: parts.method.as_str().to_owned(),
         }),
-        None => config
-            .verifier
-            .verify(&path, &view, &body, received_at.unix_timestamp()),
+        // The payload's id and type are read while the body is hashed, when it is.
+        None => config.verifier.verify_alongside(
+            &path,
+            &view,
+            &body,
+            received_at.unix_timestamp(),
+            &mut |passed| fields = Some(probe::event_fields_paced(&body, passed)),
+        ),
     };
     let method = delivery::method_text(parts.method.as_str());
     let replay_of = view
@@ -472,12 +479,14 @@ async fn handle(
         body,
         body_size,
     };
-    let mut record = Box::new(Delivery::new(
+    let fields = fields.unwrap_or_else(|| probe::event_fields(&request.body));
+    let mut record = Box::new(Delivery::with_fields(
         shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
         received_at,
         request,
         verdict,
         out.record(),
+        fields,
     ));
     if !keep_headers {
         record.msg_id = delivery::message_id(&view);

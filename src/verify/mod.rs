@@ -623,12 +623,27 @@ impl Verifier {
         body: &[u8],
         now: i64,
     ) -> Verdict {
+        self.verify_alongside(path, headers, body, now, &mut |_| {})
+    }
+
+    /// [`Verifier::verify`], with `walk` reading the body while it is hashed (see
+    /// [`sign::v1_digest_b64_alongside`]). `walk` runs at most once: not at all when the
+    /// delivery's body needs no HMAC (no secret, a header missing, no `v1` entry).
+    pub fn verify_alongside<N: AsRef<str>, V: AsRef<[u8]>>(
+        &self,
+        path: &str,
+        headers: &[(N, V)],
+        body: &[u8],
+        now: i64,
+        walk: sign::Walk<'_>,
+    ) -> Verdict {
+        let walk = Some(walk);
         if self.secrets.is_empty() {
             return Verdict::Unchecked(Unchecked::NoSecret);
         }
         if self.secrets.iter().all(|s| s.scope().is_none()) {
             // The common case: every secret applies everywhere (no partition to allocate).
-            return self.check(&self.secrets, &[], headers, body, now);
+            return self.check(&self.secrets, &[], headers, body, now, walk);
         }
         let (keys, others) = self.partition(path);
         if keys.is_empty() {
@@ -640,7 +655,7 @@ impl Verifier {
                     .collect(),
             });
         }
-        self.check(&keys, &others, headers, body, now)
+        self.check(&keys, &others, headers, body, now, walk)
     }
 
     fn check<S: Borrow<Secret>, N: AsRef<str>, V: AsRef<[u8]>>(
@@ -650,6 +665,7 @@ impl Verifier {
         headers: &[(N, V)],
         body: &[u8],
         now: i64,
+        walk: Option<sign::Walk<'_>>,
     ) -> Verdict {
         let [id, ts, sig] = find_parts(headers);
 
@@ -691,7 +707,7 @@ impl Verifier {
         };
 
         let entries = Entries::parse(sig.value);
-        let matched = first_match(keys, entries, id.value, timestamp, body);
+        let matched = first_match(keys, entries, id.value, timestamp, body, walk);
         let tol = self.tolerance;
         if age > 0 && age.unsigned_abs() > tol {
             let mut hints = vec![if matched.is_some() {
@@ -995,6 +1011,7 @@ fn first_match<'s, S: Borrow<Secret>>(
     id: &[u8],
     timestamp: i64,
     body: &[u8],
+    mut walk: Option<sign::Walk<'_>>,
 ) -> Option<&'s Secret> {
     let mut content: Option<Vec<u8>> = None;
     for secret in keys.iter().map(Borrow::borrow) {
@@ -1004,8 +1021,12 @@ fn first_match<'s, S: Borrow<Secret>>(
                 let mut expected = None;
                 let mut hit = subtle::Choice::from(0u8);
                 for sig in entries.v1() {
-                    let expected = expected.get_or_insert_with(|| {
-                        sign::v1_digest_b64_with(key.mac(), id, timestamp, body)
+                    let expected = expected.get_or_insert_with(|| match walk.take() {
+                        // The first body hashed takes the walk along.
+                        Some(walk) => {
+                            sign::v1_digest_b64_alongside(key.mac(), id, timestamp, body, walk)
+                        }
+                        None => sign::v1_digest_b64_with(key.mac(), id, timestamp, body),
                     });
                     hit |= ct_eq_digest(expected, sig);
                 }
@@ -1072,7 +1093,7 @@ fn diagnose<S: Borrow<Secret>>(
     let mut findings = Vec::new();
 
     for other in others {
-        if first_match(&[*other], entries, id, timestamp, body).is_some() {
+        if first_match(&[*other], entries, id, timestamp, body, None).is_some() {
             findings.push(Finding::MatchesOtherSecret {
                 secret: other.label().to_string(),
             });
@@ -1080,7 +1101,7 @@ fn diagnose<S: Borrow<Secret>>(
     }
     if let Some(trimmed) = body.strip_suffix(b"\n") {
         let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
-        if first_match(keys, entries, id, timestamp, trimmed).is_some() {
+        if first_match(keys, entries, id, timestamp, trimmed, None).is_some() {
             findings.push(Finding::NewlineAdded);
         }
     }
@@ -1088,7 +1109,7 @@ fn diagnose<S: Borrow<Secret>>(
         let mut with_newline = Vec::with_capacity(body.len() + 1);
         with_newline.extend_from_slice(body);
         with_newline.push(b'\n');
-        if first_match(keys, entries, id, timestamp, &with_newline).is_some() {
+        if first_match(keys, entries, id, timestamp, &with_newline, None).is_some() {
             findings.push(Finding::NewlineRemoved);
         }
     }

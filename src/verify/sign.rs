@@ -27,17 +27,46 @@ pub fn v1_digest_b64(key: &[u8], id: &[u8], timestamp: i64, body: &[u8]) -> [u8;
 
 /// [`v1_digest_b64`] from an already keyed MAC (see [`super::HmacKey::mac`]).
 pub fn v1_digest_b64_with(
-    mut mac: HmacSha256,
+    mac: HmacSha256,
     id: &[u8],
     timestamp: i64,
     body: &[u8],
 ) -> [u8; V1_B64_LEN] {
+    v1_digest_b64_alongside(mac, id, timestamp, body, &mut |_| {})
+}
+
+/// What reads a body while it is hashed: it is handed the function to tell how far it has
+/// read, and calls it as it goes.
+pub type Walk<'a> = &'a mut dyn FnMut(&mut dyn FnMut(usize));
+
+/// [`v1_digest_b64_with`], the body hashed as `walk` reads it: each time it says how far it
+/// has read, the body is hashed that far (in whole SHA-256 blocks, so no bytes are buffered
+/// twice) before it reads on, and the rest once it returns. SHA-256 keeps the core's other
+/// units idle, so what `walk` does between costs about half what it would after.
+pub fn v1_digest_b64_alongside(
+    mut mac: HmacSha256,
+    id: &[u8],
+    timestamp: i64,
+    body: &[u8],
+    walk: Walk<'_>,
+) -> [u8; V1_B64_LEN] {
     let mut digits = [0u8; 20];
+    let digits = decimal(timestamp, &mut digits);
     mac.update(id);
     mac.update(b".");
-    mac.update(decimal(timestamp, &mut digits));
+    mac.update(digits);
     mac.update(b".");
-    mac.update(body);
+    // The keyed MAC has taken one whole block; this much of the next is buffered.
+    let buffered = (id.len() + digits.len() + 2) % 64;
+    let mut hashed = 0;
+    walk(&mut |read: usize| {
+        let upto = (buffered + read.min(body.len())) / 64 * 64;
+        if let Some(upto) = upto.checked_sub(buffered).filter(|&u| u > hashed) {
+            mac.update(&body[hashed..upto]);
+            hashed = upto;
+        }
+    });
+    mac.update(&body[hashed..]);
     let tag = mac.finalize().into_bytes();
     let mut out = [0u8; V1_B64_LEN];
     // 32 bytes always encode to exactly 44 characters.
@@ -91,6 +120,33 @@ pub fn signed_content(id: &[u8], timestamp: i64, body: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// However the walk reports its progress (in order or not, past the end or not, or
+        /// never), the digest is the one over the whole body.
+        #[test]
+        fn a_walk_alongside_never_changes_the_digest(
+            id in "[a-z_0-9]{0,100}",
+            timestamp in proptest::prelude::any::<i64>(),
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+            reports in proptest::collection::vec(0usize..3200, 0..40),
+        ) {
+            let key = b"0123456789abcdef";
+            let plain = v1_digest_b64(key, id.as_bytes(), timestamp, &body);
+            let mut sorted = reports.clone();
+            sorted.sort_unstable();
+            for reports in [reports, sorted] {
+                let walked = v1_digest_b64_alongside(
+                    keyed(key),
+                    id.as_bytes(),
+                    timestamp,
+                    &body,
+                    &mut |passed| reports.iter().for_each(|&r| passed(r)),
+                );
+                proptest::prop_assert_eq!(walked, plain);
+            }
+        }
+    }
 
     #[test]
     fn decimal_matches_to_string() {

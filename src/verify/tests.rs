@@ -318,6 +318,30 @@ fn durations_and_sizes_read_well() {
     assert_eq!(human_bytes(1536), "1.5 KiB");
 }
 
+#[test]
+fn the_walk_alongside_runs_once_with_the_first_hash_of_the_body_and_only_then() {
+    let runs = |v: &Verifier, headers: &[(&str, String)]| {
+        let mut runs = 0;
+        let verdict = v.verify_alongside("/", headers, BODY, TS, &mut |passed| {
+            runs += 1;
+            passed(BODY.len());
+        });
+        assert_eq!(verdict, v.verify("/", headers, BODY, TS));
+        runs
+    };
+    // Two secrets, the signature of the second: both bodies hashed, the walk with the first.
+    let two = verifier(&[OTHER, SECRET]);
+    assert_eq!(runs(&two, &headers(SIG)), 1);
+    assert_eq!(
+        runs(&two, &headers("v1,bm90IHRoaXMgb25l v1,YW5kIG5vdCB0aGlz")),
+        1
+    );
+    // Nothing hashes the body: no v1 entry, a header missing, no secret.
+    assert_eq!(runs(&two, &headers("v2,abc")), 0);
+    assert_eq!(runs(&two, &headers(SIG)[..2]), 0);
+    assert_eq!(runs(&Verifier::new(Vec::new(), 300), &headers(SIG)), 0);
+}
+
 proptest::proptest! {
     #[test]
     fn never_panics_on_arbitrary_input(

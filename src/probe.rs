@@ -4,7 +4,8 @@
 //! (long strings with memchr, nested values by 64-byte blocks) instead of building (or even
 //! validating) the whole document: a full serde pass was a tenth of the receiver's time with
 //! 64 KiB bodies. It does not judge whether the body is valid JSON; the body view does that,
-//! and says why when it is not.
+//! and says why when it is not. The receiver runs it between the steps of the body's HMAC
+//! ([`event_fields_paced`]), where it costs about half as much.
 
 /// The payload's top-level `id` and `type` (strings, or numbers as written), when the body is a
 /// JSON object that has them. A key given twice takes its last value, as `JSON.parse` does.

@@ -30,7 +30,7 @@ pub fn line(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Like [`line`] but keeps `\n` (and `\t`, expanded to spaces by the caller if needed), for
+/// Like [`line()`] but keeps `\n` (and `\t`, expanded to spaces by the caller if needed), for
 /// multi-line text such as pretty-printed bodies.
 pub fn multiline(s: &str) -> Cow<'_, str> {
     if !s.chars().any(|c| c != '\n' && is_unsafe(c)) {
@@ -48,7 +48,7 @@ pub fn multiline(s: &str) -> Cow<'_, str> {
 }
 
 /// Decodes bytes as UTF-8 where they are, shows invalid bytes as `\xNN`, and escapes the rest as
-/// [`line`] does.
+/// [`line()`] does.
 pub fn bytes_line(b: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(b) {
         Ok(s) => line(s),

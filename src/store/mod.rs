@@ -296,7 +296,7 @@ impl Store {
 
     /// Checkpoints everything and has the next write start the WAL from its beginning: waits
     /// for the writer to be between transactions and for readers to leave the WAL, holding
-    /// writers off meanwhile, for at most `REWIND_WAIT`. Under a steady stream of writes,
+    /// writers off meanwhile, for at most `REWIND_WAIT` (50 ms). Under a steady stream of writes,
     /// passive checkpoints never catch up with the WAL's end, and SQLite only rewinds a WAL
     /// that has been checkpointed to its end: without this it grows for as long as the stream
     /// lasts. Returns whether it rewound (false: someone was still busy; try later).

@@ -466,11 +466,12 @@ mod blocks {
         skip_blocks::<false>(b, start, passed, |m| masks_sse2(m), prefix_xor)
     }
 
-    /// The walk both variants share, inlined into each so it compiles with its features. A
+    /// The walk every variant shares, inlined into each so it compiles with its features. A
     /// block with a backslash (rare outside escaped text) is walked a byte at a time; the
     /// others need no per-byte work but their brackets. With `COUNT` (a CPU with POPCNT) a
     /// block whose closing brackets cannot bring the depth to zero is taken in one step;
-    /// without, counting bits costs more than visiting the few brackets a block has.
+    /// without, counting bits costs more than visiting the few brackets a block has. Every
+    /// [`super::PACE`] bytes it tells `passed` how far it has got.
     #[inline(always)]
     fn skip_blocks<const COUNT: bool>(
         b: &[u8],

@@ -2,6 +2,7 @@
 
 use crate::delivery::Delivery;
 use crate::sanitize;
+use crate::signals::Signal;
 use crate::stdout::Output;
 use crate::verify::Verdict;
 use std::io::{self, Write as _};
@@ -36,9 +37,10 @@ pub struct Until {
     pub count: Option<u64>,
     /// At this moment.
     pub deadline: Option<tokio::time::Instant>,
-    /// Once the run has ended by itself, how long stdout may take nothing before the lines
-    /// still to print are given up on. A run meant to end by itself (in CI, with nobody
-    /// there to interrupt it twice) must end even when its reader is stuck.
+    /// Once the run has ended by itself (or by SIGTERM), how long stdout may take nothing
+    /// before the lines still to print are given up on. A run meant to end by itself, or
+    /// ended by a process manager (in CI, with nobody there to interrupt it twice), must end
+    /// even when its reader is stuck.
     pub patience: Duration,
 }
 
@@ -94,18 +96,18 @@ fn failed(d: &Delivery) -> bool {
     }
 }
 
-/// Prints deliveries from `rx` until the channel closes, an interrupt comes (`signal` makes a
+/// Prints deliveries from `rx` until the channel closes, a signal comes (`signal` makes a
 /// future that completes at the next one), `until` says so, or the output fails (a closed
 /// pipe). Returns what was printed.
 ///
-/// On the first interrupt (or when `until` is reached) the channel is closed and what it
+/// On the first signal (or when `until` is reached) the channel is closed and what it
 /// already holds is printed: the receiver answers a delivery only once the channel has taken
 /// it, so every delivery a sender saw acknowledged gets its line, and later ones are answered
-/// 503. If stdout is not being read that could wait for ever, so a second interrupt gives up
-/// (an error of kind `Interrupted`), and so does a run that ended by itself once stdout has
-/// taken nothing for [`Until::patience`] ([`Printed::abandoned`] says how many lines it gave
-/// up on).
-pub async fn run<F: Future<Output = ()>>(
+/// 503. If stdout is not being read that could wait for ever, so a second signal gives up
+/// (an error of kind `Interrupted`), and so does a run that ended by itself or by SIGTERM
+/// once stdout has taken nothing for [`Until::patience`] ([`Printed::abandoned`] says how
+/// many lines it gave up on). After Ctrl-C it waits: someone is there to press it again.
+pub async fn run<F: Future<Output = Signal>>(
     mut rx: mpsc::Receiver<Box<Delivery>>,
     format: Format,
     mut out: Output,
@@ -200,7 +202,7 @@ enum Halt {
 /// `lines`. An interrupt meanwhile closes the queue (what it holds is still printed); a second
 /// gives up, and so does a run that has ended by itself once stdout takes nothing for its
 /// patience.
-async fn write<S: FnMut() -> F, F: Future<Output = ()>>(
+async fn write<S: FnMut() -> F, F: Future<Output = Signal>>(
     out: &mut Output,
     buf: &[u8],
     stops: &mut Stops<S, F>,
@@ -267,7 +269,7 @@ enum Stop {
     Stalled,
 }
 
-impl<S: FnMut() -> F, F: Future<Output = ()>> Stops<S, F> {
+impl<S: FnMut() -> F, F: Future<Output = Signal>> Stops<S, F> {
     /// Listens from now on, so no interrupt is missed while the printer is busy.
     fn new(mut signal: S, until: Until) -> Self {
         let next = Box::pin(signal());
@@ -285,8 +287,8 @@ impl<S: FnMut() -> F, F: Future<Output = ()>> Stops<S, F> {
         }
     }
 
-    /// The run ends by itself (its deadline or its count): from now on, stdout gets its
-    /// patience and no more.
+    /// The run ends by itself (its deadline or its count) or by SIGTERM: from now on, stdout
+    /// gets its patience and no more.
     fn ended_by_itself(&mut self) {
         if self.stall.is_none() {
             self.stall = Some(Box::pin(tokio::time::sleep(self.patience)));
@@ -308,7 +310,7 @@ impl<S: FnMut() -> F, F: Future<Output = ()>> Stops<S, F> {
     /// complete.
     async fn next(&mut self) -> Stop {
         enum Woke {
-            Signal,
+            Signal(Signal),
             Deadline,
             Stall,
         }
@@ -334,9 +336,9 @@ impl<S: FnMut() -> F, F: Future<Output = ()>> Stops<S, F> {
                 }
             };
             tokio::select! {
-                () = next.as_mut() => {
+                sig = next.as_mut() => {
                     *next = Box::pin(signal());
-                    Woke::Signal
+                    Woke::Signal(sig)
                 }
                 () = deadline => Woke::Deadline,
                 () = stall => Woke::Stall,
@@ -348,7 +350,10 @@ impl<S: FnMut() -> F, F: Future<Output = ()>> Stops<S, F> {
                 self.timed_out = true;
                 self.ended_by_itself();
             }
-            Woke::Signal => {}
+            // Nobody is there to interrupt twice: stdout gets the same patience as when the
+            // run ends by itself.
+            Woke::Signal(Signal::Terminate | Signal::Hangup) => self.ended_by_itself(),
+            Woke::Signal(Signal::Interrupt) => {}
         }
         if std::mem::replace(&mut self.stopped, true) {
             Stop::Again
@@ -848,10 +853,13 @@ mod tests {
         ]
     }
 
-    /// A stand-in for `signals::stop_requested`: each future completes at the next `send`.
-    fn interrupts() -> (
+    /// A stand-in for `signals::stop_requested`: each future completes at the next `send`,
+    /// as the signal `kind`.
+    fn signals(
+        kind: Signal,
+    ) -> (
         tokio::sync::broadcast::Sender<()>,
-        impl FnMut() -> std::pin::Pin<Box<dyn Future<Output = ()>>>,
+        impl FnMut() -> std::pin::Pin<Box<dyn Future<Output = Signal>>>,
     ) {
         let (tx, _) = tokio::sync::broadcast::channel(4);
         let listen = tx.clone();
@@ -859,8 +867,17 @@ mod tests {
             let mut rx = listen.subscribe();
             Box::pin(async move {
                 let _ = rx.recv().await;
+                kind
             })
         })
+    }
+
+    /// Ctrl-C, as [`signals`] makes it.
+    fn interrupts() -> (
+        tokio::sync::broadcast::Sender<()>,
+        impl FnMut() -> std::pin::Pin<Box<dyn Future<Output = Signal>>>,
+    ) {
+        signals(Signal::Interrupt)
     }
 
     /// `n` deliveries queued for the printer.
@@ -952,6 +969,40 @@ mod tests {
             tx.try_send(Box::new(verified())).is_err(),
             "the queue is closed"
         );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn sigterm_gives_stdout_its_patience_where_ctrl_c_waits_for_it() {
+        let until = Until {
+            patience: Duration::from_millis(300),
+            ..Until::default()
+        };
+        // Ctrl-C: someone is there, who can press it again; it waits for stdout, long past
+        // the patience.
+        let (_reader, _writer, out) = piped();
+        let (interrupt, signal) = interrupts();
+        let mut interrupted = std::pin::pin!(run(queue(2_000), Format::Json, out, until, signal));
+        let started = tokio::time::timeout(Duration::from_millis(100), &mut interrupted).await;
+        assert!(started.is_err());
+        interrupt.send(()).unwrap();
+        let waited = tokio::time::timeout(Duration::from_millis(1_500), &mut interrupted).await;
+        assert!(waited.is_err(), "gave up on stdout after one Ctrl-C");
+
+        // SIGTERM: a process manager or CI runner, nobody to press anything: stdout gets its
+        // patience, then the run ends and says what it gave up on.
+        let (_reader, _writer, out) = piped();
+        let (terminate, signal) = signals(Signal::Terminate);
+        let mut terminated = std::pin::pin!(run(queue(2_000), Format::Json, out, until, signal));
+        let started = tokio::time::timeout(Duration::from_millis(100), &mut terminated).await;
+        assert!(started.is_err());
+        terminate.send(()).unwrap();
+        let printed = tokio::time::timeout(Duration::from_secs(10), &mut terminated)
+            .await
+            .expect("SIGTERM ends the run without anyone reading")
+            .unwrap();
+        assert!(printed.abandoned > 0, "{printed:?}");
+        assert_eq!(printed.lines + printed.abandoned, 2_000);
     }
 
     #[cfg(target_os = "linux")]

@@ -1,13 +1,24 @@
 //! The signals that end a run: Ctrl-C (SIGINT) and SIGTERM, how people, scripts, CI runners
 //! and `timeout` stop a process, and for the inspector SIGHUP, its terminal going away.
 
+/// Which signal asked a run to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT: Ctrl-C, someone at the terminal (who can press it again).
+    Interrupt,
+    /// SIGTERM: a process manager, CI runner or `timeout(1)`, with nobody to press anything.
+    Terminate,
+    /// SIGHUP: the terminal went away.
+    Hangup,
+}
+
 /// Completes when the process is asked to stop: SIGINT or SIGTERM, and SIGHUP when `hangup`.
 /// Create it once and poll it from the start, so each handler is installed before it is
 /// needed. A signal that cannot be watched never fires rather than firing at once.
 ///
 /// Headless runs leave SIGHUP alone: one started under `nohup` is meant to outlive its
 /// terminal, and installing a handler would undo that.
-pub async fn stop_requested(hangup: bool) {
+pub async fn stop_requested(hangup: bool) -> Signal {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -27,9 +38,9 @@ pub async fn stop_requested(hangup: bool) {
             }
         };
         tokio::select! {
-            () = watch(SignalKind::interrupt()) => {}
-            () = watch(SignalKind::terminate()) => {}
-            () = hup => {}
+            () = watch(SignalKind::interrupt()) => Signal::Interrupt,
+            () = watch(SignalKind::terminate()) => Signal::Terminate,
+            () = hup => Signal::Hangup,
         }
     }
     #[cfg(not(unix))]
@@ -38,5 +49,6 @@ pub async fn stop_requested(hangup: bool) {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
+        Signal::Interrupt
     }
 }

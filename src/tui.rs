@@ -197,7 +197,7 @@ pub async fn run(
                 Vec::new()
             }
             _ = tokio::time::sleep_until(redraw_at), if dirty => continue,
-            () = &mut signalled => break,
+            _ = &mut signalled => break,
         };
         dirty = true;
         for effect in effects {

@@ -350,16 +350,31 @@ fn exit_after_and_timeout_end_a_headless_run_with_a_status_for_ci() {
 
 #[test]
 fn a_timed_run_ends_even_when_nobody_reads_its_stdout() {
-    // stdout is a pipe this test never reads until hookscope has exited.
-    let (mut child, url, mut stderr, _) = launch(
-        &["--format", "json", "--secret", SECRET, "--timeout", "2s"],
-        &[],
-    );
-    // Far more than the pipe's 64 KiB of lines, all answered before the deadline.
+    ends_without_a_reader(&["--timeout", "2s"], |_| {});
+}
+
+#[test]
+fn sigterm_ends_a_run_even_when_nobody_reads_its_stdout() {
+    // A CI runner's or process manager's stop: nobody is there to press Ctrl-C twice.
+    ends_without_a_reader(&[], |child| {
+        let pid = child.id().to_string();
+        let term = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(term.success());
+    });
+}
+
+/// A headless run (with `args`) whose stdout is a pipe nobody reads until it has exited: 600
+/// deliveries, far more than the pipe's 64 KiB of lines, then `stop`; it must end by itself
+/// within its patience, say how many lines it dropped, and have printed whole lines only.
+fn ends_without_a_reader(args: &[&str], stop: impl FnOnce(&Child)) {
+    let mut all = vec!["--format", "json", "--secret", SECRET];
+    all.extend_from_slice(args);
+    let (mut child, url, mut stderr, _) = launch(&all, &[]);
     let (code, out) = send(&url, &["--secret", SECRET, "-n", "600", "-c", "8"]);
     assert_eq!(code, 0, "{out}");
+    stop(&child);
 
-    // The deadline, then five seconds of patience with stdout: well inside thirty.
+    // The stop, then five seconds of patience with stdout: well inside thirty.
     let started = std::time::Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {

@@ -64,8 +64,8 @@ pub struct Printed {
     pub failures: u64,
     /// The run ended at [`Until::deadline`].
     pub timed_out: bool,
-    /// Answered deliveries whose lines were given up on: after the run ended by itself,
-    /// stdout took nothing for [`Until::patience`].
+    /// Answered deliveries whose lines were given up on: after the run ended by itself or by
+    /// SIGTERM, stdout took nothing for [`Until::patience`].
     pub abandoned: u64,
 }
 
@@ -191,7 +191,8 @@ enum Halt {
     Io(io::Error),
     /// A second interrupt.
     GaveUp,
-    /// Stdout took nothing for the run's patience after it ended by itself; `unwritten` lines
+    /// Stdout took nothing for the run's patience after it ended by itself or by SIGTERM;
+    /// `unwritten` lines
     /// of the batch (a line cut short counts) did not go out.
     Stalled {
         unwritten: u64,
@@ -199,9 +200,9 @@ enum Halt {
 }
 
 /// Writes `buf`, however long stdout takes to read it, adding each line that goes out to
-/// `lines`. An interrupt meanwhile closes the queue (what it holds is still printed); a second
-/// gives up, and so does a run that has ended by itself once stdout takes nothing for its
-/// patience.
+/// `lines`. A signal meanwhile closes the queue (what it holds is still printed); a second
+/// gives up, and so does a run that has ended by itself or by SIGTERM once stdout takes
+/// nothing for its patience.
 async fn write<S: FnMut() -> F, F: Future<Output = Signal>>(
     out: &mut Output,
     buf: &[u8],
@@ -265,7 +266,8 @@ struct Stops<S, F> {
 enum Stop {
     First,
     Again,
-    /// The run ended by itself, and stdout has since taken nothing for its patience.
+    /// The run ended by itself or by SIGTERM, and stdout has since taken nothing for its
+    /// patience.
     Stalled,
 }
 

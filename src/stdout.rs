@@ -48,6 +48,8 @@ impl Output {
     /// without blocking the thread while the reader is behind: how much went out.
     pub async fn write_some(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.inner {
+            // Whole lines in one call: the line buffering inside Stdout writes them through in
+            // one go rather than splitting them.
             Inner::Blocking(out) => out
                 .write_all(buf)
                 .and_then(|()| out.flush())
@@ -57,17 +59,6 @@ impl Output {
                 0 if !buf.is_empty() => Err(io::ErrorKind::WriteZero.into()),
                 n => Ok(n),
             },
-        }
-    }
-
-    /// Writes all of `buf`, waiting (without blocking the thread) while the reader is behind.
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match &mut self.inner {
-            // Whole lines in one call: the line buffering inside Stdout writes them through in
-            // one go rather than splitting them.
-            Inner::Blocking(out) => out.write_all(buf).and_then(|()| out.flush()),
-            #[cfg(target_os = "linux")]
-            Inner::Ready(tx) => tokio::io::AsyncWriteExt::write_all(tx, buf).await,
         }
     }
 }
@@ -111,6 +102,15 @@ mod tests {
         reopen_nonblocking(path).map(|inner| Output { inner })
     }
 
+    /// All of `buf`, a `write_some` at a time, as the headless printer writes.
+    async fn write_all(out: &mut Output, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let n = out.write_some(buf).await?;
+            buf = &buf[n..];
+        }
+        Ok(())
+    }
+
     /// The status flags of one of our descriptors, from /proc (octal there).
     fn flags(fd: i32) -> u32 {
         let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
@@ -136,7 +136,7 @@ mod tests {
             let mut got = vec![0u8; expected.len()];
             reader.read_exact(&mut got).map(|()| got == expected)
         });
-        let mut write = std::pin::pin!(out.write_all(&data));
+        let mut write = std::pin::pin!(write_all(&mut out, &data));
         let stalled = tokio::time::timeout(Duration::from_millis(200), &mut write).await;
         assert!(
             stalled.is_err(),
@@ -177,7 +177,7 @@ mod tests {
         let (reader, writer) = std::io::pipe().unwrap();
         let mut out = open(&format!("/proc/self/fd/{}", writer.as_raw_fd())).unwrap();
         drop(reader);
-        let err = out.write_all(b"line\n").await.unwrap_err();
+        let err = write_all(&mut out, b"line\n").await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
     }
 }

@@ -117,13 +117,26 @@ impl Delivery {
         }
     }
 
+    /// `POST /path?query`, escaped for display; for a refused head whose request line was not
+    /// seen (one after others on a kept-alive connection), says so.
+    pub fn target(&self) -> Cow<'_, str> {
+        if self.method.is_empty() && self.path.is_empty() {
+            return Cow::Borrowed("(request line not seen)");
+        }
+        format!(
+            "{} {}",
+            crate::sanitize::line(&self.method),
+            crate::sanitize::line(&self.path)
+        )
+        .into()
+    }
+
     /// `POST /path?query HTTP/1.1  from 127.0.0.1:50123`, escaped for display.
     pub fn request_line(&self) -> String {
         format!(
-            "{} {}  {}  from {}",
-            crate::sanitize::line(&self.method),
-            crate::sanitize::line(&self.path),
-            self.version,
+            "{}  {}  from {}",
+            self.target(),
+            crate::sanitize::line(&self.version),
             self.remote
                 .map(|r| r.to_string())
                 .unwrap_or_else(|| "—".into())

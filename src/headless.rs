@@ -407,15 +407,13 @@ fn verdict_line(d: &Delivery) -> String {
         (Some(t), Some(e)) => format!("{t} · {e}"),
         (Some(t), None) => t.to_string(),
         (None, Some(e)) => e.to_string(),
-        (None, None) => format!("{} {}", sanitize::line(&d.method), sanitize::line(&d.path)),
+        (None, None) => d.target().into_owned(),
     };
     let msg_suffix = msg.as_ref().map(|m| format!(" ({m})")).unwrap_or_default();
     match &d.verdict {
         Verdict::Verified(_) => format!("✓ {what}{msg_suffix}"),
         Verdict::Failed(f) => {
-            let who = msg.map(|m| m.into_owned()).unwrap_or_else(|| {
-                format!("{} {}", sanitize::line(&d.method), sanitize::line(&d.path))
-            });
+            let who = msg.map_or_else(|| d.target().into_owned(), |m| m.into_owned());
             format!(
                 "✗ {} · {who} — {}",
                 f.kind.code(),
@@ -425,13 +423,7 @@ fn verdict_line(d: &Delivery) -> String {
         Verdict::Unchecked(u) if !u.refused() => {
             format!("• {what}{msg_suffix} · unverified")
         }
-        Verdict::Unchecked(u) => format!(
-            "✗ {} {} {} — {}",
-            d.response.status,
-            sanitize::line(&d.method),
-            sanitize::line(&d.path),
-            u
-        ),
+        Verdict::Unchecked(u) => format!("✗ {} {} — {u}", d.response.status, d.target()),
     }
 }
 
@@ -820,6 +812,26 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_head_says_so_whether_its_request_line_was_seen_or_not() {
+        let mut d = verified();
+        d.verdict = Verdict::Unchecked(crate::verify::Unchecked::Malformed {
+            reason: "the header `svix-id` holds byte 0x1b".into(),
+        });
+        d.response.status = 400;
+        d.event_id = None;
+        d.event_type = None;
+        assert_eq!(
+            human_line(&d),
+            "✗ 400 POST /webhooks — malformed request: the header `svix-id` holds byte 0x1b"
+        );
+        (d.method, d.path) = ("".into(), String::new());
+        assert_eq!(
+            human_line(&d),
+            "✗ 400 (request line not seen) — malformed request: the header `svix-id` holds byte 0x1b"
+        );
+    }
+
+    #[test]
     fn a_year_rfc3339_cannot_write_is_an_empty_string_as_before() {
         let mut d = verified();
         d.received_at = datetime!(-0001-01-01 0:00 UTC);
@@ -851,6 +863,9 @@ mod tests {
             })),
             text().prop_map(
                 |method| Verdict::Unchecked(crate::verify::Unchecked::NotPost { method })
+            ),
+            text().prop_map(
+                |reason| Verdict::Unchecked(crate::verify::Unchecked::Malformed { reason })
             ),
         ]
     }

@@ -13,6 +13,7 @@ pub mod export;
 pub mod forward;
 pub mod headless;
 pub mod highlight;
+pub mod malformed;
 pub mod probe;
 pub mod receiver;
 pub mod replay;

@@ -3,7 +3,8 @@
 //!
 //! It never touches the terminal. Answers: 200 `ok` (verified, or no secret configured), 401
 //! `invalid signature`, 405 for anything but POST, 413 for bodies over the limit, 400 for bodies
-//! cut short. Every request is published, whatever its answer.
+//! cut short; a head that breaks HTTP's rules gets hyper's own 400, 414 or 431. Every request is
+//! published, whatever its answer, the malformed ones with what was wrong ([`crate::malformed`]).
 
 use crate::delivery::{self, Delivery, ResponseRecord};
 use crate::forward::RespondMode;
@@ -110,7 +111,8 @@ pub struct Stats {
     pub answered: AtomicU64,
     /// Times a request waited because the delivery queue was full.
     pub queue_full_waits: AtomicU64,
-    /// Connections that failed at the HTTP level (malformed requests, timeouts).
+    /// Connections that ended in an error (malformed requests, clients gone mid-request) or
+    /// could not be accepted.
     pub connection_errors: AtomicU64,
 }
 
@@ -213,28 +215,44 @@ impl Receiver {
                     let progress = progress.clone();
                     async move {
                         let _slot = slot;
-                        let Some(h2_preface) =
-                            opens_with_h2_preface(&stream, shared.config.header_timeout).await
+                        let Some(opening) = sniff(&stream, shared.config.header_timeout).await
                         else {
                             return; // closed or silent before saying anything
                         };
-                        let service = service_fn(move |req| {
-                            let in_flight = InFlight::start(&progress);
-                            let shared = shared.clone();
-                            async move {
-                                let answer = handle(req, remote, &shared).await;
-                                drop(in_flight);
-                                Ok::<_, Infallible>(answer)
-                            }
-                        });
+                        let service = {
+                            let (shared, progress) = (shared.clone(), progress.clone());
+                            service_fn(move |req| {
+                                let in_flight = InFlight::start(&progress);
+                                let shared = shared.clone();
+                                async move {
+                                    let answer = handle(req, remote, &shared).await;
+                                    drop(in_flight);
+                                    Ok::<_, Infallible>(answer)
+                                }
+                            })
+                        };
                         let io = TokioIo::new(stream);
                         // Errors are malformed requests and timeouts; hyper has answered what
                         // could be answered, and nothing else is affected.
-                        let _ = if h2_preface {
-                            h2.serve_connection(io, service).await
-                        } else {
-                            h1.serve_connection(io, service).await
+                        let served = match &opening {
+                            Opening::Http2 => h2.serve_connection(io, service).await,
+                            Opening::Http1 { .. } => h1.serve_connection(io, service).await,
                         };
+                        if let Err(e) = served {
+                            shared
+                                .stats
+                                .connection_errors
+                                .fetch_add(1, Ordering::Relaxed);
+                            // The opening bytes are the refused head's only when no request
+                            // came before it on this connection.
+                            let head = match &opening {
+                                Opening::Http1 { head } if progress.started() == 0 => {
+                                    Some(head.as_slice())
+                                }
+                                _ => None,
+                            };
+                            record_refused_head(&e, head, remote, &shared).await;
+                        }
                     }
                 });
                 watchdog.watch(progress, connection.abort_handle());
@@ -268,23 +286,32 @@ impl Receiver {
 /// The first bytes a client speaking HTTP/2 with prior knowledge sends.
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-/// Whether a connection opens with HTTP/2's preface, looked at with `peek` so the bytes stay in
-/// the socket for the server that takes it. (hyper-util's auto server reads them instead and
-/// replays them through a wrapper around every later read and write: 4% of a small delivery's
-/// time.) `None` when the peer hangs up or says nothing conclusive within `wait`.
-async fn opens_with_h2_preface(stream: &TcpStream, wait: Duration) -> Option<bool> {
+/// How a connection opened: HTTP/2's preface, or (anything else) HTTP/1 with the bytes it
+/// opened with, kept to explain its first head should hyper refuse it.
+enum Opening {
+    Http2,
+    Http1 { head: Vec<u8> },
+}
+
+/// How a connection opens, looked at with `peek` so the bytes stay in the socket for the
+/// server that takes it. (hyper-util's auto server reads them instead and replays them through
+/// a wrapper around every later read and write: 4% of a small delivery's time.) `None` when the
+/// peer hangs up or says nothing conclusive within `wait`.
+async fn sniff(stream: &TcpStream, wait: Duration) -> Option<Opening> {
     let sniff = async {
-        let mut buf = [0u8; H2_PREFACE.len()];
+        let mut buf = vec![0u8; crate::malformed::CAPTURE];
         loop {
             let n = stream.peek(&mut buf).await.ok()?;
             if n == 0 {
                 return None;
             }
-            if buf[..n] != H2_PREFACE[..n] {
-                return Some(false);
+            let k = n.min(H2_PREFACE.len());
+            if buf[..k] != H2_PREFACE[..k] {
+                buf.truncate(n);
+                return Some(Opening::Http1 { head: buf });
             }
-            if n == H2_PREFACE.len() {
-                return Some(true);
+            if k == H2_PREFACE.len() {
+                return Some(Opening::Http2);
             }
             // Part of the preface so far. peek would hand back the same bytes at once, so wait
             // a little for the rest; only a client trickling bytes gets here.
@@ -292,6 +319,43 @@ async fn opens_with_h2_preface(stream: &TcpStream, wait: Duration) -> Option<boo
         }
     };
     tokio::time::timeout(wait, sniff).await.ok().flatten()
+}
+
+/// Records a request head hyper refused with `e` (and answered itself), if it was one.
+async fn record_refused_head(
+    e: &hyper::Error,
+    head: Option<&[u8]>,
+    remote: SocketAddr,
+    shared: &Shared,
+) {
+    let Some(status) = crate::malformed::answer(e) else {
+        return;
+    };
+    let verdict = Verdict::Unchecked(Unchecked::Malformed {
+        reason: crate::malformed::reason(e, status, head),
+    });
+    let response = ResponseRecord {
+        status: status.as_u16(),
+        body: Cow::Borrowed(""),
+    };
+    let mut record = Box::new(Delivery::new(
+        shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
+        OffsetDateTime::now_utc(),
+        crate::malformed::request(head, remote),
+        verdict,
+        response,
+    ));
+    if let Some(store) = &shared.config.store
+        && let Ok(id) = store.append(Delivery::clone(&record)).await
+    {
+        record.seq = id.max(0) as u64;
+        record.stored = true;
+    }
+    if shared.config.summaries_only {
+        record.headers = Vec::new();
+    }
+    shared.stats.answered.fetch_add(1, Ordering::Relaxed);
+    publish(shared, record).await;
 }
 
 enum BodyProblem {
@@ -686,6 +750,9 @@ pub fn answer(verdict: &Verdict) -> (StatusCode, &'static str) {
         Verdict::Unchecked(Unchecked::BodyIncomplete { .. }) => {
             (StatusCode::BAD_REQUEST, "incomplete body")
         }
+        // hyper's own answer, without a body: 400 here, 414 or 431 for a head too long (the
+        // record says which).
+        Verdict::Unchecked(Unchecked::Malformed { .. }) => (StatusCode::BAD_REQUEST, ""),
     }
 }
 

@@ -22,6 +22,11 @@ pub enum ReplayError {
     /// The delivery has no message id to sign.
     #[error("the delivery has no svix-id or webhook-id header to re-sign")]
     NoMessageId,
+    /// The request was refused as malformed when it came: no well-formed request repeats it.
+    #[error(
+        "this request was refused as malformed when it came, so it cannot be re-sent as it was (copy it as curl with c to repeat it byte for byte)"
+    )]
+    Malformed,
     /// The request could not be made or answered.
     #[error("{0}")]
     Send(String),
@@ -80,6 +85,10 @@ pub async fn send(
     d: &Delivery,
     headers: &[(String, Vec<u8>)],
 ) -> Result<(u16, String), ReplayError> {
+    if let crate::verify::Verdict::Unchecked(crate::verify::Unchecked::Malformed { .. }) = d.verdict
+    {
+        return Err(ReplayError::Malformed);
+    }
     let base: Uri = base
         .parse()
         .map_err(|_| ReplayError::Send(format!("`{base}` is not a URL")))?;
@@ -164,5 +173,17 @@ mod tests {
             resign(&no_id, &secrets, later),
             Err(ReplayError::NoMessageId)
         );
+    }
+
+    #[tokio::test]
+    async fn a_request_refused_as_malformed_is_not_replayed() {
+        let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC));
+        let mut d = b.request("POST", "/", vec![("x".into(), b"\x1b".to_vec())], b"");
+        d.verdict = Verdict::Unchecked(crate::verify::Unchecked::Malformed {
+            reason: "the header `x` holds byte 0x1b".into(),
+        });
+        // Nothing listens at this address: the refusal comes before any connection.
+        let sent = send("http://127.0.0.1:9/", &d, &d.headers).await;
+        assert_eq!(sent, Err(ReplayError::Malformed));
     }
 }

@@ -23,6 +23,13 @@ pub(crate) struct Progress {
     finished: AtomicU64,
 }
 
+impl Progress {
+    /// Requests started on the connection so far.
+    pub(crate) fn started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
+    }
+}
+
 /// A request being handled; counted finished when dropped, however its handling ends
 /// (answered, or abandoned because the client hung up).
 pub(crate) struct InFlight(Arc<Progress>);

@@ -278,7 +278,8 @@ async fn an_http2_preface_that_arrives_in_pieces_is_still_http2() {
 }
 
 #[tokio::test]
-async fn a_megabyte_header_or_thousands_of_headers_are_refused_and_the_server_keeps_serving() {
+async fn a_megabyte_header_or_thousands_of_headers_are_refused_and_recorded_and_the_server_keeps_serving()
+ {
     let (server, mut rx) = start(1 << 20).await;
     let addr = server.local_addr();
     let huge_value = format!(
@@ -291,12 +292,30 @@ async fn a_megabyte_header_or_thousands_of_headers_are_refused_and_the_server_ke
             .map(|i| format!("x-h{i}: v\r\n"))
             .collect::<String>()
     );
-    for head in [huge_value, thousands] {
+    // Few enough to be seen whole in the bytes kept of a connection's opening (150, and the
+    // content-length written after each head).
+    let counted = format!(
+        "POST / HTTP/1.1\r\n{}",
+        (0..150)
+            .map(|i| format!("x-h{i}: v\r\n"))
+            .collect::<String>()
+    );
+    for (head, why) in [
+        (
+            huge_value,
+            "the request head is too large: over 408 KiB or more than 100 headers",
+        ),
+        (thousands, "more than 100 headers (at least "),
+        (
+            counted,
+            "more than 100 headers (151 sent); hookscope reads up to 100",
+        ),
+    ] {
         let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
         let (mut read, mut write) = s.split();
         // The server may stop reading and close before all of it is written: write and read
         // at once, and take either a 431 or a closed connection (a reset can overtake the
-        // answer), but never a delivery and never a stalled server.
+        // answer), but never a verified delivery and never a stalled server.
         let writing = async {
             let _ = write.write_all(head.as_bytes()).await;
             let _ = write.write_all(b"content-length: 2\r\n\r\n{}").await;
@@ -310,8 +329,137 @@ async fn a_megabyte_header_or_thousands_of_headers_are_refused_and_the_server_ke
             "{}",
             String::from_utf8_lossy(&answer[..answer.len().min(200)])
         );
+        // Refused, but recorded, with the reason.
+        let d = next(&mut rx).await;
+        assert_eq!((d.method.as_ref(), d.path.as_str()), ("POST", "/"));
+        assert_eq!(d.response.status, 431);
+        let Verdict::Unchecked(Unchecked::Malformed { reason }) = &d.verdict else {
+            panic!("{:?}", d.verdict)
+        };
+        assert!(reason.starts_with(why), "{reason}");
     }
-    // Nothing was recorded from the refused heads: the next delivery is the one after them.
+    serves_next(addr, &mut rx, "msg_after").await;
+}
+
+/// Sends `bytes` on a new connection and reads until the server closes it.
+async fn exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(bytes).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_head_hyper_refuses_is_answered_by_it_and_recorded_with_the_line_at_fault() {
+    let (server, mut rx) = start(1 << 20).await;
+    let addr = server.local_addr();
+    let cases: [(&[u8], &str, &str); 5] = [
+        (
+            b"POST /evil?x=1 HTTP/1.1\r\nhost: x\r\nsvix-id: msg\x1b]52;c;aGk=\x07\r\ncontent-length: 2\r\n\r\n{}",
+            "HTTP/1.1 400",
+            "the header `svix-id` holds byte 0x1b, which HTTP forbids in a value",
+        ),
+        (
+            b"POST /hook HTTP/1.1\r\nhost: x\r\nthis is not a header\r\n\r\n",
+            "HTTP/1.1 400",
+            "line 3 `this is not a header` is not a header: it has no `:`",
+        ),
+        (
+            b"POST /hook HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
+            "HTTP/1.1 400",
+            "invalid content-length parsed: content-length `2`, content-length `3`",
+        ),
+        (
+            b"POST /hook HTTP/2.0\r\nhost: x\r\n\r\n",
+            "HTTP/1.1 400",
+            "the request line `POST /hook HTTP/2.0` names `HTTP/2.0`",
+        ),
+        (
+            &[b"POST /".as_slice(), &[b'a'; 70_000], b" HTTP/1.1\r\nhost: x\r\n\r\n"].concat(),
+            "HTTP/1.1 414",
+            "the URI is over 65534 bytes",
+        ),
+    ];
+    for (request, status, why) in cases {
+        let answer = exchange(addr, request).await;
+        assert!(answer.starts_with(status), "{answer}");
+        let d = next(&mut rx).await;
+        assert_eq!(
+            d.response.status.to_string(),
+            status["HTTP/1.1 ".len()..],
+            "the record says what hyper answered"
+        );
+        let Verdict::Unchecked(Unchecked::Malformed { reason }) = &d.verdict else {
+            panic!("{:?}", d.verdict)
+        };
+        assert!(reason.starts_with(why), "{reason}");
+        assert_eq!(d.method, "POST");
+        assert!(
+            d.verdict
+                .reason()
+                .unwrap()
+                .starts_with("malformed request: ")
+        );
+    }
+    serves_next(addr, &mut rx, "msg_after").await;
+}
+
+#[tokio::test]
+async fn a_refused_head_after_a_good_request_is_recorded_once_with_hypers_words() {
+    let (server, mut rx) = start(1 << 20).await;
+    let addr = server.local_addr();
+    let body = b"{}";
+    let mut good = String::from("POST /first HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n");
+    for (n, v) in signed(SECRET, "msg_first", body) {
+        good.push_str(&format!("{n}: {v}\r\n"));
+    }
+    good.push_str("\r\n{}");
+    let bad = "POST /second HTTP/1.1\r\nbad header\r\n\r\n";
+    let answer = exchange(addr, format!("{good}{bad}").as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("HTTP/1.1 400"), "{answer}");
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_first"));
+    // The connection opened with the first request, so the second's line is not known: hyper's
+    // own words, and no request line made up from the first.
+    let d = next(&mut rx).await;
+    assert_eq!(
+        d.verdict.reason().as_deref(),
+        Some("malformed request: invalid HTTP header parsed")
+    );
+    assert_eq!(d.target(), "(request line not seen)");
+    assert_eq!(d.response.status, 400);
+    serves_next(addr, &mut rx, "msg_after").await;
+}
+
+#[tokio::test]
+async fn clients_that_hang_up_are_not_malformed_requests() {
+    let (server, mut rx) = start(1 << 20).await;
+    let addr = server.local_addr();
+    // Nothing at all; half a head; a whole head and half its body.
+    for bytes in [
+        &b""[..],
+        b"POST /half HTTP/1.1\r\nhost: x\r\nsvix-",
+        b"POST /cut HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{\"a\":",
+    ] {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(bytes).await.unwrap();
+        drop(s);
+    }
+    // The body cut short is recorded as such, once; the rest are not recorded at all.
+    let d = next(&mut rx).await;
+    assert_eq!(d.path, "/cut");
+    assert!(
+        matches!(
+            d.verdict,
+            Verdict::Unchecked(Unchecked::BodyIncomplete { .. })
+        ),
+        "{:?}",
+        d.verdict
+    );
     serves_next(addr, &mut rx, "msg_after").await;
 }
 

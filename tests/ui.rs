@@ -264,3 +264,32 @@ fn the_body_tab_says_what_the_body_is() {
         assert!(s.contains(&format!("\"{head}  ")), "{head:?} in\n{s}");
     }
 }
+
+#[test]
+fn a_refused_head_says_which_line_was_wrong_wrapped_to_the_pane() {
+    let mut app = app(80, 24, true);
+    let mut b = builder();
+    let head = b"POST /evil HTTP/1.1\r\nhost: x\r\nsvix-id: msg\x1b]52;c;aGk=\x07\r\n\r\n";
+    let mut d = b.request("GET", "/", vec![], b"");
+    let r = hookscope::malformed::request(Some(head), "127.0.0.1:5000".parse().unwrap());
+    (d.method, d.path, d.version, d.headers) = (r.method, r.path, r.version, r.headers);
+    d.verdict = hookscope::verify::Verdict::Unchecked(hookscope::verify::Unchecked::Malformed {
+        reason: "the header `svix-id` holds byte 0x1b, which HTTP forbids in a value".into(),
+    });
+    d.response = hookscope::delivery::ResponseRecord {
+        status: 400,
+        body: "".into(),
+    };
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    keys(&mut app, &[KeyCode::Enter]);
+    let s = screen(&app);
+    assert!(s.contains("! POST /evil"), "{s}");
+    // The reason and the hint wrap inside the pane instead of running off its edge.
+    assert!(
+        s.contains("malformed request: the header `svix-id` holds byte 0x1b, which HTTP forbids"),
+        "{s}"
+    );
+    assert!(s.contains("    in a value"), "{s}");
+    assert!(s.contains("broke HTTP's rules"), "{s}");
+    insta::assert_snapshot!(s);
+}

@@ -206,7 +206,7 @@ impl Entry {
         let d = &self.delivery;
         match &d.event_type {
             Some(t) => sanitize::line(t),
-            None => format!("{} {}", sanitize::line(&d.method), sanitize::line(&d.path)).into(),
+            None => d.target(),
         }
     }
 

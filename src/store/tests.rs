@@ -529,3 +529,32 @@ fn a_connection_waits_for_a_lock_held_briefly_then_proceeds() {
     release.join().unwrap();
     assert!(!wait_briefly(20_000), "gives up after 5 s of tries");
 }
+
+#[test]
+fn a_refused_head_round_trips_even_without_a_request_line() {
+    let (_dir, path) = temp();
+    let mut store = Store::open(&path).unwrap();
+    let mut b = builder();
+    let mut seen = b.request(
+        "POST",
+        "/evil",
+        vec![("svix-id".into(), b"m\x1b".to_vec())],
+        b"",
+    );
+    let mut unseen = b.request("", "", vec![], b"");
+    unseen.version = "".into();
+    for (d, status) in [(&mut seen, 400), (&mut unseen, 431)] {
+        d.verdict = Verdict::Unchecked(crate::verify::Unchecked::Malformed {
+            reason: "the header `svix-id` holds byte 0x1b".into(),
+        });
+        d.response = crate::delivery::ResponseRecord {
+            status,
+            body: "".into(),
+        };
+    }
+    store.insert(&[&seen, &unseen], "s1").unwrap();
+    let back = store.query(&Filter::default()).unwrap();
+    same(&seen, &back[0]);
+    same(&unseen, &back[1]);
+    assert_eq!(back[1].target(), "(request line not seen)");
+}

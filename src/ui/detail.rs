@@ -5,9 +5,10 @@ use crate::app::{App, Entry, Tab};
 use crate::delivery::Delivery;
 use crate::highlight::BodyKind;
 use crate::sanitize;
-use crate::verify::{FailureKind, Verdict, human_bytes, human_duration};
+use crate::verify::{FailureKind, Unchecked, Verdict, human_bytes, human_duration};
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
@@ -62,6 +63,29 @@ fn kv<'a>(key: &'a str, value: String, theme: &Theme) -> Line<'a> {
     ])
 }
 
+/// `lead` then `text` (escaped), wrapped to `width` under `lead`.
+fn headline(lines: &mut Vec<Line<'_>>, lead: String, style: Style, text: &str, width: usize) {
+    let indent = lead.chars().count();
+    let text = sanitize::line(text);
+    let mut lead = Some(Span::styled(lead, style));
+    for part in wrap(&text, width.saturating_sub(indent)) {
+        let first = lead.take().unwrap_or_else(|| Span::raw(" ".repeat(indent)));
+        lines.push(Line::from(vec![first, Span::raw(part)]));
+    }
+}
+
+/// An arrowed hint (escaped), wrapped to `width`.
+fn hint_lines(lines: &mut Vec<Line<'_>>, hint: &str, theme: &Theme, width: usize) {
+    let hint = sanitize::line(hint);
+    for (i, part) in wrap(&hint, width.saturating_sub(5)).into_iter().enumerate() {
+        let lead = if i == 0 { "   → " } else { "     " };
+        lines.push(Line::from(vec![
+            Span::styled(lead, theme.key()),
+            Span::raw(part),
+        ]));
+    }
+}
+
 fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let d = &e.delivery;
     let mut lines = Vec::new();
@@ -72,27 +96,9 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
         ])),
         Verdict::Failed(f) => {
             let code = format!(" ✗ {} ", f.kind.code());
-            let reason = sanitize::line(&f.kind.to_string()).into_owned();
-            for (i, part) in wrap(&reason, width.saturating_sub(code.chars().count()))
-                .into_iter()
-                .enumerate()
-            {
-                let lead = if i == 0 {
-                    Span::styled(code.clone(), theme.bad())
-                } else {
-                    Span::raw(" ".repeat(code.chars().count()))
-                };
-                lines.push(Line::from(vec![lead, Span::raw(part)]));
-            }
+            headline(&mut lines, code, theme.bad(), &f.kind.to_string(), width);
             for hint in &f.hints {
-                let hint = sanitize::line(hint).into_owned();
-                for (i, part) in wrap(&hint, width.saturating_sub(5)).into_iter().enumerate() {
-                    let lead = if i == 0 { "   → " } else { "     " };
-                    lines.push(Line::from(vec![
-                        Span::styled(lead, theme.key()),
-                        Span::raw(part),
-                    ]));
-                }
+                hint_lines(&mut lines, hint, theme, width);
             }
             if let FailureKind::BadSignature(r) = &f.kind {
                 lines.push(Line::from(""));
@@ -111,10 +117,22 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
                 }
             }
         }
-        Verdict::Unchecked(u) => lines.push(Line::from(vec![
-            Span::styled(format!(" {} ", e.mark.symbol()), theme.warn()),
-            Span::raw(format!(" {u}")),
-        ])),
+        Verdict::Unchecked(u) => {
+            let mark = format!(" {}  ", e.mark.symbol());
+            headline(&mut lines, mark, theme.warn(), &u.to_string(), width);
+            if let Unchecked::Malformed { .. } = u {
+                let why = if d.response.status == 400 {
+                    "whatever wrote it (the sender's HTTP client, a proxy or the tunnel on the way) broke HTTP's rules"
+                } else {
+                    "it went over the limit above"
+                };
+                let hint = format!(
+                    "the HTTP layer answered {} and closed the connection before hookscope read the request: {why}",
+                    d.response.status
+                );
+                hint_lines(&mut lines, &hint, theme, width);
+            }
+        }
     }
     lines.push(Line::from(""));
     let show = |v: &Option<String>| {

@@ -140,6 +140,12 @@ pub enum Unchecked {
         /// Bytes received before that.
         received: u64,
     },
+    /// The request head broke HTTP's grammar or limits: hyper refused it (400, 414 or 431)
+    /// before it was handled.
+    Malformed {
+        /// What was wrong, naming the line when it could be seen.
+        reason: String,
+    },
 }
 
 impl Unchecked {
@@ -149,7 +155,8 @@ impl Unchecked {
         match self {
             Unchecked::NotPost { .. }
             | Unchecked::BodyTooLarge { .. }
-            | Unchecked::BodyIncomplete { .. } => true,
+            | Unchecked::BodyIncomplete { .. }
+            | Unchecked::Malformed { .. } => true,
             Unchecked::NoSecret
             | Unchecked::NoSecretForPath { .. }
             | Unchecked::Unreadable { .. } => false,
@@ -202,6 +209,9 @@ impl fmt::Display for Unchecked {
                 human_bytes(*received),
                 crate::sanitize::line(error)
             ),
+            Unchecked::Malformed { reason } => {
+                write!(f, "malformed request: {}", crate::sanitize::line(reason))
+            }
         }
     }
 }

@@ -351,6 +351,54 @@ mod tests {
         assert!(unknown.headers.is_empty());
     }
 
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// Whatever bytes a head holds, reading it never panics and what it says is safe for a
+        /// terminal; and a culprit is only ever named in a head that hyper's parser refuses.
+        #[test]
+        fn a_culprit_is_named_only_in_a_head_hyper_refuses(
+            // Mostly well-formed parts, so that heads with one fault (and none) are common.
+            method in proptest::prop_oneof![8 => "POST", 1 => "P\\(ST", 1 => "", 1 => "P OST"],
+            target in proptest::prop_oneof![8 => "/hook", 1 => "/a\\?b=1", 1 => "/\\x7f", 1 => "/é", 1 => ""],
+            version in proptest::prop_oneof![8 => "HTTP/1.1", 1 => "HTTP/1.0", 1 => "HTTP/2.0", 1 => "http/1.1"],
+            spaces in proptest::prop_oneof![8 => " ", 1 => "  ", 1 => "\t"],
+            headers in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        8 => "svix-id", 8 => "x-h", 1 => "a b", 1 => "", 1 => " folded", 1 => "x\\(y"
+                    ],
+                    proptest::prop_oneof![8 => ": ", 2 => ":", 1 => " :", 1 => ""],
+                    proptest::prop_oneof![
+                        8 => "[ -~]{0,12}".prop_map(String::into_bytes),
+                        1 => proptest::collection::vec(proptest::num::u8::ANY, 0..12),
+                    ],
+                ),
+                0..6,
+            ),
+            ends in proptest::prop_oneof!["\r\n", "\n"],
+            cut in proptest::option::weighted(0.2, 0usize..200),
+        ) {
+            let mut head = format!("{method}{spaces}{target}{spaces}{version}{ends}").into_bytes();
+            for (name, colon, value) in &headers {
+                head.extend_from_slice(name.as_bytes());
+                head.extend_from_slice(colon.as_bytes());
+                head.extend(value.iter().filter(|&&b| b != b'\n' && b != b'\r'));
+                head.extend_from_slice(ends.as_bytes());
+            }
+            head.extend_from_slice(ends.as_bytes());
+            let seen = &head[..cut.map_or(head.len(), |c| c.min(head.len()))];
+            let said = culprit(seen);
+            let _ = request(Some(seen), "127.0.0.1:1".parse().unwrap());
+            if let Some(said) = &said {
+                proptest::prop_assert!(!said.chars().any(sanitize::is_unsafe), "{said}");
+                let mut slots = [httparse::EMPTY_HEADER; 16];
+                let parsed = httparse::Request::new(&mut slots).parse(&head);
+                proptest::prop_assert!(parsed.is_err(), "{said}, but hyper takes {:?}", String::from_utf8_lossy(&head));
+            }
+        }
+    }
+
     #[test]
     fn content_length_and_transfer_encoding_complaints_show_the_values() {
         let head = b"POST / HTTP/1.1\r\ncontent-length: 2\r\nContent-Length: 3\r\n\r\n";

@@ -24,9 +24,10 @@ pub enum Format {
 /// Why an import failed, with the line or entry.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    /// Reading the file failed.
+    /// Reading the file failed. (The OS error is in the message, not the source: the binary
+    /// prints the whole chain, which would say it twice.)
     #[error("reading the file: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     /// The content is not what the format requires.
     #[error("{at}: {problem}")]
     Invalid {
@@ -242,8 +243,21 @@ pub fn har(deliveries: &[Delivery]) -> Value {
 /// Reads a JSONL or HAR file (told apart by content). Deliveries without a stored verdict (a
 /// HAR from other tools) are verified with `verifier` as of the time they were received.
 pub fn read<R: BufRead>(mut input: R, verifier: &Verifier) -> Result<Vec<Delivery>, ImportError> {
-    let mut text = String::new();
-    input.read_to_string(&mut text)?;
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes).map_err(ImportError::Io)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let line_start = bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        ImportError::Invalid {
+            at: format!("line {}", bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1),
+            problem: format!(
+                "not UTF-8 (byte 0x{:02x} at column {}): exports are UTF-8 JSON, with bodies that are not UTF-8 in base64",
+                bytes[at],
+                at - line_start + 1
+            ),
+        }
+    })?;
     let trimmed = text.trim_start();
     if trimmed.starts_with('{')
         && let Ok(doc) = serde_json::from_str::<Value>(trimmed)

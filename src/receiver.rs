@@ -93,12 +93,14 @@ impl Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ReceiverError {
     /// The address could not be bound.
-    #[error("cannot listen on {addr}: {source}{hint}")]
+    // The OS error is in the message, not the error's source: the binary prints the whole
+    // chain, which would say it twice.
+    #[error("cannot listen on {addr}: {error}{hint}")]
     Bind {
         /// The address asked for.
         addr: SocketAddr,
         /// The OS error.
-        source: std::io::Error,
+        error: std::io::Error,
         /// Advice for the common cases.
         hint: &'static str,
     },
@@ -142,9 +144,9 @@ impl Receiver {
     ) -> Result<Receiver, ReceiverError> {
         let listener = TcpListener::bind(config.bind)
             .await
-            .map_err(|source| ReceiverError::Bind {
+            .map_err(|error| ReceiverError::Bind {
                 addr: config.bind,
-                hint: match source.kind() {
+                hint: match error.kind() {
                     std::io::ErrorKind::AddrInUse => {
                         " (another program, maybe another hookscope, uses that port: pick another with --port, or --port 0 for any free one)"
                     }
@@ -156,7 +158,7 @@ impl Receiver {
                     }
                     _ => "",
                 },
-                source,
+                error,
             })?;
         // bind succeeded, so the socket has an address.
         let local_addr = listener.local_addr().unwrap_or(config.bind);

@@ -268,6 +268,21 @@ fn malformed_secrets_are_refused_at_start_up() {
 }
 
 #[test]
+fn a_port_in_use_is_refused_once_with_advice() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = Command::new(BIN)
+        .args(["--headless", "--no-store", "--port", &port])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--port 0 for any free one"), "{err}");
+    // The OS's words once, not again as the error's cause.
+    assert_eq!(err.matches("Address already in use").count(), 1, "{err}");
+}
+
+#[test]
 fn a_secret_too_short_to_be_real_is_warned_about_at_start_up() {
     // "changeme" is valid base64: it is accepted (a test sender may use it), but said.
     let mut child = Command::new(BIN)

@@ -370,6 +370,32 @@ fn round_trip(format: &str) {
 }
 
 #[test]
+fn an_import_that_is_not_utf8_says_where_and_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, store) = (dir.path().join("bad.jsonl"), dir.path().join("s.sqlite3"));
+    std::fs::write(&file, b"{}\n{\"path\": \"/\xff\"}\n").unwrap();
+    let (code, _, err) = hookscope(&[
+        "import",
+        file.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("line 2: not UTF-8 (byte 0xff at column 12)"),
+        "{err}"
+    );
+    assert!(
+        !store.exists()
+            || Store::open(&store)
+                .unwrap()
+                .query(&Filter::default())
+                .unwrap()
+                .is_empty()
+    );
+}
+
+#[test]
 fn jsonl_export_import_round_trip_is_byte_exact() {
     round_trip("jsonl");
 }

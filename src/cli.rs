@@ -258,10 +258,10 @@ pub struct ServeArgs {
     #[arg(long, conflicts_with = "path")]
     pub no_store: bool,
     /// Deliveries kept (the newest; older ones are pruned in the background).
-    #[arg(long, default_value_t = crate::store::DEFAULT_RETAIN, value_name = "N")]
+    #[arg(long, default_value_t = crate::store::DEFAULT_RETAIN, value_name = "N", value_parser = parse_retained)]
     pub retain: u64,
     /// Also prune deliveries older than this many days.
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", value_parser = parse_retained)]
     pub retain_days: Option<u64>,
     /// Relay every delivery to your app (http); its answer is what the sender gets. The
     /// original path and query are appended to the URL's path (a delivery to `/` goes to the
@@ -293,6 +293,18 @@ fn parse_run_length(s: &str) -> Result<std::time::Duration, String> {
             "`{s}` would end the run at once: give a length (30s, 2m), or leave --timeout out"
         )),
         d => Ok(d),
+    }
+}
+
+/// `--retain`, `--retain-days`: zero would prune every stored delivery, history included, and
+/// reads like "no limit" to many, so it is refused rather than obeyed.
+fn parse_retained(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err(format!(
+            "`{s}` would delete every stored delivery: give at least 1 (or --no-store to keep nothing on disk)"
+        )),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
     }
 }
 
@@ -436,6 +448,19 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retaining_nothing_is_refused_before_it_empties_the_store() {
+        for flag in ["--retain", "--retain-days"] {
+            let e = Cli::try_parse_from(["hookscope", flag, "0"]).unwrap_err();
+            assert!(
+                e.to_string().contains("would delete every stored delivery"),
+                "{e}"
+            );
+            assert!(Cli::try_parse_from(["hookscope", flag, "1"]).is_ok());
+            assert!(Cli::try_parse_from(["hookscope", flag, "-1"]).is_err());
+        }
+    }
 
     #[test]
     fn sizes() {

@@ -253,6 +253,10 @@ impl Receiver {
                                 }
                                 _ => None,
                             };
+                            // In flight meanwhile, as a request is: the watchdog then
+                            // leaves the task alone while the record waits for room in
+                            // the queue.
+                            let _recording = InFlight::start(&progress);
                             record_refused_head(&e, head, remote, &shared).await;
                         }
                     }

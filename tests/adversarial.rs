@@ -436,6 +436,35 @@ async fn a_refused_head_after_a_good_request_is_recorded_once_with_hypers_words(
 }
 
 #[tokio::test]
+async fn a_refused_head_waiting_for_a_full_queue_outlives_the_head_timeout() {
+    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
+    config.header_timeout = Duration::from_millis(300);
+    let (tx, mut rx) = mpsc::channel(1);
+    let server = Receiver::start(config, tx).await.unwrap();
+    let addr = server.local_addr();
+    // One delivery fills the queue; nobody takes it yet.
+    let body = b"{}";
+    let headers = signed(SECRET, "msg_first", body);
+    assert_eq!(post(addr, "/", &headers, body).await.status, 200);
+    assert_eq!(
+        exchange(addr, b"POST / HTTP/1.1\r\nbad\r\n\r\n")
+            .await
+            .get(..12),
+        Some("HTTP/1.1 400")
+    );
+    // Several head timeouts later, the refused head's record is still waiting, not dropped.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_first"));
+    let d = next(&mut rx).await;
+    assert!(
+        matches!(d.verdict, Verdict::Unchecked(Unchecked::Malformed { .. })),
+        "{:?}",
+        d.verdict
+    );
+}
+
+#[tokio::test]
 async fn clients_that_hang_up_are_not_malformed_requests() {
     let (server, mut rx) = start(1 << 20).await;
     let addr = server.local_addr();

@@ -131,16 +131,20 @@ impl Delivery {
         .into()
     }
 
-    /// `POST /path?query HTTP/1.1  from 127.0.0.1:50123`, escaped for display.
+    /// `POST /path?query  HTTP/1.1  from 127.0.0.1:50123`, escaped for display (the version
+    /// left out when unknown).
     pub fn request_line(&self) -> String {
-        format!(
-            "{}  {}  from {}",
-            self.target(),
-            crate::sanitize::line(&self.version),
-            self.remote
-                .map(|r| r.to_string())
-                .unwrap_or_else(|| "—".into())
-        )
+        let mut line = self.target().into_owned();
+        if !self.version.is_empty() {
+            line.push_str("  ");
+            line.push_str(&crate::sanitize::line(&self.version));
+        }
+        line.push_str("  from ");
+        match self.remote {
+            Some(r) => line.push_str(&r.to_string()),
+            None => line.push('—'),
+        }
+        line
     }
 
     /// The first value of a header, by case-insensitive name.
@@ -195,6 +199,20 @@ pub use crate::probe::event_fields;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_request_line_leaves_out_what_is_unknown() {
+        let mut b =
+            crate::testing::Builder::new(&[], time::macros::datetime!(2026-11-27 10:00 UTC));
+        let mut d = b.request("POST", "/a?b=\u{1b}", vec![], b"");
+        d.remote = Some("127.0.0.1:5000".parse().unwrap());
+        assert_eq!(
+            d.request_line(),
+            "POST /a?b=\\x1b  HTTP/1.1  from 127.0.0.1:5000"
+        );
+        (d.method, d.path, d.version, d.remote) = ("".into(), String::new(), "".into(), None);
+        assert_eq!(d.request_line(), "(request line not seen)  from —");
+    }
 
     #[test]
     fn message_id_prefers_svix() {

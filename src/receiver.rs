@@ -351,17 +351,20 @@ async fn record_refused_head(
         verdict,
         response,
     ));
-    if let Some(store) = &shared.config.store
-        && let Ok(id) = store.append(Delivery::clone(&record)).await
-    {
+    // hyper has answered already: a record the store could not take is still shown.
+    let _ = commit(shared, &mut record).await;
+    shared.stats.answered.fetch_add(1, Ordering::Relaxed);
+    publish(shared, record).await;
+}
+
+/// Commits the record to the store, when there is one; it then carries the store's id.
+async fn commit(shared: &Shared, record: &mut Delivery) -> Result<(), crate::store::StoreError> {
+    if let Some(store) = &shared.config.store {
+        let id = store.append(Delivery::clone(record)).await?;
         record.seq = id.max(0) as u64;
         record.stored = true;
     }
-    if shared.config.summaries_only {
-        record.headers = Vec::new();
-    }
-    shared.stats.answered.fetch_add(1, Ordering::Relaxed);
-    publish(shared, record).await;
+    Ok(())
 }
 
 enum BodyProblem {
@@ -563,28 +566,16 @@ async fn handle(
     }
     record.forward = forward;
     record.replay_of = replay_of;
-    if let Some(store) = &config.store {
-        // Committed before the answer goes out: a sender that saw 2xx can rely on it.
-        match store.append(Delivery::clone(&record)).await {
-            Ok(id) => {
-                record.seq = id.max(0) as u64;
-                record.stored = true;
-            }
-            Err(e) => {
-                // Not stored, so not acknowledged: 503 makes the provider retry later.
-                out = Answer::text(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("could not store the delivery: {e}"),
-                );
-                record.response = out.record();
-            }
-        }
+    // Committed before the answer goes out: a sender that saw 2xx can rely on it.
+    if let Err(e) = commit(shared, &mut record).await {
+        // Not stored, so not acknowledged: 503 makes the provider retry later.
+        out = Answer::text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("could not store the delivery: {e}"),
+        );
+        record.response = out.record();
     }
     let stored = record.stored;
-    if config.summaries_only {
-        record.body = Bytes::new();
-        record.headers = Vec::new();
-    }
     if !publish(shared, record).await && !stored {
         // Nobody will show or keep it (hookscope is shutting down): not acknowledged, so the
         // provider retries it later instead of counting it delivered.
@@ -762,8 +753,13 @@ pub fn answer(verdict: &Verdict) -> (StatusCode, &'static str) {
     }
 }
 
-/// Hands the record to the consumer (UI or printer); false when it is gone (shutting down).
-async fn publish(shared: &Shared, delivery: Box<Delivery>) -> bool {
+/// Hands the record to the consumer (UI or printer), without its body and headers when the
+/// consumer shows neither; false when it is gone (shutting down).
+async fn publish(shared: &Shared, mut delivery: Box<Delivery>) -> bool {
+    if shared.config.summaries_only {
+        delivery.body = Bytes::new();
+        delivery.headers = Vec::new();
+    }
     match shared.tx.try_send(delivery) {
         Ok(()) => true,
         Err(mpsc::error::TrySendError::Full(delivery)) => {

@@ -24,7 +24,7 @@ pub enum ReplayError {
     NoMessageId,
     /// The request was refused as malformed when it came: no well-formed request repeats it.
     #[error(
-        "this request was refused as malformed when it came, so it cannot be re-sent as it was (copy it as curl with c to repeat it byte for byte)"
+        "this request was refused as malformed when it came, so it cannot be re-sent as it was (the inspector's c copies it as a curl command)"
     )]
     Malformed,
     /// The request could not be made or answered.

@@ -23,9 +23,7 @@ pub enum ReplayError {
     #[error("the delivery has no svix-id or webhook-id header to re-sign")]
     NoMessageId,
     /// The request was refused as malformed when it came: no well-formed request repeats it.
-    #[error(
-        "this request was refused as malformed when it came, so it cannot be re-sent as it was (the inspector's c copies it as a curl command)"
-    )]
+    #[error("a request refused as malformed cannot be re-sent (c copies it as curl)")]
     Malformed,
     /// The request could not be made or answered.
     #[error("{0}")]

@@ -293,3 +293,34 @@ fn a_refused_head_says_which_line_was_wrong_wrapped_to_the_pane() {
     assert!(s.contains("broke HTTP's rules"), "{s}");
     insta::assert_snapshot!(s);
 }
+
+#[test]
+fn a_status_too_long_for_the_hint_bar_covers_the_rows_above_instead_of_being_cut() {
+    let mut app = app(80, 24, false);
+    session(&mut app);
+    let before = screen(&app);
+    let said = "copied event id evt_nLElg9xNtZV65lBztLQoDp4XMJc via the terminal (OSC 52; system clipboard: no display)";
+    app.update(Action::Copied(said.into()));
+    let s = screen(&app);
+    let rows: Vec<String> = s
+        .lines()
+        .map(|l| l.trim_matches('"').trim().to_string())
+        .collect();
+    // The last two rows hold the whole text, wrapped at a space.
+    assert_eq!(rows[rows.len() - 2..].join(" "), said, "{s}");
+    // The list did not move to make room: its rows are where they were.
+    assert_eq!(
+        s.lines().take(9).collect::<Vec<_>>(),
+        before.lines().take(9).collect::<Vec<_>>()
+    );
+    // Beyond three rows, the end is cut with an ellipsis rather than run off the screen.
+    app.update(Action::Copied("word ".repeat(60)));
+    let s = screen(&app);
+    let rows: Vec<String> = s
+        .lines()
+        .map(|l| l.trim_matches('"').trim().to_string())
+        .collect();
+    assert!(rows[rows.len() - 4].is_empty(), "{s}");
+    assert!(rows[rows.len() - 3].starts_with("word word"), "{s}");
+    assert!(rows[rows.len() - 1].ends_with('…'), "{s}");
+}

@@ -260,7 +260,7 @@ fn first_line(s: &str) -> String {
 
 /// Splits text into lines of at most `width` characters at spaces (hanging indents are the
 /// caller's); words longer than a line are cut.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(10);
     let mut out = Vec::new();
     let mut line = String::new();

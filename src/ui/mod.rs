@@ -6,6 +6,8 @@
 //! │ detail: tabs Overview | Headers | Body | Response                     │  when open
 //! └ hint bar: keys, or the filter being typed, or a status message        ┘  1 row
 //! ```
+//!
+//! A status message too long for the hint bar covers up to two rows above it while it shows.
 
 mod detail;
 mod help;
@@ -16,7 +18,7 @@ use crate::app::{App, Tab};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Sparkline};
+use ratatui::widgets::{Clear, Paragraph, Sparkline};
 use theme::Theme;
 
 /// Where each part of the screen goes.
@@ -173,7 +175,27 @@ fn hints(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             Span::styled("   Enter keep · Esc clear", theme.dim()),
         ])
     } else if let Some((text, _)) = &app.status {
-        Line::from(Span::styled(format!(" {text}"), theme.strong()))
+        // What a status says past the bar's width (why a copy went the way it did, what to do
+        // instead) matters: it covers the rows above for as long as it shows, rather than
+        // move the list.
+        let mut lines = detail::wrap(text, usize::from(area.width.saturating_sub(1)));
+        let rows = lines.len().min(STATUS_ROWS);
+        if lines.len() > rows {
+            lines.truncate(rows);
+            if let Some(last) = lines.last_mut() {
+                last.pop();
+                last.push('…');
+            }
+        }
+        let top = area.y.saturating_sub(rows as u16 - 1);
+        let over = Rect::new(area.x, top, area.width, area.bottom() - top);
+        let text: Vec<Line> = lines
+            .into_iter()
+            .map(|l| Line::from(Span::styled(format!(" {l}"), theme.strong())))
+            .collect();
+        frame.render_widget(Clear, over);
+        frame.render_widget(Paragraph::new(text), over);
+        return;
     } else {
         let mut spans = vec![Span::raw(" ")];
         for (k, what) in fitting_hints(area.width as usize) {
@@ -184,6 +206,9 @@ fn hints(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     };
     frame.render_widget(Paragraph::new(line), area);
 }
+
+/// Rows a long status message may take, counting the hint bar's own.
+const STATUS_ROWS: usize = 3;
 
 /// The key hints, most useful first.
 const HINTS: &[(&str, &str)] = &[

@@ -112,7 +112,7 @@ pub const DEFAULT: &[(&str, &[Key], Command, &str)] = &[
         "/",
         &[Key::Char('/')],
         Command::Filter,
-        "filter by type, id or body text",
+        "filter by type, id, failure, status or body text",
     ),
     (
         "f",

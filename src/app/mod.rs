@@ -1104,6 +1104,9 @@ fn matches(e: &Entry, query: &str, failures_only: bool) -> bool {
         || d.event_id.as_deref().is_some_and(text_hit)
         || d.msg_id.as_deref().is_some_and(text_hit)
         || d.path.to_lowercase().contains(query)
+        || d.verdict.failure_code().is_some_and(|c| c.contains(query))
+        // Text like the rest (a longer query only narrows what a shorter one found).
+        || itoa::Buffer::new().format(d.response.status).contains(query)
         || contains_ignore_ascii_case(&d.body, query.as_bytes())
 }
 

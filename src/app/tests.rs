@@ -551,6 +551,36 @@ fn bodies_in_the_store_load_on_demand_and_copies_wait_for_them() {
 }
 
 #[test]
+fn the_filter_finds_a_failure_kind_or_an_answered_status() {
+    let (mut app, mut b) = (app(), builder());
+    let ds = vec![
+        b.signed(SECRET, "m1", &event("a.b", "e1")),
+        b.signed(OTHER, "m2", &event("a.b", "e2")),
+        b.request("GET", "/favicon.ico", vec![], b""),
+    ];
+    app.update(Action::Deliveries(ds.into_iter().map(Arc::new).collect()));
+    let shown = |app: &App| -> Vec<u64> {
+        app.view
+            .iter()
+            .map(|&i| app.entries[i].delivery.seq)
+            .collect()
+    };
+    ch(&mut app, '/');
+    for c in "bad_sig".chars() {
+        ch(&mut app, c);
+    }
+    assert_eq!(shown(&app), vec![2]);
+    key(&mut app, KeyCode::Esc);
+    ch(&mut app, '/');
+    for c in "405".chars() {
+        ch(&mut app, c);
+    }
+    assert_eq!(shown(&app), vec![3]);
+    key(&mut app, KeyCode::Backspace);
+    assert_eq!(shown(&app), vec![2, 3], "40 is in 401 and 405");
+}
+
+#[test]
 fn filtering_with_the_store_searches_bodies_there() {
     let (mut app, mut b) = (app(), builder());
     app.bodies_in_store = true;

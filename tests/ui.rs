@@ -324,3 +324,29 @@ fn a_status_too_long_for_the_hint_bar_covers_the_rows_above_instead_of_being_cut
     assert!(rows[rows.len() - 3].starts_with("word word"), "{s}");
     assert!(rows[rows.len() - 1].ends_with('…'), "{s}");
 }
+
+#[test]
+fn every_screen_draws_at_every_small_size_without_panicking() {
+    // The detail on each tab, the help over it, a long status, a typed filter: at sizes from
+    // nothing to 39x13, drawing must not panic (a terminal can be resized to anything).
+    let keys_for: [&[KeyCode]; 6] = [
+        &[],
+        &[KeyCode::Enter],
+        &[KeyCode::Enter, KeyCode::Tab],
+        &[KeyCode::Enter, KeyCode::Tab, KeyCode::Tab],
+        &[KeyCode::Enter, KeyCode::Char('?')],
+        &[KeyCode::Char('/'), KeyCode::Char('x')],
+    ];
+    for keys_now in keys_for {
+        for w in [0, 1, 2, 3, 5, 8, 13, 21, 30, 39] {
+            for h in 0..14 {
+                let mut app = app(w, h, true);
+                session(&mut app);
+                keys(&mut app, keys_now);
+                app.update(Action::Copied("word ".repeat(40)));
+                let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+                t.draw(|f| hookscope::ui::draw(f, &app)).unwrap();
+            }
+        }
+    }
+}

@@ -14,6 +14,11 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 /// Draws the detail into `area`.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
+    // A terminal can be resized to no rows at all; the tab titles below write straight into
+    // the buffer, which has no row for them then.
+    if area.is_empty() {
+        return;
+    }
     frame.render_widget(Block::default().borders(Borders::TOP), area);
     let buf = frame.buffer_mut();
     for (tab, x, _) in super::tab_spans(area) {

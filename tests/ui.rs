@@ -350,3 +350,139 @@ fn every_screen_draws_at_every_small_size_without_panicking() {
         }
     }
 }
+
+mod any_sequence {
+    use super::*;
+    use hookscope::delivery::{Delivery, ResponseRecord};
+    use hookscope::verify::{Unchecked, Verdict};
+    use proptest::prelude::*;
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+
+    /// Deliveries of every kind the inspector shows: verified, rejected, 405, a refused head
+    /// without a request line, a body that is not UTF-8, hostile text, deep and wide JSON.
+    fn pool() -> Vec<Arc<Delivery>> {
+        let mut b = builder();
+        let mut out = vec![
+            b.signed(SECRET, "msg_ok", &event("customer.created", "evt_ok")),
+            b.signed(OTHER, "msg_bad", &event("invoice.paid", "evt_bad")),
+            b.request("GET", "/favicon.ico", vec![], b""),
+            b.signed(SECRET, "msg_bin", b"\xff\x00\x1b[2J\xfe"),
+            b.signed(
+                SECRET,
+                "msg_evil",
+                br#"{"type":"a\u001b]52;c;aGk=\u0007","id":"\u202eevt","data":{"x":"\u0000"}}"#,
+            ),
+            b.signed(SECRET, "msg_deep", "[".repeat(5000).as_bytes()),
+            b.signed(
+                SECRET,
+                "msg_wide",
+                format!("{{\"type\":\"w\",\"data\":\"{}\"}}", "x".repeat(200_000)).as_bytes(),
+            ),
+        ];
+        let mut refused = b.request("", "", vec![], b"");
+        refused.verdict = Verdict::Unchecked(Unchecked::Malformed {
+            reason: "invalid HTTP header parsed".into(),
+        });
+        refused.response = ResponseRecord {
+            status: 400,
+            body: "".into(),
+        };
+        out.push(refused);
+        out.into_iter().map(Arc::new).collect()
+    }
+
+    fn key_code() -> impl Strategy<Value = KeyCode> {
+        prop_oneof![
+            proptest::sample::select("jkgGfvyYcrRm?/x0 ".chars().collect::<Vec<_>>())
+                .prop_map(KeyCode::Char),
+            proptest::sample::select(vec![
+                KeyCode::Enter,
+                KeyCode::Esc,
+                KeyCode::Tab,
+                KeyCode::BackTab,
+                KeyCode::Up,
+                KeyCode::Down,
+                KeyCode::PageUp,
+                KeyCode::PageDown,
+                KeyCode::Home,
+                KeyCode::End,
+                KeyCode::Backspace,
+            ]),
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Key(KeyCode),
+        Deliver(Vec<usize>),
+        Resize(u16, u16),
+        Tick(i64),
+        Mouse(u8, u16, u16),
+        Copied(usize),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => key_code().prop_map(Step::Key),
+            2 => proptest::collection::vec(0usize..8, 1..4).prop_map(Step::Deliver),
+            1 => (0u16..130, 0u16..45).prop_map(|(w, h)| Step::Resize(w, h)),
+            1 => (0i64..600_000).prop_map(Step::Tick),
+            1 => (0u8..3, 0u16..130, 0u16..45).prop_map(|(k, x, y)| Step::Mouse(k, x, y)),
+            1 => (0usize..200).prop_map(Step::Copied),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        /// Whatever happens in whatever order (keys, deliveries of every kind, resizes down to
+        /// nothing, clicks anywhere, time passing), the state stays consistent and every frame
+        /// draws, with nothing on screen that could drive the terminal.
+        #[test]
+        fn any_sequence_of_events_keeps_the_inspector_drawable(
+            steps in proptest::collection::vec(step(), 1..60)
+        ) {
+            let pool = pool();
+            let mut app = app(100, 30, true);
+            let start = datetime!(2026-11-27 10:00:00 UTC).unix_timestamp() * 1000;
+            for s in steps {
+                match s {
+                    Step::Key(c) => {
+                        app.update(Action::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+                    }
+                    Step::Deliver(picks) => {
+                        app.update(Action::Deliveries(picks.iter().map(|&i| pool[i].clone()).collect()));
+                    }
+                    Step::Resize(w, h) => {
+                        app.update(Action::Resize(w, h));
+                    }
+                    Step::Tick(ms) => {
+                        app.update(Action::Tick(start + ms));
+                    }
+                    Step::Mouse(k, x, y) => {
+                        let kind = match k {
+                            0 => MouseEventKind::ScrollDown,
+                            1 => MouseEventKind::ScrollUp,
+                            _ => MouseEventKind::Down(MouseButton::Left),
+                        };
+                        app.update(Action::Mouse(MouseEvent { kind, column: x, row: y, modifiers: KeyModifiers::NONE }));
+                    }
+                    Step::Copied(n) => {
+                        app.update(Action::Copied("copied ".repeat(n / 7 + 1)));
+                    }
+                }
+                if app.quit {
+                    break;
+                }
+                prop_assert!(app.view.iter().all(|&i| i < app.entries.len()));
+                if let Some(row) = app.selected_row() {
+                    prop_assert!(row < app.view.len());
+                }
+                let (w, h) = app.size;
+                let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+                t.draw(|f| hookscope::ui::draw(f, &app)).unwrap();
+                let shown = t.backend().buffer().content().iter().map(|c| c.symbol()).collect::<String>();
+                prop_assert!(!shown.chars().any(hookscope::sanitize::is_unsafe), "{shown:?}");
+            }
+        }
+    }
+}

@@ -73,7 +73,7 @@ fn headline(lines: &mut Vec<Line<'_>>, lead: String, style: Style, text: &str, w
     let indent = lead.chars().count();
     let text = sanitize::line(text);
     let mut lead = Some(Span::styled(lead, style));
-    for part in wrap(&text, width.saturating_sub(indent)) {
+    for part in super::wrap(&text, width.saturating_sub(indent)) {
         let first = lead.take().unwrap_or_else(|| Span::raw(" ".repeat(indent)));
         lines.push(Line::from(vec![first, Span::raw(part)]));
     }
@@ -82,7 +82,10 @@ fn headline(lines: &mut Vec<Line<'_>>, lead: String, style: Style, text: &str, w
 /// An arrowed hint (escaped), wrapped to `width`.
 fn hint_lines(lines: &mut Vec<Line<'_>>, hint: &str, theme: &Theme, width: usize) {
     let hint = sanitize::line(hint);
-    for (i, part) in wrap(&hint, width.saturating_sub(5)).into_iter().enumerate() {
+    for (i, part) in super::wrap(&hint, width.saturating_sub(5))
+        .into_iter()
+        .enumerate()
+    {
         let lead = if i == 0 { "   → " } else { "     " };
         lines.push(Line::from(vec![
             Span::styled(lead, theme.key()),
@@ -263,33 +266,6 @@ fn first_line(s: &str) -> String {
     }
 }
 
-/// Splits text into lines of at most `width` characters at spaces (hanging indents are the
-/// caller's); words longer than a line are cut.
-pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(10);
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if needed > width && !line.is_empty() {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-        while line.chars().count() > width {
-            let head: String = line.chars().take(width).collect();
-            line = line.chars().skip(width).collect();
-            out.push(head);
-        }
-    }
-    if !line.is_empty() || out.is_empty() {
-        out.push(line);
-    }
-    out
-}
-
 /// `{id}.{timestamp}.{body…}` as the verifier signed it, cut to `width` characters.
 fn signed_preview(d: &Delivery, width: usize) -> String {
     let id = d.msg_id.as_deref().unwrap_or("");
@@ -425,16 +401,4 @@ fn response<'a>(d: &'a Delivery, theme: &Theme) -> Vec<Line<'a>> {
         (None, None) => {}
     }
     lines
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrap;
-
-    #[test]
-    fn wraps_at_spaces_and_cuts_long_words() {
-        assert_eq!(wrap("aaa bbb ccc", 10), vec!["aaa bbb", "ccc"]);
-        assert_eq!(wrap("", 10), vec![""]);
-        assert_eq!(wrap("abcdefghijklmno", 10), vec!["abcdefghij", "klmno"]);
-    }
 }

@@ -178,7 +178,7 @@ fn hints(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         // What a status says past the bar's width (why a copy went the way it did, what to do
         // instead) matters: it covers the rows above for as long as it shows, rather than
         // move the list.
-        let mut lines = detail::wrap(text, usize::from(area.width.saturating_sub(1)));
+        let mut lines = wrap(text, usize::from(area.width.saturating_sub(1)));
         let rows = lines.len().min(STATUS_ROWS);
         if lines.len() > rows {
             lines.truncate(rows);
@@ -205,6 +205,33 @@ fn hints(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// Splits text into lines of at most `width` characters at spaces (hanging indents are the
+/// caller's); words longer than a line are cut.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if needed > width && !line.is_empty() {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        while line.chars().count() > width {
+            let head: String = line.chars().take(width).collect();
+            line = line.chars().skip(width).collect();
+            out.push(head);
+        }
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
 }
 
 /// Rows a long status message may take, counting the hint bar's own.
@@ -245,6 +272,13 @@ fn fitting_hints(width: usize) -> Vec<(&'static str, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wraps_at_spaces_and_cuts_long_words() {
+        assert_eq!(wrap("aaa bbb ccc", 10), vec!["aaa bbb", "ccc"]);
+        assert_eq!(wrap("", 10), vec![""]);
+        assert_eq!(wrap("abcdefghijklmno", 10), vec!["abcdefghij", "klmno"]);
+    }
 
     #[test]
     fn layout_fits_small_terminals() {

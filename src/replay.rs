@@ -23,7 +23,8 @@ pub enum ReplayError {
     #[error("the delivery has no svix-id or webhook-id header to re-sign")]
     NoMessageId,
     /// The request was refused as malformed when it came: no well-formed request repeats it.
-    #[error("a request refused as malformed cannot be re-sent (c copies it as curl)")]
+    // Said by the inspector and by `hookscope replay` alike: no key named here.
+    #[error("a request refused as malformed cannot be re-sent as it came")]
     Malformed,
     /// The request could not be made or answered.
     #[error("{0}")]

@@ -486,3 +486,22 @@ mod any_sequence {
         }
     }
 }
+
+#[test]
+fn a_long_value_in_the_overview_wraps_under_itself() {
+    let mut app = app(60, 30, false);
+    let mut b = builder();
+    let path = format!("/hooks/{}", "segment/".repeat(12));
+    let d = b.request("POST", &path, vec![], b"{}");
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    keys(&mut app, &[KeyCode::Enter]);
+    let s = screen(&app);
+    let rows: Vec<&str> = s.lines().map(|l| l.trim_matches('"')).collect();
+    let at = rows
+        .iter()
+        .position(|r| r.starts_with(" request   POST"))
+        .unwrap_or_else(|| panic!("{s}"));
+    // The path goes on in the value's column, not from the pane's left edge.
+    assert!(rows[at + 1].starts_with("           /hooks/segment/"), "{s}");
+    assert!(rows[at + 2].starts_with("           gment/segment/"), "{s}");
+}

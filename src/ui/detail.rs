@@ -61,11 +61,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     frame.render_widget(Paragraph::new(visible).wrap(Wrap { trim: false }), body);
 }
 
-fn kv<'a>(key: &'a str, value: String, theme: &Theme) -> Line<'a> {
-    Line::from(vec![
-        Span::styled(format!(" {key:<10}"), theme.dim()),
-        Span::raw(value),
-    ])
+/// `key` in a dim column, then `value`, wrapped to `width` under itself (a long path or an
+/// app's error would otherwise run on from the pane's left edge).
+fn kv(lines: &mut Vec<Line<'_>>, key: &str, value: String, theme: &Theme, width: usize) {
+    headline(lines, format!(" {key:<10}"), theme.dim(), &value, width);
 }
 
 /// `lead` then `text` (escaped), wrapped to `width` under `lead`.
@@ -111,17 +110,25 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
             if let FailureKind::BadSignature(r) = &f.kind {
                 lines.push(Line::from(""));
                 for (secret, sig) in &r.expected {
-                    lines.push(kv("expected", format!("{sig}  (with {secret})"), theme));
+                    kv(
+                        &mut lines,
+                        "expected",
+                        format!("{sig}  (with {secret})"),
+                        theme,
+                        width,
+                    );
                 }
                 for sig in &r.received {
-                    lines.push(kv("received", format!("{sig}…"), theme));
+                    kv(&mut lines, "received", format!("{sig}…"), theme, width);
                 }
                 if let Some(full) = app.full_of(e).filter(|_| !e.body_dropped) {
-                    lines.push(kv(
+                    kv(
+                        &mut lines,
                         "signed",
                         signed_preview(full, width.saturating_sub(12)),
                         theme,
-                    ));
+                        width,
+                    );
                 }
             }
         }
@@ -148,12 +155,14 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
             .map(|s| sanitize::line(s).into_owned())
             .unwrap_or_else(|| "—".into())
     };
-    lines.push(kv("message", show(&d.msg_id), theme));
-    lines.push(kv(
+    kv(&mut lines, "message", show(&d.msg_id), theme, width);
+    kv(
+        &mut lines,
         "event",
         format!("{}  {}", show(&d.event_id), show(&d.event_type)),
         theme,
-    ));
+        width,
+    );
     let local = d.received_at.to_offset(app.offset);
     let mut received = format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}",
@@ -189,19 +198,22 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
     if e.earlier {
         received.push_str("  ·  from an earlier session");
     }
-    lines.push(kv("received", received, theme));
-    lines.push(kv("request", d.request_line(), theme));
+    kv(&mut lines, "received", received, theme, width);
+    kv(&mut lines, "request", d.request_line(), theme, width);
     let ctype = app
         .full_of(e)
         .and_then(|full| full.header("content-type"))
         .map(|v| sanitize::bytes_line(v).into_owned())
         .unwrap_or_else(|| "no content-type".into());
-    lines.push(kv(
+    kv(
+        &mut lines,
         "body",
         format!("{}  {ctype}", human_bytes(d.body_size)),
         theme,
-    ));
-    lines.push(kv(
+        width,
+    );
+    kv(
+        &mut lines,
         "answered",
         format!(
             "{} {}",
@@ -209,21 +221,24 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
             sanitize::line(&first_line(&d.response.body))
         ),
         theme,
-    ));
+        width,
+    );
     if let Some(f) = &d.forward {
         let app_said = match (&f.status, &f.error) {
             (Some(s), _) => format!("{s} in {} ms", f.ms),
             (None, Some(e)) => format!("no answer: {e}"),
             (None, None) => "no answer".into(),
         };
-        lines.push(kv(
+        kv(
+            &mut lines,
             "app",
             format!("{app_said}  ({})", sanitize::line(&f.url)),
             theme,
-        ));
+            width,
+        );
     }
     if let Some(of) = d.replay_of {
-        lines.push(kv("replay of", format!("#{of}"), theme));
+        kv(&mut lines, "replay of", format!("#{of}"), theme, width);
     }
     let attempts = app.attempts_of(e);
     if attempts.len() > 1 {

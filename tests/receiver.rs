@@ -467,3 +467,52 @@ async fn summaries_only_publishes_the_record_without_body_or_headers() {
         d.verdict
     );
 }
+
+/// `--demo` is how a new user first sees hookscope: it must show each kind of verdict.
+#[tokio::test]
+async fn the_demo_shows_every_kind_of_verdict() {
+    let secret = Secret::parse(hookscope::demo::DEMO_SECRET).unwrap();
+    let verifier = Verifier::new(vec![secret.clone()], 300);
+    let (tx, mut rx) = mpsc::channel::<Box<Delivery>>(64);
+    let server = Receiver::start(Config::new("127.0.0.1:0".parse().unwrap(), verifier), tx)
+        .await
+        .unwrap();
+    let sent = hookscope::demo::run(server.local_addr(), &secret)
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while got.len() < sent {
+        got.push(rx.recv().await.unwrap());
+    }
+    let has = |f: &dyn Fn(&Verdict) -> bool| got.iter().any(|d| f(&d.verdict));
+    assert!(has(&|v| matches!(v, Verdict::Verified(_))));
+    for code in [
+        "bad_signature",
+        "timestamp_too_old",
+        "timestamp_too_new",
+        "invalid_timestamp",
+        "missing_header",
+    ] {
+        assert!(has(&|v| v.failure_code() == Some(code)), "{code}");
+    }
+    assert!(has(&|v| matches!(
+        v,
+        Verdict::Unchecked(Unchecked::NotPost { .. })
+    )));
+    assert!(has(&|v| matches!(
+        v,
+        Verdict::Unchecked(Unchecked::BodyTooLarge { .. })
+    )));
+    let folded = got
+        .iter()
+        .find_map(|d| match &d.verdict {
+            Verdict::Unchecked(Unchecked::Malformed { reason }) => Some(reason.clone()),
+            _ => None,
+        })
+        .expect("a refused head");
+    assert!(folded.starts_with("line 5 ` v1,Z3bQ"), "{folded}");
+    assert!(
+        folded.ends_with("starts with whitespace (a folded header, which HTTP/1.1 forbids)"),
+        "{folded}"
+    );
+}

@@ -502,6 +502,9 @@ fn a_long_value_in_the_overview_wraps_under_itself() {
         .position(|r| r.starts_with(" request   POST"))
         .unwrap_or_else(|| panic!("{s}"));
     // The path goes on in the value's column, not from the pane's left edge.
-    assert!(rows[at + 1].starts_with("           /hooks/segment/"), "{s}");
+    assert!(
+        rows[at + 1].starts_with("           /hooks/segment/"),
+        "{s}"
+    );
     assert!(rows[at + 2].starts_with("           gment/segment/"), "{s}");
 }

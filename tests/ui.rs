@@ -439,10 +439,15 @@ mod any_sequence {
         /// draws, with nothing on screen that could drive the terminal.
         #[test]
         fn any_sequence_of_events_keeps_the_inspector_drawable(
-            steps in proptest::collection::vec(step(), 1..60)
+            steps in proptest::collection::vec(step(), 1..60),
+            retain in proptest::option::of(1usize..6),
         ) {
             let pool = pool();
             let mut app = app(100, 30, true);
+            // A small --retain makes deliveries leave while they are selected or open.
+            if let Some(n) = retain {
+                app.retain = n;
+            }
             let start = datetime!(2026-11-27 10:00:00 UTC).unix_timestamp() * 1000;
             for s in steps {
                 match s {
@@ -474,6 +479,7 @@ mod any_sequence {
                     break;
                 }
                 prop_assert!(app.view.iter().all(|&i| i < app.entries.len()));
+                prop_assert!(app.entries.len() <= app.retain.max(1));
                 if let Some(row) = app.selected_row() {
                     prop_assert!(row < app.view.len());
                 }

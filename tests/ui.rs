@@ -411,10 +411,26 @@ mod any_sequence {
         ]
     }
 
+    /// A pool delivery as the store hands it to the inspector: its id, no body or headers.
+    fn light(d: &Delivery, id: u64) -> Arc<Delivery> {
+        let mut d = d.clone();
+        d.seq = id;
+        d.stored = true;
+        d.body = Default::default();
+        d.headers = Vec::new();
+        Arc::new(d)
+    }
+
     #[derive(Debug, Clone)]
     enum Step {
         Key(KeyCode),
         Deliver(Vec<usize>),
+        /// Stored deliveries (ids from 1): from earlier sessions, or new.
+        Stored(bool, Vec<(usize, u64)>),
+        /// The store answers a load: the delivery in full, or gone.
+        Loaded(u64, Option<usize>),
+        /// The store answers a search, for the filter being typed or a stale one.
+        Found(bool, Vec<u64>),
         Resize(u16, u16),
         Tick(i64),
         Mouse(u8, u16, u16),
@@ -425,6 +441,11 @@ mod any_sequence {
         prop_oneof![
             6 => key_code().prop_map(Step::Key),
             2 => proptest::collection::vec(0usize..8, 1..4).prop_map(Step::Deliver),
+            1 => (any::<bool>(), proptest::collection::vec((0usize..8, 1u64..40), 1..4))
+                .prop_map(|(earlier, ds)| Step::Stored(earlier, ds)),
+            1 => (1u64..40, proptest::option::of(0usize..8)).prop_map(|(id, d)| Step::Loaded(id, d)),
+            1 => (any::<bool>(), proptest::collection::vec(1u64..40, 0..5))
+                .prop_map(|(current, ids)| Step::Found(current, ids)),
             1 => (0u16..130, 0u16..45).prop_map(|(w, h)| Step::Resize(w, h)),
             1 => (0i64..600_000).prop_map(Step::Tick),
             1 => (0u8..3, 0u16..130, 0u16..45).prop_map(|(k, x, y)| Step::Mouse(k, x, y)),
@@ -441,6 +462,7 @@ mod any_sequence {
         fn any_sequence_of_events_keeps_the_inspector_drawable(
             steps in proptest::collection::vec(step(), 1..60),
             retain in proptest::option::of(1usize..6),
+            bodies_in_store in any::<bool>(),
         ) {
             let pool = pool();
             let mut app = app(100, 30, true);
@@ -448,6 +470,7 @@ mod any_sequence {
             if let Some(n) = retain {
                 app.retain = n;
             }
+            app.bodies_in_store = bodies_in_store;
             let start = datetime!(2026-11-27 10:00:00 UTC).unix_timestamp() * 1000;
             for s in steps {
                 match s {
@@ -456,6 +479,23 @@ mod any_sequence {
                     }
                     Step::Deliver(picks) => {
                         app.update(Action::Deliveries(picks.iter().map(|&i| pool[i].clone()).collect()));
+                    }
+                    Step::Stored(earlier, ds) => {
+                        let ds = ds.iter().map(|&(i, id)| light(&pool[i], id)).collect();
+                        app.update(if earlier { Action::Earlier(ds) } else { Action::Deliveries(ds) });
+                    }
+                    Step::Loaded(id, d) => {
+                        let delivery = d.map(|i| {
+                            let mut full = Delivery::clone(&pool[i]);
+                            full.seq = id;
+                            full.stored = true;
+                            Arc::new(full)
+                        });
+                        app.update(Action::Loaded { id, delivery });
+                    }
+                    Step::Found(current, ids) => {
+                        let query = if current { app.filter.to_lowercase() } else { "stale".into() };
+                        app.update(Action::SearchResults { query, ids });
                     }
                     Step::Resize(w, h) => {
                         app.update(Action::Resize(w, h));

@@ -805,6 +805,18 @@ impl App {
             }
             Command::CopyId => return self.copy_id(),
             Command::CopyPayload => return self.copy_payload(),
+            // A refused head whose request line was not seen has no method or path to
+            // repeat: curl -X '' would be nonsense, and a replay could only fail.
+            Command::CopyCurl
+            | Command::CopyCurlResigned
+            | Command::Replay
+            | Command::ReplayResigned
+                if self
+                    .selected_entry()
+                    .is_some_and(|e| e.delivery.method.is_empty()) =>
+            {
+                self.say("nothing to re-send: this request's line was not seen".into());
+            }
             Command::CopyCurl => {
                 let (ready, load) = self.need_body(Some(Command::CopyCurl));
                 if !ready {

@@ -551,6 +551,32 @@ fn bodies_in_the_store_load_on_demand_and_copies_wait_for_them() {
 }
 
 #[test]
+fn a_request_whose_line_was_not_seen_is_not_copied_as_curl_or_replayed() {
+    let (mut app, mut b) = (app(), builder());
+    let unseen = b.request("", "", vec![], b"");
+    app.update(Action::Deliveries(vec![Arc::new(unseen)]));
+    for c in ['c', 'C', 'r', 'R'] {
+        app.status = None;
+        assert!(ch(&mut app, c).is_none(), "{c}");
+        assert!(
+            app.status
+                .as_ref()
+                .is_some_and(|(s, _)| s.contains("request's line was not seen")),
+            "{c}"
+        );
+    }
+    // A request whose line was seen is copied as before.
+    app.update(Action::Deliveries(vec![Arc::new(b.request(
+        "GET",
+        "/x",
+        vec![],
+        b"",
+    ))]));
+    key(&mut app, KeyCode::Char('g'));
+    assert!(matches!(ch(&mut app, 'c'), Some(Effect::Copy { .. })));
+}
+
+#[test]
 fn the_filter_finds_a_failure_kind_or_an_answered_status() {
     let (mut app, mut b) = (app(), builder());
     let ds = vec![

@@ -554,3 +554,26 @@ fn a_long_value_in_the_overview_wraps_under_itself() {
     );
     assert!(rows[at + 2].starts_with("           gment/segment/"), "{s}");
 }
+
+#[test]
+fn the_response_tab_wraps_a_long_answer_under_itself() {
+    let mut app = app(60, 30, false);
+    let mut b = builder();
+    let mut d = b.signed(SECRET, "msg_fwd", &event("customer.created", "evt_fwd"));
+    d.response = hookscope::delivery::ResponseRecord {
+        status: 502,
+        body: "hookscope could not reach the app at http://127.0.0.1:3000/api/webhooks: connection refused: is the app running?".into(),
+    };
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    keys(&mut app, &[KeyCode::Enter, KeyCode::BackTab]);
+    let s = screen(&app);
+    let rows: Vec<&str> = s.lines().map(|l| l.trim_matches('"')).collect();
+    let at = rows
+        .iter()
+        .position(|r| r.starts_with(" 502 hookscope could not reach the app at"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(
+        rows[at + 1].starts_with("     http://127.0.0.1:3000/api/webhooks:"),
+        "{s}"
+    );
+}

@@ -49,7 +49,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             ))],
         },
         Tab::Body => body_lines(app, theme, body.height as usize),
-        Tab::Response => response(&entry.delivery, theme),
+        Tab::Response => response(&entry.delivery, theme, body.width as usize),
     };
     // The body tab slices its own lines (it can be huge); the others are short.
     let scroll = if app.tab == Tab::Body { 0 } else { app.scroll };
@@ -371,18 +371,19 @@ fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize) -> Vec<Line<'a>> {
     lines
 }
 
-fn response<'a>(d: &'a Delivery, theme: &Theme) -> Vec<Line<'a>> {
+fn response<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let status_style = |s: u16| if s >= 400 { theme.bad() } else { theme.ok() };
-    let mut lines = vec![
-        Line::from(Span::styled(" hookscope answered the sender", theme.dim())),
-        Line::from(vec![
-            Span::styled(
-                format!(" {} ", d.response.status),
-                status_style(d.response.status),
-            ),
-            Span::raw(sanitize::line(&first_line(&d.response.body)).into_owned()),
-        ]),
-    ];
+    let mut lines = vec![Line::from(Span::styled(
+        " hookscope answered the sender",
+        theme.dim(),
+    ))];
+    headline(
+        &mut lines,
+        format!(" {} ", d.response.status),
+        status_style(d.response.status),
+        &first_line(&d.response.body),
+        width,
+    );
     let Some(f) = &d.forward else {
         return lines;
     };
@@ -409,10 +410,13 @@ fn response<'a>(d: &'a Delivery, theme: &Theme) -> Vec<Line<'a>> {
                 lines.push(Line::from(format!(" {l}")));
             }
         }
-        (None, Some(e)) => lines.push(Line::from(vec![
-            Span::styled(" ✗ ", theme.bad()),
-            Span::raw(format!("the app did not answer after {} ms: {e}", f.ms)),
-        ])),
+        (None, Some(e)) => headline(
+            &mut lines,
+            " ✗ ".into(),
+            theme.bad(),
+            &format!("the app did not answer after {} ms: {e}", f.ms),
+            width,
+        ),
         (None, None) => {}
     }
     lines

@@ -278,7 +278,16 @@ impl Forwarder {
             .collect()
             .await
             .map_err(|e| ForwardError::Other {
-                detail: format!("reading the app's answer: {e}"),
+                detail: if e.is::<http_body_util::LengthLimitError>() {
+                    // Relayed answers are whole: a cut one would tell the sender something the
+                    // app never said.
+                    format!(
+                        "the app answered {status} with a body over {}: not relayed",
+                        crate::verify::human_bytes(MAX_ANSWER as u64)
+                    )
+                } else {
+                    format!("reading the app's answer: {e}")
+                },
             })?
             .to_bytes();
         Ok((status, headers, body))

@@ -24,7 +24,7 @@ struct Seen {
     body: Bytes,
 }
 
-/// A small app: /ok → 200, /fail → 500, /slow → 200 after 3 s.
+/// A small app: /ok → 200, /fail → 500, /slow → 200 after 3 s, /huge → 200 with 2 MiB.
 async fn app() -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -53,15 +53,17 @@ async fn app() -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
                             headers,
                             body,
                         });
-                        let (status, text) = if path.contains("/fail") {
-                            (500, "boom")
+                        let (status, text) = if path.contains("/huge") {
+                            (200, Bytes::from(vec![b'x'; 2 << 20]))
+                        } else if path.contains("/fail") {
+                            (500, Bytes::from_static(b"boom"))
                         } else if path.contains("/slow") {
                             tokio::time::sleep(Duration::from_secs(3)).await;
-                            (200, "late")
+                            (200, Bytes::from_static(b"late"))
                         } else {
-                            (200, "app ok")
+                            (200, Bytes::from_static(b"app ok"))
                         };
-                        let mut resp = http::Response::new(Full::new(Bytes::from(text)));
+                        let mut resp = http::Response::new(Full::new(text));
                         *resp.status_mut() = http::StatusCode::from_u16(status).unwrap();
                         resp.headers_mut()
                             .insert("x-app", http::HeaderValue::from_static("yes"));
@@ -212,7 +214,7 @@ async fn verified_only_keeps_rejected_deliveries_from_the_app() {
 }
 
 #[tokio::test]
-async fn a_closed_port_gives_502_and_a_slow_app_504() {
+async fn a_closed_port_gives_502_a_slow_app_504_and_a_huge_answer_502() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -255,6 +257,23 @@ async fn a_closed_port_gives_502_and_a_slow_app_504() {
         Some(ForwardError::Timeout { .. })
     ));
     assert_eq!(d.response.status, 504);
+    // An answer too large to relay whole is not relayed cut short: 502, saying why.
+    let reply = post(
+        server.local_addr(),
+        "/huge",
+        &signed(SECRET, "msg_h", body),
+        body,
+    )
+    .await;
+    assert_eq!(reply.status, 502);
+    assert!(
+        reply
+            .body
+            .contains("the app answered 200 with a body over 1 MiB: not relayed"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(next(&mut rx).await.response.status, 502);
     // Nothing else is affected.
     assert_eq!(
         post(

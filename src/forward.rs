@@ -298,6 +298,7 @@ fn classify(e: &hyper_util::client::legacy::Error) -> ForwardError {
     let mut source = std::error::Error::source(e);
     let mut refused = false;
     let mut reset = false;
+    let mut not_http = None;
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
@@ -310,6 +311,9 @@ fn classify(e: &hyper_util::client::legacy::Error) -> ForwardError {
         }
         if let Some(h) = s.downcast_ref::<hyper::Error>() {
             reset |= h.is_incomplete_message() || h.is_closed() || h.is_canceled();
+            if h.is_parse() {
+                not_http = Some(h.to_string());
+            }
         }
         source = s.source();
     }
@@ -317,6 +321,14 @@ fn classify(e: &hyper_util::client::legacy::Error) -> ForwardError {
         ForwardError::Refused
     } else if reset {
         ForwardError::Reset
+    } else if let Some(parse) = not_http {
+        // Something listens there, but not an HTTP server (or a broken one): say that, not
+        // the client's layers.
+        ForwardError::Other {
+            detail: format!(
+                "the app's answer is not valid HTTP ({parse}): is that port the app's?"
+            ),
+        }
     } else {
         ForwardError::Other {
             detail: crate::client::error_chain(e),

@@ -533,3 +533,43 @@ fn headless_json_lines_carry_the_forward_result() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+#[tokio::test]
+async fn an_app_port_that_does_not_speak_http_is_named_as_such() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let not_http = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(b"SSH-2.0-OpenSSH_9.6\r\n\r\n").await;
+        }
+    });
+    let (server, mut rx) = receiver(
+        Some(forwarder(not_http, "", Duration::from_secs(5), false)),
+        RespondMode::Normal,
+    )
+    .await;
+    let body = b"{}";
+    let reply = post(
+        server.local_addr(),
+        "/",
+        &signed(SECRET, "msg_n", body),
+        body,
+    )
+    .await;
+    assert_eq!(reply.status, 502);
+    assert!(
+        reply.body.contains("the app's answer is not valid HTTP"),
+        "{}",
+        reply.body
+    );
+    let f = next(&mut rx).await.forward.unwrap();
+    assert!(
+        f.error
+            .unwrap()
+            .to_string()
+            .ends_with("is that port the app's?"),
+    );
+}

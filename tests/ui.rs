@@ -577,3 +577,31 @@ fn the_response_tab_wraps_a_long_answer_under_itself() {
         "{s}"
     );
 }
+
+#[test]
+fn the_counts_and_the_answer_mode_stay_on_screen_beside_many_secrets_and_long_urls() {
+    let mut app = App::new(
+        Info {
+            listen: "http://127.0.0.1:8787".into(),
+            secrets: vec![
+                "whsec_MfKQ…aSw".into(),
+                "/billing=whsec_C2FV…7oD".into(),
+                "/billing/eu=whsec_dGVz…dA==".into(),
+            ],
+            tunnel: Some("https://a-rather-long-name-for-a-tunnel.ngrok-free.app".into()),
+            forward: Some("http://localhost:3000/api/webhooks/incoming".into()),
+        },
+        false,
+        UtcOffset::UTC,
+    );
+    app.update(Action::Resize(80, 24));
+    session(&mut app);
+    keys(&mut app, &[KeyCode::Char('m')]);
+    let s = screen(&app);
+    let rows: Vec<&str> = s.lines().collect();
+    assert!(rows[0].contains("answering status:500 (m)"), "{s}");
+    assert!(
+        rows[1].contains("whsec_MfKQ…aSw, +2 more  ✓ 3  ✗ 1  Σ 5"),
+        "{s}"
+    );
+}

@@ -107,6 +107,15 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         Span::raw(" listening "),
         Span::styled(app.info.listen.clone(), theme.strong()),
     ];
+    // Before the URLs, which can be long: senders getting a made-up answer must never be
+    // cut off the screen.
+    if app.mode != crate::forward::RespondMode::Normal {
+        first.push(Span::raw("  "));
+        first.push(Span::styled(
+            format!(" answering {} (m) ", app.mode),
+            theme.warn(),
+        ));
+    }
     if let Some(url) = &app.info.tunnel {
         first.push(Span::raw("  ⇄ "));
         first.push(Span::styled(
@@ -121,18 +130,26 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             theme.strong(),
         ));
     }
-    if app.mode != crate::forward::RespondMode::Normal {
-        first.push(Span::raw("  "));
-        first.push(Span::styled(
-            format!(" answering {} (m) ", app.mode),
-            theme.warn(),
-        ));
-    }
     frame.render_widget(Paragraph::new(Line::from(first)), top);
 
     let spark_width = 24u16.min(bottom.width / 4);
     let [left, spark] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(spark_width)]).areas(bottom);
+    let c = app.counts;
+    let counts = [
+        Span::raw("  "),
+        Span::styled(format!("✓ {}", c.verified), theme.ok()),
+        Span::raw("  "),
+        Span::styled(
+            format!("✗ {}", c.rejected),
+            if c.rejected > 0 {
+                theme.bad()
+            } else {
+                theme.dim()
+            },
+        ),
+        Span::raw(format!("  Σ {}", c.total)),
+    ];
     let mut second = Vec::new();
     if app.info.secrets.is_empty() {
         second.push(Span::styled(
@@ -140,22 +157,14 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             theme.warn(),
         ));
     } else {
-        second.push(Span::raw(" secrets "));
-        second.push(Span::styled(app.info.secrets.join(", "), theme.dim()));
+        // The counts keep their place; the secrets take what room is left.
+        let label = " secrets ";
+        let room = usize::from(left.width)
+            .saturating_sub(label.len() + counts.iter().map(Span::width).sum::<usize>());
+        second.push(Span::raw(label));
+        second.push(Span::styled(fit_list(&app.info.secrets, room), theme.dim()));
     }
-    let c = app.counts;
-    second.push(Span::raw("  "));
-    second.push(Span::styled(format!("✓ {}", c.verified), theme.ok()));
-    second.push(Span::raw("  "));
-    second.push(Span::styled(
-        format!("✗ {}", c.rejected),
-        if c.rejected > 0 {
-            theme.bad()
-        } else {
-            theme.dim()
-        },
-    ));
-    second.push(Span::raw(format!("  Σ {}", c.total)));
+    second.extend(counts);
     frame.render_widget(Paragraph::new(Line::from(second)), left);
     let data: Vec<u64> = app
         .rate
@@ -164,6 +173,28 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         .copied()
         .collect();
     frame.render_widget(Sparkline::default().data(&data).style(theme.spark()), spark);
+}
+
+/// As many of `items` as fit in `room` columns, comma-separated, then `+N more` for the rest.
+fn fit_list(items: &[String], room: usize) -> String {
+    let width = |s: &str| s.chars().count();
+    let all = items.join(", ");
+    if width(&all) <= room {
+        return all;
+    }
+    let mut shown = String::new();
+    for (i, item) in items.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        let rest = items.len() - i - 1;
+        // Not all fit, so what must still fit after this item is ", +N more".
+        let tail = width(&format!(", +{rest} more"));
+        if rest == 0 || width(&shown) + width(sep) + width(item) + tail > room {
+            return format!("{shown}{sep}+{} more", items.len() - i);
+        }
+        shown.push_str(sep);
+        shown.push_str(item);
+    }
+    shown
 }
 
 fn hints(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
@@ -278,6 +309,17 @@ mod tests {
         assert_eq!(wrap("aaa bbb ccc", 10), vec!["aaa bbb", "ccc"]);
         assert_eq!(wrap("", 10), vec![""]);
         assert_eq!(wrap("abcdefghijklmno", 10), vec!["abcdefghij", "klmno"]);
+    }
+
+    #[test]
+    fn a_list_fits_its_room_and_says_how_many_more() {
+        let items: Vec<String> = ["aaaa", "bbbb", "cccc"].map(String::from).to_vec();
+        assert_eq!(fit_list(&items, 100), "aaaa, bbbb, cccc");
+        assert_eq!(fit_list(&items, 16), "aaaa, bbbb, cccc");
+        assert_eq!(fit_list(&items, 15), "aaaa, +2 more");
+        assert_eq!(fit_list(&items, 13), "aaaa, +2 more");
+        assert_eq!(fit_list(&items, 12), "+3 more");
+        assert_eq!(fit_list(&[], 5), "");
     }
 
     #[test]

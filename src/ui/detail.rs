@@ -215,11 +215,7 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
     kv(
         &mut lines,
         "answered",
-        format!(
-            "{} {}",
-            d.response.status,
-            sanitize::line(&first_line(&d.response.body))
-        ),
+        format!("{} {}", d.response.status, answer_text(d)),
         theme,
         width,
     );
@@ -270,6 +266,19 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
         }
     }
     lines
+}
+
+/// The first line of what hookscope answered (escaped); for an answer without a body (what
+/// hyper sends a head it refuses), the status's standard reason, `Bad Request`.
+fn answer_text(d: &Delivery) -> String {
+    if d.response.body.is_empty() {
+        return http::StatusCode::from_u16(d.response.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or_default()
+            .to_string();
+    }
+    sanitize::line(&first_line(&d.response.body)).into_owned()
 }
 
 fn first_line(s: &str) -> String {
@@ -381,7 +390,7 @@ fn response<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
         &mut lines,
         format!(" {} ", d.response.status),
         status_style(d.response.status),
-        &first_line(&d.response.body),
+        &answer_text(d),
         width,
     );
     let Some(f) = &d.forward else {

@@ -207,8 +207,9 @@ pub struct SecretArgs {
 /// Options for receiving (the default command).
 #[derive(Debug, Args, Clone)]
 pub struct ServeArgs {
-    /// Address to listen on. Anything but loopback lets other machines send to hookscope.
-    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    /// Address to listen on (an IP, or localhost). Anything but loopback lets other machines
+    /// send to hookscope.
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR", value_parser = parse_bind)]
     pub bind: IpAddr,
     /// Port to listen on (0 picks a free one; the real one is printed on stderr).
     #[arg(long, short, default_value_t = 8787)]
@@ -294,6 +295,27 @@ fn parse_run_length(s: &str) -> Result<std::time::Duration, String> {
         )),
         d => Ok(d),
     }
+}
+
+/// `--bind`: an IP address, or `localhost` (loopback, IPv4). An address with a port is
+/// refused with where the port goes, rather than the parser's "invalid IP address syntax".
+fn parse_bind(s: &str) -> Result<IpAddr, String> {
+    if s.eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::from([127, 0, 0, 1]));
+    }
+    if let Ok(ip) = s.parse() {
+        return Ok(ip);
+    }
+    if let Ok(with_port) = s.parse::<std::net::SocketAddr>() {
+        return Err(format!(
+            "`{s}` has a port: pass the address alone and the port apart (--bind {} --port {})",
+            with_port.ip(),
+            with_port.port()
+        ));
+    }
+    Err(format!(
+        "`{s}` is not an IP address: use 127.0.0.1 (this machine only), 0.0.0.0 (every network), ::1 or localhost"
+    ))
 }
 
 /// `--retain`, `--retain-days`: zero would prune every stored delivery, history included, and
@@ -448,6 +470,27 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bind_takes_an_ip_or_localhost_and_says_where_a_port_goes() {
+        assert_eq!(parse_bind("localhost"), Ok(IpAddr::from([127, 0, 0, 1])));
+        assert_eq!(parse_bind("::1"), "::1".parse().map_err(|_| String::new()));
+        assert_eq!(parse_bind("0.0.0.0"), Ok(IpAddr::from([0, 0, 0, 0])));
+        assert_eq!(
+            parse_bind("127.0.0.1:9000").unwrap_err(),
+            "`127.0.0.1:9000` has a port: pass the address alone and the port apart (--bind 127.0.0.1 --port 9000)"
+        );
+        assert!(
+            parse_bind("[::1]:9000")
+                .unwrap_err()
+                .contains("--bind ::1 --port 9000")
+        );
+        assert!(
+            parse_bind("example.com")
+                .unwrap_err()
+                .contains("is not an IP address")
+        );
+    }
 
     #[test]
     fn retaining_nothing_is_refused_before_it_empties_the_store() {

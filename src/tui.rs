@@ -12,7 +12,10 @@ use crate::delivery::Delivery;
 use crate::tunnel;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::event::{
+    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event,
+};
 use ratatui::crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::crossterm::{cursor, execute};
 use std::io::{self, Write as _};
@@ -50,6 +53,7 @@ pub fn restore() {
         let _ = terminal::disable_raw_mode();
         let _ = execute!(
             io::stdout(),
+            DisableBracketedPaste,
             DisableMouseCapture,
             LeaveAlternateScreen,
             cursor::Show
@@ -89,10 +93,12 @@ pub async fn run(
     terminal::enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     let _guard = Guard;
+    // Bracketed paste: pasted text comes as one event, not as keys that are each a command.
     execute!(
         io::stdout(),
         EnterAlternateScreen,
         EnableMouseCapture,
+        EnableBracketedPaste,
         cursor::Hide
     )?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
@@ -156,6 +162,7 @@ pub async fn run(
                 Event::Key(k) => app.update(Action::Key(k)),
                 Event::Mouse(m) => app.update(Action::Mouse(m)),
                 Event::Resize(w, h) => app.update(Action::Resize(w, h)),
+                Event::Paste(text) => app.update(Action::Paste(text)),
                 _ => Vec::new(),
             },
             Some(action) = actions.recv() => app.update(action),

@@ -519,3 +519,30 @@ fn the_inspector_starts_with_what_the_retention_keeps() {
         .unwrap();
     assert_eq!(left.len(), 2);
 }
+
+#[test]
+fn a_paste_is_searched_for_not_typed_as_commands() {
+    let Some(tmux) = shell("paste") else { return };
+    let port = free_port();
+    tmux.keys(&[
+        &format!("{BIN} --port {port} --secret {SECRET} --no-tunnel --no-store"),
+        "Enter",
+    ]);
+    tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
+    let out = send(port, &[]);
+    assert!(out.contains("2xx 1"), "{out}");
+    tmux.wait_for("the delivery", |s| s.contains("customer.created"));
+    // Pasted the way a terminal pastes (bracketed, as the inspector asks for): as keys, m would
+    // change what senders are answered and q would quit.
+    let set = tmux.cmd(&["set-buffer", "mq"]);
+    assert!(set.status.success());
+    let pasted = tmux.cmd(&["paste-buffer", "-p", "-t", "e2e"]);
+    assert!(pasted.status.success());
+    let s = tmux.wait_for("the paste in the filter", |s| s.contains("/ mq"));
+    assert!(!s.contains("answering"), "{s}");
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for("the shell again", |s| {
+        s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
+    });
+}

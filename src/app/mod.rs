@@ -51,6 +51,8 @@ pub enum Action {
     Tunnel(Option<String>),
     /// A copy finished: what to tell the user.
     Copied(String),
+    /// Text was pasted (bracketed paste): it is searched for, never read as keys.
+    Paste(String),
     /// A command, as from a key.
     Command(Command),
 }
@@ -419,6 +421,10 @@ impl App {
             }
             Action::Copied(text) => {
                 self.say(text);
+                None
+            }
+            Action::Paste(text) => {
+                self.paste(&text);
                 None
             }
             Action::Command(c) => self.command(c),
@@ -915,6 +921,31 @@ impl App {
                 }
             }
         })
+    }
+
+    /// Pasted text (an event id from a ticket, a message id) goes into the filter: added to
+    /// the one being typed, else a new one. Read as keys, each character would be a command:
+    /// `r` replays, `m` changes what senders are answered, `q` quits.
+    fn paste(&mut self, text: &str) {
+        let line: String = text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        let line = line.trim();
+        if line.is_empty() {
+            return;
+        }
+        self.help = false;
+        let filter = if self.editing_filter {
+            format!("{}{line}", self.filter)
+        } else {
+            line.to_string()
+        };
+        self.editing_filter = true;
+        self.set_filter(filter);
     }
 
     fn set_filter(&mut self, filter: String) {

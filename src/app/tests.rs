@@ -577,6 +577,32 @@ fn a_request_whose_line_was_not_seen_is_not_copied_as_curl_or_replayed() {
 }
 
 #[test]
+fn pasted_text_is_searched_for_never_read_as_commands() {
+    let (mut app, mut b) = (app(), builder());
+    fill(&mut app, &mut b, 3);
+    let mode = app.mode;
+    // Every character here is a command when typed: replay, answer mode, quit, help.
+    assert!(
+        app.update(Action::Paste("rmq?\nsecond line".into()))
+            .is_empty()
+    );
+    assert!(!app.quit);
+    assert_eq!(app.mode, mode);
+    assert!(!app.help);
+    assert!(app.editing_filter);
+    assert_eq!(app.filter, "rmq?");
+    // While typing a filter, a paste is added to it; controls never get in.
+    app.update(Action::Paste("\u{1b}[2Jx".into()));
+    assert_eq!(app.filter, "rmq?[2Jx");
+    // A kept filter is replaced by the next paste; an empty paste changes nothing.
+    key(&mut app, KeyCode::Enter);
+    app.update(Action::Paste("  evt_1  ".into()));
+    assert_eq!(app.filter, "evt_1");
+    app.update(Action::Paste("\n".into()));
+    assert_eq!(app.filter, "evt_1");
+}
+
+#[test]
 fn the_filter_finds_a_failure_kind_or_an_answered_status() {
     let (mut app, mut b) = (app(), builder());
     let ds = vec![

@@ -176,6 +176,13 @@ impl fmt::Display for Unchecked {
                 "not verified: no secret applies to this path (secrets are scoped to {})",
                 scopes.join(", ")
             ),
+            // `post` is another method to HTTP; a hand-written client that sends it deserves
+            // to be told why it got 405.
+            Unchecked::NotPost { method } if method.eq_ignore_ascii_case("POST") => write!(
+                f,
+                "{} request: methods are case-sensitive and webhooks are POSTs, answered 405",
+                crate::sanitize::line(method)
+            ),
             Unchecked::NotPost { method } => write!(
                 f,
                 "{} request: webhooks are POSTs, answered 405",

@@ -423,3 +423,18 @@ fn headers_are_found_in_any_case_with_svix_first_and_repeats_counted() {
     let sig = sig.unwrap();
     assert_eq!((sig.name, sig.value), ("svix-signature", &b"v1,x"[..]));
 }
+
+#[test]
+fn a_lower_case_post_is_told_that_methods_are_case_sensitive() {
+    let said = |m: &str| {
+        Unchecked::NotPost {
+            method: m.to_string(),
+        }
+        .to_string()
+    };
+    assert_eq!(
+        said("post"),
+        "post request: methods are case-sensitive and webhooks are POSTs, answered 405"
+    );
+    assert_eq!(said("GET"), "GET request: webhooks are POSTs, answered 405");
+}

@@ -355,6 +355,19 @@ pub enum Finding {
         /// What is wrong with it.
         problem: EntryProblem,
     },
+    /// The signature was made with the secret's text as the HMAC key instead of the bytes its
+    /// base64 decodes to: a hand-written signer's usual slip.
+    SecretTextAsKey {
+        /// The secret's label.
+        secret: String,
+        /// `whsec_` and all; else the base64 part, undecoded.
+        whole: bool,
+    },
+    /// A `v1` entry is the right HMAC, but in hex rather than base64.
+    HexSignature {
+        /// 1-based position in the header.
+        position: usize,
+    },
     /// The signature header came more than once; only the first was used.
     DuplicateHeader {
         /// Its name.
@@ -445,6 +458,24 @@ impl fmt::Display for Finding {
             Finding::MalformedEntry { position, problem } => {
                 write!(f, "signature entry {position} {problem}")
             }
+            Finding::SecretTextAsKey {
+                secret,
+                whole: true,
+            } => write!(
+                f,
+                "the signature was made with the text of {secret}, `whsec_` and all, as the HMAC key: the key is the bytes its base64 part decodes to"
+            ),
+            Finding::SecretTextAsKey {
+                secret,
+                whole: false,
+            } => write!(
+                f,
+                "the signature was made with the base64 text of {secret} as the HMAC key, undecoded: the key is the bytes it decodes to"
+            ),
+            Finding::HexSignature { position } => write!(
+                f,
+                "signature entry {position} is the right HMAC, but hex-encoded: Standard Webhooks signatures are base64"
+            ),
             Finding::DuplicateHeader { name, count } => write!(
                 f,
                 "the {name} header came {count} times; only the first was used"
@@ -1130,6 +1161,49 @@ fn diagnose<S: Borrow<Secret>>(
             findings.push(Finding::NewlineRemoved);
         }
     }
+    // What each HMAC secret makes of this content: the report shows its start, and a hex
+    // entry is checked against it.
+    let digests: Vec<(&Secret, [u8; sign::V1_B64_LEN])> = keys
+        .iter()
+        .map(Borrow::borrow)
+        .filter_map(|s: &Secret| match &s.key {
+            Key::Hmac(k) => Some((s, sign::v1_digest_b64_with(k.mac(), id, timestamp, body))),
+            Key::Ed25519 { .. } => None,
+        })
+        .collect();
+    let mut malformed = details.malformed;
+    // A hand-written signer's usual slips, tried only once nothing matched: the secret's text
+    // as the key, and a hex digest.
+    for (secret, digest) in &digests {
+        let Key::Hmac(key) = &secret.key else {
+            continue;
+        };
+        let b64 = STANDARD.encode(&key[..]);
+        for (text, whole) in [(format!("whsec_{b64}"), true), (b64, false)] {
+            let d = sign::v1_digest_b64(text.as_bytes(), id, timestamp, body);
+            if entries.v1().any(|sig| sig == d) {
+                findings.push(Finding::SecretTextAsKey {
+                    secret: secret.label().to_string(),
+                    whole,
+                });
+            }
+        }
+        let mut raw = [0u8; 32];
+        if STANDARD.decode_slice(digest, &mut raw) != Ok(32) {
+            continue;
+        }
+        let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        for (i, piece) in pieces(sig.value).enumerate() {
+            if piece
+                .strip_prefix(b"v1,")
+                .is_some_and(|h| h.eq_ignore_ascii_case(hex.as_bytes()))
+            {
+                findings.push(Finding::HexSignature { position: i + 1 });
+                // Said better than "decodes to 48 bytes".
+                malformed.retain(|(p, _)| *p != i + 1);
+            }
+        }
+    }
     let v1 = entries.v1().count();
     let v1a = entries.of(b"v1a").count();
     if v1 == 0 && v1a > 0 && ed25519_keys == 0 {
@@ -1143,7 +1217,7 @@ fn diagnose<S: Borrow<Secret>>(
             versions: details.other_versions,
         });
     }
-    for (position, problem) in details.malformed {
+    for (position, problem) in malformed {
         findings.push(Finding::MalformedEntry { position, problem });
     }
     if sig.count > 1 {
@@ -1152,18 +1226,13 @@ fn diagnose<S: Borrow<Secret>>(
             count: sig.count,
         });
     }
-    let expected = keys
+    let expected = digests
         .iter()
-        .map(Borrow::borrow)
-        .filter_map(|s: &Secret| match &s.key {
-            Key::Hmac(k) => {
-                let d = sign::v1_digest_b64_with(k.mac(), id, timestamp, body);
-                Some((
-                    s.label().to_string(),
-                    format!("v1,{}…", String::from_utf8_lossy(&d[..10])),
-                ))
-            }
-            Key::Ed25519 { .. } => None,
+        .map(|(s, d)| {
+            (
+                s.label().to_string(),
+                format!("v1,{}…", String::from_utf8_lossy(&d[..10])),
+            )
         })
         .collect();
     SignatureReport {

@@ -438,3 +438,46 @@ fn a_lower_case_post_is_told_that_methods_are_case_sensitive() {
     );
     assert_eq!(said("GET"), "GET request: webhooks are POSTs, answered 405");
 }
+
+#[test]
+fn a_signer_that_keyed_with_the_secrets_text_or_wrote_hex_is_told_so() {
+    let key = STANDARD.decode(&SECRET[6..]).unwrap();
+    let v = verifier(&[SECRET]);
+    let by = |key: &[u8]| sign::sign_v1(key, ID, TS, BODY);
+    // The whole `whsec_…` string as the key, then the base64 part undecoded.
+    for (text, words) in [
+        (SECRET, "`whsec_` and all, as the HMAC key"),
+        (
+            &SECRET[6..],
+            "the base64 text of whsec_MfKQ…aSw as the HMAC key, undecoded",
+        ),
+    ] {
+        let f = failure(v.verify("/", &headers(&by(text.as_bytes())), BODY, TS));
+        let said = f.kind.to_string();
+        assert!(said.contains(words), "{said}");
+    }
+    // The right HMAC in hex: named as such, not as "decodes to 48 bytes".
+    let digest = STANDARD
+        .decode(&by(&key)["v1,".len()..])
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let f = failure(v.verify("/", &headers(&format!("v1,{digest}")), BODY, TS));
+    let all = format!("{} | {}", f.kind, f.hints.join(" | "));
+    assert!(
+        all.contains("signature entry 1 is the right HMAC, but hex-encoded"),
+        "{all}"
+    );
+    assert!(!all.contains("48 bytes"), "{all}");
+    // A wrong secret is still just that.
+    let f = failure(v.verify("/", &headers(&by(b"another key entirely")), BODY, TS));
+    assert!(report_of(&f).findings.is_empty(), "{f:?}");
+}
+
+fn report_of(f: &Failure) -> &SignatureReport {
+    match &f.kind {
+        FailureKind::BadSignature(r) => r,
+        other => panic!("expected bad_signature, got {other:?}"),
+    }
+}

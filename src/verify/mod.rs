@@ -363,10 +363,13 @@ pub enum Finding {
         /// `whsec_` and all; else the base64 part, undecoded.
         whole: bool,
     },
-    /// A `v1` entry is the right HMAC, but in hex rather than base64.
-    HexSignature {
+    /// An entry holds the right HMAC, written in a form the spec does not use (hex, `v1=`,
+    /// without its `v1,`, a space after the comma, Stripe's `t=…,v1=…`).
+    WrittenAs {
         /// 1-based position in the header.
         position: usize,
+        /// How it was written.
+        form: String,
     },
     /// The signature header came more than once; only the first was used.
     DuplicateHeader {
@@ -472,9 +475,9 @@ impl fmt::Display for Finding {
                 f,
                 "the signature was made with the base64 text of {secret} as the HMAC key, undecoded: the key is the bytes it decodes to"
             ),
-            Finding::HexSignature { position } => write!(
+            Finding::WrittenAs { position, form } => write!(
                 f,
-                "signature entry {position} is the right HMAC, but hex-encoded: Standard Webhooks signatures are base64"
+                "signature entry {position} is the right HMAC, written {form}: Standard Webhooks writes `v1,<base64>`, entries separated by spaces"
             ),
             Finding::DuplicateHeader { name, count } => write!(
                 f,
@@ -1097,6 +1100,74 @@ fn first_match<'s, S: Borrow<Secret>>(
     None
 }
 
+/// Signatures in a `svix-signature` value written in a form the spec does not use, each with
+/// its 1-based position, how it was written, and the `v1` base64 it stands for. Only read
+/// once nothing matched, to say what was wrong.
+fn misformed(value: &[u8]) -> Vec<(usize, String, Vec<u8>)> {
+    let b64_digest = |b: &[u8]| {
+        let mut raw = [0u8; 32];
+        (b.len() == sign::V1_B64_LEN && STANDARD.decode_slice(b, &mut raw) == Ok(32))
+            .then(|| b.to_vec())
+    };
+    let hex_digest = |b: &[u8]| {
+        let raw: Option<Vec<u8>> = (b.len() == 64 && b.iter().all(u8::is_ascii_hexdigit))
+            .then(|| {
+                b.chunks(2)
+                    .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+                    .collect()
+            })
+            .flatten();
+        raw.map(|r| STANDARD.encode(r).into_bytes())
+    };
+    let pieces: Vec<&[u8]> = pieces(value).collect();
+    let mut out = Vec::new();
+    // The piece after `v1,` and a space is part of that entry, not one of its own.
+    let mut taken = None;
+    for (i, piece) in pieces.iter().enumerate() {
+        let position = i + 1;
+        if taken == Some(i) {
+            continue;
+        }
+        if let Some(rest) = piece.strip_prefix(b"v1,") {
+            if let Some(d) = hex_digest(rest) {
+                out.push((position, "in hex".into(), d));
+            } else if rest.is_empty()
+                && let Some(d) = pieces.get(i + 1).and_then(|next| b64_digest(next))
+            {
+                out.push((position, "with a space after `v1,`".into(), d));
+                taken = Some(i + 1);
+            }
+            continue;
+        }
+        if let Some(d) = b64_digest(piece) {
+            out.push((position, "bare, without `v1,`".into(), d));
+            continue;
+        }
+        if let Some(d) = hex_digest(piece) {
+            out.push((position, "bare and in hex".into(), d));
+            continue;
+        }
+        // `v1=…`, `sha256=…`, Stripe's `t=…,v1=…`: a value after a name and `=`.
+        for part in piece.split(|&b| b == b',') {
+            let Some(eq) = part.iter().position(|&b| b == b'=') else {
+                continue;
+            };
+            let (name, value) = (&part[..eq], &part[eq + 1..]);
+            let form = match name {
+                b"v1" if piece.starts_with(b"t=") => "in Stripe's `t=…,v1=…` form".to_string(),
+                _ => format!(
+                    "as `{}=…`",
+                    crate::sanitize::bytes_line(&name[..name.len().min(20)])
+                ),
+            };
+            if let Some(d) = b64_digest(value).or_else(|| hex_digest(value)) {
+                out.push((position, form, d));
+            }
+        }
+    }
+    out
+}
+
 /// Constant-time comparison of an expected digest with a received entry, a word at a time
 /// (subtle's slice compare pays an optimisation barrier per byte, a twentieth of a 1 KiB check).
 /// Lengths are not secret: every valid entry has 44 characters.
@@ -1174,6 +1245,7 @@ fn diagnose<S: Borrow<Secret>>(
     let mut malformed = details.malformed;
     // A hand-written signer's usual slips, tried only once nothing matched: the secret's text
     // as the key, and a hex digest.
+    let misformed = misformed(sig.value);
     for (secret, digest) in &digests {
         let Key::Hmac(key) = &secret.key else {
             continue;
@@ -1181,26 +1253,23 @@ fn diagnose<S: Borrow<Secret>>(
         let b64 = STANDARD.encode(&key[..]);
         for (text, whole) in [(format!("whsec_{b64}"), true), (b64, false)] {
             let d = sign::v1_digest_b64(text.as_bytes(), id, timestamp, body);
-            if entries.v1().any(|sig| sig == d) {
+            if entries.v1().any(|sig| bool::from(ct_eq_digest(&d, sig))) {
                 findings.push(Finding::SecretTextAsKey {
                     secret: secret.label().to_string(),
                     whole,
                 });
             }
         }
-        let mut raw = [0u8; 32];
-        if STANDARD.decode_slice(digest, &mut raw) != Ok(32) {
-            continue;
-        }
-        let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-        for (i, piece) in pieces(sig.value).enumerate() {
-            if piece
-                .strip_prefix(b"v1,")
-                .is_some_and(|h| h.eq_ignore_ascii_case(hex.as_bytes()))
-            {
-                findings.push(Finding::HexSignature { position: i + 1 });
-                // Said better than "decodes to 48 bytes".
-                malformed.retain(|(p, _)| *p != i + 1);
+        for (position, form, candidate) in &misformed {
+            // In constant time like any compare with an expected signature: these bytes
+            // are the sender's, and a timing leak here would leak the real signature.
+            if bool::from(ct_eq_digest(digest, candidate)) {
+                findings.push(Finding::WrittenAs {
+                    position: *position,
+                    form: form.clone(),
+                });
+                // Said better than "has no comma" or "decodes to 48 bytes".
+                malformed.retain(|(p, _)| *p != *position && *p != *position + 1);
             }
         }
     }

@@ -456,20 +456,58 @@ fn a_signer_that_keyed_with_the_secrets_text_or_wrote_hex_is_told_so() {
         let said = f.kind.to_string();
         assert!(said.contains(words), "{said}");
     }
-    // The right HMAC in hex: named as such, not as "decodes to 48 bytes".
-    let digest = STANDARD
-        .decode(&by(&key)["v1,".len()..])
+    // The right HMAC written in a form the spec does not use: named as such, not as "has no
+    // comma" or "decodes to 48 bytes".
+    let b64 = &by(&key)["v1,".len()..];
+    let hex = STANDARD
+        .decode(b64)
         .unwrap()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect::<String>();
-    let f = failure(v.verify("/", &headers(&format!("v1,{digest}")), BODY, TS));
-    let all = format!("{} | {}", f.kind, f.hints.join(" | "));
-    assert!(
-        all.contains("signature entry 1 is the right HMAC, but hex-encoded"),
-        "{all}"
-    );
-    assert!(!all.contains("48 bytes"), "{all}");
+    for (header, words) in [
+        (
+            format!("v1,{hex}"),
+            "signature entry 1 is the right HMAC, written in hex",
+        ),
+        (
+            hex.clone(),
+            "signature entry 1 is the right HMAC, written bare and in hex",
+        ),
+        (
+            format!("v1={b64}"),
+            "signature entry 1 is the right HMAC, written as `v1=…`",
+        ),
+        (
+            format!("sha256={b64}"),
+            "signature entry 1 is the right HMAC, written as `sha256=…`",
+        ),
+        (
+            b64.to_string(),
+            "signature entry 1 is the right HMAC, written bare, without `v1,`",
+        ),
+        (
+            format!("v1,wrong v1, {b64}"),
+            "signature entry 2 is the right HMAC, written with a space after `v1,`",
+        ),
+        (
+            format!("t={TS},v1={b64}"),
+            "signature entry 1 is the right HMAC, written in Stripe's `t=…,v1=…` form",
+        ),
+    ] {
+        let f = failure(v.verify("/", &headers(&header), BODY, TS));
+        let all = format!("{} | {}", f.kind, f.hints.join(" | "));
+        assert!(all.contains(words), "{header}: {all}");
+        assert!(
+            !all.contains("48 bytes") && !all.contains("has no comma"),
+            "{header}: {all}"
+        );
+        assert_eq!(
+            all.matches("is the right HMAC").count(),
+            1,
+            "{header}: {all}"
+        );
+    }
     // A wrong secret is still just that.
     let f = failure(v.verify("/", &headers(&by(b"another key entirely")), BODY, TS));
     assert!(report_of(&f).findings.is_empty(), "{f:?}");
@@ -479,5 +517,23 @@ fn report_of(f: &Failure) -> &SignatureReport {
     match &f.kind {
         FailureKind::BadSignature(r) => r,
         other => panic!("expected bad_signature, got {other:?}"),
+    }
+}
+
+proptest::proptest! {
+    /// Whatever a signature header holds, looking for misformed signatures in it never panics,
+    /// and what it would say about them is safe for a terminal.
+    #[test]
+    fn reading_misformed_signatures_never_panics(
+        value in proptest::collection::vec(
+            proptest::sample::select(b"v1,=t sha256abcdef0123456789+/=\x1b\xff".to_vec()),
+            0..200,
+        )
+    ) {
+        for (position, form, candidate) in misformed(&value) {
+            proptest::prop_assert!(position >= 1);
+            proptest::prop_assert!(!form.chars().any(crate::sanitize::is_unsafe), "{form}");
+            proptest::prop_assert_eq!(candidate.len(), sign::V1_B64_LEN);
+        }
     }
 }

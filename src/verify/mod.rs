@@ -339,6 +339,9 @@ pub enum Finding {
     NewlineAdded,
     /// It matches the body with a trailing newline: one was removed in transit.
     NewlineRemoved,
+    /// It matches the JSON body without its whitespace: compact JSON was signed, and what came
+    /// was formatted (by the sender after signing, or on the way).
+    Reformatted,
     /// Only `v1a` signatures came, and no `whpk_` key is configured for this path.
     OnlyV1aNoPublicKey,
     /// Only `v1` signatures came, and no `whsec_` secret is configured for this path.
@@ -440,6 +443,10 @@ impl fmt::Display for Finding {
             Finding::NewlineRemoved => write!(
                 f,
                 "the signature matches the body with a trailing newline: something between the sender and here removed it"
+            ),
+            Finding::Reformatted => write!(
+                f,
+                "the signature matches this JSON without its whitespace: compact JSON was signed and formatted JSON was sent; the signature covers the exact bytes, so sign what you send"
             ),
             Finding::OnlyV1aNoPublicKey => write!(
                 f,
@@ -1100,6 +1107,33 @@ fn first_match<'s, S: Borrow<Secret>>(
     None
 }
 
+/// A JSON body without the whitespace between its tokens (strings kept byte for byte), or
+/// `None` when it does not look like JSON or has none: what a sender that signed
+/// `JSON.stringify(payload)` and sent it pretty-printed signed.
+fn without_json_whitespace(body: &[u8]) -> Option<Vec<u8>> {
+    let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
+    if !matches!(body[start], b'{' | b'[') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in body {
+        if in_string {
+            out.push(b);
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            in_string = b == b'"';
+            out.push(b);
+        }
+    }
+    (out.len() != body.len()).then_some(out)
+}
+
 /// Signatures in a `svix-signature` value written in a form the spec does not use, each with
 /// its 1-based position, how it was written, and the `v1` base64 it stands for. Only read
 /// once nothing matched, to say what was wrong.
@@ -1231,6 +1265,12 @@ fn diagnose<S: Borrow<Secret>>(
         if first_match(keys, entries, id, timestamp, &with_newline, None).is_some() {
             findings.push(Finding::NewlineRemoved);
         }
+    }
+    if findings.is_empty()
+        && let Some(compact) = without_json_whitespace(body)
+        && first_match(keys, entries, id, timestamp, &compact, None).is_some()
+    {
+        findings.push(Finding::Reformatted);
     }
     // What each HMAC secret makes of this content: the report shows its start, and a hex
     // entry is checked against it.

@@ -537,3 +537,64 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn compact_json_signed_and_formatted_json_sent_is_named() {
+    let v = verifier(&[SECRET]);
+    let key = STANDARD.decode(&SECRET[6..]).unwrap();
+    let compact = br#"{"type":"a b","data":{"q":"say \"hi\"","n":[1,2]}}"#;
+    let pretty = b"{\n  \"type\": \"a b\",\n  \"data\": {\n    \"q\": \"say \\\"hi\\\"\",\n    \"n\": [1, 2]\n  }\n}\n";
+    let sig = sign::sign_v1(&key, ID, TS, compact);
+    let f = failure(v.verify("/", &headers(&sig), pretty, TS));
+    assert!(
+        f.kind
+            .to_string()
+            .contains("the signature matches this JSON without its whitespace"),
+        "{}",
+        f.kind
+    );
+    // Whitespace inside strings is kept: a body whose strings differ is not "reformatted".
+    let other =
+        b"{\n  \"type\": \"ab\",\n  \"data\": {\"q\": \"say \\\"hi\\\"\", \"n\": [1, 2]}\n}";
+    let f = failure(v.verify("/", &headers(&sig), other, TS));
+    assert!(
+        !f.kind.to_string().contains("without its whitespace"),
+        "{}",
+        f.kind
+    );
+    assert_eq!(without_json_whitespace(compact), None, "nothing to remove");
+    assert_eq!(without_json_whitespace(b"not json at all"), None);
+    assert_eq!(
+        without_json_whitespace(pretty).as_deref(),
+        Some(&compact[..])
+    );
+}
+
+proptest::proptest! {
+    /// Any JSON serde pretty-prints comes back, without its whitespace, as serde's compact form:
+    /// what a sender signs with `JSON.stringify` is what the check above reconstructs.
+    #[test]
+    fn json_without_whitespace_is_the_compact_form(value in json()) {
+        let compact = serde_json::to_vec(&value).unwrap();
+        let pretty = serde_json::to_vec_pretty(&value).unwrap();
+        let stripped = without_json_whitespace(&pretty).unwrap_or(pretty);
+        proptest::prop_assert_eq!(stripped, compact);
+    }
+}
+
+fn json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        "[ a\"\\\\\n\t{}\\[\\],:é]{0,12}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(4, 64, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+            proptest::collection::btree_map("[ a\"k:{]{0,6}", inner, 0..6)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}

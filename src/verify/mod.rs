@@ -342,6 +342,11 @@ pub enum Finding {
     /// It matches the JSON body without its whitespace: compact JSON was signed, and what came
     /// was formatted (by the sender after signing, or on the way).
     Reformatted,
+    /// The signature covers other content than `{id}.{timestamp}.{body}`.
+    SignedOther {
+        /// What it covers.
+        over: SignedOver,
+    },
     /// Only `v1a` signatures came, and no `whpk_` key is configured for this path.
     OnlyV1aNoPublicKey,
     /// Only `v1` signatures came, and no `whsec_` secret is configured for this path.
@@ -381,6 +386,18 @@ pub enum Finding {
         /// How many times.
         count: usize,
     },
+}
+
+/// Content a signature was found to cover instead of `{id}.{timestamp}.{body}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignedOver {
+    /// `{timestamp}.{body}`, as Stripe signs.
+    NoMessageId,
+    /// The body alone, as GitHub and many others sign.
+    BodyAlone,
+    /// The payload's own `id` in place of the message id header's.
+    EventId,
 }
 
 /// What is wrong with one `version,signature` entry.
@@ -444,6 +461,19 @@ impl fmt::Display for Finding {
                 f,
                 "the signature matches the body with a trailing newline: something between the sender and here removed it"
             ),
+            Finding::SignedOther { over } => {
+                let what = match over {
+                    SignedOver::NoMessageId => {
+                        "`{timestamp}.{body}`, without the message id (as Stripe signs)"
+                    }
+                    SignedOver::BodyAlone => "the body alone (as GitHub and others sign)",
+                    SignedOver::EventId => "the payload's `id` in place of the message id header's",
+                };
+                write!(
+                    f,
+                    "the signature covers {what}: Standard Webhooks signs `{{id}}.{{timestamp}}.{{body}}`, the id from the svix-id (or webhook-id) header"
+                )
+            }
             Finding::Reformatted => write!(
                 f,
                 "the signature matches this JSON without its whitespace: compact JSON was signed and formatted JSON was sent; the signature covers the exact bytes, so sign what you send"
@@ -1271,6 +1301,37 @@ fn diagnose<S: Borrow<Secret>>(
         && first_match(keys, entries, id, timestamp, &compact, None).is_some()
     {
         findings.push(Finding::Reformatted);
+    }
+    if findings.is_empty() {
+        // Signed content other schemes use, or a hand-written signer assembles by mistake.
+        let ts = timestamp.to_string();
+        let event_id = crate::probe::event_fields(body).0;
+        let mut variants: Vec<(SignedOver, Vec<&[u8]>)> = vec![
+            (SignedOver::NoMessageId, vec![ts.as_bytes(), b".", body]),
+            (SignedOver::BodyAlone, vec![body]),
+        ];
+        if let Some(e) = event_id.as_deref().filter(|e| e.as_bytes() != id) {
+            variants.push((
+                SignedOver::EventId,
+                vec![e.as_bytes(), b".", ts.as_bytes(), b".", body],
+            ));
+        }
+        for (over, parts) in variants {
+            let hit = keys
+                .iter()
+                .map(Borrow::borrow)
+                .any(|s: &Secret| match &s.key {
+                    Key::Hmac(k) => {
+                        let d = sign::digest_b64_of(k.mac(), &parts);
+                        entries.v1().any(|sig| bool::from(ct_eq_digest(&d, sig)))
+                    }
+                    Key::Ed25519 { .. } => false,
+                });
+            if hit {
+                findings.push(Finding::SignedOther { over });
+                break;
+            }
+        }
     }
     // What each HMAC secret makes of this content: the report shows its start, and a hex
     // entry is checked against it.

@@ -74,6 +74,17 @@ pub fn v1_digest_b64_alongside(
     out
 }
 
+/// HMAC-SHA256 of `parts` in order, base64-encoded: for content other than the scheme's
+/// (the verifier tries what other schemes sign when nothing matched).
+pub fn digest_b64_of(mut mac: HmacSha256, parts: &[&[u8]]) -> [u8; V1_B64_LEN] {
+    for part in parts {
+        mac.update(part);
+    }
+    let mut out = [0u8; V1_B64_LEN];
+    let _ = STANDARD.encode_slice(mac.finalize().into_bytes(), &mut out);
+    out
+}
+
 /// `n` in decimal, written into `buf` without allocating (this runs once per delivery).
 fn decimal(n: i64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();

@@ -598,3 +598,47 @@ fn json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
         ]
     })
 }
+
+#[test]
+fn a_signature_over_other_content_says_what_it_covers() {
+    let v = verifier(&[SECRET]);
+    let key = STANDARD.decode(&SECRET[6..]).unwrap();
+    let body = br#"{"id":"evt_42","type":"a.b"}"#;
+    let ts = TS.to_string();
+    let signed = |parts: &[&[u8]]| {
+        let d = sign::digest_b64_of(sign::keyed(&key), parts);
+        format!("v1,{}", String::from_utf8_lossy(&d))
+    };
+    for (parts, words) in [
+        (
+            vec![ts.as_bytes(), b".", &body[..]],
+            "covers `{timestamp}.{body}`, without the message id (as Stripe signs)",
+        ),
+        (vec![&body[..]], "covers the body alone"),
+        (
+            vec![b"evt_42", b".", ts.as_bytes(), b".", &body[..]],
+            "covers the payload's `id` in place of the message id header's",
+        ),
+    ] {
+        let f = failure(v.verify("/", &headers(&signed(&parts)), body, TS));
+        let said = f.kind.to_string();
+        assert!(said.contains(words), "{said}");
+        assert!(
+            said.contains("Standard Webhooks signs `{id}.{timestamp}.{body}`"),
+            "{said}"
+        );
+    }
+    // The scheme's own content still verifies; a wrong key is still only that.
+    let right = signed(&[ID.as_bytes(), b".", ts.as_bytes(), b".", &body[..]]);
+    assert!(matches!(
+        v.verify("/", &headers(&right), body, TS),
+        Verdict::Verified(_)
+    ));
+    let f = failure(v.verify(
+        "/",
+        &headers(&sign::sign_v1(b"other key", ID, TS, body)),
+        body,
+        TS,
+    ));
+    assert!(report_of(&f).findings.is_empty(), "{f:?}");
+}

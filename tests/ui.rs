@@ -607,3 +607,30 @@ fn the_counts_and_the_answer_mode_stay_on_screen_beside_many_secrets_and_long_ur
         "{s}"
     );
 }
+
+#[test]
+fn a_long_header_value_wraps_under_itself() {
+    let mut app = app(60, 30, false);
+    let mut b = builder();
+    let sigs = (0..4)
+        .map(|i| format!("v1,{i}{}", "A".repeat(43)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let d = b.request(
+        "POST",
+        "/",
+        vec![("svix-signature".into(), sigs.into_bytes())],
+        b"{}",
+    );
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    keys(&mut app, &[KeyCode::Enter, KeyCode::Tab]);
+    let s = screen(&app);
+    let rows: Vec<&str> = s.lines().map(|l| l.trim_matches('"')).collect();
+    let at = rows
+        .iter()
+        .position(|r| r.starts_with(" svix-signature: v1,0AAA"))
+        .unwrap_or_else(|| panic!("{s}"));
+    // Each entry is longer than the room left, so it is cut and goes on in the value's column.
+    assert!(rows[at + 1].starts_with("                 AAAA"), "{s}");
+    assert!(rows[at + 2].starts_with("                 v1,1AAA"), "{s}");
+}

@@ -42,7 +42,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     let lines = match app.tab {
         Tab::Overview => overview(entry, app, theme, body.width as usize),
         Tab::Headers => match app.full_of(entry) {
-            Some(full) => headers(full, theme),
+            Some(full) => headers(full, theme, body.width as usize),
             None => vec![Line::from(Span::styled(
                 " loading from the store…",
                 theme.dim(),
@@ -313,17 +313,23 @@ fn signed_preview(d: &Delivery, width: usize) -> String {
     }
 }
 
-fn headers<'a>(d: &'a Delivery, theme: &Theme) -> Vec<Line<'a>> {
+fn headers<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let mut lines = vec![Line::from(Span::styled(
         format!(" {} headers, in the order received", d.headers.len()),
         theme.dim(),
     ))];
     for (name, value) in &d.headers {
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {}", sanitize::line(name)), theme.key()),
-            Span::styled(": ", theme.dim()),
-            Span::raw(sanitize::bytes_line(value).into_owned()),
-        ]));
+        let lead = format!(" {}: ", sanitize::line(name));
+        let value = sanitize::bytes_line(value);
+        if lead.chars().count() <= width / 2 {
+            // A long value (a signature list, a cookie) goes on under itself.
+            headline(&mut lines, lead, theme.key(), &value, width);
+        } else {
+            lines.push(Line::from(vec![
+                Span::styled(lead, theme.key()),
+                Span::raw(value.into_owned()),
+            ]));
+        }
     }
     lines
 }

@@ -102,6 +102,25 @@ fn forwarder(app: SocketAddr, base: &str, timeout: Duration, verified_only: bool
     Forwarder::new(&format!("http://{app}{base}"), timeout, verified_only).unwrap()
 }
 
+/// One signed `{}` sent through a new receiver relaying to `app`: the sender's reply and the
+/// delivery recorded.
+async fn through(app: SocketAddr, msg_id: &str) -> (Reply, Delivery) {
+    let (server, mut rx) = receiver(
+        Some(forwarder(app, "", Duration::from_secs(5), false)),
+        RespondMode::Normal,
+    )
+    .await;
+    let body = b"{}";
+    let reply = post(
+        server.local_addr(),
+        "/",
+        &signed(SECRET, msg_id, body),
+        body,
+    )
+    .await;
+    (reply, next(&mut rx).await)
+}
+
 #[tokio::test]
 async fn the_sender_gets_the_apps_answer_and_both_sides_are_recorded() {
     let (app_addr, seen) = app().await;
@@ -219,23 +238,11 @@ async fn a_closed_port_gives_502_a_slow_app_504_and_a_huge_answer_502() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let (server, mut rx) = receiver(
-        Some(forwarder(closed, "", Duration::from_secs(5), false)),
-        RespondMode::Normal,
-    )
-    .await;
-    let body = b"{}";
-    let reply = post(
-        server.local_addr(),
-        "/",
-        &signed(SECRET, "msg_c", body),
-        body,
-    )
-    .await;
+    let (reply, d) = through(closed, "msg_c").await;
     assert_eq!(reply.status, 502);
     assert!(reply.body.contains("connection refused"), "{}", reply.body);
-    let f = next(&mut rx).await.forward.unwrap();
-    assert_eq!(f.error, Some(ForwardError::Refused));
+    assert_eq!(d.forward.unwrap().error, Some(ForwardError::Refused));
+    let body = b"{}";
 
     let (app_addr, _) = app().await;
     let (server, mut rx) = receiver(
@@ -546,30 +553,13 @@ async fn an_app_port_that_does_not_speak_http_is_named_as_such() {
             let _ = s.write_all(b"SSH-2.0-OpenSSH_9.6\r\n\r\n").await;
         }
     });
-    let (server, mut rx) = receiver(
-        Some(forwarder(not_http, "", Duration::from_secs(5), false)),
-        RespondMode::Normal,
-    )
-    .await;
-    let body = b"{}";
-    let reply = post(
-        server.local_addr(),
-        "/",
-        &signed(SECRET, "msg_n", body),
-        body,
-    )
-    .await;
+    let (reply, d) = through(not_http, "msg_n").await;
     assert_eq!(reply.status, 502);
     assert!(
         reply.body.contains("the app's answer is not valid HTTP"),
         "{}",
         reply.body
     );
-    let f = next(&mut rx).await.forward.unwrap();
-    assert!(
-        f.error
-            .unwrap()
-            .to_string()
-            .ends_with("is that port the app's?"),
-    );
+    let error = d.forward.unwrap().error.unwrap().to_string();
+    assert!(error.ends_with("is that port the app's?"), "{error}");
 }

@@ -73,6 +73,16 @@ pub struct Request {
     pub body_size: u64,
 }
 
+impl ResponseRecord {
+    /// The status's standard reason (`Bad Request`), or nothing for a status HTTP does not name.
+    pub fn reason_phrase(&self) -> &'static str {
+        http::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("")
+    }
+}
+
 impl Delivery {
     /// Assembles a delivery, deriving the message id and the payload's id and type.
     pub fn new(

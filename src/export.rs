@@ -202,7 +202,7 @@ pub fn har(deliveries: &[Delivery]) -> Value {
                 "request": request,
                 "response": {
                     "status": d.response.status,
-                    "statusText": http::StatusCode::from_u16(d.response.status).ok().and_then(|s| s.canonical_reason()).unwrap_or(""),
+                    "statusText": d.response.reason_phrase(),
                     "httpVersion": d.version,
                     "cookies": [],
                     "headers": response_headers.iter().map(|(n, v)| json!({ "name": n, "value": v })).collect::<Vec<_>>(),

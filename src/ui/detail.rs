@@ -272,11 +272,7 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
 /// hyper sends a head it refuses), the status's standard reason, `Bad Request`.
 fn answer_text(d: &Delivery) -> String {
     if d.response.body.is_empty() {
-        return http::StatusCode::from_u16(d.response.status)
-            .ok()
-            .and_then(|s| s.canonical_reason())
-            .unwrap_or_default()
-            .to_string();
+        return d.response.reason_phrase().to_string();
     }
     sanitize::line(&first_line(&d.response.body)).into_owned()
 }

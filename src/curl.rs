@@ -80,13 +80,20 @@ mod tests {
                 ("Keep-Alive".into(), b"timeout=5".to_vec()),
                 ("expect".into(), b"100-continue".to_vec()),
                 ("proxy-authorization".into(), b"Basic eA==".to_vec()),
+                (":authority".into(), b"abc.ngrok-free.app".to_vec()),
                 ("svix-id".into(), b"msg_1".to_vec()),
             ],
             b"{}",
         );
         let cmd = command(&d, "http://127.0.0.1:8787");
         assert!(cmd.contains("-H 'svix-id: msg_1'"), "{cmd}");
-        for gone in ["host:", "Keep-Alive", "expect", "proxy-authorization"] {
+        for gone in [
+            "host:",
+            "Keep-Alive",
+            "expect",
+            "proxy-authorization",
+            ":authority",
+        ] {
             assert!(!cmd.contains(gone), "{gone} in {cmd}");
         }
     }

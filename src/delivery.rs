@@ -81,6 +81,16 @@ impl ResponseRecord {
             .and_then(|s| s.canonical_reason())
             .unwrap_or("")
     }
+
+    /// What was answered, in words: the body, or for an answer without one (what hyper sends a
+    /// head it refuses, or an imported file's empty answer) the status's standard reason.
+    pub fn said(&self) -> &str {
+        if self.body.is_empty() {
+            self.reason_phrase()
+        } else {
+            &self.body
+        }
+    }
 }
 
 impl Delivery {

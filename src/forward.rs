@@ -40,9 +40,11 @@ const HOP_BY_HOP: [&str; 9] = [
 ];
 
 /// Whether a header belongs to one connection only, so is never relayed: not to the app, not
-/// in the app's answer to the sender, not in a replay or a curl command.
+/// in the app's answer to the sender, not in a replay or a curl command. HTTP/2's
+/// pseudo-headers (`:authority`, `:path`, as a browser's HAR lists them) count: they are that
+/// connection's request line, and no HTTP/1 request may carry a name starting with `:`.
 pub fn is_hop_by_hop(name: &str) -> bool {
-    HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
+    name.starts_with(':') || HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
 }
 
 /// Whether a recorded header goes along when a delivery is sent on (forwarded or replayed):
@@ -526,6 +528,8 @@ mod tests {
             "host",
             "Content-Length",
             REPLAY_HEADER,
+            ":authority",
+            ":path",
         ] {
             assert!(!relayed(name), "{name}");
         }

@@ -648,7 +648,7 @@ pub fn full_text(d: &Delivery) -> String {
         out,
         "answered  {} {}",
         d.response.status,
-        sanitize::line(&d.response.body)
+        sanitize::line(d.response.said())
     );
     let _ = writeln!(out);
     for (n, v) in &d.headers {

@@ -450,13 +450,23 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
     let mut store = Store::open(&store_path(&args.store)?)?;
     let refs: Vec<&hookscope::delivery::Delivery> = deliveries.iter().collect();
     let ids = store.import(&refs, &format!("import:{}", args.file.display()))?;
-    log!(
-        "imported {} deliveries into {} (ids {}–{})",
-        ids.len(),
-        store.path().display(),
-        ids.first().copied().unwrap_or(0),
-        ids.last().copied().unwrap_or(0)
-    );
+    match (ids.first(), ids.last()) {
+        (Some(first), Some(last)) if first == last => {
+            log!(
+                "imported 1 delivery into {} (id {first})",
+                store.path().display()
+            )
+        }
+        (Some(first), Some(last)) => log!(
+            "imported {} deliveries into {} (ids {first}–{last})",
+            ids.len(),
+            store.path().display()
+        ),
+        _ => log!(
+            "{} holds no deliveries: nothing imported",
+            args.file.display()
+        ),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,7 +7,7 @@ use crate::delivery::Delivery;
 use crate::forward::REPLAY_HEADER;
 use crate::verify::{Key, Secret, sign};
 use bytes::Bytes;
-use http::{Method, Request, Uri};
+use http::{HeaderName, HeaderValue, Method, Request, Uri};
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -26,6 +26,14 @@ pub enum ReplayError {
     // Said by the inspector and by `hookscope replay` alike: no key named here.
     #[error("a request refused as malformed cannot be re-sent as it came")]
     Malformed,
+    /// A recorded header (from an imported file) that no HTTP request can carry.
+    #[error("the recorded header `{name}` cannot be sent: {why}")]
+    Header {
+        /// The header's name, made printable.
+        name: String,
+        /// What HTTP forbids in it.
+        why: &'static str,
+    },
     /// The request could not be made or answered.
     #[error("{0}")]
     Send(String),
@@ -95,12 +103,17 @@ pub async fn send(
     let uri: Uri = url
         .parse()
         .map_err(|_| ReplayError::Send(format!("`{url}` is not a URL")))?;
-    let method =
-        Method::from_bytes(d.method.as_bytes()).map_err(|e| ReplayError::Send(e.to_string()))?;
+    let method = Method::from_bytes(d.method.as_bytes()).map_err(|_| {
+        ReplayError::Send(format!(
+            "the recorded method `{}` is not an HTTP method",
+            crate::sanitize::line(&d.method)
+        ))
+    })?;
     let mut req = Request::builder().method(method).uri(uri);
     for (n, v) in headers {
         if crate::forward::relayed(n) {
-            req = req.header(n.as_str(), v.as_slice());
+            let (name, value) = sendable(n, v)?;
+            req = req.header(name, value);
         }
     }
     req = req.header(REPLAY_HEADER, d.seq.to_string());
@@ -125,6 +138,20 @@ pub async fn send(
     tokio::time::timeout(Duration::from_secs(60), exchange)
         .await
         .map_err(|_| ReplayError::Send(format!("{url}: no answer within 60 s")))?
+}
+
+/// A recorded header as one a request can carry, or which part of it HTTP forbids. Headers the
+/// receiver recorded always pass; an imported file's may not.
+fn sendable(name: &str, value: &[u8]) -> Result<(HeaderName, HeaderValue), ReplayError> {
+    let refused = |why| ReplayError::Header {
+        name: crate::sanitize::line(name).into_owned(),
+        why,
+    };
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| refused("HTTP allows only letters, digits and !#$%&'*+-.^_`|~ in a name"))?;
+    let value = HeaderValue::from_bytes(value)
+        .map_err(|_| refused("its value holds a line break or another control character"))?;
+    Ok((name, value))
 }
 
 #[cfg(test)]
@@ -184,5 +211,36 @@ mod tests {
         // Nothing listens at this address: the refusal comes before any connection.
         let sent = send("http://127.0.0.1:9/", &d, &d.headers).await;
         assert_eq!(sent, Err(ReplayError::Malformed));
+    }
+
+    #[tokio::test]
+    async fn a_header_no_request_can_carry_is_named() {
+        let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC));
+        for (header, why) in [
+            (("x y", &b"1"[..]), "only letters"),
+            (("x-note", &b"a\nb"[..]), "line break"),
+        ] {
+            let d = b.request(
+                "POST",
+                "/",
+                vec![(header.0.into(), header.1.to_vec())],
+                b"{}",
+            );
+            // Nothing listens at this address: the refusal comes before any connection.
+            let err = send("http://127.0.0.1:9/", &d, &d.headers)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("`{}`", header.0)) && err.contains(why),
+                "{err}"
+            );
+        }
+        let mut d = b.request("POST", "/", vec![], b"{}");
+        d.method = "PO ST".into();
+        let err = send("http://127.0.0.1:9/", &d, &d.headers)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("`PO ST`"), "{err}");
     }
 }

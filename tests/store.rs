@@ -478,21 +478,35 @@ fn har_output_has_the_har_1_2_structure() {
 }
 
 #[test]
-fn a_har_from_another_tool_is_verified_on_import() {
+fn a_har_from_another_tool_is_verified_on_import_and_replays() {
     let dir = tempfile::tempdir().unwrap();
     let body = String::from_utf8(event("customer.created", "evt_h")).unwrap();
     let ts = 1_795_773_600; // 2026-11-27T10:00:00Z
-    let headers: Vec<Value> = signed_headers(SECRET, "msg_h", ts, body.as_bytes())
-        .into_iter()
-        .map(|(n, v)| serde_json::json!({"name": n, "value": String::from_utf8(v).unwrap()}))
+    // A browser's HAR of an HTTP/2 request lists the request line as pseudo-headers.
+    let pseudo = [
+        (":authority", "x.example"),
+        (":method", "POST"),
+        (":path", "/hooks?a=1"),
+        (":scheme", "https"),
+    ];
+    let headers: Vec<Value> = pseudo
+        .iter()
+        .map(|(n, v)| serde_json::json!({"name": n, "value": v}))
+        .chain(
+            signed_headers(SECRET, "msg_h", ts, body.as_bytes())
+                .into_iter()
+                .map(
+                    |(n, v)| serde_json::json!({"name": n, "value": String::from_utf8(v).unwrap()}),
+                ),
+        )
         .collect();
     let har = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "devtools", "version": "1"}, "entries": [{
         "startedDateTime": "2026-11-27T10:00:01Z", "time": 3,
-        "request": {"method": "POST", "url": "https://x.example/hooks?a=1", "httpVersion": "HTTP/1.1", "cookies": [],
+        "request": {"method": "POST", "url": "https://x.example/hooks?a=1", "httpVersion": "http/2.0", "cookies": [],
             "headers": headers, "queryString": [], "headersSize": -1, "bodySize": body.len(),
             "postData": {"mimeType": "application/json", "text": body}},
-        "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1", "cookies": [], "headers": [],
-            "content": {"size": 2, "mimeType": "text/plain", "text": "ok"}, "redirectURL": "", "headersSize": -1, "bodySize": 2},
+        "response": {"status": 200, "statusText": "", "httpVersion": "http/2.0", "cookies": [], "headers": [],
+            "content": {"size": 0, "mimeType": "x-unknown"}, "redirectURL": "", "headersSize": -1, "bodySize": -1},
         "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0}}]}});
     let file = dir.path().join("devtools.har");
     std::fs::write(&file, serde_json::to_vec(&har).unwrap()).unwrap();
@@ -506,17 +520,54 @@ fn a_har_from_another_tool_is_verified_on_import() {
         SECRET,
     ]);
     assert_eq!(code, 0, "{err}");
+    assert!(err.contains("imported 1 delivery into"), "{err}");
     let d = &Store::open(&store)
         .unwrap()
         .query(&Filter::default())
         .unwrap()[0];
     assert_eq!(d.path, "/hooks?a=1");
+    // The HAR's answer has no body: `show` says the status's reason.
+    let (_, out, _) = hookscope(&["show", "msg_h", "--store", store.to_str().unwrap()]);
+    assert!(out.contains("\nanswered  200 OK\n"), "{out}");
     assert_eq!(
         d.verdict.verified(),
         Some(true),
         "verified as of when it was received: {:?}",
         d.verdict
     );
+    // Replayed, it is a plain HTTP/1 request: no header named `:authority` (which hyper cannot
+    // send, so the replay failed with "invalid HTTP header name").
+    let app = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let to = format!("http://{}", app.local_addr().unwrap());
+    let seen = std::thread::spawn(move || {
+        let (mut conn, _) = app.accept().unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0; 4096];
+        while !got.ends_with(body.as_bytes()) {
+            let n = std::io::Read::read(&mut conn, &mut buf).unwrap();
+            assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+        }
+        std::io::Write::write_all(&mut conn, b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            .unwrap();
+        String::from_utf8(got).unwrap()
+    });
+    let (code, out, err) = hookscope(&[
+        "replay",
+        "msg_h",
+        "--to",
+        &to,
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let request = seen.join().unwrap();
+    assert!(
+        request.starts_with("POST /hooks?a=1 HTTP/1.1\r\n"),
+        "{request}"
+    );
+    assert!(request.contains("svix-id: msg_h\r\n"), "{request}");
+    assert!(!request.contains("\n:"), "{request}");
     // A broken file says where.
     std::fs::write(&file, b"{\"id\":1}\nnot json\n").unwrap();
     let (code, _, err) = hookscope(&[
@@ -527,6 +578,19 @@ fn a_har_from_another_tool_is_verified_on_import() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("line 1") || err.contains("line 2"), "{err}");
+    // An empty one says so rather than "imported 0 deliveries (ids 0–0)".
+    std::fs::write(&file, b"").unwrap();
+    let (code, _, err) = hookscope(&[
+        "import",
+        file.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("holds no deliveries: nothing imported"),
+        "{err}"
+    );
 }
 
 #[test]

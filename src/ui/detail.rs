@@ -268,13 +268,9 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
     lines
 }
 
-/// The first line of what hookscope answered (escaped); for an answer without a body (what
-/// hyper sends a head it refuses), the status's standard reason, `Bad Request`.
+/// The first line of what hookscope answered (escaped), or the status's reason for no body.
 fn answer_text(d: &Delivery) -> String {
-    if d.response.body.is_empty() {
-        return d.response.reason_phrase().to_string();
-    }
-    sanitize::line(&first_line(&d.response.body)).into_owned()
+    sanitize::line(&first_line(d.response.said())).into_owned()
 }
 
 fn first_line(s: &str) -> String {

@@ -273,7 +273,7 @@ pub struct ServeArgs {
     #[arg(long, requires = "forward_to")]
     pub forward_verified_only: bool,
     /// Give up on the app after this long (then the sender gets 504): 30s, 2m, 500ms.
-    #[arg(long, default_value = "30s", value_parser = parse_duration_arg, value_name = "DURATION")]
+    #[arg(long, default_value = "30s", value_parser = parse_forward_timeout, value_name = "DURATION")]
     pub forward_timeout: std::time::Duration,
     /// What senders are answered: normal, status:CODE, delay:DURATION or flaky:P (switch it
     /// at run time with m).
@@ -292,6 +292,16 @@ fn parse_run_length(s: &str) -> Result<std::time::Duration, String> {
     match parse_duration_arg(s)? {
         d if d.is_zero() => Err(format!(
             "`{s}` would end the run at once: give a length (30s, 2m), or leave --timeout out"
+        )),
+        d => Ok(d),
+    }
+}
+
+/// `--forward-timeout`: with no time at all every delivery would get 504 before the app saw it.
+fn parse_forward_timeout(s: &str) -> Result<std::time::Duration, String> {
+    match parse_duration_arg(s)? {
+        d if d.is_zero() => Err(format!(
+            "`{s}` would give up on the app before it could answer: give a length (500ms, 30s)"
         )),
         d => Ok(d),
     }

@@ -83,7 +83,11 @@ pub enum ForwardError {
     Refused,
     /// No full answer in time.
     Timeout {
-        /// The limit, seconds.
+        /// The limit, milliseconds (`--forward-timeout 500ms` is allowed).
+        #[serde(default)]
+        ms: u64,
+        /// The limit in seconds, as results stored before `ms` hold it; 0 in new ones.
+        #[serde(default, skip_serializing)]
         secs: u64,
     },
     /// The connection was cut.
@@ -99,8 +103,13 @@ impl fmt::Display for ForwardError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ForwardError::Refused => write!(f, "connection refused: is the app running?"),
-            ForwardError::Timeout { secs } => {
-                write!(f, "no answer within {secs} s (--forward-timeout)")
+            ForwardError::Timeout { ms, secs } => {
+                let limit = Duration::from_millis(*ms) + Duration::from_secs(*secs);
+                write!(
+                    f,
+                    "no answer within {} (--forward-timeout)",
+                    limit_text(limit)
+                )
             }
             ForwardError::Reset => write!(f, "the app closed the connection without answering"),
             ForwardError::Other { detail } => f.write_str(detail),
@@ -236,7 +245,8 @@ impl Forwarder {
             },
             Ok(Err(e)) => failed(e),
             Err(_) => failed(ForwardError::Timeout {
-                secs: self.timeout.as_secs().max(1),
+                ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
+                secs: 0,
             }),
         }
     }
@@ -439,6 +449,15 @@ impl std::str::FromStr for RespondMode {
     }
 }
 
+/// A limit as written on the command line: `500 ms`, `30 s`, `1.5 s`.
+pub fn limit_text(d: Duration) -> String {
+    match (d.as_secs(), d.subsec_millis()) {
+        (0, ms) => format!("{ms} ms"),
+        (s, 0) => format!("{s} s"),
+        _ => format!("{} s", d.as_secs_f64()),
+    }
+}
+
 /// `250ms`, `45s`, `2m`, `1h`, or plain seconds.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -588,6 +607,22 @@ mod tests {
         }
         assert_eq!(m, RespondMode::Normal);
         assert_eq!(RespondMode::Status(418).next(), RespondMode::Normal);
+    }
+
+    #[test]
+    fn a_timeout_says_the_limit_as_given() {
+        let said = |e: ForwardError| e.to_string();
+        assert_eq!(
+            said(ForwardError::Timeout { ms: 500, secs: 0 }),
+            "no answer within 500 ms (--forward-timeout)"
+        );
+        assert_eq!(limit_text(Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(limit_text(DEFAULT_TIMEOUT), "30 s");
+        // A result stored before the limit was kept in milliseconds still reads, and says it.
+        let old: ForwardError = serde_json::from_str(r#"{"kind":"timeout","secs":30}"#).unwrap();
+        assert_eq!(said(old), "no answer within 30 s (--forward-timeout)");
+        let new = serde_json::to_string(&ForwardError::Timeout { ms: 250, secs: 0 }).unwrap();
+        assert_eq!(new, r#"{"kind":"timeout","ms":250}"#);
     }
 
     #[test]

@@ -773,7 +773,7 @@ mod tests {
             headers: Vec::new(),
             body: bytes::Bytes::new(),
             ms: 5001,
-            error: Some(ForwardError::Timeout { secs: 5 }),
+            error: Some(ForwardError::Timeout { ms: 5000, secs: 0 }),
         });
         d.replay_of = Some(7);
         let line = json_line(&d);
@@ -803,7 +803,7 @@ mod tests {
         d.forward = Some(ForwardResult {
             status: None,
             ms: 5001,
-            error: Some(ForwardError::Timeout { secs: 5 }),
+            error: Some(ForwardError::Timeout { ms: 5000, secs: 0 }),
             ..d.forward.clone().unwrap()
         });
         assert!(full_text(&d).contains("→ failed after 5001 ms: "));

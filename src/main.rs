@@ -473,13 +473,13 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
 fn config_forward_line(args: &ServeArgs) -> Option<String> {
     let url = args.forward_to.as_ref()?;
     Some(format!(
-        "forwarding {} deliveries to {url} (timeout {} s): the app's answer goes back to the sender",
+        "forwarding {} deliveries to {url} (timeout {}): the app's answer goes back to the sender",
         if args.forward_verified_only {
             "verified"
         } else {
             "all"
         },
-        args.forward_timeout.as_secs()
+        hookscope::forward::limit_text(args.forward_timeout)
     ))
 }
 

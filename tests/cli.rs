@@ -353,6 +353,19 @@ fn exit_after_and_timeout_end_a_headless_run_with_a_status_for_ci() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("would end the run at once"));
+    // And so is a forwarding timeout of none, which would answer every delivery 504.
+    let out = Command::new(BIN)
+        .args([
+            "--forward-to",
+            "http://127.0.0.1:9/",
+            "--forward-timeout",
+            "0ms",
+        ])
+        .args(["--headless", "--no-store", "--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("would give up on the app"));
 
     // Both flags belong to headless runs.
     let out = Command::new(BIN)

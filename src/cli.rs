@@ -224,7 +224,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = crate::receiver::DEFAULT_MAX_CONNECTIONS, value_name = "N")]
     pub max_connections: usize,
     /// Largest body accepted (bytes, or with a unit: 64KiB, 16MiB); larger ones get 413.
-    #[arg(long, default_value = "16MiB", value_parser = parse_size, value_name = "SIZE")]
+    #[arg(long, default_value = "16MiB", value_parser = parse_max_body, value_name = "SIZE")]
     pub max_body: u64,
     /// No terminal UI: print one line per delivery on stdout (logs go to stderr).
     #[arg(long)]
@@ -294,6 +294,16 @@ fn parse_run_length(s: &str) -> Result<std::time::Duration, String> {
             "`{s}` would end the run at once: give a length (30s, 2m), or leave --timeout out"
         )),
         d => Ok(d),
+    }
+}
+
+/// `--max-body`: a limit of nothing would refuse every delivery that has a body.
+fn parse_max_body(s: &str) -> Result<u64, String> {
+    match parse_size(s)? {
+        0 => Err(format!(
+            "`{s}` would refuse every delivery with a body (413): give a size (64KiB, 16MiB)"
+        )),
+        n => Ok(n),
     }
 }
 
@@ -531,6 +541,12 @@ mod tests {
         );
         assert!(parse_since("soon").is_err());
         assert!(parse_size("lots").is_err());
+        assert!(
+            parse_max_body("0KiB")
+                .unwrap_err()
+                .contains("every delivery")
+        );
+        assert_eq!(parse_max_body("1"), Ok(1));
         assert!(parse_size("5 parsecs").is_err());
     }
 

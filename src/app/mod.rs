@@ -749,12 +749,20 @@ impl App {
             }
             return None;
         }
-        let command = keymap::lookup(&key)?;
-        if self.help && !matches!(command, Command::Quit) {
-            self.help = false;
-            return None;
+        let command = keymap::lookup(&key);
+        if self.help {
+            // Any key closes the help, as it says, q included: people press q to leave an
+            // overlay, and quitting would stop the receiver. Ctrl-C still quits.
+            let ctrl_c = key.code == KeyCode::Char('c')
+                && key
+                    .modifiers
+                    .contains(ratatui::crossterm::event::KeyModifiers::CONTROL);
+            if !ctrl_c {
+                self.help = false;
+                return None;
+            }
         }
-        self.command(command)
+        self.command(command?)
     }
 
     fn command(&mut self, c: Command) -> Option<Effect> {

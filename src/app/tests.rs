@@ -333,6 +333,18 @@ fn help_opens_and_any_key_closes_it() {
     ch(&mut app, '?');
     key(&mut app, KeyCode::Esc);
     assert!(!app.help);
+    // A key bound to nothing closes it too, and q closes it rather than quitting.
+    for k in ['x', 'q'] {
+        ch(&mut app, '?');
+        ch(&mut app, k);
+        assert!(!app.help && !app.quit, "{k}");
+    }
+    ch(&mut app, '?');
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(app.quit);
 }
 
 #[test]

@@ -89,7 +89,8 @@ pub struct FilterArgs {
     /// Only failures (rejected, or answered 4xx/5xx).
     #[arg(long)]
     pub failed: bool,
-    /// Only deliveries since then: a duration back from now (30m, 2h, 7d) or an RFC 3339 time.
+    /// Only deliveries since then: a duration back from now (30m, 2h, 7d), a local date or time
+    /// (2026-11-28, 2026-11-28 09:30, 09:30:15, as the inspector shows them) or an RFC 3339 time.
     #[arg(long, value_parser = parse_since, value_name = "WHEN")]
     pub since: Option<time::OffsetDateTime>,
     /// Only the newest N.
@@ -173,25 +174,68 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
-/// Parses `--since`: `30m`, `2h`, `7d`, `90s` back from now, or an RFC 3339 time.
+/// Parses `--since`: `30m`, `2h`, `7d`, `90s` back from now, an RFC 3339 time, or a local
+/// date or time as the inspector shows them (`2026-11-28`, `2026-11-28 04:47`, `04:47:05`).
 pub fn parse_since(s: &str) -> Result<time::OffsetDateTime, String> {
-    if let Ok(t) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
-        return Ok(t);
-    }
+    // clap parses before any other thread exists, when the time crate can read the offset.
+    let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+    since_at(s, time::OffsetDateTime::now_utc().to_offset(offset))
+}
+
+/// [`parse_since`] as of `now`, whose offset is the one local dates and times are in.
+fn since_at(s: &str, now: time::OffsetDateTime) -> Result<time::OffsetDateTime, String> {
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
     let t = s.trim();
+    if let Ok(at) = time::OffsetDateTime::parse(t, &Rfc3339) {
+        return Ok(at);
+    }
+    let local = |at: time::PrimitiveDateTime| at.assume_offset(now.offset());
+    let date_time = [
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+        format_description!("[year]-[month]-[day] [hour]:[minute]"),
+        format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+    ];
+    for f in date_time {
+        if let Ok(at) = time::PrimitiveDateTime::parse(t, f) {
+            return Ok(local(at));
+        }
+    }
+    if let Ok(day) = time::Date::parse(t, format_description!("[year]-[month]-[day]")) {
+        return Ok(local(day.midnight()));
+    }
+    for f in [
+        format_description!("[hour]:[minute]:[second]"),
+        format_description!("[hour]:[minute]"),
+    ] {
+        if let Ok(clock) = time::Time::parse(t, f) {
+            // The last such moment: 23:00 asked at 00:30 is yesterday's.
+            let today = local(now.date().with_time(clock));
+            return Ok(if today > now {
+                today - time::Duration::DAY
+            } else {
+                today
+            });
+        }
+    }
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is neither a duration (30m, 2h, 7d) nor an RFC 3339 time"))?;
+    let unknown = || {
+        format!(
+            "`{s}` is not a time: give a duration back from now (30m, 2h, 7d), a local date or \
+             time (2026-11-28, 2026-11-28 09:30, 09:30:15) or an RFC 3339 time"
+        )
+    };
+    let n: i64 = num.parse().map_err(|_| unknown())?;
     let secs = match unit {
         "s" => n,
         "m" => n.saturating_mul(60),
         "h" => n.saturating_mul(3600),
         "d" => n.saturating_mul(86_400),
-        _ => return Err(format!("unknown unit in `{s}` (use s, m, h or d)")),
+        _ => return Err(unknown()),
     };
-    Ok(time::OffsetDateTime::now_utc() - time::Duration::seconds(secs))
+    Ok(now - time::Duration::seconds(secs))
 }
 
 /// Secrets, shared by receiving and sending.
@@ -522,6 +566,35 @@ mod tests {
             );
             assert!(Cli::try_parse_from(["hookscope", flag, "1"]).is_ok());
             assert!(Cli::try_parse_from(["hookscope", flag, "-1"]).is_err());
+        }
+    }
+
+    #[test]
+    fn since_reads_local_dates_and_times_as_the_inspector_shows_them() {
+        use time::macros::datetime;
+        // 00:30 on 28 November, two hours ahead of UTC.
+        let now = datetime!(2026-11-28 00:30 +02:00);
+        let at = |s: &str| since_at(s, now).map(|t| t.to_offset(time::UtcOffset::UTC));
+        assert_eq!(at("2026-11-27"), Ok(datetime!(2026-11-26 22:00 UTC)));
+        assert_eq!(at("2026-11-27 09:30"), Ok(datetime!(2026-11-27 07:30 UTC)));
+        assert_eq!(
+            at("2026-11-27T09:30:15"),
+            Ok(datetime!(2026-11-27 07:30:15 UTC))
+        );
+        assert_eq!(at("00:10"), Ok(datetime!(2026-11-27 22:10 UTC)));
+        // A time of day later than now is the day before's.
+        assert_eq!(at("23:00:05"), Ok(datetime!(2026-11-27 21:00:05 UTC)));
+        assert_eq!(
+            at("2026-11-27T10:00:00Z"),
+            Ok(datetime!(2026-11-27 10:00 UTC))
+        );
+        assert_eq!(at("90m"), Ok(datetime!(2026-11-27 21:00 UTC)));
+        for bad in ["soon", "2026-13-01", "25:00", "3w"] {
+            let err = at(bad).unwrap_err();
+            assert!(
+                err.contains("is not a time") && err.contains("09:30"),
+                "{err}"
+            );
         }
     }
 

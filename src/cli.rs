@@ -407,8 +407,9 @@ pub struct SendArgs {
     /// types get a minimal {id, type, created_at, data} object.
     #[arg(long = "type", default_value = "customer.created", value_name = "TYPE")]
     pub event_type: String,
-    /// Body to send verbatim instead of a sample: JSON text, or @FILE to read a file.
-    #[arg(long, value_name = "JSON|@FILE")]
+    /// Body to send verbatim instead of a sample: JSON text, @FILE to read a file, or @- to
+    /// read stdin.
+    #[arg(long, value_name = "JSON|@FILE|@-")]
     pub data: Option<String>,
     /// How many events to send.
     #[arg(long, short = 'n', default_value_t = 1)]

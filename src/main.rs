@@ -326,6 +326,14 @@ async fn send(args: SendArgs) -> Result<ExitCode> {
     let data = match &args.data {
         None => None,
         Some(d) => Some(match d.strip_prefix('@') {
+            // `@-`, as curl takes it: the body from stdin (`jq … | hookscope send --data @-`).
+            Some("-") => {
+                let mut body = Vec::new();
+                tokio::io::AsyncReadExt::read_to_end(&mut tokio::io::stdin(), &mut body)
+                    .await
+                    .context("reading --data from stdin")?;
+                body.into()
+            }
             Some(file) => std::fs::read(file)
                 .with_context(|| format!("reading --data file {file}"))?
                 .into(),

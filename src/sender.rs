@@ -108,8 +108,8 @@ pub struct Message {
     pub id: String,
     /// The signed timestamp.
     pub timestamp: i64,
-    /// Event type, for the report.
-    pub event_type: String,
+    /// The payload's type, for the report (none for a `--data` body without one).
+    pub event_type: Option<String>,
     /// Headers to send.
     pub headers: Vec<(String, String)>,
     /// Body bytes.
@@ -197,9 +197,8 @@ pub fn build_message(opts: &Options, now: OffsetDateTime) -> Result<Message, Sen
         HeaderStyle::Svix => "svix",
         HeaderStyle::Webhook => "webhook",
     };
-    let event_type = crate::delivery::event_fields(&body)
-        .1
-        .unwrap_or_else(|| opts.event_type.clone());
+    // Read from the body sent: a --data body's own type, not --type's default.
+    let event_type = crate::delivery::event_fields(&body).1;
     Ok(Message {
         headers: vec![
             ("content-type".into(), "application/json".into()),
@@ -321,12 +320,11 @@ pub async fn run<W: Write>(opts: Options, mut out: W) -> Result<Summary, SendErr
                 } else {
                     summary.non_2xx += 1;
                 }
-                format!(
-                    "{status} {} · {} {} · {ms:.1} ms",
-                    sanitize::line(&body),
-                    msg.id,
-                    sanitize::line(&msg.event_type)
-                )
+                let what = match &msg.event_type {
+                    Some(t) => format!("{} {}", msg.id, sanitize::line(t)),
+                    None => msg.id.clone(),
+                };
+                format!("{status} {} · {what} · {ms:.1} ms", sanitize::line(&body))
             }
             Outcome::Failed(e) => {
                 summary.errors += 1;
@@ -454,6 +452,27 @@ mod tests {
             crate::delivery::event_fields(&other).1.as_deref(),
             Some("invoice.paid")
         );
+    }
+
+    #[test]
+    fn the_report_names_the_type_of_the_body_sent() {
+        let now = OffsetDateTime::now_utc();
+        let with = |data: &[u8]| {
+            let o = Options {
+                data: Some(Bytes::copy_from_slice(data)),
+                ..opts(vec![])
+            };
+            build_message(&o, now).unwrap().event_type
+        };
+        assert_eq!(
+            with(br#"{"type":"order.paid"}"#).as_deref(),
+            Some("order.paid")
+        );
+        // Not --type's default: the body sent has no type.
+        assert_eq!(with(b"not json"), None);
+        assert_eq!(with(b"{}"), None);
+        let sample = build_message(&opts(vec![]), now).unwrap().event_type;
+        assert_eq!(sample.as_deref(), Some("customer.created"));
     }
 
     #[test]

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -533,6 +533,30 @@ fn send_data_from_a_file_is_sent_verbatim() {
         out.contains("reading --data file /nonexistent/event.json"),
         "{out}"
     );
+    // `@-` reads stdin, as curl does.
+    let mut child = Command::new(BIN)
+        .args(["send", "--to", &h.url, "--secret", SECRET, "--data", "@-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"type":"piped.in","id":"evt_pipe"}"#)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains(" piped.in · "), "{said}");
+    let j = h.json();
+    assert_eq!(
+        (&j["type"], &j["event_id"]),
+        (&"piped.in".into(), &"evt_pipe".into())
+    );
+    assert_eq!(j["verified"], true);
 }
 
 #[test]

@@ -383,6 +383,9 @@ fn write_line(out: &mut Vec<u8>, d: &Delivery, format: Format) {
 /// what the app answered.
 pub fn human_line(d: &Delivery) -> String {
     let mut line = verdict_line(d);
+    if let Some(said) = answered_otherwise(d) {
+        line.push_str(&said);
+    }
     if let Some(f) = &d.forward {
         match (&f.status, &f.error) {
             (Some(s), _) => line.push_str(&format!(" → app {s} ({} ms)", f.ms)),
@@ -397,6 +400,26 @@ pub fn human_line(d: &Delivery) -> String {
         line.push_str(&format!(" [replay of #{of}]"));
     }
     line
+}
+
+/// ` · answered 503: …` when the sender got something other than the verdict's own answer:
+/// the store could not keep the delivery (503, so the provider retries), or a response mode
+/// (`m`, `--respond`) made one up. A refused delivery's line has its status already, and a
+/// forwarded one says the app's.
+fn answered_otherwise(d: &Delivery) -> Option<String> {
+    let refused = matches!(&d.verdict, Verdict::Unchecked(u) if u.refused());
+    if refused || d.forward.is_some() {
+        return None;
+    }
+    let usual = crate::receiver::answer(&d.verdict).0.as_u16();
+    let said = d.response.said();
+    (d.response.status != usual).then(|| {
+        format!(
+            " · answered {}: {}",
+            d.response.status,
+            sanitize::line(said.lines().next().unwrap_or(""))
+        )
+    })
 }
 
 fn verdict_line(d: &Delivery) -> String {
@@ -809,6 +832,35 @@ mod tests {
         assert!(full_text(&d).contains("→ failed after 5001 ms: "));
         d.forward = None;
         assert!(!full_text(&d).contains("forwarded"));
+    }
+
+    #[test]
+    fn a_line_says_when_the_sender_got_other_than_the_verdicts_answer() {
+        let mut d = verified();
+        assert_eq!(
+            human_line(&d),
+            "✓ customer.created · evt_1 (msg_1)",
+            "the usual answer goes unsaid"
+        );
+        d.response.status = 503;
+        d.response.body =
+            "could not store the delivery: the disk holding s.sqlite3 is full\n".into();
+        assert_eq!(
+            human_line(&d),
+            "✓ customer.created · evt_1 (msg_1) · answered 503: could not store the delivery: the disk holding s.sqlite3 is full"
+        );
+        d.response.status = 500;
+        d.response.body = "hookscope response mode status:500".into();
+        assert!(human_line(&d).ends_with(" · answered 500: hookscope response mode status:500"));
+        // A refused delivery's line has its status already.
+        d.verdict = Verdict::Unchecked(crate::verify::Unchecked::NotPost {
+            method: "GET".into(),
+        });
+        assert!(
+            !human_line(&d).contains("answered 500:"),
+            "{}",
+            human_line(&d)
+        );
     }
 
     #[test]

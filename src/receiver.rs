@@ -37,6 +37,9 @@ pub const DEFAULT_MAX_BODY: u64 = 16 * 1024 * 1024;
 pub const MAX_HEADERS: usize = 100;
 /// Default cap on connections served at once.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// How the answer to a delivery the store could not keep begins; the store's error follows.
+pub const NOT_STORED: &str = "could not store the delivery: ";
+
 /// Deliveries held between the receiver and a slow consumer before the receiver waits.
 pub const DEFAULT_QUEUE: usize = 65_536;
 
@@ -569,10 +572,7 @@ async fn handle(
     // Committed before the answer goes out: a sender that saw 2xx can rely on it.
     if let Err(e) = commit(shared, &mut record).await {
         // Not stored, so not acknowledged: 503 makes the provider retry later.
-        out = Answer::text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("could not store the delivery: {e}"),
-        );
+        out = Answer::text(StatusCode::SERVICE_UNAVAILABLE, format!("{NOT_STORED}{e}"));
         record.response = out.record();
     }
     let stored = record.stored;

@@ -666,3 +666,69 @@ fn two_hookscope_processes_share_one_store_without_corrupting_it() {
     store.check_integrity().unwrap();
     assert_eq!(store.count().unwrap(), 600);
 }
+
+#[test]
+fn a_store_that_cannot_write_refuses_with_503_says_why_and_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("full.sqlite3");
+    // A file-size limit (ulimit -f, in 512-byte blocks for sh) stands in for a full disk:
+    // SQLite's writes past it fail (SIGXFSZ ignored, so they fail rather than kill).
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "ulimit -f 400; trap '' XFSZ; exec \"$0\" \"$@\"", BIN])
+        .args(["--headless", "--port", "0", "--secret", SECRET])
+        .args(["--store", store.to_str().unwrap()])
+        .env_remove("HOOKSCOPE_SECRET")
+        .env_remove("PIVOTAL_WEBHOOK_SECRET")
+        .stdout(Stdio::piped());
+    let (mut server, url) = common::spawn_listening(&mut cmd);
+    let body = dir.path().join("big.json");
+    let payload =
+        serde_json::json!({"id": "evt_big", "type": "big.event", "data": "x".repeat(20_000)});
+    std::fs::write(&body, payload.to_string()).unwrap();
+    // 60 bodies of 20 KiB outgrow the 200 KiB allowed.
+    let sent = Command::new(BIN)
+        .args(["send", "--to", &url, "--secret", SECRET, "-n", "60"])
+        .args(["--data", &format!("@{}", body.display())])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&sent.stdout);
+    let answered = |status: &str| -> Vec<String> {
+        said.lines()
+            .filter(|l| l.starts_with(status))
+            .filter_map(|l| l.split(" · ").nth(1)?.split_whitespace().next())
+            .map(str::to_string)
+            .collect()
+    };
+    let (ok, refused) = (
+        answered("200 "),
+        answered("503 could not store the delivery: "),
+    );
+    assert!(!refused.is_empty(), "the limit was never reached: {said}");
+    assert_eq!(ok.len() + refused.len(), 60, "{said}");
+    // Each refused one's line says what its sender got and why, though its signature verified.
+    let lines: Vec<String> = BufReader::new(server.stdout.take().unwrap())
+        .lines()
+        .take(60)
+        .map_while(Result::ok)
+        .collect();
+    let flagged = lines
+        .iter()
+        .filter(|l| {
+            l.starts_with("✓ big.event")
+                && l.contains(" · answered 503: could not store the delivery: ")
+        })
+        .count();
+    assert_eq!(flagged, refused.len(), "{lines:#?}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // Every delivery answered 200 is in the store.
+    let stored: HashSet<String> = Store::open(&store)
+        .unwrap()
+        .query(&Filter::default())
+        .unwrap()
+        .into_iter()
+        .filter_map(|d| d.msg_id)
+        .collect();
+    let lost: Vec<&String> = ok.iter().filter(|m| !stored.contains(*m)).collect();
+    assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
+}

@@ -634,3 +634,39 @@ fn a_long_header_value_wraps_under_itself() {
     assert!(rows[at + 1].starts_with("                 AAAA"), "{s}");
     assert!(rows[at + 2].starts_with("                 v1,1AAA"), "{s}");
 }
+
+#[test]
+fn a_delivery_the_store_could_not_keep_is_flagged_until_one_is_kept() {
+    let mut app = app(100, 20, false);
+    app.bodies_in_store = true;
+    let mut b = builder();
+    let mut refused = b.signed(SECRET, "msg_full", &event("customer.created", "evt_full"));
+    // What the receiver publishes when committing failed: unstored, answered 503.
+    refused.response.status = 503;
+    refused.response.body =
+        "could not store the delivery: the disk holding s.sqlite3 is full: free some space".into();
+    app.update(Action::Deliveries(vec![Arc::new(refused)]));
+    let s = screen(&app);
+    let second = s.lines().nth(1).unwrap_or_default();
+    assert!(
+        second.contains("⚠ not stored, answering 503: the disk holding s.sqlite3 ")
+            && second.contains("…  ✓ 1  ✗ 0  Σ 1"),
+        "{s}"
+    );
+    assert!(
+        s.contains("f00d-cafe.ngrok-free.app"),
+        "the tunnel stays: {s}"
+    );
+    let mut kept = b.signed(SECRET, "msg_ok", &event("customer.created", "evt_ok"));
+    kept.stored = true;
+    app.update(Action::Deliveries(vec![Arc::new(kept)]));
+    assert!(!screen(&app).contains("answering 503"), "{}", screen(&app));
+    // With the store off nothing is stored, and nothing is wrong.
+    app.bodies_in_store = false;
+    app.update(Action::Deliveries(vec![Arc::new(b.signed(
+        SECRET,
+        "msg_mem",
+        &event("customer.created", "evt_mem"),
+    ))]));
+    assert!(!screen(&app).contains("answering 503"));
+}

@@ -320,6 +320,10 @@ pub struct App {
     pub retain: usize,
     /// Whether held deliveries' bodies live in the store (loaded on demand) rather than here.
     pub bodies_in_store: bool,
+    /// What the newest delivery was answered when the store could not keep it (503: a full
+    /// disk), until one is stored again: shown in the header, since each such delivery is
+    /// refused to its sender while the list still marks its verdict.
+    pub store_trouble: Option<String>,
     /// Most bytes of bodies held in memory (with the store off, every body is held here):
     /// past it, the oldest held bodies are let go, their records kept. Without a bound, senders
     /// of large payloads could fill the memory well within `retain`.
@@ -373,6 +377,7 @@ impl App {
             next_key: 0,
             retain: crate::store::DEFAULT_RETAIN as usize,
             bodies_in_store: false,
+            store_trouble: None,
             body_budget: BODY_BUDGET,
             held_bytes: 0,
             first_with_body: 0,
@@ -588,6 +593,11 @@ impl App {
         for d in ds {
             if !earlier {
                 self.count_rate(d.received_at.unix_timestamp());
+                // With the store on, the receiver publishes a delivery unstored only when
+                // committing it failed.
+                if self.bodies_in_store {
+                    self.store_trouble = (!d.stored).then(|| d.response.said().to_string());
+                }
             } else {
                 self.earlier += 1;
             }

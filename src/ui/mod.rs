@@ -151,7 +151,18 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         Span::raw(format!("  Σ {}", c.total)),
     ];
     let mut second = Vec::new();
-    if app.info.secrets.is_empty() {
+    let room = usize::from(left.width).saturating_sub(counts.iter().map(Span::width).sum());
+    if let Some(said) = &app.store_trouble {
+        // In the secrets' place: senders are being refused, which matters more now.
+        let why = said
+            .strip_prefix(crate::receiver::NOT_STORED)
+            .unwrap_or(said);
+        let text = format!(
+            " ⚠ not stored, answering 503: {} ",
+            crate::sanitize::line(why.lines().next().unwrap_or(""))
+        );
+        second.push(Span::styled(clip(&text, room), theme.warn()));
+    } else if app.info.secrets.is_empty() {
         second.push(Span::styled(
             " ⚠ no secret: signatures not checked ",
             theme.warn(),
@@ -159,8 +170,7 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     } else {
         // The counts keep their place; the secrets take what room is left.
         let label = " secrets ";
-        let room = usize::from(left.width)
-            .saturating_sub(label.len() + counts.iter().map(Span::width).sum::<usize>());
+        let room = room.saturating_sub(label.len());
         second.push(Span::raw(label));
         second.push(Span::styled(fit_list(&app.info.secrets, room), theme.dim()));
     }
@@ -173,6 +183,18 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         .copied()
         .collect();
     frame.render_widget(Sparkline::default().data(&data).style(theme.spark()), spark);
+}
+
+/// `text` cut to `room` columns, ending in `…` when cut.
+fn clip(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(room.saturating_sub(1)).collect();
+    if room > 0 {
+        cut.push('…');
+    }
+    cut
 }
 
 /// As many of `items` as fit in `room` columns, comma-separated, then `+N more` for the rest.

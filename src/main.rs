@@ -425,16 +425,25 @@ fn export(args: ExportArgs) -> Result<ExitCode> {
     match &args.output {
         Some(path) => {
             // Payloads carry personal data: the export is readable by its owner only.
-            let file = store::create_private_file(path)
-                .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
+            let file = store::create_private_file(path).map_err(|e| {
+                let p = path.display();
+                match e.kind() {
+                    // A file made owner-only from the start is a new one: never one overwritten.
+                    std::io::ErrorKind::AlreadyExists => anyhow::anyhow!(
+                        "{p} already exists: export writes a new file, never over one (remove it or pick another name)"
+                    ),
+                    std::io::ErrorKind::NotFound => anyhow::anyhow!(
+                        "cannot create {p}: its folder does not exist"
+                    ),
+                    _ => anyhow::anyhow!("cannot create {p}: {e}"),
+                }
+            })?;
             let mut w = std::io::BufWriter::new(file);
             hookscope::export::write(&mut w, &deliveries, args.format)
                 .with_context(|| format!("writing {}", path.display()))?;
-            log!(
-                "exported {} deliveries to {}",
-                deliveries.len(),
-                path.display()
-            );
+            let n = deliveries.len();
+            let noun = if n == 1 { "delivery" } else { "deliveries" };
+            log!("exported {n} {noun} to {}", path.display());
         }
         None => {
             let mut w = std::io::BufWriter::new(std::io::stdout().lock());

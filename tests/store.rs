@@ -366,7 +366,20 @@ fn round_trip(format: &str) {
         file.to_str().unwrap(),
     ]);
     assert_eq!(code, 2);
-    assert!(err.contains("must not exist yet"), "{err}");
+    assert!(
+        err.contains("already exists: export writes a new file"),
+        "{err}"
+    );
+    let nowhere = file.with_file_name("no-such-folder").join("x.jsonl");
+    let (code, _, err) = hookscope(&[
+        "export",
+        "--store",
+        a.to_str().unwrap(),
+        "-o",
+        nowhere.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("its folder does not exist"), "{err}");
 }
 
 #[test]

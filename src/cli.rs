@@ -6,6 +6,9 @@ use crate::verify::{DEFAULT_TOLERANCE, Secret, SecretError};
 use clap::{Args, Parser, Subcommand};
 use std::net::IpAddr;
 
+/// Where `hookscope send` sends by default: a hookscope started with no options.
+pub const SEND_TO: &str = "http://127.0.0.1:8787/";
+
 /// Environment variables read for secrets when no `--secret` is given, in order.
 pub const SECRET_ENV: [&str; 2] = ["HOOKSCOPE_SECRET", "PIVOTAL_WEBHOOK_SECRET"];
 
@@ -398,7 +401,7 @@ fn parse_retained(s: &str) -> Result<u64, String> {
 #[derive(Debug, Args, Clone)]
 pub struct SendArgs {
     /// Receiver URL (http).
-    #[arg(long, default_value = "http://127.0.0.1:8787/", value_name = "URL")]
+    #[arg(long, default_value = SEND_TO, value_name = "URL")]
     pub to: String,
     /// Secret to sign with (the first one that applies to the URL's path is used).
     #[command(flatten)]

@@ -84,6 +84,18 @@ fn empty_state() {
 }
 
 #[test]
+fn the_empty_state_names_the_port_listened_on() {
+    let mut app = app(100, 16, false);
+    app.info.listen = "http://127.0.0.1:9000".into();
+    let s = screen(&app);
+    assert!(s.contains("(ngrok http 9000)"), "{s}");
+    assert!(
+        s.contains("hookscope send --to http://127.0.0.1:9000/"),
+        "{s}"
+    );
+}
+
+#[test]
 fn list_with_verified_detail() {
     let mut app = app(100, 28, true);
     session(&mut app);

@@ -139,12 +139,32 @@ fn empty_text<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
         ]),
         Line::from(""),
         Line::from(Span::styled(
-            "  Point your tunnel here (ngrok http 8787) and register its URL with the provider,",
+            format!(
+                "  Point your tunnel here (ngrok http {}) and register its URL with the provider,",
+                port_of(&app.info.listen)
+            ),
             theme.dim(),
         )),
         Line::from(Span::styled(
-            "  or fire a signed test event from another terminal:  hookscope send",
+            format!(
+                "  or fire a signed test event from another terminal:  {}",
+                send_command(&app.info.listen)
+            ),
             theme.dim(),
         )),
     ]
+}
+
+/// The port of a listen URL (`http://127.0.0.1:8787`, `http://[::1]:9000`).
+fn port_of(listen: &str) -> &str {
+    listen.rsplit(':').next().unwrap_or(listen)
+}
+
+/// `hookscope send`, with `--to` when it would not reach us by default.
+fn send_command(listen: &str) -> String {
+    if format!("{listen}/") == crate::cli::SEND_TO {
+        "hookscope send".into()
+    } else {
+        format!("hookscope send --to {listen}/")
+    }
 }

@@ -311,7 +311,7 @@ pub struct ServeArgs {
     /// Also prune deliveries older than this many days.
     #[arg(long, value_name = "DAYS", value_parser = parse_retained)]
     pub retain_days: Option<u64>,
-    /// Relay every delivery to your app (http); its answer is what the sender gets. The
+    /// Relay every delivery to your app (http or https); its answer is what the sender gets. The
     /// original path and query are appended to the URL's path (a delivery to `/` goes to the
     /// URL as written).
     #[arg(long, value_name = "URL")]
@@ -400,7 +400,7 @@ fn parse_retained(s: &str) -> Result<u64, String> {
 /// Options for `hookscope send`.
 #[derive(Debug, Args, Clone)]
 pub struct SendArgs {
-    /// Receiver URL (http).
+    /// Receiver URL (http, or https: the tunnel's public URL tests the whole way in).
     #[arg(long, default_value = SEND_TO, value_name = "URL")]
     pub to: String,
     /// Secret to sign with (the first one that applies to the URL's path is used).

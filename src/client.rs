@@ -1,11 +1,50 @@
-//! What hookscope's HTTP clients share (`send`, replay, forwarding): error text that names the
-//! cause, and reading only as much of an answer as is shown.
+//! What hookscope's HTTP clients share (`send`, replay, forwarding): one connector for http
+//! and https, error text that names the cause, and reading only as much of an answer as is
+//! shown.
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt as _;
+use hyper_rustls::ConfigBuilderExt as _;
+use hyper_util::client::legacy::connect::HttpConnector;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Connects to `http://` and `https://` URLs alike.
+pub type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// A connector with Nagle off and a limit on connecting. https servers are checked against
+/// the system's certificate authorities, read once per process (`SSL_CERT_FILE` and
+/// `SSL_CERT_DIR` are honoured, so a development CA such as mkcert's is trusted), or Mozilla's
+/// list when the system has none.
+pub fn connector(connect_timeout: Duration) -> Connector {
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(connect_timeout));
+    http.enforce_http(false);
+    hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls().clone())
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http)
+}
+
+fn tls() -> &'static rustls::ClientConfig {
+    static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        // ring is the only provider built in; installing it is a no-op when done already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        match rustls::ClientConfig::builder().with_native_roots() {
+            Ok(b) => b.with_no_client_auth(),
+            Err(_) => rustls::ClientConfig::builder()
+                .with_webpki_roots()
+                .with_no_client_auth(),
+        }
+    })
+}
 
 /// An error and each of its sources, `outer: inner: …`: hyper's top-level messages alone
-/// ("client error (Connect)") do not say what went wrong.
+/// ("client error (Connect)") do not say what went wrong. A TLS failure gets what it means
+/// in brackets after it.
 pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
@@ -13,7 +52,50 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         text = format!("{text}: {s}");
         source = s.source();
     }
+    if let Some(advice) = tls_advice(e) {
+        text = format!("{text} ({advice})");
+    }
     text
+}
+
+/// What a TLS failure somewhere in `e`'s sources means to someone sending a webhook.
+pub fn tls_advice(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    use rustls::{CertificateError as C, Error as R};
+    let mut source = Some(e);
+    while let Some(s) = source {
+        let tls = s.downcast_ref::<R>().or_else(|| wrapped(s.downcast_ref()?));
+        if let Some(tls) = tls {
+            return Some(match tls {
+                R::InvalidCertificate(C::UnknownIssuer) => {
+                    "no authority this machine trusts signed the server's certificate: for a \
+                     self-signed or development one (mkcert), add its CA to the system's store \
+                     or point SSL_CERT_FILE at it"
+                }
+                R::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+                    "the server's certificate is for another host name"
+                }
+                R::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+                    "the server's certificate has expired"
+                }
+                R::InvalidMessage(_) | R::InappropriateMessage { .. } => {
+                    "the server does not speak TLS there: if it is plain http, use http://"
+                }
+                _ => "the TLS handshake failed",
+            });
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// The rustls error inside an io::Error, however deep: its source() skips the error it
+/// wraps, and the TLS layers wrap rustls's in one io::Error inside another.
+fn wrapped(io: &std::io::Error) -> Option<&rustls::Error> {
+    let inner = io.get_ref()?;
+    match inner.downcast_ref::<std::io::Error>() {
+        Some(io) => wrapped(io),
+        None => inner.downcast_ref(),
+    }
 }
 
 /// How much of an answer is read when only its start is shown: answers up to this size are

@@ -12,7 +12,6 @@ use bytes::Bytes;
 use http::{Method, Request, Uri};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -157,7 +156,7 @@ pub struct TargetError {
 /// Relays requests to one target.
 #[derive(Clone, Debug)]
 pub struct Forwarder {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<crate::client::Connector, Full<Bytes>>,
     target: Uri,
     /// Give up after this long.
     pub timeout: Duration,
@@ -166,7 +165,7 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
-    /// A forwarder to an `http://` target.
+    /// A forwarder to an `http://` or `https://` target.
     pub fn new(
         url: &str,
         timeout: Duration,
@@ -179,18 +178,10 @@ impl Forwarder {
         let target: Uri = url
             .parse()
             .map_err(|_| bad("not a URL (e.g. http://localhost:3000/webhooks)"))?;
-        match target.scheme_str() {
-            Some("http") if target.host().is_some() => {}
-            Some("https") => {
-                return Err(bad(
-                    "https is not supported: forward to the app's local http port",
-                ));
-            }
-            _ => return Err(bad("needs http:// and a host")),
+        if !(matches!(target.scheme_str(), Some("http" | "https")) && target.host().is_some()) {
+            return Err(bad("needs http:// or https:// and a host"));
         }
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(timeout.min(Duration::from_secs(10))));
+        let connector = crate::client::connector(timeout.min(Duration::from_secs(10)));
         Ok(Forwarder {
             client: Client::builder(TokioExecutor::new()).build(connector),
             target,
@@ -627,7 +618,8 @@ mod tests {
 
     #[test]
     fn targets_are_checked() {
-        assert!(Forwarder::new("https://localhost:3000", DEFAULT_TIMEOUT, false).is_err());
+        assert!(Forwarder::new("https://localhost:3000", DEFAULT_TIMEOUT, false).is_ok());
+        assert!(Forwarder::new("ftp://localhost:3000", DEFAULT_TIMEOUT, false).is_err());
         assert!(Forwarder::new("localhost:3000", DEFAULT_TIMEOUT, false).is_err());
         assert!(Forwarder::new("http://localhost:3000/webhooks", DEFAULT_TIMEOUT, false).is_ok());
     }

@@ -120,7 +120,8 @@ pub async fn send(
     let req = req
         .body(Full::new(d.body.clone()))
         .map_err(|e| ReplayError::Send(e.to_string()))?;
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .build(crate::client::connector(Duration::from_secs(10)));
     let exchange = async {
         let resp = client
             .request(req)

@@ -1,6 +1,7 @@
 //! `hookscope send`: signs test events the way a Standard Webhooks provider does and fires them
 //! at a receiver, with deliberate faults for trying out failure handling.
 
+use crate::client::Connector;
 use crate::sanitize;
 use crate::verify::sign;
 use crate::verify::{Key, Secret};
@@ -8,7 +9,6 @@ use bytes::Bytes;
 use http::{Method, Request, Uri};
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use rand::RngExt as _;
 use std::io::Write;
@@ -240,20 +240,11 @@ pub fn parse_target(url: &str) -> Result<Uri, SendError> {
         url: url.to_string(),
         why: "not a URL (expected e.g. http://127.0.0.1:8787/)",
     })?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(SendError::BadUrl {
-                url: url.to_string(),
-                why: "https is not supported yet: send to the local port the tunnel forwards to (http://127.0.0.1:8787/)",
-            });
-        }
-        _ => {
-            return Err(SendError::BadUrl {
-                url: url.to_string(),
-                why: "the URL needs http:// and a host",
-            });
-        }
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(SendError::BadUrl {
+            url: url.to_string(),
+            why: "the URL needs http:// or https:// and a host",
+        });
     }
     if uri.host().is_none() {
         return Err(SendError::BadUrl {
@@ -273,12 +264,9 @@ enum Outcome {
 pub async fn run<W: Write>(opts: Options, mut out: W) -> Result<Summary, SendError> {
     // Fail before sending anything when the first message cannot be built.
     build_message(&opts, OffsetDateTime::now_utc())?;
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(Duration::from_secs(5)));
-    let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new())
+    let client: Client<Connector, Full<Bytes>> = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(opts.concurrency.max(1))
-        .build(connector);
+        .build(crate::client::connector(Duration::from_secs(5)));
     let opts = Arc::new(opts);
     let next = Arc::new(AtomicU64::new(0));
     let (tx, mut rx) = mpsc::channel::<(Message, Outcome, Duration)>(1024);
@@ -352,7 +340,7 @@ pub async fn run<W: Write>(opts: Options, mut out: W) -> Result<Summary, SendErr
 }
 
 async fn send_one(
-    client: &Client<HttpConnector, Full<Bytes>>,
+    client: &Client<Connector, Full<Bytes>>,
     opts: &Options,
     msg: &Message,
 ) -> Outcome {
@@ -386,7 +374,7 @@ async fn send_one(
 
 fn describe_client_error(e: &hyper_util::client::legacy::Error) -> String {
     let mut text = crate::client::error_chain(e);
-    if e.is_connect() {
+    if e.is_connect() && crate::client::tls_advice(e).is_none() {
         text.push_str(" (is hookscope listening there?)");
     }
     text
@@ -477,7 +465,8 @@ mod tests {
 
     #[test]
     fn targets() {
-        assert!(parse_target("https://x.ngrok.app/").is_err());
+        assert!(parse_target("https://x.ngrok.app/").is_ok());
+        assert!(parse_target("ftp://x.ngrok.app/").is_err());
         assert!(parse_target("localhost:8787").is_err());
         assert!(parse_target("http://127.0.0.1:8787/billing?x=1").is_ok());
     }

@@ -488,9 +488,9 @@ fn send_reports_an_unreachable_receiver() {
     );
     // The cause, from the end of the error's chain, not just hyper's "client error (Connect)".
     assert!(out.to_lowercase().contains("connection refused"), "{out}");
-    let (code, out) = send("https://example.ngrok.app/", &["--secret", SECRET]);
+    let (code, out) = send("ftp://example.ngrok.app/", &["--secret", SECRET]);
     assert_eq!(code, 2);
-    assert!(out.contains("https is not supported"), "{out}");
+    assert!(out.contains("needs http:// or https://"), "{out}");
     let (code, out) = send(&format!("http://127.0.0.1:{port}/"), &[]);
     assert_eq!(code, 2);
     assert!(out.contains("no secret to sign with"), "{out}");

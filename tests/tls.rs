@@ -102,19 +102,23 @@ async fn tls_app(dir: &Path) -> TlsApp {
     }
 }
 
+/// `cmd` trusting the test CA `ca` as the only authority, or the machine's own when none.
+fn trusting(cmd: &mut Command, ca: Option<PathBuf>) -> &mut Command {
+    cmd.env_remove("SSL_CERT_DIR");
+    match ca {
+        Some(ca) => cmd.env("SSL_CERT_FILE", ca),
+        None => cmd.env_remove("SSL_CERT_FILE"),
+    }
+}
+
 /// Runs the binary (off the test's runtime) and returns its exit code and what it printed.
 async fn run(args: Vec<String>, ca: Option<PathBuf>) -> (i32, String) {
     tokio::task::spawn_blocking(move || {
         let mut cmd = Command::new(BIN);
         cmd.args(&args)
             .env_remove("HOOKSCOPE_SECRET")
-            .env_remove("PIVOTAL_WEBHOOK_SECRET")
-            .env_remove("SSL_CERT_DIR");
-        match ca {
-            Some(ca) => cmd.env("SSL_CERT_FILE", ca),
-            None => cmd.env_remove("SSL_CERT_FILE"),
-        };
-        let out = cmd.output().unwrap();
+            .env_remove("PIVOTAL_WEBHOOK_SECRET");
+        let out = trusting(&mut cmd, ca).output().unwrap();
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned()
@@ -191,12 +195,7 @@ async fn send_signs_and_delivers_over_https() {
 async fn forwarding(target: String, ca: Option<PathBuf>) -> (std::process::Child, String) {
     tokio::task::spawn_blocking(move || {
         let mut cmd = common::headless_json(&["--no-store", "--forward-to", &target]);
-        cmd.env_remove("SSL_CERT_DIR");
-        match ca {
-            Some(ca) => cmd.env("SSL_CERT_FILE", ca),
-            None => cmd.env_remove("SSL_CERT_FILE"),
-        };
-        common::spawn_listening(&mut cmd)
+        common::spawn_listening(trusting(&mut cmd, ca))
     })
     .await
     .unwrap()

@@ -408,7 +408,8 @@ pub fn human_line(d: &Delivery) -> String {
 /// forwarded one says the app's.
 fn answered_otherwise(d: &Delivery) -> Option<String> {
     let refused = matches!(&d.verdict, Verdict::Unchecked(u) if u.refused());
-    if refused || d.forward.is_some() {
+    // Status 0: an imported HAR entry whose request got no answer; nothing to say.
+    if refused || d.forward.is_some() || d.response.status == 0 {
         return None;
     }
     let usual = crate::receiver::answer(&d.verdict).0.as_u16();
@@ -852,6 +853,8 @@ mod tests {
         d.response.status = 500;
         d.response.body = "hookscope response mode status:500".into();
         assert!(human_line(&d).ends_with(" · answered 500: hookscope response mode status:500"));
+        d.response.status = 0;
+        assert_eq!(human_line(&d), "✓ customer.created · evt_1 (msg_1)");
         // A refused delivery's line has its status already.
         d.verdict = Verdict::Unchecked(crate::verify::Unchecked::NotPost {
             method: "GET".into(),

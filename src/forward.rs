@@ -91,6 +91,9 @@ pub enum ForwardError {
     },
     /// The connection was cut.
     Reset,
+    /// The delivery carries this hookscope's own `via` mark: it was forwarded here by this
+    /// same hookscope, so the target leads back to it (its port, or a tunnel to it).
+    Loop,
     /// Anything else.
     Other {
         /// What the client said.
@@ -111,6 +114,11 @@ impl fmt::Display for ForwardError {
                 )
             }
             ForwardError::Reset => write!(f, "the app closed the connection without answering"),
+            ForwardError::Loop => write!(
+                f,
+                "this delivery came back through --forward-to, which leads to this hookscope (its \
+                 own port, or a tunnel to it), not to the app: not forwarded again"
+            ),
             ForwardError::Other { detail } => f.write_str(detail),
         }
     }
@@ -122,6 +130,7 @@ impl ForwardResult {
         match (&self.status, &self.error) {
             (Some(s), _) => *s,
             (None, Some(ForwardError::Timeout { .. })) => 504,
+            (None, Some(ForwardError::Loop)) => 508,
             (None, _) => 502,
         }
     }
@@ -162,6 +171,9 @@ pub struct Forwarder {
     pub timeout: Duration,
     /// Only verified deliveries are relayed.
     pub verified_only: bool,
+    /// This hookscope's entry in the `via` header of what it relays (`1.1 hookscope-3f9a…`,
+    /// RFC 9110 §7.6.3): a delivery that comes back with it has gone round in a loop.
+    via: String,
 }
 
 impl Forwarder {
@@ -187,6 +199,7 @@ impl Forwarder {
             target,
             timeout,
             verified_only,
+            via: format!("1.1 hookscope-{:016x}", rand::random::<u64>()),
         })
     }
 
@@ -210,6 +223,17 @@ impl Forwarder {
         body: Bytes,
     ) -> ForwardResult {
         let url = self.url_for(path);
+        if self.came_back(headers) {
+            // Relaying it again would go round until some limit of the request broke.
+            return ForwardResult {
+                url,
+                status: None,
+                headers: Vec::new(),
+                body: Bytes::new(),
+                ms: 0,
+                error: Some(ForwardError::Loop),
+            };
+        }
         let started = Instant::now();
         let result = tokio::time::timeout(
             self.timeout,
@@ -242,6 +266,42 @@ impl Forwarder {
         }
     }
 
+    /// Whether a delivery's `via` headers hold this hookscope's mark.
+    fn came_back(&self, headers: &[(String, Vec<u8>)]) -> bool {
+        headers.iter().any(|(n, v)| {
+            n.eq_ignore_ascii_case("via") && memchr::memmem::find(v, self.via.as_bytes()).is_some()
+        })
+    }
+
+    /// Whether the target is `listen` itself: its port on a host that reaches it (localhost,
+    /// the address bound, or any loopback or wildcard one of its family when it binds those).
+    pub fn points_at(&self, listen: std::net::SocketAddr) -> bool {
+        let default_port = if self.target.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        };
+        if self.target.port_u16().unwrap_or(default_port) != listen.port() {
+            return false;
+        }
+        let host = self.target.host().unwrap_or("");
+        let ours = |ip: std::net::IpAddr| {
+            let bound = listen.ip();
+            ip == bound
+                || (ip.is_ipv4() == bound.is_ipv4()
+                    && (ip.is_loopback() || ip.is_unspecified())
+                    && (bound.is_loopback() || bound.is_unspecified()))
+        };
+        if host.eq_ignore_ascii_case("localhost") {
+            return ours(std::net::IpAddr::from([127, 0, 0, 1]))
+                || ours(std::net::Ipv6Addr::LOCALHOST.into());
+        }
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .is_ok_and(ours)
+    }
+
     async fn exchange(
         &self,
         method: &str,
@@ -262,6 +322,7 @@ impl Forwarder {
         if let Some(r) = remote {
             req = req.header("x-forwarded-for", r.ip().to_string());
         }
+        req = req.header("via", self.via.as_str());
         let req = req.body(Full::new(body)).map_err(|e| ForwardError::Other {
             detail: e.to_string(),
         })?;
@@ -614,6 +675,36 @@ mod tests {
         assert_eq!(said(old), "no answer within 30 s (--forward-timeout)");
         let new = serde_json::to_string(&ForwardError::Timeout { ms: 250, secs: 0 }).unwrap();
         assert_eq!(new, r#"{"kind":"timeout","ms":250}"#);
+    }
+
+    #[test]
+    fn a_target_that_is_our_own_address_is_recognised() {
+        let at = |url: &str, listen: &str| {
+            Forwarder::new(url, DEFAULT_TIMEOUT, false)
+                .unwrap()
+                .points_at(listen.parse().unwrap())
+        };
+        for (url, listen) in [
+            ("http://127.0.0.1:8787/webhooks", "127.0.0.1:8787"),
+            ("http://localhost:8787", "127.0.0.1:8787"),
+            ("http://LOCALHOST:8787", "[::1]:8787"),
+            ("http://127.0.0.2:8787", "0.0.0.0:8787"),
+            ("http://192.168.1.5:8787", "192.168.1.5:8787"),
+            ("http://[::1]:8787", "[::]:8787"),
+            ("http://0.0.0.0:8787", "127.0.0.1:8787"),
+            ("https://localhost", "127.0.0.1:443"),
+        ] {
+            assert!(at(url, listen), "{url} is {listen}");
+        }
+        for (url, listen) in [
+            ("http://localhost:3000/webhooks", "127.0.0.1:8787"),
+            ("http://localhost", "127.0.0.1:8787"),
+            ("http://192.168.1.5:8787", "127.0.0.1:8787"),
+            ("http://[::1]:8787", "127.0.0.1:8787"),
+            ("http://app.internal:8787", "127.0.0.1:8787"),
+        ] {
+            assert!(!at(url, listen), "{url} is not {listen}");
+        }
     }
 
     #[test]

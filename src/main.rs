@@ -140,11 +140,18 @@ async fn serve(
     config.max_body = args.max_body;
     config.max_connections = args.max_connections;
     if let Some(url) = &args.forward_to {
-        config.forward = Some(hookscope::forward::Forwarder::new(
+        let f = hookscope::forward::Forwarder::new(
             url,
             args.forward_timeout,
             args.forward_verified_only,
-        )?);
+        )?;
+        // Port 0 is picked when binding; a loop to it is caught per delivery instead.
+        if args.port != 0 && f.points_at(addr) {
+            anyhow::bail!(
+                "--forward-to {url} is hookscope's own address: every delivery would come back to it. Forward to your app's port (e.g. http://localhost:3000/webhooks)"
+            );
+        }
+        config.forward = Some(f);
     }
     let control = hookscope::forward::Control::new(args.respond);
     config.control = control.clone();

@@ -366,6 +366,23 @@ fn exit_after_and_timeout_end_a_headless_run_with_a_status_for_ci() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("would give up on the app"));
+    // And forwarding to hookscope's own port, which would send every delivery round again.
+    let out = Command::new(BIN)
+        .args([
+            "--forward-to",
+            "http://localhost:18787/webhooks",
+            "--port",
+            "18787",
+        ])
+        .args(["--headless", "--no-store"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is hookscope's own address"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Both flags belong to headless runs.
     let out = Command::new(BIN)

@@ -563,3 +563,56 @@ async fn an_app_port_that_does_not_speak_http_is_named_as_such() {
     let error = d.forward.unwrap().error.unwrap().to_string();
     assert!(error.ends_with("is that port the app's?"), "{error}");
 }
+
+/// A stand-in for a tunnel: relays every connection on its port to whatever address `to`
+/// holds by the time one arrives.
+async fn tunnel(to: Arc<Mutex<Option<SocketAddr>>>) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let target = to.lock().unwrap().expect("the tunnel's target is set");
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn forwarding_that_leads_back_to_hookscope_stops_after_one_round() {
+    // --forward-to the tunnel's URL, which leads back to hookscope itself: without a check
+    // each delivery came back, was forwarded again, and so on until its head outgrew hyper's
+    // limits (97 records of one POST).
+    let target = Arc::new(Mutex::new(None));
+    let tunnel = tunnel(target.clone()).await;
+    let forward = Forwarder::new(&format!("http://{tunnel}/"), Duration::from_secs(5), false);
+    let (server, mut rx) = receiver(Some(forward.unwrap()), RespondMode::Normal).await;
+    *target.lock().unwrap() = Some(server.local_addr());
+    let body = b"{}";
+    let reply = post(
+        server.local_addr(),
+        "/hooks",
+        &signed(SECRET, "msg_loop", body),
+        body,
+    )
+    .await;
+    // The copy that came back is not forwarded: 508, which the first relays as the app's.
+    assert_eq!(reply.status, 508, "{}", reply.body);
+    assert!(
+        reply.body.contains("leads to this hookscope"),
+        "{}",
+        reply.body
+    );
+    let (inner, outer) = (next(&mut rx).await, next(&mut rx).await);
+    assert_eq!(
+        inner.forward.as_ref().and_then(|f| f.error.clone()),
+        Some(ForwardError::Loop)
+    );
+    assert_eq!(outer.forward.as_ref().and_then(|f| f.status), Some(508));
+    let more = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await;
+    assert!(more.is_err(), "a third record: {more:?}");
+}

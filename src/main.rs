@@ -335,6 +335,9 @@ async fn send(args: SendArgs) -> Result<ExitCode> {
         Some(d) => Some(match d.strip_prefix('@') {
             // `@-`, as curl takes it: the body from stdin (`jq … | hookscope send --data @-`).
             Some("-") => {
+                if std::io::stdin().is_terminal() {
+                    log!("reading the body from the terminal: end it with Ctrl-D");
+                }
                 let mut body = Vec::new();
                 tokio::io::AsyncReadExt::read_to_end(&mut tokio::io::stdin(), &mut body)
                     .await

@@ -223,17 +223,6 @@ impl Forwarder {
         body: Bytes,
     ) -> ForwardResult {
         let url = self.url_for(path);
-        if self.came_back(headers) {
-            // Relaying it again would go round until some limit of the request broke.
-            return ForwardResult {
-                url,
-                status: None,
-                headers: Vec::new(),
-                body: Bytes::new(),
-                ms: 0,
-                error: Some(ForwardError::Loop),
-            };
-        }
         let started = Instant::now();
         let result = tokio::time::timeout(
             self.timeout,
@@ -310,6 +299,10 @@ impl Forwarder {
         remote: Option<std::net::SocketAddr>,
         body: Bytes,
     ) -> Result<(u16, Vec<(String, String)>, Bytes), ForwardError> {
+        if self.came_back(headers) {
+            // Relaying it again would go round until some limit of the request broke.
+            return Err(ForwardError::Loop);
+        }
         let method = Method::from_bytes(method.as_bytes()).map_err(|e| ForwardError::Other {
             detail: e.to_string(),
         })?;

@@ -744,13 +744,7 @@ impl App {
                     f.pop();
                     self.set_filter(f);
                 }
-                KeyCode::Char('c')
-                    if key
-                        .modifiers
-                        .contains(ratatui::crossterm::event::KeyModifiers::CONTROL) =>
-                {
-                    self.quit = true;
-                }
+                _ if is_ctrl_c(&key) => self.quit = true,
                 KeyCode::Char(c) if !c.is_control() => {
                     let f = format!("{}{c}", self.filter);
                     self.set_filter(f);
@@ -763,11 +757,7 @@ impl App {
         if self.help {
             // Any key closes the help, as it says, q included: people press q to leave an
             // overlay, and quitting would stop the receiver. Ctrl-C still quits.
-            let ctrl_c = key.code == KeyCode::Char('c')
-                && key
-                    .modifiers
-                    .contains(ratatui::crossterm::event::KeyModifiers::CONTROL);
-            if !ctrl_c {
+            if !is_ctrl_c(&key) {
                 self.help = false;
                 return None;
             }
@@ -1186,6 +1176,14 @@ fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
         &hay[..=last_start],
     )
     .any(|at| hay[at + 1..at + needle.len()].eq_ignore_ascii_case(rest))
+}
+
+/// Ctrl-C, which quits whatever else is going on (typing a filter, the help open).
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Char('c')
+        && key
+            .modifiers
+            .contains(ratatui::crossterm::event::KeyModifiers::CONTROL)
 }
 
 #[cfg(test)]

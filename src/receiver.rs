@@ -651,6 +651,11 @@ impl Answer {
     fn from_app(f: &crate::forward::ForwardResult) -> Answer {
         let status = StatusCode::from_u16(f.answer_status()).unwrap_or(StatusCode::BAD_GATEWAY);
         match &f.error {
+            // Reached: it is hookscope itself.
+            Some(e @ crate::forward::ForwardError::Loop) => Answer::text(
+                status,
+                format!("hookscope did not forward this delivery: {e}"),
+            ),
             Some(e) => Answer::text(
                 status,
                 format!("hookscope could not reach the app at {}: {e}", f.url),

@@ -347,41 +347,39 @@ fn exit_after_and_timeout_end_a_headless_run_with_a_status_for_ci() {
     assert_eq!(h.lines.iter().count(), 0);
 
     // A run of no length is refused, not run.
-    let out = Command::new(BIN)
-        .args(["--headless", "--no-store", "--port", "0", "--timeout", "0s"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("would end the run at once"));
+    let refused = |args: &[&str], says: &str| {
+        let out = Command::new(BIN)
+            .args(["--headless", "--no-store"])
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(says), "{err}");
+    };
+    refused(
+        &["--port", "0", "--timeout", "0s"],
+        "would end the run at once",
+    );
     // And so is a forwarding timeout of none, which would answer every delivery 504.
-    let out = Command::new(BIN)
-        .args([
+    refused(
+        &[
             "--forward-to",
             "http://127.0.0.1:9/",
             "--forward-timeout",
             "0ms",
-        ])
-        .args(["--headless", "--no-store", "--port", "0"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("would give up on the app"));
+        ],
+        "would give up on the app",
+    );
     // And forwarding to hookscope's own port, which would send every delivery round again.
-    let out = Command::new(BIN)
-        .args([
+    refused(
+        &[
             "--forward-to",
             "http://localhost:18787/webhooks",
             "--port",
             "18787",
-        ])
-        .args(["--headless", "--no-store"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("is hookscope's own address"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        "is hookscope's own address",
     );
 
     // Both flags belong to headless runs.

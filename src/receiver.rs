@@ -361,11 +361,20 @@ async fn record_refused_head(
 }
 
 /// Commits the record to the store, when there is one; it then carries the store's id.
+/// One that could not be committed has `seq` 0: its number in this run could be the store's id
+/// of another delivery, and a replay of it would be linked to that one.
 async fn commit(shared: &Shared, record: &mut Delivery) -> Result<(), crate::store::StoreError> {
     if let Some(store) = &shared.config.store {
-        let id = store.append(Delivery::clone(record)).await?;
-        record.seq = id.max(0) as u64;
-        record.stored = true;
+        match store.append(Delivery::clone(record)).await {
+            Ok(id) => {
+                record.seq = id.max(0) as u64;
+                record.stored = true;
+            }
+            Err(e) => {
+                record.seq = 0;
+                return Err(e);
+            }
+        }
     }
     Ok(())
 }

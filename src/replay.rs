@@ -116,7 +116,10 @@ pub async fn send(
             req = req.header(name, value);
         }
     }
-    req = req.header(REPLAY_HEADER, d.seq.to_string());
+    // seq 0: the original has no id to link to (the store could not keep it).
+    if d.seq != 0 {
+        req = req.header(REPLAY_HEADER, d.seq.to_string());
+    }
     let req = req
         .body(Full::new(d.body.clone()))
         .map_err(|e| ReplayError::Send(e.to_string()))?;
@@ -243,5 +246,42 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("`PO ST`"), "{err}");
+    }
+
+    /// The head of one request sent to a one-shot server that answers 200.
+    async fn head_of_one(d: &Delivery) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            use std::io::{Read as _, Write as _};
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0; 4096];
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = conn.read(&mut buf).unwrap();
+                assert!(n > 0);
+                got.extend_from_slice(&buf[..n]);
+            }
+            conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                .unwrap();
+            String::from_utf8_lossy(&got).to_lowercase()
+        });
+        send(&base, d, &d.headers).await.unwrap();
+        server.join().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_replay_is_linked_to_its_original_only_when_that_has_an_id() {
+        let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC));
+        let mut d = b.signed(SECRET, "msg_l", &event("a.b", "evt_l"));
+        d.seq = 42;
+        assert!(
+            head_of_one(&d)
+                .await
+                .contains("x-hookscope-replay-of: 42\r\n")
+        );
+        // 0: one the store could not keep, whose number in its run is no id at all.
+        d.seq = 0;
+        assert!(!head_of_one(&d).await.contains("x-hookscope-replay-of"));
     }
 }

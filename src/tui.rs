@@ -285,9 +285,13 @@ async fn replay(
     };
     match crate::replay::send(listen, d, &headers).await {
         Ok((status, body)) => format!(
-            "replayed{} #{}: answered {status} {}",
+            "replayed{}{}: answered {status} {}",
             if resign { " re-signed" } else { "" },
-            d.seq,
+            if d.seq == 0 {
+                String::new()
+            } else {
+                format!(" #{}", d.seq)
+            },
             crate::sanitize::line(&body)
         ),
         Err(e) => format!("replay failed: {}", crate::sanitize::line(&e.to_string())),

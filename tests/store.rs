@@ -680,15 +680,24 @@ fn two_hookscope_processes_share_one_store_without_corrupting_it() {
     assert_eq!(store.count().unwrap(), 600);
 }
 
-#[test]
-fn a_store_that_cannot_write_refuses_with_503_says_why_and_loses_nothing_acknowledged() {
+/// 60 signed bodies of 20 KiB sent to a headless hookscope (lines in `format`) whose store
+/// cannot grow past 200 KiB: a file-size limit (ulimit -f, in 512-byte blocks for sh) stands
+/// in for a full disk, SQLite's writes past it failing (SIGXFSZ ignored, so they fail rather
+/// than kill). Returns what `send` printed, hookscope's 60 lines, and the store's message ids.
+fn sixty_into_a_full_store(format: &str) -> (String, Vec<String>, HashSet<String>) {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("full.sqlite3");
-    // A file-size limit (ulimit -f, in 512-byte blocks for sh) stands in for a full disk:
-    // SQLite's writes past it fail (SIGXFSZ ignored, so they fail rather than kill).
     let mut cmd = Command::new("sh");
     cmd.args(["-c", "ulimit -f 400; trap '' XFSZ; exec \"$0\" \"$@\"", BIN])
-        .args(["--headless", "--port", "0", "--secret", SECRET])
+        .args([
+            "--headless",
+            "--port",
+            "0",
+            "--secret",
+            SECRET,
+            "--format",
+            format,
+        ])
         .args(["--store", store.to_str().unwrap()])
         .env_remove("HOOKSCOPE_SECRET")
         .env_remove("PIVOTAL_WEBHOOK_SECRET")
@@ -698,13 +707,35 @@ fn a_store_that_cannot_write_refuses_with_503_says_why_and_loses_nothing_acknowl
     let payload =
         serde_json::json!({"id": "evt_big", "type": "big.event", "data": "x".repeat(20_000)});
     std::fs::write(&body, payload.to_string()).unwrap();
-    // 60 bodies of 20 KiB outgrow the 200 KiB allowed.
     let sent = Command::new(BIN)
         .args(["send", "--to", &url, "--secret", SECRET, "-n", "60"])
         .args(["--data", &format!("@{}", body.display())])
         .output()
         .unwrap();
-    let said = String::from_utf8_lossy(&sent.stdout);
+    let lines: Vec<String> = BufReader::new(server.stdout.take().unwrap())
+        .lines()
+        .take(60)
+        .map_while(Result::ok)
+        .collect();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let stored = Store::open(&store)
+        .unwrap()
+        .query(&Filter::default())
+        .unwrap()
+        .into_iter()
+        .filter_map(|d| d.msg_id)
+        .collect();
+    (
+        String::from_utf8_lossy(&sent.stdout).into_owned(),
+        lines,
+        stored,
+    )
+}
+
+#[test]
+fn a_store_that_cannot_write_refuses_with_503_says_why_and_loses_nothing_acknowledged() {
+    let (said, lines, stored) = sixty_into_a_full_store("human");
     let answered = |status: &str| -> Vec<String> {
         said.lines()
             .filter(|l| l.starts_with(status))
@@ -719,11 +750,6 @@ fn a_store_that_cannot_write_refuses_with_503_says_why_and_loses_nothing_acknowl
     assert!(!refused.is_empty(), "the limit was never reached: {said}");
     assert_eq!(ok.len() + refused.len(), 60, "{said}");
     // Each refused one's line says what its sender got and why, though its signature verified.
-    let lines: Vec<String> = BufReader::new(server.stdout.take().unwrap())
-        .lines()
-        .take(60)
-        .map_while(Result::ok)
-        .collect();
     let flagged = lines
         .iter()
         .filter(|l| {
@@ -732,16 +758,25 @@ fn a_store_that_cannot_write_refuses_with_503_says_why_and_loses_nothing_acknowl
         })
         .count();
     assert_eq!(flagged, refused.len(), "{lines:#?}");
-    server.kill().unwrap();
-    server.wait().unwrap();
     // Every delivery answered 200 is in the store.
-    let stored: HashSet<String> = Store::open(&store)
-        .unwrap()
-        .query(&Filter::default())
-        .unwrap()
-        .into_iter()
-        .filter_map(|d| d.msg_id)
-        .collect();
     let lost: Vec<&String> = ok.iter().filter(|m| !stored.contains(*m)).collect();
     assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
+}
+
+#[test]
+fn a_delivery_the_store_could_not_keep_has_no_id() {
+    // Its number in the run could be the store's id of another delivery (a replay of it would
+    // be linked to that one): seq 0. The stored ones carry their store ids, each once.
+    let (said, lines, stored) = sixty_into_a_full_store("json");
+    let json: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (refused, kept): (Vec<&Value>, Vec<&Value>) = json.iter().partition(|j| j["status"] == 503);
+    assert!(!refused.is_empty() && !kept.is_empty(), "{said}");
+    assert!(refused.iter().all(|j| j["seq"] == 0), "{refused:#?}");
+    let ids: HashSet<u64> = kept.iter().map(|j| j["seq"].as_u64().unwrap()).collect();
+    assert_eq!(ids.len(), kept.len(), "{kept:#?}");
+    assert!(!ids.contains(&0));
+    assert_eq!(stored.len(), kept.len());
 }

@@ -669,6 +669,16 @@ fn a_delivery_the_store_could_not_keep_is_flagged_until_one_is_kept() {
         s.contains("f00d-cafe.ngrok-free.app"),
         "the tunnel stays: {s}"
     );
+    // A refused head the store could not keep either: hyper answered it, so its answer is not
+    // the store's error, and the warning stays as it was.
+    let mut head = b.request("POST", "/", vec![], b"");
+    head.response.status = 400;
+    app.update(Action::Deliveries(vec![Arc::new(head)]));
+    assert!(
+        screen(&app).contains("answering 503: the disk holding s.sqlite3"),
+        "{}",
+        screen(&app)
+    );
     let mut kept = b.signed(SECRET, "msg_ok", &event("customer.created", "evt_ok"));
     kept.stored = true;
     app.update(Action::Deliveries(vec![Arc::new(kept)]));

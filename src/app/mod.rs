@@ -594,8 +594,9 @@ impl App {
             if !earlier {
                 self.count_rate(d.received_at.unix_timestamp());
                 // With the store on, the receiver publishes a delivery unstored only when
-                // committing it failed.
-                if self.bodies_in_store {
+                // committing it failed, and answers it 503 unless hyper had answered already
+                // (a refused head: its answer is not the store's error).
+                if self.bodies_in_store && (d.stored || d.response.status == 503) {
                     self.store_trouble = (!d.stored).then(|| d.response.said().to_string());
                 }
             } else {

@@ -97,6 +97,25 @@ fn forward_value(d: &Delivery) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// A HAR answer's text: browsers write a binary one base64-encoded (`"encoding": "base64"`),
+/// kept here as the text it decodes to, as a received answer would be.
+fn answer_text(content: Option<&Value>) -> String {
+    let text = content
+        .and_then(|c| c.get("text"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let encoding = content
+        .and_then(|c| c.get("encoding"))
+        .and_then(Value::as_str);
+    match encoding
+        .filter(|e| *e == "base64")
+        .map(|_| B64.decode(text))
+    {
+        Some(Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => text.to_string(),
+    }
+}
+
 /// Puts back what [`forward_value`] and `replay_of` wrote. A forward result that does not
 /// parse is an error: dropping it would lose what the app answered without a word.
 fn restore_links(
@@ -477,12 +496,7 @@ fn from_har_entry(e: &Value, verifier: &Verifier) -> Result<Delivery, String> {
             .and_then(Value::as_u64)
             .unwrap_or(0)
             .min(999) as u16,
-        body: e
-            .pointer("/response/content/text")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-            .into(),
+        body: answer_text(e.pointer("/response/content")).into(),
     };
     let seq = ours
         .and_then(|o| o.get("id"))
@@ -502,4 +516,24 @@ fn from_har_entry(e: &Value, verifier: &Verifier) -> Result<Delivery, String> {
         ours.and_then(|o| o.get("replay_of")),
     )?;
     Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_har_answer_written_in_base64_reads_as_its_text() {
+        let text = |c: Value| answer_text(Some(&c));
+        assert_eq!(text(json!({"text": "b2s=", "encoding": "base64"})), "ok");
+        assert_eq!(
+            text(json!({"text": "b2s="})),
+            "b2s=",
+            "no encoding: as written"
+        );
+        // Said to be base64 and not: kept as written rather than lost.
+        assert_eq!(text(json!({"text": "ok!", "encoding": "base64"})), "ok!");
+        assert_eq!(answer_text(None), "");
+    }
 }

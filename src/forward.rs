@@ -213,7 +213,9 @@ impl Forwarder {
         join(&self.target, path)
     }
 
-    /// Relays one request and waits for the whole answer (or the failure).
+    /// Relays one request and waits for the whole answer (or the failure). Returns the result
+    /// to record and the app's headers exactly as they came (none without an answer): the
+    /// record keeps them as text, the sender gets them byte for byte.
     pub async fn send(
         &self,
         method: &str,
@@ -221,7 +223,7 @@ impl Forwarder {
         headers: &[(String, Vec<u8>)],
         remote: Option<std::net::SocketAddr>,
         body: Bytes,
-    ) -> ForwardResult {
+    ) -> (ForwardResult, http::HeaderMap) {
         let url = self.url_for(path);
         let started = Instant::now();
         let result = tokio::time::timeout(
@@ -239,19 +241,32 @@ impl Forwarder {
             error: Some(error),
         };
         match result {
-            Ok(Ok((status, headers, body))) => ForwardResult {
-                url: url.clone(),
-                status: Some(status),
-                headers,
-                body,
-                ms,
-                error: None,
-            },
-            Ok(Err(e)) => failed(e),
-            Err(_) => failed(ForwardError::Timeout {
-                ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
-                secs: 0,
-            }),
+            Ok(Ok((status, headers, body))) => {
+                let as_text = headers
+                    .iter()
+                    .map(|(n, v)| {
+                        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                        (n.as_str().to_string(), v)
+                    })
+                    .collect();
+                let result = ForwardResult {
+                    url: url.clone(),
+                    status: Some(status),
+                    headers: as_text,
+                    body,
+                    ms,
+                    error: None,
+                };
+                (result, headers)
+            }
+            Ok(Err(e)) => (failed(e), http::HeaderMap::new()),
+            Err(_) => (
+                failed(ForwardError::Timeout {
+                    ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
+                    secs: 0,
+                }),
+                http::HeaderMap::new(),
+            ),
         }
     }
 
@@ -298,7 +313,7 @@ impl Forwarder {
         headers: &[(String, Vec<u8>)],
         remote: Option<std::net::SocketAddr>,
         body: Bytes,
-    ) -> Result<(u16, Vec<(String, String)>, Bytes), ForwardError> {
+    ) -> Result<(u16, http::HeaderMap, Bytes), ForwardError> {
         if self.came_back(headers) {
             // Relaying it again would go round until some limit of the request broke.
             return Err(ForwardError::Loop);
@@ -321,16 +336,7 @@ impl Forwarder {
         })?;
         let resp = self.client.request(req).await.map_err(|e| classify(&e))?;
         let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = resp.headers().clone();
         let body = http_body_util::Limited::new(resp.into_body(), MAX_ANSWER)
             .collect()
             .await

@@ -549,7 +549,7 @@ async fn handle(
         _ => None,
     };
     let mut out = match &forward {
-        Some(f) => Answer::from_app(f),
+        Some((f, app_headers)) => Answer::from_app(f, app_headers),
         None => Answer::from_verdict(&verdict),
     };
     let mode = config.control.get();
@@ -576,7 +576,7 @@ async fn handle(
     if !keep_headers {
         record.msg_id = delivery::message_id(&view);
     }
-    record.forward = forward;
+    record.forward = forward.map(|(f, _)| f);
     record.replay_of = replay_of;
     // Committed before the answer goes out: a sender that saw 2xx can rely on it.
     if let Err(e) = commit(shared, &mut record).await {
@@ -656,8 +656,9 @@ impl Answer {
         a
     }
 
-    /// The app's answer as it gave it, or 502/504 saying why there is none.
-    fn from_app(f: &crate::forward::ForwardResult) -> Answer {
+    /// The app's answer as it gave it (`headers` as they came), or 502/504 saying why there
+    /// is none.
+    fn from_app(f: &crate::forward::ForwardResult, headers: &http::HeaderMap) -> Answer {
         let status = StatusCode::from_u16(f.answer_status()).unwrap_or(StatusCode::BAD_GATEWAY);
         match &f.error {
             // Reached: it is hookscope itself.
@@ -672,20 +673,13 @@ impl Answer {
             None => Answer {
                 status,
                 text: None,
-                headers: f
-                    .headers
+                headers: headers
                     .iter()
                     // hyper sets content-length for the body it sends.
                     .filter(|(n, _)| {
-                        !crate::forward::is_hop_by_hop(n)
-                            && !n.eq_ignore_ascii_case("content-length")
+                        !crate::forward::is_hop_by_hop(n.as_str()) && *n != header::CONTENT_LENGTH
                     })
-                    .filter_map(|(n, v)| {
-                        Some((
-                            HeaderName::from_bytes(n.as_bytes()).ok()?,
-                            HeaderValue::from_str(v).ok()?,
-                        ))
-                    })
+                    .map(|(n, v)| (n.clone(), v.clone()))
                     .collect(),
                 body: f.body.clone(),
             },

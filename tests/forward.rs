@@ -67,6 +67,9 @@ async fn app() -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
                         *resp.status_mut() = http::StatusCode::from_u16(status).unwrap();
                         resp.headers_mut()
                             .insert("x-app", http::HeaderValue::from_static("yes"));
+                        // Latin-1, as old frameworks write a header: legal (obs-text), not UTF-8.
+                        resp.headers_mut()
+                            .insert("x-name", http::HeaderValue::from_bytes(b"caf\xe9").unwrap());
                         Ok::<_, std::convert::Infallible>(resp)
                     }
                 });
@@ -618,4 +621,45 @@ async fn forwarding_that_leads_back_to_hookscope_stops_after_one_round() {
     assert_eq!(outer.forward.as_ref().and_then(|f| f.status), Some(508));
     let more = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await;
     assert!(more.is_err(), "a third record: {more:?}");
+}
+
+#[tokio::test]
+async fn the_apps_headers_reach_the_sender_byte_for_byte() {
+    let (app_addr, _) = app().await;
+    let (server, mut rx) = receiver(
+        Some(forwarder(app_addr, "", Duration::from_secs(5), false)),
+        RespondMode::Normal,
+    )
+    .await;
+    let body = b"{}";
+    let mut request = format!(
+        "POST /ok HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (n, v) in signed(SECRET, "msg_latin", body) {
+        request.push_str(&format!("{n}: {v}\r\n"));
+    }
+    request.push_str("\r\n{}");
+    let mut conn = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut conn, request.as_bytes())
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut conn, &mut answer)
+        .await
+        .unwrap();
+    // Relayed as the app wrote it, not as the record's text (where it reads `caf\u{fffd}`).
+    assert!(
+        answer.windows(14).any(|w| w == b"x-name: caf\xe9\r\n"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let d = next(&mut rx).await;
+    let recorded = d.forward.unwrap().headers;
+    assert!(
+        recorded.contains(&("x-name".into(), "caf\u{fffd}".into())),
+        "{recorded:?}"
+    );
 }

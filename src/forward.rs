@@ -487,7 +487,12 @@ impl std::str::FromStr for RespondMode {
         match s.split_once(':') {
             None if s == "normal" => Ok(RespondMode::Normal),
             Some(("status", code)) => match code.parse::<u16>() {
-                Ok(c) if (100..=599).contains(&c) => Ok(RespondMode::Status(c)),
+                Ok(c) if (200..=599).contains(&c) => Ok(RespondMode::Status(c)),
+                // hyper answers a final 100 with 500, and 101 switches the connection to a
+                // protocol nobody named: neither is an answer a sender can be given.
+                Ok(c) if (100..200).contains(&c) => Err(format!(
+                    "`{s}`: {c} is an informational status, not an answer: give one from 200 to 599"
+                )),
                 _ => Err(bad()),
             },
             Some(("delay", d)) => parse_duration(d).map(RespondMode::Delay).ok_or_else(bad),
@@ -650,6 +655,11 @@ mod tests {
             RespondMode::Delay(Duration::from_secs(120))
         );
         assert!("status:99".parse::<RespondMode>().is_err());
+        for informational in ["status:100", "status:101"] {
+            let err = informational.parse::<RespondMode>().unwrap_err();
+            assert!(err.contains("informational status"), "{err}");
+        }
+        assert_eq!("status:204".parse(), Ok(RespondMode::Status(204)));
         assert!("flaky:2".parse::<RespondMode>().is_err());
         assert!("sometimes".parse::<RespondMode>().is_err());
         let mut m = RespondMode::Normal;

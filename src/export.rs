@@ -521,6 +521,7 @@ fn from_har_entry(e: &Value, verifier: &Verifier) -> Result<Delivery, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy as _;
     use serde_json::json;
 
     #[test]
@@ -535,5 +536,79 @@ mod tests {
         // Said to be base64 and not: kept as written rather than lost.
         assert_eq!(text(json!({"text": "ok!", "encoding": "base64"})), "ok!");
         assert_eq!(answer_text(None), "");
+    }
+
+    /// An export of a forwarded, replayed delivery, as JSONL and as HAR.
+    fn exports() -> (Value, Value) {
+        use crate::forward::{ForwardError, ForwardResult};
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let mut b =
+            crate::testing::Builder::new(&[secret], time::macros::datetime!(2026-11-27 10:00 UTC));
+        let mut d = b.signed(secret, "msg_p", &crate::testing::event("a.b", "evt_p"));
+        d.forward = Some(ForwardResult {
+            url: "http://localhost:3000/".into(),
+            status: None,
+            headers: vec![("x".into(), "y".into())],
+            body: Bytes::from_static(b"\xff"),
+            ms: 3,
+            error: Some(ForwardError::Timeout { ms: 30, secs: 0 }),
+        });
+        d.replay_of = Some(1);
+        (jsonl_value(&d), har(&[d]))
+    }
+
+    /// The JSON pointer of every value in `v`, `v` itself included.
+    fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    pointers(
+                        v,
+                        format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                        out,
+                    );
+                }
+            }
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    pointers(v, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+        out.push(at);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        // A hand-edited or foreign file: any value anywhere in an export replaced by any JSON
+        // is read or refused with a reason, never a panic, and what is read exports again.
+        #[test]
+        fn any_value_replaced_by_anything_is_read_or_refused(
+            choice in proptest::prelude::any::<proptest::sample::Index>(),
+            value in proptest::prop_oneof![
+                crate::highlight::tests::arb_json(),
+                proptest::prelude::any::<u64>().prop_map(Value::from),
+                proptest::prelude::any::<f64>().prop_map(Value::from),
+            ],
+            har_file in proptest::prelude::any::<bool>(),
+        ) {
+            let (jsonl, har_doc) = exports();
+            let mut doc = if har_file { har_doc } else { jsonl };
+            let mut all = Vec::new();
+            pointers(&doc, String::new(), &mut all);
+            let chosen: &String = choice.get(&all);
+            if let Some(slot) = doc.pointer_mut(chosen) {
+                *slot = value;
+            }
+            let text = serde_json::to_string(&doc).unwrap_or_default();
+            let verifier = Verifier::new(Vec::new(), 300);
+            if let Ok(ds) = read(text.as_bytes(), &verifier) {
+                let mut out = Vec::new();
+                write(&mut out, &ds, Format::Jsonl).unwrap();
+                write(&mut out, &ds, Format::Har).unwrap();
+            }
+        }
     }
 }

@@ -401,7 +401,7 @@ fn string_end(b: &[u8], start: usize) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn texts(v: &BodyView) -> Vec<&str> {
@@ -551,7 +551,8 @@ mod tests {
         }
     }
 
-    fn arb_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    /// Any JSON value, a few levels deep.
+    pub(crate) fn arb_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
         use proptest::prelude::*;
         let leaf = prop_oneof![
             Just(serde_json::Value::Null),

@@ -280,7 +280,10 @@ async fn serve(
         app.bodies_in_store = reader.is_some();
         app.update(hookscope::app::Action::Earlier(earlier));
         let opts = tui::Options {
-            ngrok_api: (!args.no_tunnel).then(|| args.ngrok_api.clone()),
+            tunnels: (!args.no_tunnel).then(|| hookscope::tunnel::Sources {
+                ngrok_api: args.ngrok_api.clone(),
+                tailscale: hookscope::tunnel::TAILSCALE.into(),
+            }),
             port: local.port(),
             store: reader,
             control,

@@ -31,8 +31,8 @@ const BATCH: usize = 4096;
 
 /// What the loop needs besides the app.
 pub struct Options {
-    /// ngrok agent API to poll for the tunnel URL; `None` disables polling.
-    pub ngrok_api: Option<String>,
+    /// Where to look for the tunnel URL; `None` disables polling.
+    pub tunnels: Option<tunnel::Sources>,
     /// Our port, to find the tunnel that forwards to it.
     pub port: u16,
     /// A read connection to the store, for bodies and searches; `None` without a store.
@@ -111,9 +111,9 @@ pub async fn run(
     let reader = spawn_input_reader(input_tx, stop.clone());
 
     let (actions_tx, mut actions) = mpsc::unbounded_channel::<Action>();
-    if let Some(api) = opts.ngrok_api {
+    if let Some(sources) = opts.tunnels {
         tokio::spawn(tunnel::watch(
-            api,
+            sources,
             opts.port,
             Duration::from_secs(5),
             Action::Tunnel,

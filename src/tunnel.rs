@@ -1,5 +1,6 @@
-//! Finds the public URL of a tunnel that forwards to our port, from ngrok's local agent API
-//! (`http://127.0.0.1:4040/api/tunnels`). Quiet by design: no agent, no URL, no noise.
+//! Finds the public URL of a tunnel that forwards to our port: from ngrok's local agent API
+//! (`http://127.0.0.1:4040/api/tunnels`), else from Tailscale Funnel's configuration
+//! (`tailscale funnel status --json`). Quiet by design: no agent, no URL, no noise.
 
 use bytes::Bytes;
 use http::Uri;
@@ -60,9 +61,80 @@ pub async fn probe(api: &str, port: u16) -> Option<String> {
         .flatten()
 }
 
-/// Polls every `every` and sends the URL whenever it changes, until `tx` closes.
+/// The program asked for Tailscale Funnel's configuration.
+pub const TAILSCALE: &str = "tailscale";
+
+/// Picks the public URL Tailscale Funnel serves from `port` on this machine, from what
+/// `tailscale funnel status --json` prints: a `Web` entry (`host:443`) whose handler proxies to
+/// the port, for a host `AllowFunnel` opens to the internet. Serve-only (tailnet) entries are
+/// not public, so they are not picked.
+pub fn pick_funnel(json: &[u8], port: u16) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(json).ok()?;
+    let open = v.get("AllowFunnel")?.as_object()?;
+    let ours = |proxy: &str| {
+        let Ok(uri) = proxy.parse::<Uri>() else {
+            // `tailscale funnel 8787` may store the bare port or host:port.
+            return proxy == port.to_string();
+        };
+        uri.port_u16() == Some(port)
+            && uri
+                .host()
+                .is_some_and(|h| ["127.0.0.1", "localhost", "[::1]", "::1"].contains(&h))
+    };
+    let mut found: Vec<String> = v
+        .get("Web")?
+        .as_object()?
+        .iter()
+        .filter(|(hostport, _)| open.get(hostport.as_str()) == Some(&serde_json::Value::Bool(true)))
+        .flat_map(|(hostport, web)| {
+            let base = match hostport.strip_suffix(":443") {
+                Some(host) => format!("https://{host}"),
+                None => format!("https://{hostport}"),
+            };
+            web.get("Handlers")
+                .and_then(|h| h.as_object())
+                .into_iter()
+                .flatten()
+                .filter(|(_, h)| h.get("Proxy").and_then(|p| p.as_str()).is_some_and(ours))
+                .map(move |(path, _)| format!("{base}{}", path.trim_end_matches('/')))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().next()
+}
+
+/// Asks `tailscale` once; `None` when it is not installed, not running, or serves nothing
+/// public from `port`.
+pub async fn probe_funnel(program: &std::ffi::OsStr, port: u16) -> Option<String> {
+    let run = tokio::process::Command::new(program)
+        .args(["funnel", "status", "--json"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(2), run)
+        .await
+        .ok()?
+        .ok()?;
+    out.status
+        .success()
+        .then(|| pick_funnel(&out.stdout, port))
+        .flatten()
+}
+
+/// Where [`watch`] looks for a tunnel.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    /// ngrok's agent API.
+    pub ngrok_api: String,
+    /// The `tailscale` program.
+    pub tailscale: std::ffi::OsString,
+}
+
+/// Polls every `every` and sends the URL whenever it changes, until `tx` closes. ngrok's
+/// answer wins when both have one.
 pub async fn watch<T>(
-    api: String,
+    sources: Sources,
     port: u16,
     every: Duration,
     wrap: fn(Option<String>) -> T,
@@ -70,7 +142,10 @@ pub async fn watch<T>(
 ) {
     let mut last: Option<Option<String>> = None;
     loop {
-        let now = probe(&api, port).await;
+        let now = match probe(&sources.ngrok_api, port).await {
+            Some(url) => Some(url),
+            None => probe_funnel(&sources.tailscale, port).await,
+        };
         if last.as_ref() != Some(&now) {
             if tx.send(wrap(now.clone())).is_err() {
                 return;
@@ -103,6 +178,71 @@ mod tests {
             .as_deref(),
             Some("https://x")
         );
+    }
+
+    /// What `tailscale funnel status --json` prints after `tailscale funnel --bg 8787`, with a
+    /// tailnet-only `serve` of another port and a funnel of another port beside it.
+    const FUNNEL: &str = r#"{"TCP":{"443":{"HTTPS":true},"8443":{"HTTPS":true},"10000":{"HTTPS":true}},
+        "Web":{"box.tail1234.ts.net:443":{"Handlers":{"/":{"Proxy":"http://127.0.0.1:8787"}}},
+               "box.tail1234.ts.net:8443":{"Handlers":{"/":{"Proxy":"http://127.0.0.1:3000"}}},
+               "box.tail1234.ts.net:10000":{"Handlers":{"/hooks/":{"Proxy":"http://localhost:9000"}}}},
+        "AllowFunnel":{"box.tail1234.ts.net:443":true,"box.tail1234.ts.net:8443":true,
+                       "box.tail1234.ts.net:10000":false}}"#;
+
+    #[test]
+    fn picks_the_funnel_for_our_port() {
+        let json = FUNNEL.as_bytes();
+        assert_eq!(
+            pick_funnel(json, 8787).as_deref(),
+            Some("https://box.tail1234.ts.net")
+        );
+        assert_eq!(
+            pick_funnel(json, 3000).as_deref(),
+            Some("https://box.tail1234.ts.net:8443")
+        );
+        // Served to the tailnet only: not a public URL.
+        assert_eq!(pick_funnel(json, 9000), None);
+        let open = FUNNEL.replace(":10000\":false", ":10000\":true");
+        assert_eq!(
+            pick_funnel(open.as_bytes(), 9000).as_deref(),
+            Some("https://box.tail1234.ts.net:10000/hooks")
+        );
+        assert_eq!(pick_funnel(json, 1), None);
+        assert_eq!(pick_funnel(b"{}", 8787), None);
+        assert_eq!(pick_funnel(b"not json", 8787), None);
+    }
+
+    #[tokio::test]
+    async fn asks_the_tailscale_program() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("tailscale");
+        let json = dir.path().join("status.json");
+        std::fs::write(&json, FUNNEL).unwrap();
+        std::fs::write(
+            &program,
+            format!(
+                "#!/bin/sh\n[ \"$*\" = \"funnel status --json\" ] || exit 2\ncat '{}'\n",
+                json.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(
+            probe_funnel(program.as_os_str(), 8787).await.as_deref(),
+            Some("https://box.tail1234.ts.net")
+        );
+        // Not installed, or failing (tailscaled down): quietly nothing.
+        assert_eq!(
+            probe_funnel("/nonexistent/tailscale".as_ref(), 8787).await,
+            None
+        );
+        std::fs::write(
+            &program,
+            "#!/bin/sh\necho 'failed to connect to local tailscaled' >&2\nexit 1\n",
+        )
+        .unwrap();
+        assert_eq!(probe_funnel(program.as_os_str(), 8787).await, None);
     }
 
     #[tokio::test]
@@ -145,7 +285,11 @@ mod socket_tests {
             Some("https://f00d.ngrok-free.app")
         );
         let (tx, mut rx) = mpsc::unbounded_channel();
-        tokio::spawn(watch(api, 8787, Duration::from_millis(50), |u| u, tx));
+        let sources = Sources {
+            ngrok_api: api,
+            tailscale: "/nonexistent/tailscale".into(),
+        };
+        tokio::spawn(watch(sources, 8787, Duration::from_millis(50), |u| u, tx));
         assert_eq!(
             rx.recv().await,
             Some(Some("https://f00d.ngrok-free.app".to_string()))

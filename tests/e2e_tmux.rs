@@ -546,3 +546,44 @@ fn a_paste_is_searched_for_not_typed_as_commands() {
         s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
     });
 }
+
+#[test]
+fn the_header_shows_a_tailscale_funnel_to_our_port() {
+    let Some(tmux) = shell("funnel") else { return };
+    let port = free_port();
+    // A stand-in `tailscale` first on PATH, printing what `tailscale funnel --bg PORT` sets up;
+    // no ngrok agent answers at the API given.
+    let dir = tempfile::tempdir().unwrap();
+    let status = format!(
+        r#"{{"TCP":{{"443":{{"HTTPS":true}}}},"Web":{{"box.tail1234.ts.net:443":{{"Handlers":{{"/":{{"Proxy":"http://127.0.0.1:{port}"}}}}}}}},"AllowFunnel":{{"box.tail1234.ts.net:443":true}}}}"#
+    );
+    std::fs::write(dir.path().join("status.json"), status).unwrap();
+    let program = dir.path().join("tailscale");
+    std::fs::write(
+        &program,
+        format!("#!/bin/sh\ncat '{}/status.json'\n", dir.path().display()),
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&program).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&program, perms).unwrap();
+    tmux.keys(&[
+        &format!(
+            "PATH={}:$PATH {BIN} --port {port} --no-store --ngrok-api http://127.0.0.1:{}",
+            dir.path().display(),
+            free_port()
+        ),
+        "Enter",
+    ]);
+    let s = tmux.wait_for("the funnel's URL in the header", |s| {
+        s.contains("⇄ https://box.tail1234.ts.net")
+    });
+    assert!(
+        s.contains(&format!("listening http://127.0.0.1:{port}")),
+        "{s}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for("the shell again", |s| {
+        s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
+    });
+}

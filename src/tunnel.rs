@@ -72,14 +72,16 @@ pub fn pick_funnel(json: &[u8], port: u16) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(json).ok()?;
     let open = v.get("AllowFunnel")?.as_object()?;
     let ours = |proxy: &str| {
-        let Ok(uri) = proxy.parse::<Uri>() else {
-            // `tailscale funnel 8787` may store the bare port or host:port.
-            return proxy == port.to_string();
-        };
-        uri.port_u16() == Some(port)
-            && uri
-                .host()
-                .is_some_and(|h| ["127.0.0.1", "localhost", "[::1]", "::1"].contains(&h))
+        // A bare port would parse as a host without one.
+        if proxy == port.to_string() {
+            return true;
+        }
+        proxy.parse::<Uri>().is_ok_and(|uri| {
+            uri.port_u16() == Some(port)
+                && uri
+                    .host()
+                    .is_some_and(|h| ["127.0.0.1", "localhost", "[::1]"].contains(&h))
+        })
     };
     let mut found: Vec<String> = v
         .get("Web")?
@@ -208,6 +210,15 @@ mod tests {
             Some("https://box.tail1234.ts.net:10000/hooks")
         );
         assert_eq!(pick_funnel(json, 1), None);
+        // The proxy written as a bare port, or host:port without a scheme.
+        for proxy in ["8787", "localhost:8787", "http://[::1]:8787"] {
+            let written = FUNNEL.replace("http://127.0.0.1:8787", proxy);
+            assert_eq!(
+                pick_funnel(written.as_bytes(), 8787).as_deref(),
+                Some("https://box.tail1234.ts.net"),
+                "{proxy}"
+            );
+        }
         assert_eq!(pick_funnel(b"{}", 8787), None);
         assert_eq!(pick_funnel(b"not json", 8787), None);
     }

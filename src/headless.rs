@@ -384,7 +384,11 @@ fn write_line(out: &mut Vec<u8>, d: &Delivery, format: Format) {
 pub fn human_line(d: &Delivery) -> String {
     let mut line = verdict_line(d);
     if let Some(said) = answered_otherwise(d) {
-        line.push_str(&said);
+        line.push_str(&format!(
+            " · answered {}: {}",
+            d.response.status,
+            sanitize::line(said.lines().next().unwrap_or(""))
+        ));
     }
     if let Some(f) = &d.forward {
         match (&f.status, &f.error) {
@@ -402,25 +406,18 @@ pub fn human_line(d: &Delivery) -> String {
     line
 }
 
-/// ` · answered 503: …` when the sender got something other than the verdict's own answer:
-/// the store could not keep the delivery (503, so the provider retries), or a response mode
-/// (`m`, `--respond`) made one up. A refused delivery's line has its status already, and a
-/// forwarded one says the app's.
-fn answered_otherwise(d: &Delivery) -> Option<String> {
+/// What the sender was told when it was not the verdict's own answer: the store could not keep
+/// the delivery (503, so the provider retries), or a response mode (`m`, `--respond`) made one
+/// up. None for a refused delivery (its line has its status already) or a forwarded one (its
+/// line says the app's answer).
+fn answered_otherwise(d: &Delivery) -> Option<&str> {
     let refused = matches!(&d.verdict, Verdict::Unchecked(u) if u.refused());
     // Status 0: an imported HAR entry whose request got no answer; nothing to say.
     if refused || d.forward.is_some() || d.response.status == 0 {
         return None;
     }
     let usual = crate::receiver::answer(&d.verdict).0.as_u16();
-    let said = d.response.said();
-    (d.response.status != usual).then(|| {
-        format!(
-            " · answered {}: {}",
-            d.response.status,
-            sanitize::line(said.lines().next().unwrap_or(""))
-        )
-    })
+    (d.response.status != usual).then(|| d.response.said())
 }
 
 fn verdict_line(d: &Delivery) -> String {
@@ -461,7 +458,7 @@ pub fn json_line(d: &Delivery) -> String {
 
 /// Appends the JSON object for `d` to `out`, keys in a fixed order: `seq`, `received_at`,
 /// `msg_id`, `event_id`, `type`, `verified`, `failure`, `reason`, `hints`, `secret`,
-/// `status`, `method`, `path`, `bytes`, `remote`, `forward`, `replay_of`.
+/// `status`, `answer`, `method`, `path`, `bytes`, `remote`, `forward`, `replay_of`.
 ///
 /// Written by hand, byte for byte what serde_json makes of the same record (a test holds it to
 /// that): this runs for every delivery on the receiver's core, and serde_json's generic path,
@@ -507,6 +504,8 @@ fn write_json(out: &mut Vec<u8>, d: &Delivery) {
     push_opt_str(out, secret);
     out.extend_from_slice(b",\"status\":");
     push_u64(out, d.response.status.into());
+    out.extend_from_slice(b",\"answer\":");
+    push_opt_str(out, answered_otherwise(d));
     out.extend_from_slice(b",\"method\":");
     push_str(out, &d.method);
     out.extend_from_slice(b",\"path\":");
@@ -715,6 +714,7 @@ mod tests {
         hints: Vec<String>,
         secret: Option<&'a str>,
         status: u16,
+        answer: Option<&'a str>,
         method: &'a str,
         path: &'a str,
         bytes: u64,
@@ -749,6 +749,7 @@ mod tests {
             hints,
             secret,
             status: d.response.status,
+            answer: answered_otherwise(d),
             method: &d.method,
             path: &d.path,
             bytes: d.body_size,
@@ -776,7 +777,7 @@ mod tests {
         let line = json_line(&verified());
         assert_eq!(
             line,
-            r#"{"seq":1,"received_at":"2026-11-27T19:01:08.25Z","msg_id":"msg_1","event_id":"evt_1","type":"customer.created","verified":true,"failure":null,"reason":null,"hints":[],"secret":"whsec_MfKQ…aSw","status":200,"method":"POST","path":"/webhooks","bytes":95,"remote":"127.0.0.1:50001","forward":null,"replay_of":null}"#
+            r#"{"seq":1,"received_at":"2026-11-27T19:01:08.25Z","msg_id":"msg_1","event_id":"evt_1","type":"customer.created","verified":true,"failure":null,"reason":null,"hints":[],"secret":"whsec_MfKQ…aSw","status":200,"answer":null,"method":"POST","path":"/webhooks","bytes":95,"remote":"127.0.0.1:50001","forward":null,"replay_of":null}"#
         );
         assert_eq!(line, oracle(&verified()));
     }

@@ -775,6 +775,14 @@ fn a_delivery_the_store_could_not_keep_has_no_id() {
     let (refused, kept): (Vec<&Value>, Vec<&Value>) = json.iter().partition(|j| j["status"] == 503);
     assert!(!refused.is_empty() && !kept.is_empty(), "{said}");
     assert!(refused.iter().all(|j| j["seq"] == 0), "{refused:#?}");
+    // And says why, where a verified one answered as its verdict says has no answer text.
+    assert!(
+        refused.iter().all(|j| j["answer"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("could not store the delivery: "))),
+        "{refused:#?}"
+    );
+    assert!(kept.iter().all(|j| j["answer"].is_null()), "{kept:#?}");
     let ids: HashSet<u64> = kept.iter().map(|j| j["seq"].as_u64().unwrap()).collect();
     assert_eq!(ids.len(), kept.len(), "{kept:#?}");
     assert!(!ids.contains(&0));

@@ -296,7 +296,8 @@ pub struct ServeArgs {
     /// ngrok agent API polled for the tunnel's public URL.
     #[arg(long, default_value = crate::tunnel::NGROK_API, value_name = "URL")]
     pub ngrok_api: String,
-    /// Do not poll for a tunnel URL (ngrok's agent API, `tailscale funnel status --json`).
+    /// Do not poll for a tunnel URL (ngrok's agent API, `tailscale funnel status --json`,
+    /// cloudflared's metrics server).
     #[arg(long)]
     pub no_tunnel: bool,
     /// The store every delivery is committed to before it is answered.

@@ -280,10 +280,8 @@ async fn serve(
         app.bodies_in_store = reader.is_some();
         app.update(hookscope::app::Action::Earlier(earlier));
         let opts = tui::Options {
-            tunnels: (!args.no_tunnel).then(|| hookscope::tunnel::Sources {
-                ngrok_api: args.ngrok_api.clone(),
-                tailscale: hookscope::tunnel::TAILSCALE.into(),
-            }),
+            tunnels: (!args.no_tunnel)
+                .then(|| hookscope::tunnel::Sources::new(args.ngrok_api.clone())),
             port: local.port(),
             store: reader,
             control,

@@ -1,6 +1,8 @@
 //! Finds the public URL of a tunnel that forwards to our port: from ngrok's local agent API
-//! (`http://127.0.0.1:4040/api/tunnels`), else from Tailscale Funnel's configuration
-//! (`tailscale funnel status --json`). Quiet by design: no agent, no URL, no noise.
+//! (`http://127.0.0.1:4040/api/tunnels`), else Tailscale Funnel's configuration (`tailscale
+//! funnel status --json`), else cloudflared's metrics server (`/config`, `/quicktunnel`). Each
+//! says which local port a tunnel leads to, so a tunnel to another app is never shown. Quiet by
+//! design: no agent, no URL, no noise.
 
 use bytes::Bytes;
 use http::Uri;
@@ -37,28 +39,84 @@ pub fn pick(json: &[u8], port: u16) -> Option<String> {
 
 /// Asks the agent once; `None` on any failure.
 pub async fn probe(api: &str, port: u16) -> Option<String> {
-    let uri: Uri = format!("{}/api/tunnels", api.trim_end_matches('/'))
-        .parse()
-        .ok()?;
+    let body = get(&format!("{}/api/tunnels", api.trim_end_matches('/'))).await?;
+    pick(&body, port)
+}
+
+/// The body of a 2xx answer to a GET of `url`, within 2 s; `None` on any failure.
+async fn get(url: &str) -> Option<Bytes> {
+    let uri: Uri = url.parse().ok()?;
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let fetch = async {
         let resp = client.get(uri).await.ok()?;
         if !resp.status().is_success() {
             return None;
         }
-        // The agent's list of tunnels is a few KiB; a 1 MiB cap keeps a wrong port serving
-        // something else from costing more.
-        let body = http_body_util::Limited::new(resp.into_body(), 1 << 20)
-            .collect()
-            .await
-            .ok()?
-            .to_bytes();
-        pick(&body, port)
+        // These local APIs answer a few KiB; a 1 MiB cap keeps a wrong port serving something
+        // else from costing more.
+        Some(
+            http_body_util::Limited::new(resp.into_body(), 1 << 20)
+                .collect()
+                .await
+                .ok()?
+                .to_bytes(),
+        )
     };
     tokio::time::timeout(Duration::from_secs(2), fetch)
         .await
         .ok()
         .flatten()
+}
+
+/// Where cloudflared serves its metrics by default (the first of these it can bind).
+pub const CLOUDFLARED_METRICS: [u16; 5] = [20241, 20242, 20243, 20244, 20245];
+
+/// The public URL a cloudflared tunnel gives `port`, from its metrics server's `/config` (the
+/// ingress rules, each with the local service it leads to) and, for a quick tunnel (a rule
+/// without a hostname), `/quicktunnel`'s `{"hostname": …}`. A tunnel to another service is
+/// not ours, so it is not picked.
+pub fn pick_cloudflared(config: &[u8], quick: Option<&[u8]>, port: u16) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(config).ok()?;
+    let rule = v.pointer("/config/ingress")?.as_array()?.iter().find(|r| {
+        r.get("service")
+            .and_then(|s| s.as_str())
+            .is_some_and(|s| local(s, port))
+    })?;
+    let host = match rule
+        .get("hostname")
+        .and_then(|h| h.as_str())
+        .filter(|h| !h.is_empty())
+    {
+        Some(named) => named.to_string(),
+        None => {
+            let q: serde_json::Value = serde_json::from_slice(quick?).ok()?;
+            q.get("hostname")?.as_str()?.to_string()
+        }
+    };
+    // A wildcard names no one address.
+    (!host.is_empty() && !host.contains('*')).then(|| format!("https://{host}"))
+}
+
+/// Whether a tunnel's target (`http://localhost:8787`, `127.0.0.1:8787`, a bare `8787`) is
+/// `port` on this machine.
+fn local(target: &str, port: u16) -> bool {
+    // A bare port would parse as a host without one.
+    if target == port.to_string() {
+        return true;
+    }
+    target.parse::<Uri>().is_ok_and(|uri| {
+        uri.port_u16() == Some(port)
+            && uri
+                .host()
+                .is_some_and(|h| ["127.0.0.1", "localhost", "[::1]"].contains(&h))
+    })
+}
+
+/// Asks a cloudflared metrics server once; `None` on any failure.
+pub async fn probe_cloudflared(base: &str, port: u16) -> Option<String> {
+    let config = get(&format!("{base}/config")).await?;
+    let quick = get(&format!("{base}/quicktunnel")).await;
+    pick_cloudflared(&config, quick.as_deref(), port)
 }
 
 /// The program asked for Tailscale Funnel's configuration.
@@ -71,18 +129,6 @@ pub const TAILSCALE: &str = "tailscale";
 pub fn pick_funnel(json: &[u8], port: u16) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(json).ok()?;
     let open = v.get("AllowFunnel")?.as_object()?;
-    let ours = |proxy: &str| {
-        // A bare port would parse as a host without one.
-        if proxy == port.to_string() {
-            return true;
-        }
-        proxy.parse::<Uri>().is_ok_and(|uri| {
-            uri.port_u16() == Some(port)
-                && uri
-                    .host()
-                    .is_some_and(|h| ["127.0.0.1", "localhost", "[::1]"].contains(&h))
-        })
-    };
     let mut found: Vec<String> = v
         .get("Web")?
         .as_object()?
@@ -97,7 +143,11 @@ pub fn pick_funnel(json: &[u8], port: u16) -> Option<String> {
                 .and_then(|h| h.as_object())
                 .into_iter()
                 .flatten()
-                .filter(|(_, h)| h.get("Proxy").and_then(|p| p.as_str()).is_some_and(ours))
+                .filter(|(_, h)| {
+                    h.get("Proxy")
+                        .and_then(|p| p.as_str())
+                        .is_some_and(|p| local(p, port))
+                })
                 .map(move |(path, _)| format!("{base}{}", path.trim_end_matches('/')))
         })
         .collect();
@@ -124,17 +174,49 @@ pub async fn probe_funnel(program: &std::ffi::OsStr, port: u16) -> Option<String
         .flatten()
 }
 
-/// Where [`watch`] looks for a tunnel.
+/// Where [`watch`] looks for a tunnel, in this order.
 #[derive(Debug, Clone)]
 pub struct Sources {
     /// ngrok's agent API.
     pub ngrok_api: String,
     /// The `tailscale` program.
     pub tailscale: std::ffi::OsString,
+    /// cloudflared's metrics servers (`http://127.0.0.1:20241`, …).
+    pub cloudflared: Vec<String>,
 }
 
-/// Polls every `every` and sends the URL whenever it changes, until `tx` closes. ngrok's
-/// answer wins when both have one.
+impl Sources {
+    /// ngrok's API at `ngrok_api`, `tailscale` on the PATH, cloudflared's default metrics ports.
+    pub fn new(ngrok_api: String) -> Sources {
+        Sources {
+            ngrok_api,
+            tailscale: TAILSCALE.into(),
+            cloudflared: CLOUDFLARED_METRICS
+                .iter()
+                .map(|p| format!("http://127.0.0.1:{p}"))
+                .collect(),
+        }
+    }
+
+    /// The first public URL one of them gives `port`.
+    pub async fn probe(&self, port: u16) -> Option<String> {
+        if let Some(url) = probe(&self.ngrok_api, port).await {
+            return Some(url);
+        }
+        if let Some(url) = probe_funnel(&self.tailscale, port).await {
+            return Some(url);
+        }
+        for base in &self.cloudflared {
+            if let Some(url) = probe_cloudflared(base, port).await {
+                return Some(url);
+            }
+        }
+        None
+    }
+}
+
+/// Polls every `every` and sends the URL whenever it changes, until `tx` closes. The first
+/// source with an answer wins: ngrok, Tailscale Funnel, cloudflared.
 pub async fn watch<T>(
     sources: Sources,
     port: u16,
@@ -144,10 +226,7 @@ pub async fn watch<T>(
 ) {
     let mut last: Option<Option<String>> = None;
     loop {
-        let now = match probe(&sources.ngrok_api, port).await {
-            Some(url) => Some(url),
-            None => probe_funnel(&sources.tailscale, port).await,
-        };
+        let now = sources.probe(port).await;
         if last.as_ref() != Some(&now) {
             if tx.send(wrap(now.clone())).is_err() {
                 return;
@@ -263,6 +342,42 @@ mod tests {
         assert_eq!(probe_funnel(program.as_os_str(), 8787).await, None);
     }
 
+    /// cloudflared's `/config` for `cloudflared tunnel --url http://localhost:8787` (a quick
+    /// tunnel: one rule, no hostname).
+    pub(super) const QUICK_CONFIG: &str = r#"{"version":0,"config":{"ingress":[{"hostname":"","path":null,"service":"http://localhost:8787","originRequest":{}}],"warp-routing":{"enabled":false},"originRequest":{}}}"#;
+
+    #[test]
+    fn picks_the_cloudflared_tunnel_for_our_port() {
+        let quick = Some(&br#"{"hostname":"calm-river-1234.trycloudflare.com"}"#[..]);
+        let config = QUICK_CONFIG.as_bytes();
+        assert_eq!(
+            pick_cloudflared(config, quick, 8787).as_deref(),
+            Some("https://calm-river-1234.trycloudflare.com")
+        );
+        // A quick tunnel to another port is not ours; nor is one not up yet.
+        assert_eq!(pick_cloudflared(config, quick, 3000), None);
+        assert_eq!(pick_cloudflared(config, None, 8787), None);
+        assert_eq!(
+            pick_cloudflared(config, Some(br#"{"hostname":""}"#), 8787),
+            None
+        );
+        // A named tunnel: the rule for our port has its public name.
+        let named = br#"{"version":3,"config":{"ingress":[
+            {"hostname":"app.example.com","service":"http://localhost:3000"},
+            {"hostname":"hooks.example.com","service":"http://127.0.0.1:8787"},
+            {"hostname":"*.example.com","service":"http://localhost:9000"},
+            {"service":"http_status:404"}]}}"#;
+        assert_eq!(
+            pick_cloudflared(named, None, 8787).as_deref(),
+            Some("https://hooks.example.com")
+        );
+        assert_eq!(pick_cloudflared(named, None, 9000), None, "a wildcard");
+        // A cloudflared that writes services as objects says nothing we can match.
+        let opaque = br#"{"config":{"ingress":[{"hostname":"","service":{}}]}}"#;
+        assert_eq!(pick_cloudflared(opaque, quick, 8787), None);
+        assert_eq!(pick_cloudflared(b"not json", quick, 8787), None);
+    }
+
     #[tokio::test]
     async fn no_agent_means_no_url() {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -278,6 +393,60 @@ mod tests {
 mod socket_tests {
     use super::*;
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    /// A stand-in HTTP server answering each GET by its path from `routes`, 404 otherwise.
+    async fn stand_in(routes: Vec<(&'static str, String)>) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                let resp = match routes.iter().find(|(p, _)| *p == path) {
+                    Some((_, body)) => format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    ),
+                    None => {
+                        "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                            .into()
+                    }
+                };
+                let _ = s.write_all(resp.as_bytes()).await;
+            }
+        });
+        addr
+    }
+
+    /// A stand-in for cloudflared's metrics server, and the order the sources are asked in.
+    #[tokio::test]
+    async fn reads_a_quick_tunnels_url_from_cloudflared() {
+        let metrics = stand_in(vec![
+            ("/config", super::tests::QUICK_CONFIG.to_string()),
+            (
+                "/quicktunnel",
+                r#"{"hostname":"calm-river-1234.trycloudflare.com"}"#.to_string(),
+            ),
+        ])
+        .await;
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let sources = Sources {
+            ngrok_api: format!("http://{closed}"),
+            tailscale: "/nonexistent/tailscale".into(),
+            // The first metrics port is not cloudflared's (another cloudflared took it).
+            cloudflared: vec![format!("http://{closed}"), format!("http://{metrics}")],
+        };
+        assert_eq!(
+            sources.probe(8787).await.as_deref(),
+            Some("https://calm-river-1234.trycloudflare.com")
+        );
+        assert_eq!(sources.probe(3000).await, None);
+    }
 
     /// A stand-in for ngrok's agent API on a real socket.
     #[tokio::test]
@@ -306,6 +475,7 @@ mod socket_tests {
         let sources = Sources {
             ngrok_api: api,
             tailscale: "/nonexistent/tailscale".into(),
+            cloudflared: Vec::new(),
         };
         tokio::spawn(watch(sources, 8787, Duration::from_millis(50), |u| u, tx));
         assert_eq!(

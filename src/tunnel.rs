@@ -451,21 +451,9 @@ mod socket_tests {
     /// A stand-in for ngrok's agent API on a real socket.
     #[tokio::test]
     async fn reads_the_url_from_a_running_agent() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            while let Ok((mut s, _)) = listener.accept().await {
-                let mut buf = [0u8; 1024];
-                let n = s.read(&mut buf).await.unwrap_or(0);
-                assert!(String::from_utf8_lossy(&buf[..n]).starts_with("GET /api/tunnels "));
-                let body = r#"{"tunnels":[{"public_url":"https://f00d.ngrok-free.app","config":{"addr":"http://localhost:8787"}}]}"#;
-                let resp = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = s.write_all(resp.as_bytes()).await;
-            }
-        });
+        // Any other path is answered 404: the tunnels must be asked for where ngrok has them.
+        let body = r#"{"tunnels":[{"public_url":"https://f00d.ngrok-free.app","config":{"addr":"http://localhost:8787"}}]}"#;
+        let addr = stand_in(vec![("/api/tunnels", body.to_string())]).await;
         let api = format!("http://{addr}");
         assert_eq!(
             probe(&api, 8787).await.as_deref(),

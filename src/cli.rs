@@ -334,15 +334,21 @@ fn parse_duration_arg(s: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("`{s}` is not a duration (500ms, 30s, 2m)"))
 }
 
+/// A duration that must not be zero; `zero` says what zero would do and what to give instead.
+fn parse_some_time(s: &str, zero: &str) -> Result<std::time::Duration, String> {
+    match parse_duration_arg(s)? {
+        d if d.is_zero() => Err(format!("`{s}` {zero}")),
+        d => Ok(d),
+    }
+}
+
 /// `--timeout`: a run of no length would end before anything could arrive (and `timeout 0`
 /// means "no limit" to coreutils), so zero is refused rather than guessed at.
 fn parse_run_length(s: &str) -> Result<std::time::Duration, String> {
-    match parse_duration_arg(s)? {
-        d if d.is_zero() => Err(format!(
-            "`{s}` would end the run at once: give a length (30s, 2m), or leave --timeout out"
-        )),
-        d => Ok(d),
-    }
+    parse_some_time(
+        s,
+        "would end the run at once: give a length (30s, 2m), or leave --timeout out",
+    )
 }
 
 /// `--max-body`: a limit of nothing would refuse every delivery that has a body.
@@ -357,12 +363,10 @@ fn parse_max_body(s: &str) -> Result<u64, String> {
 
 /// `--forward-timeout`: with no time at all every delivery would get 504 before the app saw it.
 fn parse_forward_timeout(s: &str) -> Result<std::time::Duration, String> {
-    match parse_duration_arg(s)? {
-        d if d.is_zero() => Err(format!(
-            "`{s}` would give up on the app before it could answer: give a length (500ms, 30s)"
-        )),
-        d => Ok(d),
-    }
+    parse_some_time(
+        s,
+        "would give up on the app before it could answer: give a length (500ms, 30s)",
+    )
 }
 
 /// `--bind`: an IP address, or `localhost` (loopback, IPv4). An address with a port is

@@ -66,6 +66,10 @@ pub struct ReplayArgs {
     /// Re-sign with a fresh timestamp (same message id) so it passes the 5-minute tolerance.
     #[arg(long)]
     pub resign: bool,
+    /// Accept any certificate from an https target, as curl's -k: still encrypted, but who
+    /// answers is not checked.
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
     /// The store.
     #[command(flatten)]
     pub store: StoreArgs,
@@ -323,6 +327,10 @@ pub struct ServeArgs {
     /// Give up on the app after this long (then the sender gets 504): 30s, 2m, 500ms.
     #[arg(long, default_value = "30s", value_parser = parse_forward_timeout, value_name = "DURATION")]
     pub forward_timeout: std::time::Duration,
+    /// Accept any certificate from an https app (a development server's self-signed one), as
+    /// curl's -k: still encrypted, but who answers is not checked.
+    #[arg(long, requires = "forward_to")]
+    pub insecure: bool,
     /// What senders are answered: normal, status:CODE, delay:DURATION or flaky:P (switch it
     /// at run time with m).
     #[arg(long, default_value = "normal", value_name = "MODE")]
@@ -447,6 +455,10 @@ pub struct SendArgs {
     /// Give up on a request after this many seconds.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,
+    /// Accept any certificate from an https receiver, as curl's -k: still encrypted, but who
+    /// answers is not checked.
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
 }
 
 /// A secret that could not be used, with where it came from.

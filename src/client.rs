@@ -12,34 +12,110 @@ use std::time::Duration;
 /// Connects to `http://` and `https://` URLs alike.
 pub type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
-/// A connector with Nagle off and a limit on connecting. https servers are checked against
-/// the system's certificate authorities, read once per process (`SSL_CERT_FILE` and
-/// `SSL_CERT_DIR` are honoured, so a development CA such as mkcert's is trusted), or Mozilla's
-/// list when the system has none.
-pub fn connector(connect_timeout: Duration) -> Connector {
+/// Whose certificates an https client accepts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Trust {
+    /// Certificates the system's certificate authorities vouch for (`SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` are honoured, so a development CA such as mkcert's counts), or Mozilla's
+    /// list when the system has none.
+    #[default]
+    System,
+    /// Any certificate, for any name (`--insecure`, as curl's): a development server's
+    /// self-signed one. The handshake's signatures are still checked; who the server is, is not.
+    Anyone,
+}
+
+impl Trust {
+    /// [`Trust::Anyone`] when `--insecure` was given.
+    pub fn insecure_if(insecure: bool) -> Trust {
+        if insecure {
+            Trust::Anyone
+        } else {
+            Trust::System
+        }
+    }
+}
+
+/// A connector with Nagle off and a limit on connecting, trusting `trust`'s certificates.
+pub fn connector(connect_timeout: Duration, trust: Trust) -> Connector {
     let mut http = HttpConnector::new();
     http.set_nodelay(true);
     http.set_connect_timeout(Some(connect_timeout));
     http.enforce_http(false);
     hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls().clone())
+        .with_tls_config(tls(trust).clone())
         .https_or_http()
         .enable_http1()
         .wrap_connector(http)
 }
 
-fn tls() -> &'static rustls::ClientConfig {
-    static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
-    CONFIG.get_or_init(|| {
-        // ring is the only provider built in; installing it is a no-op when done already.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        match rustls::ClientConfig::builder().with_native_roots() {
-            Ok(b) => b.with_no_client_auth(),
-            Err(_) => rustls::ClientConfig::builder()
-                .with_webpki_roots()
-                .with_no_client_auth(),
+/// The TLS settings for `trust`, built once per process: the system's CAs take a while to read.
+fn tls(trust: Trust) -> &'static rustls::ClientConfig {
+    static SYSTEM: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    static ANYONE: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    // ring is the only provider built in; installing it is a no-op when done already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match trust {
+        Trust::System => {
+            SYSTEM.get_or_init(
+                || match rustls::ClientConfig::builder().with_native_roots() {
+                    Ok(b) => b.with_no_client_auth(),
+                    Err(_) => rustls::ClientConfig::builder()
+                        .with_webpki_roots()
+                        .with_no_client_auth(),
+                },
+            )
         }
-    })
+        Trust::Anyone => ANYONE.get_or_init(|| {
+            let provider = rustls::crypto::ring::default_provider();
+            rustls::ClientConfig::builder()
+                .dangerous()
+                .with_custom_certificate_verifier(std::sync::Arc::new(AnyCertificate(
+                    provider.signature_verification_algorithms,
+                )))
+                .with_no_client_auth()
+        }),
+    }
+}
+
+/// Accepts whatever certificate the server shows, but not a handshake forged without its key:
+/// the signatures that prove the server holds the certificate's key are checked as usual.
+#[derive(Debug)]
+struct AnyCertificate(rustls::crypto::WebPkiSupportedAlgorithms);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_schemes()
+    }
 }
 
 /// An error and each of its sources, `outer: inner: …`: hyper's top-level messages alone
@@ -69,13 +145,14 @@ pub fn tls_advice(e: &(dyn std::error::Error + 'static)) -> Option<&'static str>
                 R::InvalidCertificate(C::UnknownIssuer) => {
                     "no authority this machine trusts signed the server's certificate: for a \
                      self-signed or development one (mkcert), add its CA to the system's store \
-                     or point SSL_CERT_FILE at it"
+                     or point SSL_CERT_FILE at it, or pass --insecure to skip the check"
                 }
                 R::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
-                    "the server's certificate is for another host name"
+                    "the server's certificate is for another host name (--insecure skips the \
+                     check)"
                 }
                 R::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
-                    "the server's certificate has expired"
+                    "the server's certificate has expired (--insecure skips the check)"
                 }
                 R::InvalidMessage(_) | R::InappropriateMessage { .. } => {
                     "the server does not speak TLS there: if it is plain http, use http://"

@@ -177,11 +177,12 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
-    /// A forwarder to an `http://` or `https://` target.
+    /// A forwarder to an `http://` or `https://` target whose certificate `trust` accepts.
     pub fn new(
         url: &str,
         timeout: Duration,
         verified_only: bool,
+        trust: crate::client::Trust,
     ) -> Result<Forwarder, TargetError> {
         let bad = |why| TargetError {
             url: url.to_string(),
@@ -193,7 +194,7 @@ impl Forwarder {
         if !(matches!(target.scheme_str(), Some("http" | "https")) && target.host().is_some()) {
             return Err(bad("needs http:// or https:// and a host"));
         }
-        let connector = crate::client::connector(timeout.min(Duration::from_secs(10)));
+        let connector = crate::client::connector(timeout.min(Duration::from_secs(10)), trust);
         Ok(Forwarder {
             client: Client::builder(TokioExecutor::new()).build(connector),
             target,
@@ -572,6 +573,7 @@ impl Control {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Trust;
 
     #[test]
     fn control_reads_back_every_mode_it_is_set_to() {
@@ -689,7 +691,7 @@ mod tests {
     #[test]
     fn a_target_that_is_our_own_address_is_recognised() {
         let at = |url: &str, listen: &str| {
-            Forwarder::new(url, DEFAULT_TIMEOUT, false)
+            Forwarder::new(url, DEFAULT_TIMEOUT, false, Trust::System)
                 .unwrap()
                 .points_at(listen.parse().unwrap())
         };
@@ -718,9 +720,33 @@ mod tests {
 
     #[test]
     fn targets_are_checked() {
-        assert!(Forwarder::new("https://localhost:3000", DEFAULT_TIMEOUT, false).is_ok());
-        assert!(Forwarder::new("ftp://localhost:3000", DEFAULT_TIMEOUT, false).is_err());
-        assert!(Forwarder::new("localhost:3000", DEFAULT_TIMEOUT, false).is_err());
-        assert!(Forwarder::new("http://localhost:3000/webhooks", DEFAULT_TIMEOUT, false).is_ok());
+        assert!(
+            Forwarder::new(
+                "https://localhost:3000",
+                DEFAULT_TIMEOUT,
+                false,
+                Trust::System
+            )
+            .is_ok()
+        );
+        assert!(
+            Forwarder::new(
+                "ftp://localhost:3000",
+                DEFAULT_TIMEOUT,
+                false,
+                Trust::System
+            )
+            .is_err()
+        );
+        assert!(Forwarder::new("localhost:3000", DEFAULT_TIMEOUT, false, Trust::System).is_err());
+        assert!(
+            Forwarder::new(
+                "http://localhost:3000/webhooks",
+                DEFAULT_TIMEOUT,
+                false,
+                Trust::System
+            )
+            .is_ok()
+        );
     }
 }

@@ -144,6 +144,7 @@ async fn serve(
             url,
             args.forward_timeout,
             args.forward_verified_only,
+            hookscope::client::Trust::insecure_if(args.insecure),
         )?;
         // Port 0 is picked when binding; a loop to it is caught per delivery instead.
         if args.port != 0 && f.points_at(addr) {
@@ -373,6 +374,7 @@ async fn send(args: SendArgs) -> Result<ExitCode> {
         faults,
         quiet: args.quiet,
         timeout: Duration::from_secs(args.timeout.max(1)),
+        trust: hookscope::client::Trust::insecure_if(args.insecure),
     };
     let summary = sender::run(opts, std::io::stdout().lock()).await?;
     Ok(if summary.non_2xx == 0 && summary.errors == 0 {
@@ -500,15 +502,21 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
 
 fn config_forward_line(args: &ServeArgs) -> Option<String> {
     let url = args.forward_to.as_ref()?;
-    Some(format!(
-        "forwarding {} deliveries to {url} (timeout {}): the app's answer goes back to the sender",
-        if args.forward_verified_only {
-            "verified"
+    Some(
+        format!(
+            "forwarding {} deliveries to {url} (timeout {}): the app's answer goes back to the sender",
+            if args.forward_verified_only {
+                "verified"
+            } else {
+                "all"
+            },
+            hookscope::forward::limit_text(args.forward_timeout)
+        ) + if args.insecure {
+            "; its certificate is not checked (--insecure)"
         } else {
-            "all"
+            ""
         },
-        hookscope::forward::limit_text(args.forward_timeout)
-    ))
+    )
 }
 
 async fn replay(args: ReplayArgs) -> Result<ExitCode> {
@@ -531,7 +539,13 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
     } else {
         d.headers.clone()
     };
-    let (status, body) = hookscope::replay::send(&args.to, &d, &headers).await?;
+    let (status, body) = hookscope::replay::send(
+        &args.to,
+        &d,
+        &headers,
+        hookscope::client::Trust::insecure_if(args.insecure),
+    )
+    .await?;
     out!(
         "{status} {} · replayed #{}{} {}",
         sanitize::line(&body),

@@ -86,11 +86,13 @@ pub fn resigned(d: &Delivery, secrets: &[Secret], now: i64) -> Result<Delivery, 
 }
 
 /// Sends `headers` and the delivery's body to `base` + its path (joined as forwarding joins
-/// them), marked as a replay of it. Returns the status and (start of the) body answered.
+/// them), marked as a replay of it, to a server whose certificate `trust` accepts. Returns the
+/// status and (start of the) body answered.
 pub async fn send(
     base: &str,
     d: &Delivery,
     headers: &[(String, Vec<u8>)],
+    trust: crate::client::Trust,
 ) -> Result<(u16, String), ReplayError> {
     if let crate::verify::Verdict::Unchecked(crate::verify::Unchecked::Malformed { .. }) = d.verdict
     {
@@ -124,7 +126,7 @@ pub async fn send(
         .body(Full::new(d.body.clone()))
         .map_err(|e| ReplayError::Send(e.to_string()))?;
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
-        .build(crate::client::connector(Duration::from_secs(10)));
+        .build(crate::client::connector(Duration::from_secs(10), trust));
     let exchange = async {
         let resp = client
             .request(req)
@@ -161,6 +163,7 @@ fn sendable(name: &str, value: &[u8]) -> Result<(HeaderName, HeaderValue), Repla
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Trust;
     use crate::testing::{Builder, event};
     use crate::verify::{Verdict, Verifier};
     use time::macros::datetime;
@@ -213,7 +216,7 @@ mod tests {
             reason: "the header `x` holds byte 0x1b".into(),
         });
         // Nothing listens at this address: the refusal comes before any connection.
-        let sent = send("http://127.0.0.1:9/", &d, &d.headers).await;
+        let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
         assert_eq!(sent, Err(ReplayError::Malformed));
     }
 
@@ -231,7 +234,7 @@ mod tests {
                 b"{}",
             );
             // Nothing listens at this address: the refusal comes before any connection.
-            let err = send("http://127.0.0.1:9/", &d, &d.headers)
+            let err = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System)
                 .await
                 .unwrap_err()
                 .to_string();
@@ -242,7 +245,7 @@ mod tests {
         }
         let mut d = b.request("POST", "/", vec![], b"{}");
         d.method = "PO ST".into();
-        let err = send("http://127.0.0.1:9/", &d, &d.headers)
+        let err = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System)
             .await
             .unwrap_err();
         assert!(err.to_string().contains("`PO ST`"), "{err}");
@@ -266,7 +269,7 @@ mod tests {
                 .unwrap();
             String::from_utf8_lossy(&got).to_lowercase()
         });
-        send(&base, d, &d.headers).await.unwrap();
+        send(&base, d, &d.headers, Trust::System).await.unwrap();
         server.join().unwrap()
     }
 

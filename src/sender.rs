@@ -54,8 +54,10 @@ pub enum Fault {
 /// Everything `send` needs.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Target URL (http only).
+    /// Target URL (http or https).
     pub to: Uri,
+    /// Whose certificates an https target may show.
+    pub trust: crate::client::Trust,
     /// Signing secret; `None` only with [`Fault::WrongSecret`].
     pub secret: Option<Secret>,
     /// Event type for the sample payload.
@@ -266,7 +268,7 @@ pub async fn run<W: Write>(opts: Options, mut out: W) -> Result<Summary, SendErr
     build_message(&opts, OffsetDateTime::now_utc())?;
     let client: Client<Connector, Full<Bytes>> = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(opts.concurrency.max(1))
-        .build(crate::client::connector(Duration::from_secs(5)));
+        .build(crate::client::connector(Duration::from_secs(5), opts.trust));
     let opts = Arc::new(opts);
     let next = Arc::new(AtomicU64::new(0));
     let (tx, mut rx) = mpsc::channel::<(Message, Outcome, Duration)>(1024);
@@ -398,6 +400,7 @@ mod tests {
             faults,
             quiet: false,
             timeout: Duration::from_secs(5),
+            trust: crate::client::Trust::System,
         }
     }
 

@@ -283,7 +283,7 @@ async fn replay(
     } else {
         d.headers.clone()
     };
-    match crate::replay::send(listen, d, &headers).await {
+    match crate::replay::send(listen, d, &headers, crate::client::Trust::System).await {
         Ok((status, body)) => format!(
             "replayed{}{}: answered {status} {}",
             if resign { " re-signed" } else { "" },

@@ -4,6 +4,7 @@ mod common;
 
 use bytes::Bytes;
 use common::*;
+use hookscope::client::Trust;
 use hookscope::delivery::Delivery;
 use hookscope::forward::{Control, ForwardError, Forwarder, RespondMode};
 use hookscope::receiver::{Config, Receiver};
@@ -102,7 +103,13 @@ async fn next(rx: &mut mpsc::Receiver<Box<Delivery>>) -> Delivery {
 }
 
 fn forwarder(app: SocketAddr, base: &str, timeout: Duration, verified_only: bool) -> Forwarder {
-    Forwarder::new(&format!("http://{app}{base}"), timeout, verified_only).unwrap()
+    Forwarder::new(
+        &format!("http://{app}{base}"),
+        timeout,
+        verified_only,
+        Trust::System,
+    )
+    .unwrap()
 }
 
 /// One signed `{}` sent through a new receiver relaying to `app`: the sender's reply and the
@@ -377,7 +384,7 @@ async fn replays_are_linked_and_resigned_replays_pass_the_tolerance() {
     assert_eq!(original.verdict.failure_code(), Some("timestamp_too_old"));
 
     // As received: still too old, now linked to the original.
-    let (status, _) = hookscope::replay::send(&base, &original, &original.headers)
+    let (status, _) = hookscope::replay::send(&base, &original, &original.headers, Trust::System)
         .await
         .unwrap();
     assert_eq!(status, 401);
@@ -394,7 +401,7 @@ async fn replays_are_linked_and_resigned_replays_pass_the_tolerance() {
         time::OffsetDateTime::now_utc().unix_timestamp(),
     )
     .unwrap();
-    let (status, text) = hookscope::replay::send(&base, &original, &headers)
+    let (status, text) = hookscope::replay::send(&base, &original, &headers, Trust::System)
         .await
         .unwrap();
     assert_eq!((status, text.as_str()), (200, "ok"));
@@ -429,10 +436,14 @@ async fn a_delivery_to_the_root_reaches_the_apps_route_as_written() {
     assert_eq!(reply.status, 200);
     let d = next(&mut rx).await;
     // Replayed straight at the app, the same rule.
-    let (status, _) =
-        hookscope::replay::send(&format!("http://{app_addr}/api/webhooks"), &d, &d.headers)
-            .await
-            .unwrap();
+    let (status, _) = hookscope::replay::send(
+        &format!("http://{app_addr}/api/webhooks"),
+        &d,
+        &d.headers,
+        Trust::System,
+    )
+    .await
+    .unwrap();
     assert_eq!(status, 200);
     let paths: Vec<String> = seen
         .lock()
@@ -592,7 +603,12 @@ async fn forwarding_that_leads_back_to_hookscope_stops_after_one_round() {
     // limits (97 records of one POST).
     let target = Arc::new(Mutex::new(None));
     let tunnel = tunnel(target.clone()).await;
-    let forward = Forwarder::new(&format!("http://{tunnel}/"), Duration::from_secs(5), false);
+    let forward = Forwarder::new(
+        &format!("http://{tunnel}/"),
+        Duration::from_secs(5),
+        false,
+        Trust::System,
+    );
     let (server, mut rx) = receiver(Some(forward.unwrap()), RespondMode::Normal).await;
     *target.lock().unwrap() = Some(server.local_addr());
     let body = b"{}";

@@ -169,10 +169,21 @@ async fn send_signs_and_delivers_over_https() {
         out.contains(
             "UnknownIssuer (no authority this machine trusts signed the server's certificate"
         ) && out.contains("SSL_CERT_FILE")
+            && out.contains("or pass --insecure to skip the check")
             && !out.contains("is hookscope listening there"),
         "{out}"
     );
     assert!(app.seen.try_recv().is_err(), "nothing was sent");
+
+    // --insecure (-k) takes the certificate nobody vouches for.
+    for k in ["--insecure", "-k"] {
+        let mut insecure = args(&to);
+        insecure.push(k.into());
+        let (code, out) = run(insecure, None).await;
+        assert_eq!(code, 0, "{k}: {out}");
+        assert!(out.starts_with("202 accepted over tls · msg_"), "{out}");
+        assert_eq!(app.seen.recv().await.unwrap().path, "/webhooks");
+    }
 
     // https to a port that speaks plain http (hookscope's own, say).
     let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -191,10 +202,16 @@ async fn send_signs_and_delivers_over_https() {
     );
 }
 
-/// A headless hookscope forwarding to `target`, trusting `ca` when given; its URL.
-async fn forwarding(target: String, ca: Option<PathBuf>) -> (std::process::Child, String) {
+/// A headless hookscope forwarding to `target` with `extra` arguments, trusting `ca` when
+/// given; its URL.
+async fn forwarding(
+    target: String,
+    ca: Option<PathBuf>,
+    extra: &'static [&'static str],
+) -> (std::process::Child, String) {
     tokio::task::spawn_blocking(move || {
-        let mut cmd = common::headless_json(&["--no-store", "--forward-to", &target]);
+        let mut cmd =
+            common::headless_json(&[&["--no-store", "--forward-to", &target], extra].concat());
         common::spawn_listening(trusting(&mut cmd, ca))
     })
     .await
@@ -220,7 +237,7 @@ async fn forwarding_relays_to_an_https_app() {
             None,
         )
     };
-    let (mut server, url) = forwarding(target.clone(), Some(app.ca.clone())).await;
+    let (mut server, url) = forwarding(target.clone(), Some(app.ca.clone()), &[]).await;
     let (code, out) = send(url).await;
     let _ = server.kill();
     let _ = server.wait();
@@ -232,7 +249,7 @@ async fn forwarding_relays_to_an_https_app() {
     assert!(seen.headers.contains_key("svix-signature"));
 
     // An app whose certificate nothing vouches for: 502, saying so.
-    let (mut server, url) = forwarding(target, None).await;
+    let (mut server, url) = forwarding(target.clone(), None, &[]).await;
     let (code, out) = send(url).await;
     let _ = server.kill();
     let _ = server.wait();
@@ -243,4 +260,61 @@ async fn forwarding_relays_to_an_https_app() {
         "{out}"
     );
     assert!(app.seen.try_recv().is_err(), "nothing reached the app");
+
+    // Unless it was told to take any certificate (a development server's self-signed one).
+    let (mut server, url) = forwarding(target, None, &["--insecure"]).await;
+    let (code, out) = send(url).await;
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("202 accepted over tls · "), "{out}");
+    assert_eq!(app.seen.recv().await.unwrap().path, "/api/hooks?x=1");
+}
+
+#[tokio::test]
+async fn replay_to_an_https_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = tls_app(dir.path()).await;
+    let store = dir.path().join("r.sqlite3");
+    let mut b = hookscope::testing::Builder::new(&[SECRET], time::OffsetDateTime::now_utc());
+    let d = b.signed(
+        SECRET,
+        "msg_tls",
+        &hookscope::testing::event("a.b", "evt_tls"),
+    );
+    hookscope::store::Store::open(&store)
+        .unwrap()
+        .insert(&[&d], "t")
+        .unwrap();
+    let replay = |extra: &[&str]| {
+        let args: Vec<String> = [
+            &[
+                "replay",
+                "evt_tls",
+                "--to",
+                &app.url,
+                "--store",
+                store.to_str().unwrap(),
+            ],
+            extra,
+        ]
+        .concat()
+        .into_iter()
+        .map(String::from)
+        .collect();
+        run(args, None)
+    };
+    let (code, out) = replay(&[]).await;
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("or pass --insecure"), "{out}");
+    assert!(app.seen.try_recv().is_err(), "nothing reached the app");
+
+    let (code, out) = replay(&["--insecure"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("202 accepted over tls · replayed #1"),
+        "{out}"
+    );
+    let seen = app.seen.recv().await.unwrap();
+    assert_eq!((seen.path.as_str(), &seen.body), (d.path.as_str(), &d.body));
 }

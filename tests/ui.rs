@@ -365,6 +365,54 @@ fn every_screen_draws_at_every_small_size_without_panicking() {
     }
 }
 
+#[test]
+fn a_narrow_list_leaves_columns_out_rather_than_cut_its_numbers() {
+    // The list's rows at every width; the number-like words (times, sizes, statuses) each
+    // row shows when there is room for everything.
+    let rows = |w: u16| -> Vec<Vec<String>> {
+        let mut app = app(w, 12, false);
+        session(&mut app);
+        let t = render(&app);
+        let buffer = t.backend().buffer();
+        (4..9)
+            .map(|y| {
+                (0..w)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+                    .split_whitespace()
+                    .filter(|word| word.chars().all(|c| c.is_ascii_digit() || ":.".contains(c)))
+                    .map(String::from)
+                    .collect()
+            })
+            .collect()
+    };
+    let full = rows(200);
+    assert!(
+        full.iter().all(|r| r.len() == 3),
+        "time, size, status: {full:?}"
+    );
+    for w in 1..200 {
+        for (row, (got, all)) in rows(w).iter().zip(&full).enumerate() {
+            // What is shown is whole and in order: a subsequence of the full row's.
+            let mut rest = all.iter();
+            assert!(
+                got.iter().all(|g| rest.any(|a| a == g)),
+                "width {w}, row {row}: {got:?} is not part of {all:?}"
+            );
+        }
+    }
+    // The status stays longest: at 6 columns and more every row still says it.
+    for w in 6..200 {
+        assert!(
+            rows(w)
+                .iter()
+                .zip(&full)
+                .all(|(got, all)| got.last() == all.last()),
+            "width {w}"
+        );
+    }
+}
+
 mod any_sequence {
     use super::*;
     use hookscope::delivery::{Delivery, ResponseRecord};

@@ -28,6 +28,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             offset = sel + 1 - rows_fit;
         }
     }
+    let columns = columns(area.width);
     let rows: Vec<Row> = (offset..(offset + rows_fit).min(app.view.len()))
         .filter_map(|r| app.entry_at_row(r).map(|(_, e)| (r, e)))
         .map(|(r, e)| {
@@ -37,24 +38,24 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
                 Mark::Unverified => theme.dim(),
             };
             let status = e.delivery.response.status;
-            let mut row = Row::new(vec![
-                Cell::from(Span::styled(
+            let cells = columns.iter().map(|(col, _)| match col {
+                Col::Time => Cell::from(Span::styled(
                     e.time(app.offset),
                     if e.earlier { theme.dim() } else { Style::new() },
                 )),
-                Cell::from(Span::styled(e.mark.symbol(), mark_style)),
-                Cell::from(match app.attempt_badge(e) {
+                Col::Mark => Cell::from(Span::styled(e.mark.symbol(), mark_style)),
+                Col::What => Cell::from(match app.attempt_badge(e) {
                     Some(n) => Line::from(vec![
                         Span::raw(e.what()),
                         Span::styled(format!(" ×{n}"), theme.warn()),
                     ]),
                     None => Line::from(e.what()),
                 }),
-                Cell::from(e.id()),
-                Cell::from(
+                Col::Id => Cell::from(e.id()),
+                Col::Size => Cell::from(
                     Line::from(crate::verify::human_bytes(e.delivery.body_size)).right_aligned(),
                 ),
-                Cell::from(Span::styled(
+                Col::Answer => Cell::from(Span::styled(
                     status.to_string(),
                     if status >= 400 {
                         theme.bad()
@@ -62,7 +63,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
                         Style::new()
                     },
                 )),
-            ]);
+            });
+            let mut row = Row::new(cells);
             if matches!(e.mark, Mark::Rejected | Mark::Refused) {
                 row = row.style(theme.bad());
             }
@@ -72,21 +74,83 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             row
         })
         .collect();
-    let header = Row::new(["time", "", "type", "id", "size", "ans"]).style(theme.dim());
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(8),
-            Constraint::Length(1),
-            Constraint::Fill(2),
-            Constraint::Fill(3),
-            Constraint::Length(9),
-            Constraint::Length(3),
-        ],
-    )
-    .header(header)
-    .block(block);
+    let header = Row::new(columns.iter().map(|(col, _)| col.title())).style(theme.dim());
+    let table = Table::new(rows, columns.iter().map(|(_, width)| *width))
+        .header(header)
+        .block(block);
     frame.render_widget(table, area);
+}
+
+/// A column of the list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Col {
+    Time,
+    Mark,
+    What,
+    Id,
+    Size,
+    Answer,
+}
+
+impl Col {
+    /// The column's heading, aligned as its values are.
+    fn title(self) -> Line<'static> {
+        match self {
+            Col::Time => Line::from("time"),
+            Col::Mark => Line::from(""),
+            Col::What => Line::from("type"),
+            Col::Id => Line::from("id"),
+            // Sizes are right-aligned so their units line up.
+            Col::Size => Line::from("size").right_aligned(),
+            Col::Answer => Line::from("ans"),
+        }
+    }
+}
+
+/// The columns that fit `width`, with their widths. What does not fit is left out whole, the
+/// id first, then the size, then the time, rather than squeezed: a size or a status cut to its
+/// last digits would be a wrong number. The type column shrinks last.
+fn columns(width: u16) -> Vec<(Col, Constraint)> {
+    use Col::*;
+    use Constraint::{Fill, Length};
+    // Columns are one apart; `used` is what the fixed ones take with their gaps. A size is at
+    // most 8 wide (`1023 KiB`, `99.9 MiB`).
+    let used = |fixed: &[u16]| fixed.iter().map(|w| w + 1).sum::<u16>();
+    let all = used(&[8, 1, 8, 3]);
+    let room = width.saturating_sub(all);
+    if room >= 16 + 1 + 12 {
+        // The type gets two fifths, but at least enough for a usual one (customer.created).
+        let what = (room * 2 / 5).max((room - 1 - 12).min(24));
+        return vec![
+            (Time, Length(8)),
+            (Mark, Length(1)),
+            (What, Length(what)),
+            (Id, Fill(1)),
+            (Size, Length(8)),
+            (Answer, Length(3)),
+        ];
+    }
+    if room >= 8 {
+        return vec![
+            (Time, Length(8)),
+            (Mark, Length(1)),
+            (What, Fill(1)),
+            (Size, Length(8)),
+            (Answer, Length(3)),
+        ];
+    }
+    if width >= used(&[8, 1, 3]) + 6 {
+        return vec![
+            (Time, Length(8)),
+            (Mark, Length(1)),
+            (What, Fill(1)),
+            (Answer, Length(3)),
+        ];
+    }
+    if width >= used(&[1, 3]) {
+        return vec![(Mark, Length(1)), (What, Fill(1)), (Answer, Length(3))];
+    }
+    vec![(Mark, Length(1)), (What, Fill(1))]
 }
 
 fn title<'a>(app: &App, theme: &Theme) -> Line<'a> {

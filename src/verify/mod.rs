@@ -637,7 +637,7 @@ pub fn human_duration(secs: u64) -> String {
     }
 }
 
-/// `512 B`, `1.5 KiB`, `16 MiB`.
+/// `512 B`, `1.5 KiB`, `16 MiB`: at most 8 columns below 1,000 TiB.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if n < 1024 {
@@ -649,10 +649,13 @@ pub fn human_bytes(n: u64) -> String {
         v /= 1024.0;
         unit += 1;
     }
-    if v.fract() < 0.05 || v >= 100.0 {
+    // Decided on the rounded value: 99.96 is `100 KiB`, not `100.0 KiB`, so a size is never
+    // wider than 8 columns (the inspector's size column).
+    let tenths = (v * 10.0).round() / 10.0;
+    if tenths >= 100.0 || tenths.fract() == 0.0 {
         format!("{v:.0} {}", UNITS[unit])
     } else {
-        format!("{v:.1} {}", UNITS[unit])
+        format!("{tenths:.1} {}", UNITS[unit])
     }
 }
 

@@ -316,6 +316,29 @@ fn durations_and_sizes_read_well() {
     assert_eq!(human_bytes(512), "512 B");
     assert_eq!(human_bytes(16 << 20), "16 MiB");
     assert_eq!(human_bytes(1536), "1.5 KiB");
+    // Near a boundary the rounded value decides: never `100.0 KiB` or `2.0 KiB`.
+    assert_eq!(human_bytes(102_380), "100 KiB");
+    assert_eq!(human_bytes(2_040), "2 KiB");
+    assert_eq!(human_bytes(1_048_000), "1023 KiB");
+}
+
+proptest::proptest! {
+    #[test]
+    fn a_size_is_at_most_8_columns_and_near_the_truth(n in 0u64..(1000 << 40)) {
+        let text = human_bytes(n);
+        proptest::prop_assert!(text.chars().count() <= 8, "{n}: {text}");
+        let (number, unit) = text.split_once(' ').unwrap();
+        let scale = match unit {
+            "B" => 1.0,
+            "KiB" => 1024.0,
+            "MiB" => 1024.0 * 1024.0,
+            "GiB" => 1024.0f64.powi(3),
+            "TiB" => 1024.0f64.powi(4),
+            _ => unreachable!("{text}"),
+        };
+        let shown = number.parse::<f64>().unwrap() * scale;
+        proptest::prop_assert!((shown - n as f64).abs() <= n as f64 * 0.05 + 0.5, "{n}: {text}");
+    }
 }
 
 #[test]

@@ -211,10 +211,17 @@ impl Store {
             })?;
         }
         if !path.exists() {
-            create_private_file(path).map_err(|e| StoreError::Open {
-                path: path.to_path_buf(),
-                detail: e.to_string(),
-            })?;
+            match create_private_file(path) {
+                // Another hookscope, started at the same moment, made it first.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(StoreError::Open {
+                        path: path.to_path_buf(),
+                        detail: e.to_string(),
+                    });
+                }
+                Ok(_) => {}
+            }
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -253,10 +260,7 @@ impl Store {
         // WAL: readers (the UI, `history`) never block the writer. synchronous=NORMAL: a
         // commit is in the WAL before the answer goes out, safe from the process dying; only
         // an OS crash or power cut can lose the last commits (the README says so).
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(e)?;
+        let mode = self.switch_to_wal().map_err(e)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Sqlite {
                 path: self.path.clone(),
@@ -270,6 +274,28 @@ impl Store {
                 "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit={WAL_LIMIT};"
             ))
             .map_err(e)
+    }
+
+    /// `PRAGMA journal_mode=WAL`, tried again for up to [`BUSY_WAIT`] while another connection
+    /// holds the file: SQLite answers busy at once there, without calling the busy handler (the
+    /// switch starts as a reader, and a reader waiting to write could deadlock), so two
+    /// hookscopes opening a new store together had one refuse to start.
+    fn switch_to_wal(&self) -> rusqlite::Result<String> {
+        let started = std::time::Instant::now();
+        loop {
+            match self
+                .conn
+                .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            {
+                Err(e)
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                        && started.elapsed() < BUSY_WAIT =>
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                done => return done,
+            }
+        }
     }
 
     /// Moves checkpoints off this connection: they run from [`Store::checkpoint`] on another

@@ -558,3 +558,27 @@ fn a_refused_head_round_trips_even_without_a_request_line() {
     same(&unseen, &back[1]);
     assert_eq!(back[1].target(), "(request line not seen)");
 }
+
+#[test]
+fn hookscopes_opening_a_new_store_at_once_all_open_it() {
+    // Two terminals started together on the default store: one created the file under the
+    // other (File exists), or asked for WAL mode while the other held the file (SQLite
+    // answers that at once, without waiting), and the second refused to start: "busy".
+    for _ in 0..30 {
+        let (_dir, path) = temp();
+        let start = std::sync::Barrier::new(4);
+        std::thread::scope(|s| {
+            let opened: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        Store::open(&path).map(|_| ())
+                    })
+                })
+                .collect();
+            for o in opened {
+                o.join().unwrap().unwrap();
+            }
+        });
+    }
+}

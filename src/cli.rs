@@ -127,10 +127,16 @@ pub struct HistoryArgs {
     /// Filters.
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Every delivery that matches (without it, and without --limit, the newest 50).
+    #[arg(long, conflicts_with = "limit")]
+    pub all: bool,
     /// Line format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
+
+/// How many deliveries `history` lists without `--limit` or `--all`: a screenful or two.
+pub const HISTORY_LIMIT: u64 = 50;
 
 /// Options for `hookscope show`.
 #[derive(Debug, Args, Clone)]

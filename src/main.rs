@@ -396,9 +396,20 @@ fn store_path(args: &StoreArgs) -> Result<PathBuf> {
 fn history(args: HistoryArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&store_path(&args.store)?)?;
     let mut filter = args.filter.filter();
-    filter.limit = Some(filter.limit.unwrap_or(50));
+    // Without a limit given, one more than the default is asked for, to know whether to say
+    // that older ones were left out.
+    let cut = (!args.all && filter.limit.is_none()).then_some(cli::HISTORY_LIMIT);
+    if let Some(n) = cut {
+        filter.limit = Some(n + 1);
+    }
+    // The lines need no headers or bodies: reading them would hold every payload in memory.
+    let mut found = store.query_light(&filter)?;
+    let more = cut.is_some_and(|n| found.len() as u64 > n);
+    if more {
+        found.remove(0);
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for d in store.query(&filter)? {
+    for d in found {
         let line = match args.format {
             headless::Format::Human => format!("{}  {}", d.seq, headless::human_line(&d)),
             headless::Format::Json => headless::json_line(&d),
@@ -411,6 +422,12 @@ fn history(args: HistoryArgs) -> Result<ExitCode> {
         }
     }
     let _ = out.flush();
+    if more {
+        log!(
+            "hookscope: the newest {} shown; older ones match too (--limit N, or --all)",
+            cli::HISTORY_LIMIT
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

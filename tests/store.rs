@@ -192,6 +192,58 @@ fn a_clean_exit_leaves_one_self_contained_store_file() {
 }
 
 #[test]
+fn history_says_when_it_left_older_deliveries_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.sqlite3");
+    let p = path.to_str().unwrap();
+    let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC));
+    let ds: Vec<Delivery> = (0..51)
+        .map(|i| {
+            b.advance(1_000);
+            b.signed(
+                SECRET,
+                &format!("msg_{i}"),
+                &event("a.b", &format!("evt_{i}")),
+            )
+        })
+        .collect();
+    let mut store = Store::open(&path).unwrap();
+    // 50 first: exactly the default's worth leaves nothing out.
+    store
+        .insert(&ds[..50].iter().collect::<Vec<_>>(), "t")
+        .unwrap();
+    let (code, out, err) = hookscope(&["history", "--store", p]);
+    assert_eq!((code, out.lines().count(), err.as_str()), (0, 50, ""));
+
+    store.insert(&[&ds[50]], "t").unwrap();
+    let (code, out, err) = hookscope(&["history", "--store", p]);
+    assert_eq!((code, out.lines().count()), (0, 50), "{err}");
+    assert!(
+        out.starts_with("2  ✓ a.b · evt_1 (msg_1)"),
+        "the newest 50, oldest first: {out}"
+    );
+    assert!(out.ends_with("51  ✓ a.b · evt_50 (msg_50)\n"), "{out}");
+    assert_eq!(
+        err,
+        "hookscope: the newest 50 shown; older ones match too (--limit N, or --all)\n"
+    );
+    for (flags, lines) in [
+        (&["--all"][..], 51),
+        (&["--limit", "51"], 51),
+        (&["--limit", "3"], 3),
+    ] {
+        let (code, out, err) = hookscope(&[&["history", "--store", p], flags].concat());
+        assert_eq!(
+            (code, out.lines().count(), err.as_str()),
+            (0, lines, ""),
+            "{flags:?}"
+        );
+    }
+    let (code, _, err) = hookscope(&["history", "--store", p, "--all", "--limit", "3"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
 fn history_and_show() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.sqlite3");

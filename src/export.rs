@@ -140,19 +140,79 @@ pub fn write<W: Write>(
     deliveries: &[Delivery],
     format: Format,
 ) -> std::io::Result<()> {
-    match format {
-        Format::Jsonl => {
-            for d in deliveries {
-                serde_json::to_writer(&mut *out, &jsonl_value(d))?;
-                out.write_all(b"\n")?;
+    let mut export = Exporter::start(out, format)?;
+    for d in deliveries {
+        export.add(d)?;
+    }
+    export.finish().map(|_| ())
+}
+
+/// Writes an export one delivery at a time, so one of any size holds one in memory: JSONL
+/// line by line, HAR as the document `har` makes, entry by entry.
+pub struct Exporter<W: Write> {
+    out: W,
+    format: Format,
+    written: u64,
+}
+
+/// A HAR document's indentation before an entry (`log.entries[i]`, pretty-printed).
+const HAR_ENTRY_INDENT: &str = "      ";
+
+impl<W: Write> Exporter<W> {
+    /// Starts an export on `out` (for HAR, its opening).
+    pub fn start(mut out: W, format: Format) -> std::io::Result<Self> {
+        if format == Format::Har {
+            let head = har_head();
+            let head = serde_json::to_string_pretty(&head).map_err(std::io::Error::other)?;
+            // The head ends `"entries": []` and two closing braces: the entries go between.
+            let open = head
+                .strip_suffix("[]\n  }\n}")
+                .ok_or_else(|| std::io::Error::other("unexpected HAR head"))?;
+            out.write_all(open.as_bytes())?;
+            out.write_all(b"[")?;
+        }
+        Ok(Exporter {
+            out,
+            format,
+            written: 0,
+        })
+    }
+
+    /// Adds one delivery.
+    pub fn add(&mut self, d: &Delivery) -> std::io::Result<()> {
+        match self.format {
+            Format::Jsonl => {
+                serde_json::to_writer(&mut self.out, &jsonl_value(d))?;
+                self.out.write_all(b"\n")?;
+            }
+            Format::Har => {
+                let entry =
+                    serde_json::to_string_pretty(&har_entry(d)).map_err(std::io::Error::other)?;
+                let sep = if self.written == 0 { "\n" } else { ",\n" };
+                self.out.write_all(sep.as_bytes())?;
+                self.out.write_all(HAR_ENTRY_INDENT.as_bytes())?;
+                // A JSON string holds no raw newline: every one is between tokens.
+                let indented = entry.replace('\n', &format!("\n{HAR_ENTRY_INDENT}"));
+                self.out.write_all(indented.as_bytes())?;
             }
         }
-        Format::Har => {
-            serde_json::to_writer_pretty(&mut *out, &har(deliveries))?;
-            out.write_all(b"\n")?;
-        }
+        self.written += 1;
+        Ok(())
     }
-    out.flush()
+
+    /// Ends the export (for HAR, its closing) and flushes it; returns how many were written.
+    pub fn finish(mut self) -> std::io::Result<u64> {
+        if self.format == Format::Har {
+            let close = if self.written == 0 {
+                "]\n  }\n}\n"
+            } else {
+                "\n    ]\n  }\n}\n"
+            };
+            self.out.write_all(close.as_bytes())?;
+        }
+        self.out.flush()?;
+        Ok(self.written)
+    }
 }
 
 fn query_string(path: &str) -> Vec<Value> {
@@ -170,92 +230,106 @@ fn query_string(path: &str) -> Vec<Value> {
 
 /// The HAR 1.2 document for deliveries.
 pub fn har(deliveries: &[Delivery]) -> Value {
-    let entries: Vec<Value> = deliveries
-        .iter()
-        .map(|d| {
-            let host = d
-                .header("host")
-                .map(|h| String::from_utf8_lossy(h).into_owned())
-                .unwrap_or_else(|| "hookscope.invalid".into());
-            let mime = d
-                .header("content-type")
-                .map(|h| String::from_utf8_lossy(h).into_owned())
-                .unwrap_or_else(|| "application/octet-stream".into());
-            let headers: Vec<Value> = d
-                .headers
-                .iter()
-                .map(|(n, v)| json!({ "name": n, "value": String::from_utf8_lossy(v) }))
-                .collect();
-            let mut request = json!({
-                "method": d.method,
-                "url": format!("http://{host}{}", d.path),
-                "httpVersion": d.version,
-                "cookies": [],
-                "headers": headers,
-                "queryString": query_string(&d.path),
-                "headersSize": -1,
-                "bodySize": d.body_size,
-            });
-            if !d.body.is_empty() {
-                request["postData"] = json!({
-                    "mimeType": mime,
-                    "text": String::from_utf8_lossy(&d.body),
-                });
-            }
-            let exact_headers: Vec<Value> = d.headers.iter().map(|(n, v)| json!([n, bytes_value(v)])).collect();
-            // A forwarded delivery was answered with the app's answer: its headers, and the
-            // time it took (all of the exchange hookscope can account for).
-            let answered_by_app = d.forward.as_ref().filter(|f| f.status.is_some());
-            let response_headers: Vec<(&str, &str)> = match answered_by_app {
-                Some(f) => f.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
-                None => vec![("content-type", "text/plain; charset=utf-8")],
-            };
-            let response_mime = response_headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-                .map_or("", |(_, v)| *v);
-            let wait = d.forward.as_ref().map_or(0, |f| f.ms);
-            json!({
-                "startedDateTime": rfc3339(d.received_at),
-                "time": wait,
-                "request": request,
-                "response": {
-                    "status": d.response.status,
-                    "statusText": d.response.reason_phrase(),
-                    "httpVersion": d.version,
-                    "cookies": [],
-                    "headers": response_headers.iter().map(|(n, v)| json!({ "name": n, "value": v })).collect::<Vec<_>>(),
-                    "content": {
-                        "size": d.response.body.len(),
-                        "mimeType": response_mime,
-                        "text": d.response.body,
-                    },
-                    "redirectURL": "",
-                    "headersSize": -1,
-                    "bodySize": d.response.body.len(),
-                },
-                "cache": {},
-                "timings": { "send": 0, "wait": wait, "receive": 0 },
-                "serverIPAddress": d.remote.map(|r| r.ip().to_string()),
-                "_hookscope": {
-                    "id": d.seq,
-                    "remote": d.remote.map(|r| r.to_string()),
-                    "path": d.path,
-                    "headers": exact_headers,
-                    "body_base64": B64.encode(&d.body),
-                    "verdict": serde_json::to_value(&d.verdict).unwrap_or(Value::Null),
-                    "forward": forward_value(d),
-                    "replay_of": d.replay_of,
-                },
-            })
-        })
-        .collect();
+    let mut doc = har_head();
+    doc["log"]["entries"] = deliveries.iter().map(har_entry).collect();
+    doc
+}
+
+/// A HAR 1.2 document without entries.
+fn har_head() -> Value {
     json!({
         "log": {
             "version": "1.2",
             "creator": { "name": "hookscope", "version": env!("CARGO_PKG_VERSION") },
-            "entries": entries,
+            "entries": [],
         }
+    })
+}
+
+/// The HAR entry for one delivery.
+fn har_entry(d: &Delivery) -> Value {
+    let host = d
+        .header("host")
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .unwrap_or_else(|| "hookscope.invalid".into());
+    let mime = d
+        .header("content-type")
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let headers: Vec<Value> = d
+        .headers
+        .iter()
+        .map(|(n, v)| json!({ "name": n, "value": String::from_utf8_lossy(v) }))
+        .collect();
+    let mut request = json!({
+        "method": d.method,
+        "url": format!("http://{host}{}", d.path),
+        "httpVersion": d.version,
+        "cookies": [],
+        "headers": headers,
+        "queryString": query_string(&d.path),
+        "headersSize": -1,
+        "bodySize": d.body_size,
+    });
+    if !d.body.is_empty() {
+        request["postData"] = json!({
+            "mimeType": mime,
+            "text": String::from_utf8_lossy(&d.body),
+        });
+    }
+    let exact_headers: Vec<Value> = d
+        .headers
+        .iter()
+        .map(|(n, v)| json!([n, bytes_value(v)]))
+        .collect();
+    // A forwarded delivery was answered with the app's answer: its headers, and the
+    // time it took (all of the exchange hookscope can account for).
+    let answered_by_app = d.forward.as_ref().filter(|f| f.status.is_some());
+    let response_headers: Vec<(&str, &str)> = match answered_by_app {
+        Some(f) => f
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect(),
+        None => vec![("content-type", "text/plain; charset=utf-8")],
+    };
+    let response_mime = response_headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        .map_or("", |(_, v)| *v);
+    let wait = d.forward.as_ref().map_or(0, |f| f.ms);
+    json!({
+        "startedDateTime": rfc3339(d.received_at),
+        "time": wait,
+        "request": request,
+        "response": {
+            "status": d.response.status,
+            "statusText": d.response.reason_phrase(),
+            "httpVersion": d.version,
+            "cookies": [],
+            "headers": response_headers.iter().map(|(n, v)| json!({ "name": n, "value": v })).collect::<Vec<_>>(),
+            "content": {
+                "size": d.response.body.len(),
+                "mimeType": response_mime,
+                "text": d.response.body,
+            },
+            "redirectURL": "",
+            "headersSize": -1,
+            "bodySize": d.response.body.len(),
+        },
+        "cache": {},
+        "timings": { "send": 0, "wait": wait, "receive": 0 },
+        "serverIPAddress": d.remote.map(|r| r.ip().to_string()),
+        "_hookscope": {
+            "id": d.seq,
+            "remote": d.remote.map(|r| r.to_string()),
+            "path": d.path,
+            "headers": exact_headers,
+            "body_base64": B64.encode(&d.body),
+            "verdict": serde_json::to_value(&d.verdict).unwrap_or(Value::Null),
+            "forward": forward_value(d),
+            "replay_of": d.replay_of,
+        },
     })
 }
 
@@ -555,6 +629,28 @@ mod tests {
         });
         d.replay_of = Some(1);
         (jsonl_value(&d), har(&[d]))
+    }
+
+    #[test]
+    fn a_har_written_entry_by_entry_is_the_document_har_makes() {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let mut b =
+            crate::testing::Builder::new(&[secret], time::macros::datetime!(2026-11-27 10:00 UTC));
+        let mut ds = vec![b.signed(secret, "msg_1", &crate::testing::event("a.b", "evt_1"))];
+        // Text with what a JSON string escapes: newlines, quotes, a tab, and bytes not UTF-8.
+        ds.push(b.request(
+            "POST",
+            "/x",
+            vec![("x-a".into(), b"1\n\"2\"".to_vec())],
+            b"a\nb\t\"\xff",
+        ));
+        ds.push(b.request("GET", "/favicon.ico", vec![], b""));
+        for n in 0..=ds.len() {
+            let mut streamed = Vec::new();
+            write(&mut streamed, &ds[..n], Format::Har).unwrap();
+            let whole = serde_json::to_string_pretty(&har(&ds[..n])).unwrap() + "\n";
+            assert_eq!(String::from_utf8(streamed).unwrap(), whole, "{n} entries");
+        }
     }
 
     /// The JSON pointer of every value in `v`, `v` itself included.

@@ -451,7 +451,14 @@ fn show(args: ShowArgs) -> Result<ExitCode> {
 
 fn export(args: ExportArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&store_path(&args.store)?)?;
-    let deliveries = store.query(&args.filter.filter())?;
+    let filter = args.filter.filter();
+    // One delivery at a time from the store to the output: a store of large payloads is
+    // never held in memory whole.
+    let stream = |out: &mut dyn std::io::Write| -> Result<u64> {
+        let mut export = hookscope::export::Exporter::start(out, args.format)?;
+        store.for_each(&filter, |d| export.add(&d).map_err(anyhow::Error::from))?;
+        Ok(export.finish()?)
+    };
     match &args.output {
         Some(path) => {
             // Payloads carry personal data: the export is readable by its owner only.
@@ -468,23 +475,28 @@ fn export(args: ExportArgs) -> Result<ExitCode> {
                     _ => anyhow::anyhow!("cannot create {p}: {e}"),
                 }
             })?;
-            let mut w = std::io::BufWriter::new(file);
-            hookscope::export::write(&mut w, &deliveries, args.format)
+            let n = stream(&mut std::io::BufWriter::new(file))
                 .with_context(|| format!("writing {}", path.display()))?;
-            let n = deliveries.len();
             let noun = if n == 1 { "delivery" } else { "deliveries" };
             log!("exported {n} {noun} to {}", path.display());
         }
         None => {
-            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-            if let Err(e) = hookscope::export::write(&mut w, &deliveries, args.format)
-                && e.kind() != std::io::ErrorKind::BrokenPipe
+            if let Err(e) = stream(&mut std::io::BufWriter::new(std::io::stdout().lock()))
+                && !is_broken_pipe(&e)
             {
-                return Err(e).context("writing to stdout");
+                return Err(e.context("writing to stdout"));
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `e` is stdout's reader going away (`export | head`): not an error to report.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn import(args: ImportArgs) -> Result<ExitCode> {

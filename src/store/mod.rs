@@ -435,31 +435,11 @@ impl Store {
         bodies: bool,
         wrap: impl Fn(Delivery) -> T,
     ) -> Result<Vec<T>, StoreError> {
+        let (conditions, args) = conditions(filter);
         let mut sql = format!(
-            "SELECT * FROM (SELECT {} FROM deliveries WHERE 1=1",
+            "SELECT * FROM (SELECT {} FROM deliveries WHERE {conditions} ORDER BY id DESC",
             codec::columns(bodies)
         );
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        if let Some(t) = &filter.event_type {
-            sql.push_str(" AND event_type = ?");
-            args.push(t.clone().into());
-        }
-        if filter.failed {
-            sql.push_str(" AND (verified = 0 OR status >= 400)");
-        }
-        if let Some(since) = filter.since {
-            sql.push_str(" AND received_at_ns >= ?");
-            args.push(codec::nanos(since).into());
-        }
-        if let Some(text) = &filter.text {
-            sql.push_str(
-                " AND (instr(lower(coalesce(event_type,'') || ' ' || coalesce(event_id,'') || ' ' || coalesce(msg_id,'') || ' ' || path), ?1x) > 0 OR instr(lower(CAST(body AS TEXT)), ?1x) > 0)",
-            );
-            let n = args.len() + 1;
-            sql = sql.replace("?1x", &format!("?{n}"));
-            args.push(text.to_lowercase().into());
-        }
-        sql.push_str(" ORDER BY id DESC");
         if let Some(limit) = filter.limit {
             sql.push_str(&format!(" LIMIT {limit}"));
         }
@@ -473,6 +453,48 @@ impl Store {
             out.push(wrap(row.map_err(|e| self.err(e))?.into_delivery()));
         }
         Ok(out)
+    }
+
+    /// Hands each delivery `filter` selects, in full and oldest first, to `each` as it is
+    /// read, so an export of any size holds one at a time. What it sees is the store as of
+    /// the start: deliveries stored or pruned meanwhile by a running hookscope do not count.
+    pub fn for_each<E: From<StoreError>>(
+        &self,
+        filter: &Filter,
+        mut each: impl FnMut(Delivery) -> Result<(), E>,
+    ) -> Result<(), E> {
+        // One read transaction: the oldest id the limit keeps and the rows from it on are
+        // read from the same snapshot.
+        let snapshot = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let (mut conditions, mut args) = conditions(filter);
+        if let Some(limit) = filter.limit {
+            let oldest: Option<i64> = snapshot
+                .query_row(
+                    &format!(
+                        "SELECT min(id) FROM (SELECT id FROM deliveries WHERE {conditions} ORDER BY id DESC LIMIT {limit})"
+                    ),
+                    params_from_iter(args.iter()),
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.err(e))?;
+            let Some(oldest) = oldest else {
+                return Ok(());
+            };
+            conditions.push_str(&format!(" AND id >= {oldest}"));
+        }
+        let mut stmt = snapshot
+            .prepare(&format!(
+                "SELECT {} FROM deliveries WHERE {conditions} ORDER BY id ASC",
+                codec::columns(true)
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params_from_iter(args.drain(..)), codec::Row::read)
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            each(row.map_err(|e| self.err(e))?.into_delivery())?;
+        }
+        Ok(())
     }
 
     /// Ids of deliveries whose body contains `text` (ASCII case-insensitive), for the UI filter.
@@ -601,6 +623,31 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
+}
+
+/// The SQL condition `filter` makes (without its limit) and the values it binds.
+fn conditions(filter: &Filter) -> (String, Vec<rusqlite::types::Value>) {
+    let mut sql = String::from("1=1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(t) = &filter.event_type {
+        sql.push_str(" AND event_type = ?");
+        args.push(t.clone().into());
+    }
+    if filter.failed {
+        sql.push_str(" AND (verified = 0 OR status >= 400)");
+    }
+    if let Some(since) = filter.since {
+        sql.push_str(" AND received_at_ns >= ?");
+        args.push(codec::nanos(since).into());
+    }
+    if let Some(text) = &filter.text {
+        let n = args.len() + 1;
+        sql.push_str(&format!(
+            " AND (instr(lower(coalesce(event_type,'') || ' ' || coalesce(event_id,'') || ' ' || coalesce(msg_id,'') || ' ' || path), ?{n}) > 0 OR instr(lower(CAST(body AS TEXT)), ?{n}) > 0)"
+        ));
+        args.push(text.to_lowercase().into());
+    }
+    (sql, args)
 }
 
 /// Creates an empty file readable and writable by its owner only (payloads carry personal data).

@@ -106,10 +106,20 @@ fn filters() {
     let ds = sample(&mut builder());
     store.insert(&ds.iter().collect::<Vec<_>>(), "s").unwrap();
     let q = |f: Filter| {
+        let all = store.query(&f).unwrap();
+        // What an export streams is what a query returns, in full and in the same order.
+        let mut streamed = Vec::new();
         store
-            .query(&f)
-            .unwrap()
-            .into_iter()
+            .for_each(&f, |d| {
+                streamed.push(d);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        assert_eq!(streamed.len(), all.len(), "{f:?}");
+        for (a, b) in all.iter().zip(&streamed) {
+            assert_eq!((a.seq, &a.headers, &a.body), (b.seq, &b.headers, &b.body));
+        }
+        all.into_iter()
             .map(|d| d.msg_id.unwrap_or(d.path))
             .collect::<Vec<_>>()
     };
@@ -156,6 +166,35 @@ fn filters() {
         vec!["/favicon.ico"]
     );
     assert_eq!(store.search_ids("evt_b").unwrap().len(), 1);
+    // The limit counts after the other filters, as in a query.
+    assert_eq!(
+        q(Filter {
+            failed: true,
+            limit: Some(1),
+            ..Default::default()
+        }),
+        vec!["/favicon.ico"]
+    );
+    assert_eq!(
+        q(Filter {
+            event_type: Some("nothing.such".into()),
+            limit: Some(3),
+            ..Default::default()
+        }),
+        Vec::<String>::new()
+    );
+    // The one handed deliveries can stop it, with its own error.
+    let mut seen = 0;
+    let stopped = store.for_each(&Filter::default(), |_| {
+        seen += 1;
+        if seen == 2 {
+            Err(StoreError::Closed)
+        } else {
+            Ok(())
+        }
+    });
+    assert!(matches!(stopped, Err(StoreError::Closed)));
+    assert_eq!(seen, 2);
 }
 
 #[test]

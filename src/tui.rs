@@ -106,7 +106,7 @@ pub async fn run(
     let size = term.size()?;
     app.update(Action::Resize(size.width, size.height));
 
-    let (input_tx, mut input) = mpsc::unbounded_channel::<Event>();
+    let (input_tx, mut input) = mpsc::unbounded_channel::<Input>();
     let stop = Arc::new(AtomicBool::new(false));
     let reader = spawn_input_reader(input_tx, stop.clone());
 
@@ -158,12 +158,15 @@ pub async fn run(
         let redraw_at = tokio::time::Instant::from_std(last_draw + FRAME);
         let effects = tokio::select! {
             biased;
-            Some(ev) = input.recv() => match ev {
-                Event::Key(k) => app.update(Action::Key(k)),
-                Event::Mouse(m) => app.update(Action::Mouse(m)),
-                Event::Resize(w, h) => app.update(Action::Resize(w, h)),
-                Event::Paste(text) => app.update(Action::Paste(text)),
-                _ => Vec::new(),
+            input = input.recv() => match input {
+                Some(Input::Event(Event::Key(k))) => app.update(Action::Key(k)),
+                Some(Input::Event(Event::Mouse(m))) => app.update(Action::Mouse(m)),
+                Some(Input::Event(Event::Resize(w, h))) => app.update(Action::Resize(w, h)),
+                Some(Input::Event(Event::Paste(text))) => app.update(Action::Paste(text)),
+                Some(Input::Event(_)) => Vec::new(),
+                // The terminal is gone: nobody is looking, and nobody could press q. Stop as
+                // after q, so the store closes cleanly and the port is let go.
+                Some(Input::Gone) | None => break,
             },
             Some(action) = actions.recv() => app.update(action),
             Some(done) = copied.recv() => {
@@ -264,7 +267,15 @@ pub async fn run(
     stop.store(true, Ordering::SeqCst);
     drop(term);
     restore();
-    let _ = reader.join();
+    // The reader notices `stop` within its wait; one stuck in crossterm (a terminal hung up
+    // after it was asked, crossterm#793) is left behind rather than waited for forever.
+    let deadline = Instant::now() + Duration::from_millis(500);
+    while !reader.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if reader.is_finished() {
+        let _ = reader.join();
+    }
     Ok(())
 }
 
@@ -384,24 +395,122 @@ fn finish_copy<W: io::Write>(
     })
 }
 
+/// What the input thread hands the loop.
+enum Input {
+    /// A key, mouse, resize or paste event.
+    Event(Event),
+    /// The terminal is gone (hung up, closed) or cannot be read: nothing more will come.
+    Gone,
+}
+
 fn spawn_input_reader(
-    tx: mpsc::UnboundedSender<Event>,
+    tx: mpsc::UnboundedSender<Input>,
     stop: Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
+        let terminal = watch::Terminal::open();
         while !stop.load(Ordering::SeqCst) {
-            match event::poll(Duration::from_millis(100)) {
-                Ok(true) => match event::read() {
-                    Ok(ev) => {
-                        if tx.send(ev).is_err() {
+            // Asked before crossterm is: its poll spins at full speed, and never returns, once
+            // the terminal has hung up (crossterm#793), so a closed terminal window would leave
+            // hookscope running with its port and store held.
+            if terminal.wait(Duration::from_millis(50)) == watch::State::Gone {
+                let _ = tx.send(Input::Gone);
+                return;
+            }
+            // Every event crossterm has, from the terminal or held from an earlier read (a
+            // paste, a burst of mouse reports), and resizes, which come by a signal instead.
+            loop {
+                match event::poll(Duration::ZERO).and_then(|ready| match ready {
+                    true => event::read().map(Some),
+                    false => Ok(None),
+                }) {
+                    Ok(Some(ev)) => {
+                        if tx.send(Input::Event(ev)).is_err() {
                             return;
                         }
                     }
-                    Err(_) => return,
-                },
-                Ok(false) => {}
-                Err(_) => return,
+                    Ok(None) => break,
+                    Err(_) => {
+                        let _ = tx.send(Input::Gone);
+                        return;
+                    }
+                }
             }
         }
     })
+}
+
+/// Whether the terminal is still there, asked of the terminal itself.
+mod watch {
+    use std::time::Duration;
+
+    /// What the terminal's input side said.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum State {
+        /// Input, or nothing yet: crossterm may read.
+        Open,
+        /// Hung up or closed: reading it would fail for good.
+        Gone,
+    }
+
+    /// The file descriptor crossterm reads keys from: stdin when it is a terminal, else
+    /// `/dev/tty` (as crossterm chooses).
+    pub struct Terminal {
+        #[cfg(unix)]
+        fd: Option<std::os::fd::OwnedFd>,
+    }
+
+    #[cfg(unix)]
+    impl Terminal {
+        pub fn open() -> Terminal {
+            use std::io::IsTerminal as _;
+            use std::os::fd::AsFd as _;
+            let fd = if std::io::stdin().is_terminal() {
+                std::io::stdin().as_fd().try_clone_to_owned().ok()
+            } else {
+                std::fs::File::open("/dev/tty")
+                    .ok()
+                    .map(std::os::fd::OwnedFd::from)
+            };
+            Terminal { fd }
+        }
+
+        /// Waits up to `timeout` for input or a hang-up; `Open` when there is input or none came.
+        pub fn wait(&self, timeout: Duration) -> State {
+            use std::os::fd::AsRawFd as _;
+            let Some(fd) = &self.fd else {
+                std::thread::sleep(timeout);
+                return State::Open;
+            };
+            let mut poll = libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+            // SAFETY: one valid pollfd, and its count is 1.
+            let n = unsafe { libc::poll(&mut poll, 1, ms) };
+            // POLLHUP: the other end (the terminal emulator, tmux, sshd) closed. POLLERR and
+            // POLLNVAL: the descriptor cannot be read at all.
+            if n > 0 && poll.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+                State::Gone
+            } else {
+                State::Open
+            }
+        }
+    }
+
+    #[cfg(not(unix))]
+    impl Terminal {
+        pub fn open() -> Terminal {
+            Terminal {}
+        }
+
+        /// Waits up to `timeout` for input, by crossterm (which keeps what it finds for the
+        /// next poll): hang-ups are only watched for on Unix.
+        pub fn wait(&self, timeout: Duration) -> State {
+            let _ = ratatui::crossterm::event::poll(timeout);
+            State::Open
+        }
+    }
 }

@@ -216,6 +216,68 @@ fn being_signalled_to_stop_restores_the_terminal() {
     }
 }
 
+/// Whether process `pid` has ended (gone, or a zombie waiting to be reaped).
+fn ended(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
+}
+
+#[test]
+fn closing_its_terminal_ends_the_inspector_and_closes_the_store() {
+    // The terminal window closed, the ssh session dropped, the tmux pane killed: the inspector
+    // must end by itself, letting go of its port and closing its store. It ran on after the
+    // hang-up at full speed on one core, its input thread stuck in crossterm (crossterm#793).
+    // As the shell's job it gets SIGHUP; under a shell that ignores SIGHUP (`trap '' HUP`,
+    // zsh's `setopt nohup`) nothing signals it, and it must notice for itself.
+    for (name, before) in [("hup-job", ""), ("hup-ignored", "trap '' HUP; ")] {
+        let Some(tmux) = shell(name) else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("s.sqlite3");
+        let err = dir.path().join("err.txt");
+        let port = free_port();
+        tmux.keys(&[
+            &format!(
+                "{before}{BIN} --port {port} --no-tunnel --secret {SECRET} --store {} 2>{}",
+                store.display(),
+                err.display()
+            ),
+            "Enter",
+        ]);
+        tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
+        assert!(send(port, &["-n", "3"]).contains("sent 3 · 2xx 3"));
+        tmux.wait_for("the deliveries", |s| s.contains("Deliveries 3"));
+        let pid = child_of(&tmux.format("#{pane_pid}")).expect("hookscope runs in the pane");
+        tmux.cmd(&["kill-server"]);
+        let start = Instant::now();
+        while !ended(&pid) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{name}: still running 20 s after its terminal closed"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Closed cleanly: the write-ahead log folded into the one file, every delivery in it.
+        let wal = dir.path().join("s.sqlite3-wal");
+        assert!(!wal.exists(), "{name}: {} left behind", wal.display());
+        let kept = hookscope::store::Store::open_existing(&store)
+            .unwrap()
+            .count()
+            .unwrap();
+        assert_eq!(kept, 3, "{name}");
+        let said = std::fs::read_to_string(&err).unwrap();
+        assert!(
+            !said.contains("hookscope:"),
+            "{name}: ended with an error: {said}"
+        );
+        assert!(
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+            "{name}: port held"
+        );
+    }
+}
+
 #[test]
 fn inspector_in_a_real_terminal() {
     let Some(tmux) = shell("e2e") else { return };

@@ -755,6 +755,14 @@ impl App {
             return None;
         }
         let command = keymap::lookup(&key);
+        if command.is_none() && is_ctrl(&key, 'z') {
+            // Suspending would stop the receiver with the UI: deliveries would go unanswered
+            // until `fg`, and the provider would count them as failed.
+            self.say(
+                "not suspended: stopped, hookscope would answer no deliveries (q quits it)".into(),
+            );
+            return None;
+        }
         if self.help {
             // Any key closes the help, as it says, q included: people press q to leave an
             // overlay, and quitting would stop the receiver. Ctrl-C still quits.
@@ -1181,7 +1189,12 @@ fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Ctrl-C, which quits whatever else is going on (typing a filter, the help open).
 fn is_ctrl_c(key: &KeyEvent) -> bool {
-    key.code == KeyCode::Char('c')
+    is_ctrl(key, 'c')
+}
+
+/// Ctrl and `c`.
+fn is_ctrl(key: &KeyEvent, c: char) -> bool {
+    key.code == KeyCode::Char(c)
         && key
             .modifiers
             .contains(ratatui::crossterm::event::KeyModifiers::CONTROL)

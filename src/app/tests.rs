@@ -366,6 +366,22 @@ fn quit_with_q_or_ctrl_c_even_while_filtering() {
 }
 
 #[test]
+fn ctrl_z_says_why_it_does_not_suspend() {
+    let mut a = app();
+    a.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('z'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(!a.quit);
+    let said = &a.status.as_ref().expect("a message").0;
+    assert!(said.contains("would answer no deliveries"), "{said}");
+    // A plain z is not Ctrl-Z.
+    let mut a = app();
+    ch(&mut a, 'z');
+    assert!(a.status.is_none());
+}
+
+#[test]
 fn key_releases_are_ignored() {
     let (mut app, mut b) = (app(), builder());
     fill(&mut app, &mut b, 3);

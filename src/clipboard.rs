@@ -99,6 +99,40 @@ fn worker(rx: std_mpsc::Receiver<(String, String)>, done: mpsc::UnboundedSender<
     }
 }
 
+/// Text up to this size is taken through OSC 52 by the terminals people use over SSH (hterm
+/// takes 100,000 bytes of sequence; kitty, termux and screen take a few KiB per sequence).
+pub const OSC52_COMMON: usize = 64 * 1024;
+/// Text over this size is not sent through OSC 52 at all: few terminals take it (xterm does),
+/// and writing megabytes of base64 into the terminal holds the inspector up meanwhile.
+pub const OSC52_MAX: usize = 1024 * 1024;
+
+/// A copy through the terminal, when the system clipboard could not take it: the OSC 52
+/// sequence to write (none when `text` is too large to send) and what to tell the user. The
+/// terminal never says whether it took it, so the message says when it may well not have.
+pub fn through_terminal(text: &str, what: &str, why: &str) -> (Option<String>, String) {
+    if text.len() > OSC52_MAX {
+        return (
+            None,
+            format!(
+                "not copied: {what}: too large to send through the terminal (OSC 52 over {}; system clipboard: {why})",
+                crate::verify::human_bytes(OSC52_MAX as u64)
+            ),
+        );
+    }
+    let caution = if text.len() > OSC52_COMMON {
+        format!(
+            ": many terminals drop one over {}",
+            crate::verify::human_bytes(OSC52_COMMON as u64)
+        )
+    } else {
+        String::new()
+    };
+    (
+        Some(osc52(text)),
+        format!("copied {what} via the terminal (OSC 52{caution}; system clipboard: {why})"),
+    )
+}
+
 /// The OSC 52 sequence that asks the terminal to put `text` on the clipboard.
 pub fn osc52(text: &str) -> String {
     format!(
@@ -114,5 +148,29 @@ mod tests {
     #[test]
     fn osc52_encodes_base64() {
         assert_eq!(osc52("evt_1"), "\x1b]52;c;ZXZ0XzE=\x07");
+    }
+
+    #[test]
+    fn a_copy_through_the_terminal_says_when_it_may_not_have_been_taken() {
+        let (sent, said) = through_terminal("evt_1", "event id evt_1", "no display");
+        assert_eq!(sent.as_deref(), Some("\x1b]52;c;ZXZ0XzE=\x07"));
+        assert_eq!(
+            said,
+            "copied event id evt_1 via the terminal (OSC 52; system clipboard: no display)"
+        );
+        let large = "x".repeat(OSC52_COMMON + 1);
+        let (sent, said) = through_terminal(&large, "payload (64 KiB)", "no display");
+        assert_eq!(sent, Some(osc52(&large)));
+        assert_eq!(
+            said,
+            "copied payload (64 KiB) via the terminal (OSC 52: many terminals drop one over 64 KiB; system clipboard: no display)"
+        );
+        let huge = "x".repeat(OSC52_MAX + 1);
+        let (sent, said) = through_terminal(&huge, "payload (1 MiB)", "no display");
+        assert_eq!(sent, None, "nothing written to the terminal");
+        assert_eq!(
+            said,
+            "not copied: payload (1 MiB): too large to send through the terminal (OSC 52 over 1 MiB; system clipboard: no display)"
+        );
     }
 }

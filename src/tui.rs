@@ -387,10 +387,13 @@ fn finish_copy<W: io::Write>(
     Ok(match done {
         Copied::System { what } => format!("copied {what} to the clipboard"),
         Copied::Fallback { text, what, why } => {
-            let out = term.backend_mut();
-            out.write_all(clipboard::osc52(&text).as_bytes())?;
-            out.flush()?;
-            format!("copied {what} via the terminal (OSC 52; system clipboard: {why})")
+            let (sequence, said) = clipboard::through_terminal(&text, &what, &why);
+            if let Some(sequence) = sequence {
+                let out = term.backend_mut();
+                out.write_all(sequence.as_bytes())?;
+                out.flush()?;
+            }
+            said
         }
     })
 }

@@ -404,6 +404,31 @@ fn parse_bind(s: &str) -> Result<IpAddr, String> {
     ))
 }
 
+/// The warning for listening on `bind`, saying who can then send deliveries; none for
+/// loopback, which only this machine reaches.
+pub fn exposure(bind: IpAddr) -> Option<String> {
+    if bind.is_loopback() {
+        return None;
+    }
+    let (where_, who) = if bind.is_unspecified() {
+        (
+            format!("every address of this machine ({bind})"),
+            "anyone who can reach this machine over any network it is on (the LAN, a VPN, the internet if it has a public address)",
+        )
+    } else {
+        (
+            match bind {
+                IpAddr::V6(v6) => format!("[{v6}]"),
+                IpAddr::V4(v4) => v4.to_string(),
+            },
+            "anyone who can reach that address (its network: the LAN, a VPN)",
+        )
+    };
+    Some(format!(
+        "warning: listening on {where_}: {who} can send deliveries; bind 127.0.0.1 (the default) and use a tunnel to limit that"
+    ))
+}
+
 /// `--retain`, `--retain-days`: zero would prune every stored delivery, history included, and
 /// reads like "no limit" to many, so it is refused rather than obeyed.
 fn parse_retained(s: &str) -> Result<u64, String> {
@@ -561,6 +586,31 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listening_beyond_loopback_says_who_can_send() {
+        let warn = |s: &str| exposure(parse_bind(s).unwrap());
+        assert_eq!(warn("127.0.0.1"), None);
+        assert_eq!(warn("::1"), None);
+        assert_eq!(warn("localhost"), None);
+        assert_eq!(
+            warn("0.0.0.0").unwrap(),
+            "warning: listening on every address of this machine (0.0.0.0): anyone who can reach this machine over any network it is on (the LAN, a VPN, the internet if it has a public address) can send deliveries; bind 127.0.0.1 (the default) and use a tunnel to limit that"
+        );
+        assert!(
+            warn("::")
+                .unwrap()
+                .starts_with("warning: listening on every address of this machine (::): ")
+        );
+        assert!(warn("192.168.1.5").unwrap().starts_with(
+            "warning: listening on 192.168.1.5: anyone who can reach that address (its network: the LAN, a VPN) can send"
+        ));
+        assert!(
+            warn("fd00::5")
+                .unwrap()
+                .starts_with("warning: listening on [fd00::5]: ")
+        );
+    }
 
     #[test]
     fn bind_takes_an_ip_or_localhost_and_says_where_a_port_goes() {

@@ -197,11 +197,8 @@ async fn serve(
     if args.respond != hookscope::forward::RespondMode::Normal {
         log!("answering every sender with response mode {}", args.respond);
     }
-    if !args.bind.is_loopback() {
-        log!(
-            "warning: listening on {}: anyone who can reach this machine's network can send deliveries (bind 127.0.0.1 and use a tunnel to limit that)",
-            args.bind
-        );
+    if let Some(warning) = cli::exposure(args.bind) {
+        log!("{warning}");
     }
     if args.demo
         && let Some(secret) = verifier

@@ -283,6 +283,31 @@ fn a_port_in_use_is_refused_once_with_advice() {
 }
 
 #[test]
+fn listening_on_every_address_warns_who_can_send() {
+    // The line after the start-up report, read before it is stopped (`wait`: one comes) or
+    // after (none comes, so what is read is the end of stderr).
+    let next_line = |bind: &str, wait: bool| {
+        let (mut child, _, mut stderr, _) = launch(&["--bind", bind], &[]);
+        let mut line = String::new();
+        if !wait {
+            let _ = child.kill();
+        }
+        let _ = stderr.read_line(&mut line);
+        let _ = child.kill();
+        let _ = child.wait();
+        line
+    };
+    let line = next_line("0.0.0.0", true);
+    assert!(
+        line.starts_with(
+            "warning: listening on every address of this machine (0.0.0.0): anyone who can reach this machine over any network"
+        ),
+        "{line}"
+    );
+    assert_eq!(next_line("127.0.0.1", false), "", "loopback: no warning");
+}
+
+#[test]
 fn a_secret_too_short_to_be_real_is_warned_about_at_start_up() {
     // "changeme" is valid base64: it is accepted (a test sender may use it), but said.
     let mut child = Command::new(BIN)

@@ -840,3 +840,80 @@ fn a_delivery_the_store_could_not_keep_has_no_id() {
     assert!(!ids.contains(&0));
     assert_eq!(stored.len(), kept.len());
 }
+
+#[test]
+fn the_secret_is_in_nothing_hookscope_writes() {
+    // Every kind of verdict goes through the real binary; then its stdout, the store file, what
+    // history, show and both export formats write are searched for the secret: its text (any 8
+    // characters of it in a row: the masked label shows 4 and 3) and its key's bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.sqlite3");
+    let p = store.to_str().unwrap();
+    let (mut server, url) = common::spawn_listening(&mut common::headless_json(&["--store", p]));
+    for fault in [
+        None,
+        Some("--tamper"),
+        Some("--stale"),
+        Some("--wrong-secret"),
+    ] {
+        let mut args = vec!["send", "--to", &url, "--secret", SECRET];
+        args.extend(fault);
+        hookscope(&args);
+    }
+    let (_, sent, _) = hookscope(&[
+        "send",
+        "--to",
+        &url,
+        "--secret",
+        SECRET,
+        "--headers",
+        "webhook",
+    ]);
+    assert!(sent.starts_with("200 ok"), "{sent}");
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut server.stdout.take().unwrap(), &mut stdout).unwrap();
+    assert!(server.wait().unwrap().success());
+    assert_eq!(stdout.lines().count(), 5, "{stdout}");
+
+    let mut written: Vec<(String, Vec<u8>)> = vec![
+        ("stdout".into(), stdout.into_bytes()),
+        ("store".into(), std::fs::read(&store).unwrap()),
+    ];
+    for args in [
+        &["history", "--store", p][..],
+        &["history", "--store", p, "--format", "json"],
+        &["export", "--store", p],
+        &["export", "--store", p, "--format", "har"],
+    ] {
+        let (code, out, err) = hookscope(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        written.push((format!("{args:?}"), (out + &err).into_bytes()));
+    }
+    for id in 1..=5 {
+        let (code, out, err) = hookscope(&["show", &id.to_string(), "--store", p]);
+        assert_eq!(code, 0, "{err}");
+        written.push((format!("show {id}"), (out + &err).into_bytes()));
+    }
+    let text = SECRET.strip_prefix("whsec_").unwrap().as_bytes();
+    let key = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text).unwrap();
+    for (what, bytes) in &written {
+        for window in text.windows(8) {
+            assert!(
+                !bytes.windows(8).any(|w| w == window),
+                "{what} holds part of the secret: {}",
+                String::from_utf8_lossy(window)
+            );
+        }
+        assert!(
+            !bytes.windows(key.len()).any(|w| w == key),
+            "{what} holds the secret's key bytes"
+        );
+    }
+    // The masked label is there: the check above is not passing for want of anything written.
+    assert!(String::from_utf8_lossy(&written[0].1).contains("whsec_MfKQ…aSw"));
+}

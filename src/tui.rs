@@ -128,6 +128,9 @@ pub async fn run(
         });
     }
     let store = opts.store.map(|s| Arc::new(std::sync::Mutex::new(s)));
+    // Each typed character asks for a search of every stored body; only the newest is worth
+    // running (a scan of large payloads takes a while, and body loads wait behind it).
+    let searches = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let (copied_tx, mut copied) = mpsc::unbounded_channel::<Copied>();
     let clipboard = Clipboard::start(copied_tx);
 
@@ -254,8 +257,14 @@ pub async fn run(
                 Effect::Search { query } => {
                     if let Some(store) = &store {
                         let (store, tx) = (store.clone(), actions_tx.clone());
+                        let this = searches.fetch_add(1, Ordering::SeqCst) + 1;
+                        let newest = searches.clone();
                         tokio::task::spawn_blocking(move || {
-                            let ids = lock(&store).search_ids(&query).unwrap_or_default();
+                            let store = lock(&store);
+                            if newest.load(Ordering::SeqCst) != this {
+                                return; // typed on meanwhile: a newer search follows
+                            }
+                            let ids = store.search_ids(&query).unwrap_or_default();
                             let ids = ids.into_iter().map(|i| i.max(0) as u64).collect();
                             let _ = tx.send(Action::SearchResults { query, ids });
                         });

@@ -232,7 +232,9 @@ async fn serve(
         match printed {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
                 log!("hookscope: {e}");
-                return Ok(ExitCode::from(130));
+                return Ok(ExitCode::from(
+                    hookscope::signals::Signal::Interrupt.exit_status(),
+                ));
             }
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                 return Err(e).context("writing to stdout");
@@ -373,11 +375,16 @@ async fn send(args: SendArgs) -> Result<ExitCode> {
         timeout: Duration::from_secs(args.timeout.max(1)),
         trust: hookscope::client::Trust::insecure_if(args.insecure),
     };
-    let summary = sender::run(opts, std::io::stdout().lock()).await?;
-    Ok(if summary.non_2xx == 0 && summary.errors == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    let summary = sender::run(
+        opts,
+        std::io::stdout().lock(),
+        hookscope::signals::stop_requested(false),
+    )
+    .await?;
+    Ok(match summary.stopped {
+        Some(signal) => ExitCode::from(signal.exit_status()),
+        None if summary.non_2xx == 0 && summary.errors == 0 => ExitCode::SUCCESS,
+        None => ExitCode::from(1),
     })
 }
 

@@ -121,7 +121,7 @@ pub struct Message {
 /// Totals printed at the end.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
-    /// Requests made.
+    /// Requests answered or failed.
     pub sent: u64,
     /// Answered 2xx.
     pub ok: u64,
@@ -129,6 +129,8 @@ pub struct Summary {
     pub non_2xx: u64,
     /// No answer (connection refused, timeout, …).
     pub errors: u64,
+    /// The signal that stopped the run before it sent everything.
+    pub stopped: Option<crate::signals::Signal>,
 }
 
 /// Random ids in the style providers use: a prefix and 27 base62 characters.
@@ -262,8 +264,14 @@ enum Outcome {
     Failed(String),
 }
 
-/// Sends `opts.count` messages and reports each on `out`; returns the totals.
-pub async fn run<W: Write>(opts: Options, mut out: W) -> Result<Summary, SendError> {
+/// Sends `opts.count` messages and reports each on `out`; returns the totals. When `stop`
+/// completes (Ctrl-C, SIGTERM) nothing more is sent and the totals so far are reported, with
+/// how many were not sent and how many were left unanswered.
+pub async fn run<W: Write>(
+    opts: Options,
+    mut out: W,
+    stop: impl std::future::Future<Output = crate::signals::Signal>,
+) -> Result<Summary, SendError> {
     // Fail before sending anything when the first message cannot be built.
     build_message(&opts, OffsetDateTime::now_utc())?;
     let client: Client<Connector, Full<Bytes>> = Client::builder(TokioExecutor::new())
@@ -271,22 +279,30 @@ pub async fn run<W: Write>(opts: Options, mut out: W) -> Result<Summary, SendErr
         .build(crate::client::connector(Duration::from_secs(5), opts.trust));
     let opts = Arc::new(opts);
     let next = Arc::new(AtomicU64::new(0));
+    // Requests on their way: taken from `next` and not past their rate slot's wait.
+    let launched = Arc::new(AtomicU64::new(0));
+    let (stopping, stop_seen) = tokio::sync::watch::channel(false);
     let (tx, mut rx) = mpsc::channel::<(Message, Outcome, Duration)>(1024);
     let started = Instant::now();
     for _ in 0..opts.concurrency.clamp(1, 10_000) {
         let (opts, next, tx, client) = (opts.clone(), next.clone(), tx.clone(), client.clone());
+        let (launched, mut stop_seen) = (launched.clone(), stop_seen.clone());
         tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= opts.count {
+                if i >= opts.count || *stop_seen.borrow() {
                     break;
                 }
                 if let Some(rate) = opts.rate {
                     // Message i leaves at its slot on a fixed schedule, so a slow answer
                     // delays nothing but itself (given enough workers).
                     let slot = started + Duration::from_secs_f64(i as f64 / rate);
-                    tokio::time::sleep_until(slot.into()).await;
+                    tokio::select! {
+                        () = tokio::time::sleep_until(slot.into()) => {}
+                        _ = stop_seen.changed() => break,
+                    }
                 }
+                launched.fetch_add(1, Ordering::Relaxed);
                 let Ok(msg) = build_message(&opts, OffsetDateTime::now_utc()) else {
                     break;
                 };
@@ -300,7 +316,20 @@ pub async fn run<W: Write>(opts: Options, mut out: W) -> Result<Summary, SendErr
     }
     drop(tx);
     let mut summary = Summary::default();
-    while let Some((msg, outcome, took)) = rx.recv().await {
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let (msg, outcome, took) = tokio::select! {
+            next = rx.recv() => match next {
+                Some(next) => next,
+                None => break,
+            },
+            signal = &mut stop => {
+                // Nothing more leaves; answers still on their way are not waited for.
+                summary.stopped = Some(signal);
+                let _ = stopping.send(true);
+                break;
+            }
+        };
         summary.sent += 1;
         let ms = took.as_secs_f64() * 1000.0;
         let line = match outcome {
@@ -332,9 +361,26 @@ pub async fn run<W: Write>(opts: Options, mut out: W) -> Result<Summary, SendErr
     } else {
         String::new()
     };
+    let stopped = match summary.stopped {
+        None => String::new(),
+        Some(signal) => {
+            let launched = launched.load(Ordering::Relaxed).min(opts.count);
+            let unanswered = launched.saturating_sub(summary.sent);
+            format!(
+                " · stopped by {}: {} not sent{}",
+                signal.name(),
+                opts.count - launched,
+                if unanswered > 0 {
+                    format!(", {unanswered} unanswered")
+                } else {
+                    String::new()
+                }
+            )
+        }
+    };
     let _ = writeln!(
         out,
-        "sent {} · 2xx {} · non-2xx {} · errors {}{rate}",
+        "sent {} · 2xx {} · non-2xx {} · errors {}{rate}{stopped}",
         summary.sent, summary.ok, summary.non_2xx, summary.errors,
     );
     let _ = out.flush();
@@ -464,6 +510,51 @@ mod tests {
         assert_eq!(with(b"{}"), None);
         let sample = build_message(&opts(vec![]), now).unwrap().event_type;
         assert_eq!(sample.as_deref(), Some("customer.created"));
+    }
+
+    #[tokio::test]
+    async fn a_signal_stops_the_run_and_the_totals_say_what_was_left() {
+        // Nothing listens on the port: each request fails at once, on a schedule of 20 a second.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let o = Options {
+            to: parse_target(&format!("http://127.0.0.1:{port}/")).unwrap(),
+            count: 100,
+            concurrency: 4,
+            rate: Some(20.0),
+            quiet: true,
+            ..opts(vec![])
+        };
+        let mut out = Vec::new();
+        let stop = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            crate::signals::Signal::Interrupt
+        };
+        let summary = run(o, &mut out, stop).await.unwrap();
+        assert_eq!(summary.stopped, Some(crate::signals::Signal::Interrupt));
+        assert!((1..100).contains(&summary.sent), "{summary:?}");
+        let out = String::from_utf8(out).unwrap();
+        let not_sent = out
+            .split("stopped by Ctrl-C: ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(
+            out.starts_with(&format!(
+                "sent {} · 2xx 0 · non-2xx 0 · errors {}",
+                summary.sent, summary.errors
+            )),
+            "{out}"
+        );
+        // What was not sent and what was sent (or is on its way) make the count asked for.
+        assert!(
+            not_sent + summary.sent <= 100 && not_sent + summary.sent + 4 >= 100,
+            "{out}"
+        );
     }
 
     #[test]

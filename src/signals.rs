@@ -12,6 +12,26 @@ pub enum Signal {
     Hangup,
 }
 
+impl Signal {
+    /// How it is named to users: `Ctrl-C` (as it is mostly sent), `SIGTERM`, `SIGHUP`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "Ctrl-C",
+            Signal::Terminate => "SIGTERM",
+            Signal::Hangup => "SIGHUP",
+        }
+    }
+
+    /// The exit status of a process it ended, as shells report one: 128 and its number.
+    pub fn exit_status(self) -> u8 {
+        match self {
+            Signal::Hangup => 128 + 1,
+            Signal::Interrupt => 128 + 2,
+            Signal::Terminate => 128 + 15,
+        }
+    }
+}
+
 /// Completes when the process is asked to stop: SIGINT or SIGTERM, and SIGHUP when `hangup`.
 /// Create it once and poll it from the start, so each handler is installed before it is
 /// needed. A signal that cannot be watched never fires rather than firing at once.

@@ -600,6 +600,47 @@ fn send_data_from_a_file_is_sent_verbatim() {
 }
 
 #[test]
+fn ctrl_c_stops_send_with_the_totals_so_far() {
+    let h = Headless::start(&["--format", "json", "--secret", SECRET], &[]);
+    let mut child = Command::new(BIN)
+        .args(["send", "--to", &h.url, "--secret", SECRET])
+        .args(["-n", "1000", "--rate", "20"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert!(first.starts_with("200 ok · msg_"), "{first}");
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    // 128 + SIGINT, as a shell reports a command Ctrl-C ended; the totals come first.
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{rest}");
+    let totals = rest.lines().last().unwrap_or("");
+    assert!(
+        totals.starts_with("sent ") && totals.contains(" · stopped by Ctrl-C: 9"),
+        "{first}{rest}"
+    );
+    let sent: u64 = totals["sent ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..1000).contains(&sent), "{totals}");
+    assert_eq!(
+        rest.lines().filter(|l| l.starts_with("200 ok")).count() as u64 + 1,
+        sent,
+        "every answer printed, and counted: {rest}"
+    );
+}
+
+#[test]
 fn send_rate_spaces_events_on_a_schedule() {
     let h = Headless::start(&["--format", "json", "--secret", SECRET], &[]);
     // Six workers could send all six at once; at 50/s the last leaves 100 ms after the first.

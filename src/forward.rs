@@ -174,6 +174,54 @@ pub struct Forwarder {
     /// This hookscope's entry in the `via` header of what it relays (`1.1 hookscope-3f9a…`,
     /// RFC 9110 §7.6.3): a delivery that comes back with it has gone round in a loop.
     via: String,
+    /// The deliveries on their way to the app now.
+    waiting: Waiting,
+}
+
+/// The deliveries on their way to the app, which are recorded (and shown) only once it has
+/// answered: how many, and since when the oldest, so the inspector can say it is waiting.
+#[derive(Clone, Debug, Default)]
+pub struct Waiting(Arc<Mutex<WaitingSince>>);
+
+#[derive(Debug, Default)]
+struct WaitingSince {
+    next: u64,
+    /// When each started, by a number that grows with time: the first is the oldest.
+    since: std::collections::BTreeMap<u64, Instant>,
+}
+
+impl Waiting {
+    /// Counts one delivery as waiting until the returned guard is dropped.
+    fn start(&self) -> Relaying {
+        let mut w = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let key = w.next;
+        w.next += 1;
+        w.since.insert(key, Instant::now());
+        Relaying {
+            waiting: self.clone(),
+            key,
+        }
+    }
+
+    /// How many are waiting and how long the oldest has; `None` when none is.
+    pub fn now(&self) -> Option<(usize, Duration)> {
+        let w = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let oldest = w.since.values().next()?;
+        Some((w.since.len(), oldest.elapsed()))
+    }
+}
+
+/// One delivery on its way to the app; dropped when it is answered, failed or abandoned.
+struct Relaying {
+    waiting: Waiting,
+    key: u64,
+}
+
+impl Drop for Relaying {
+    fn drop(&mut self) {
+        let mut w = self.waiting.0.lock().unwrap_or_else(|e| e.into_inner());
+        w.since.remove(&self.key);
+    }
 }
 
 impl Forwarder {
@@ -201,7 +249,13 @@ impl Forwarder {
             timeout,
             verified_only,
             via: format!("1.1 hookscope-{:016x}", rand::random::<u64>()),
+            waiting: Waiting::default(),
         })
+    }
+
+    /// The deliveries on their way to the app now (a handle that stays current).
+    pub fn waiting(&self) -> Waiting {
+        self.waiting.clone()
     }
 
     /// The target as given.
@@ -226,6 +280,7 @@ impl Forwarder {
         body: Bytes,
     ) -> (ForwardResult, http::HeaderMap) {
         let url = self.url_for(path);
+        let _waiting = self.waiting.start();
         let started = Instant::now();
         let result = tokio::time::timeout(
             self.timeout,
@@ -574,6 +629,30 @@ impl Control {
 mod tests {
     use super::*;
     use crate::client::Trust;
+
+    #[test]
+    fn waiting_counts_each_delivery_until_it_is_done_and_ages_the_oldest() {
+        let waiting = Waiting::default();
+        assert_eq!(waiting.now(), None);
+        let first = waiting.start();
+        std::thread::sleep(Duration::from_millis(20));
+        let second = waiting.start();
+        let (n, oldest) = waiting.now().unwrap();
+        assert_eq!(n, 2);
+        assert!(
+            oldest >= Duration::from_millis(20),
+            "the first's age: {oldest:?}"
+        );
+        drop(first);
+        let (n, oldest) = waiting.now().unwrap();
+        assert_eq!(n, 1);
+        assert!(
+            oldest < Duration::from_millis(20),
+            "now the second's: {oldest:?}"
+        );
+        drop(second);
+        assert_eq!(waiting.now(), None);
+    }
 
     #[test]
     fn control_reads_back_every_mode_it_is_set_to() {

@@ -139,6 +139,7 @@ async fn serve(
     let mut config = receiver::Config::new(addr, verifier.clone());
     config.max_body = args.max_body;
     config.max_connections = args.max_connections;
+    let mut waiting = None;
     if let Some(url) = &args.forward_to {
         let f = hookscope::forward::Forwarder::new(
             url,
@@ -152,6 +153,7 @@ async fn serve(
                 "--forward-to {url} is hookscope's own address: every delivery would come back to it. Forward to your app's port (e.g. http://localhost:3000/webhooks)"
             );
         }
+        waiting = Some(f.waiting());
         config.forward = Some(f);
     }
     let control = hookscope::forward::Control::new(args.respond);
@@ -287,6 +289,7 @@ async fn serve(
             control,
             secrets: verifier.secrets().to_vec(),
             listen: format!("http://{local}"),
+            waiting,
         };
         tui::run(app, rx, opts)
             .await

@@ -43,6 +43,8 @@ pub struct Options {
     pub secrets: Vec<crate::verify::Secret>,
     /// Our own address (`http://127.0.0.1:8787`): replays are sent here.
     pub listen: String,
+    /// The deliveries on their way to the app, when forwarding.
+    pub waiting: Option<crate::forward::Waiting>,
 }
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -201,9 +203,19 @@ pub async fn run(
                 let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
                 let before = app.status.is_some();
                 app.update(Action::Tick(now_ms as i64));
+                let waiting = opts
+                    .waiting
+                    .as_ref()
+                    .and_then(|w| w.now())
+                    .map(|(n, age)| (n, age.as_secs()));
+                let waiting_changed = waiting != app.app_waiting;
+                if waiting_changed {
+                    app.update(Action::AppWaiting(waiting));
+                }
                 let second = now_ms / 1000;
-                // Idle redraws: once a second for the sparkline, or when a message expires.
-                if second == last_second && before == app.status.is_some() {
+                // Idle redraws: once a second for the sparkline, or when a message expires or
+                // the wait for the app changes.
+                if second == last_second && before == app.status.is_some() && !waiting_changed {
                     continue;
                 }
                 last_second = second;

@@ -306,6 +306,37 @@ async fn a_closed_port_gives_502_a_slow_app_504_and_a_huge_answer_502() {
 }
 
 #[tokio::test]
+async fn a_delivery_waiting_for_the_app_is_counted_until_it_answers() {
+    // The record (and the inspector's row) comes once the app has answered: meanwhile the
+    // forwarder says one is on its way, and since when.
+    let (app_addr, _) = app().await;
+    let f = forwarder(app_addr, "", Duration::from_secs(10), false);
+    let waiting = f.waiting();
+    let (server, mut rx) = receiver(Some(f), RespondMode::Normal).await;
+    assert_eq!(waiting.now(), None);
+    let body = b"{}";
+    let addr = server.local_addr();
+    let sent =
+        tokio::spawn(
+            async move { post(addr, "/slow", &signed(SECRET, "msg_w", body), body).await },
+        );
+    let start = Instant::now();
+    while waiting.now().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(10), "never counted");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (n, _) = waiting.now().unwrap();
+    assert_eq!(n, 1);
+    assert!(
+        rx.try_recv().is_err(),
+        "not recorded before the app answers"
+    );
+    assert_eq!(sent.await.unwrap().status, 200);
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_w"));
+    assert_eq!(waiting.now(), None, "no longer waiting once answered");
+}
+
+#[tokio::test]
 async fn response_modes_do_what_they_say() {
     let body = b"{}";
     let (server, mut rx) = receiver(None, RespondMode::Status(410)).await;

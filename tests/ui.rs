@@ -366,6 +366,25 @@ fn every_screen_draws_at_every_small_size_without_panicking() {
 }
 
 #[test]
+fn the_list_says_when_deliveries_are_waiting_for_the_app() {
+    // Beside long URLs in the header, at 80 columns, with deliveries held and none yet.
+    for held in [false, true] {
+        let mut app = app(80, 12, false);
+        app.info.forward = Some("http://localhost:3000/webhooks".into());
+        if held {
+            session(&mut app);
+        }
+        let title = |app: &App| screen(app).lines().nth(2).unwrap_or("").to_string();
+        assert!(!title(&app).contains("waiting"), "{}", title(&app));
+        app.update(Action::AppWaiting(Some((2, 12))));
+        let line = title(&app);
+        assert!(line.contains("· ⧗ 2 waiting for the app (12s)"), "{line}");
+        app.update(Action::AppWaiting(None));
+        assert!(!title(&app).contains("waiting"));
+    }
+}
+
+#[test]
 fn a_narrow_list_leaves_columns_out_rather_than_cut_its_numbers() {
     // The list's rows at every width; the number-like words (times, sizes, statuses) each
     // row shows when there is room for everything.

@@ -49,6 +49,9 @@ pub enum Action {
     Tick(i64),
     /// The tunnel's public URL was found (or lost).
     Tunnel(Option<String>),
+    /// Deliveries on their way to the app (`--forward-to`): how many, and the oldest's whole
+    /// seconds; `None` when none is.
+    AppWaiting(Option<(usize, u64)>),
     /// A copy finished: what to tell the user.
     Copied(String),
     /// Text was pasted (bracketed paste): it is searched for, never read as keys.
@@ -337,6 +340,9 @@ pub struct App {
     search_needed: Option<String>,
     /// What the sender is answered.
     pub mode: RespondMode,
+    /// Deliveries on their way to the app, not yet recorded: how many, and the oldest's
+    /// whole seconds.
+    pub app_waiting: Option<(usize, u64)>,
     /// Entry keys by message id, oldest first: the attempts of one message.
     attempts: std::collections::HashMap<String, Vec<u64>>,
     /// Set when the user asked to quit.
@@ -384,6 +390,7 @@ impl App {
             earlier: 0,
             search_needed: None,
             mode: RespondMode::Normal,
+            app_waiting: None,
             attempts: std::collections::HashMap::new(),
             quit: false,
         }
@@ -422,6 +429,10 @@ impl App {
             }
             Action::Tunnel(url) => {
                 self.info.tunnel = url;
+                None
+            }
+            Action::AppWaiting(waiting) => {
+                self.app_waiting = waiting;
                 None
             }
             Action::Copied(text) => {

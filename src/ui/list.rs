@@ -174,6 +174,20 @@ fn title<'a>(app: &App, theme: &Theme) -> Line<'a> {
     if app.failures_only {
         spans.push(Span::styled("· failures only ", theme.warn()));
     }
+    // A forwarded delivery is listed once the app has answered: until then, say it is coming.
+    if let Some((n, secs)) = app.app_waiting {
+        spans.push(Span::styled(
+            format!(
+                "· ⧗ {n} waiting for the app{} ",
+                if secs > 0 {
+                    format!(" ({})", crate::verify::human_duration(secs))
+                } else {
+                    String::new()
+                }
+            ),
+            theme.warn(),
+        ));
+    }
     if app.unseen > 0 {
         spans.push(Span::styled(
             format!(" ▲ {} new (g) ", app.unseen),

@@ -357,7 +357,7 @@ pub async fn run<W: Write>(
     let secs = started.elapsed().as_secs_f64().max(1e-9);
     // A rate from one request is its latency dressed up as throughput: said for runs only.
     let rate = if summary.sent > 1 {
-        format!(" · {:.0} req/s", summary.sent as f64 / secs)
+        format!(" · {} req/s", per_second(summary.sent as f64 / secs))
     } else {
         String::new()
     };
@@ -385,6 +385,16 @@ pub async fn run<W: Write>(
     );
     let _ = out.flush();
     Ok(summary)
+}
+
+/// A rate as said in the summary: whole numbers, but tenths below 10 (two answers in 20 s
+/// are 0.1 req/s, not 0).
+fn per_second(rate: f64) -> String {
+    if rate < 9.95 {
+        format!("{rate:.1}")
+    } else {
+        format!("{rate:.0}")
+    }
 }
 
 async fn send_one(
@@ -555,6 +565,14 @@ mod tests {
             not_sent + summary.sent <= 100 && not_sent + summary.sent + 4 >= 100,
             "{out}"
         );
+    }
+
+    #[test]
+    fn slow_rates_keep_a_tenth() {
+        assert_eq!(per_second(0.1), "0.1");
+        assert_eq!(per_second(9.94), "9.9");
+        assert_eq!(per_second(9.96), "10");
+        assert_eq!(per_second(14_909.4), "14909");
     }
 
     #[test]

@@ -304,6 +304,59 @@ fn migrates_a_store_from_the_first_schema() {
 }
 
 #[test]
+fn the_fourth_schema_puts_bodies_last_and_keeps_every_row_and_id() {
+    let (_dir, path) = temp();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let ds = sample(&mut builder());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        schema::migrate_to(&conn, 3).unwrap();
+        for d in &ds {
+            let row = codec::Row::from_delivery(d, "old");
+            conn.execute(codec::INSERT, rusqlite::params_from_iter(row.params()))
+                .unwrap();
+        }
+        // The newest was deleted: its id must not be given out again.
+        conn.execute("DELETE FROM deliveries WHERE id = 4", [])
+            .unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    let cols: Vec<String> = store
+        .conn
+        .prepare("SELECT name FROM pragma_table_info('deliveries')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(cols[cols.len() - 2..], ["headers", "body"], "{cols:?}");
+    let back = store.query(&Filter::default()).unwrap();
+    assert_eq!(back.iter().map(|d| d.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    for (a, b) in ds.iter().zip(&back) {
+        same(a, b);
+    }
+    let indexes: Vec<String> = store
+        .conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        indexes,
+        [
+            "deliveries_event_id",
+            "deliveries_id",
+            "deliveries_msg_id",
+            "deliveries_received_at"
+        ]
+    );
+    let ids = store.insert(&[&ds[0]], "new").unwrap();
+    assert_eq!(ids, [5], "after the deleted 4, as before the migration");
+}
+
+#[test]
 fn refuses_stores_it_cannot_use_with_advice() {
     let (_dir, path) = temp();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -92,7 +92,14 @@ pub async fn run(
     opts: Options,
 ) -> io::Result<()> {
     install_panic_hook();
-    terminal::enable_raw_mode()?;
+    terminal::enable_raw_mode().map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "cannot take keys from the terminal ({e}): the inspector needs one to read keys from (run it in a terminal, or use --headless)"
+            ),
+        )
+    })?;
     ACTIVE.store(true, Ordering::SeqCst);
     let _guard = Guard;
     // Bracketed paste: pasted text comes as one event, not as keys that are each a command.
@@ -147,6 +154,8 @@ pub async fn run(
     // otherwise end the process with the terminal left raw, mouse-captured, on the alternate
     // screen.
     let mut signalled = std::pin::pin!(crate::signals::stop_requested(true));
+    // Why keys could not be read, if that ended the loop: said once the terminal is restored.
+    let mut unreadable = None;
 
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
@@ -172,6 +181,10 @@ pub async fn run(
                 // The terminal is gone: nobody is looking, and nobody could press q. Stop as
                 // after q, so the store closes cleanly and the port is let go.
                 Some(Input::Gone) | None => break,
+                Some(Input::Unreadable(e)) => {
+                    unreadable = Some(e);
+                    break;
+                }
             },
             Some(action) = actions.recv() => app.update(action),
             Some(done) = copied.recv() => {
@@ -297,7 +310,13 @@ pub async fn run(
     if reader.is_finished() {
         let _ = reader.join();
     }
-    Ok(())
+    match unreadable {
+        Some(e) => Err(io::Error::new(
+            e.kind(),
+            format!("cannot read keys from the terminal: {e}"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Sends a replay through our own receiver and says how it went.
@@ -423,8 +442,10 @@ fn finish_copy<W: io::Write>(
 enum Input {
     /// A key, mouse, resize or paste event.
     Event(Event),
-    /// The terminal is gone (hung up, closed) or cannot be read: nothing more will come.
+    /// The terminal is gone (hung up, closed): nothing more will come.
     Gone,
+    /// Keys cannot be read from the terminal (no controlling terminal to open, say).
+    Unreadable(io::Error),
 }
 
 fn spawn_input_reader(
@@ -454,8 +475,13 @@ fn spawn_input_reader(
                         }
                     }
                     Ok(None) => break,
-                    Err(_) => {
-                        let _ = tx.send(Input::Gone);
+                    Err(e) => {
+                        // A read that failed because the terminal hung up meanwhile is the
+                        // hang-up, not an error to report to nobody.
+                        let _ = tx.send(match terminal.wait(Duration::ZERO) {
+                            watch::State::Gone => Input::Gone,
+                            watch::State::Open => Input::Unreadable(e),
+                        });
                         return;
                     }
                 }

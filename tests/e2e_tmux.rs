@@ -216,6 +216,27 @@ fn being_signalled_to_stop_restores_the_terminal() {
     }
 }
 
+#[test]
+fn without_a_terminal_to_read_keys_from_the_inspector_says_so() {
+    // Output to the pane, but no controlling terminal and stdin not one: no keys can come.
+    let Some(tmux) = shell("nokeys") else { return };
+    let port = free_port();
+    tmux.keys(&[
+        &format!("setsid -w {BIN} --port {port} --no-tunnel --no-store < /dev/null; echo exit=$?"),
+        "Enter",
+    ]);
+    let s = tmux.wait_for("the process to end", |s| {
+        s.lines().any(|l| l.starts_with("exit="))
+    });
+    assert!(s.contains("exit=2"), "{s}");
+    assert!(
+        s.replace('\n', "")
+            .contains("cannot take keys from the terminal"),
+        "{s}"
+    );
+    assert_cooked(&tmux);
+}
+
 /// Whether process `pid` has ended (gone, or a zombie waiting to be reaped).
 fn ended(pid: &str) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {

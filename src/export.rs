@@ -148,7 +148,8 @@ pub fn write<W: Write>(
 }
 
 /// Writes an export one delivery at a time, so one of any size holds one in memory: JSONL
-/// line by line, HAR as the document `har` makes, entry by entry.
+/// line by line, HAR as the document `har` makes, entry by entry. Characters a terminal could
+/// act on are written as JSON escapes, so an export printed to one cannot drive it.
 pub struct Exporter<W: Write> {
     out: W,
     format: Format,
@@ -182,12 +183,15 @@ impl<W: Write> Exporter<W> {
     pub fn add(&mut self, d: &Delivery) -> std::io::Result<()> {
         match self.format {
             Format::Jsonl => {
-                serde_json::to_writer(&mut self.out, &jsonl_value(d))?;
+                let line = serde_json::to_string(&jsonl_value(d)).map_err(std::io::Error::other)?;
+                self.out
+                    .write_all(crate::sanitize::json_text(&line).as_bytes())?;
                 self.out.write_all(b"\n")?;
             }
             Format::Har => {
                 let entry =
                     serde_json::to_string_pretty(&har_entry(d)).map_err(std::io::Error::other)?;
+                let entry = crate::sanitize::json_text(&entry);
                 let sep = if self.written == 0 { "\n" } else { ",\n" };
                 self.out.write_all(sep.as_bytes())?;
                 self.out.write_all(HAR_ENTRY_INDENT.as_bytes())?;
@@ -645,11 +649,38 @@ mod tests {
             b"a\nb\t\"\xff",
         ));
         ds.push(b.request("GET", "/favicon.ico", vec![], b""));
+        // And what a terminal would act on: ESC, a C1 CSI, a bidi override, DEL.
+        ds.push(b.request(
+            "POST",
+            "/\u{202e}",
+            vec![("x-b".into(), "\u{9b}31m".as_bytes().to_vec())],
+            "\x1b]52;c;aGk=\x07 \u{9b}2J \u{202e} \x7f".as_bytes(),
+        ));
         for n in 0..=ds.len() {
             let mut streamed = Vec::new();
             write(&mut streamed, &ds[..n], Format::Har).unwrap();
             let whole = serde_json::to_string_pretty(&har(&ds[..n])).unwrap() + "\n";
-            assert_eq!(String::from_utf8(streamed).unwrap(), whole, "{n} entries");
+            let streamed = String::from_utf8(streamed).unwrap();
+            assert_eq!(streamed, crate::sanitize::json_text(&whole), "{n} entries");
+            let mut jsonl = Vec::new();
+            write(&mut jsonl, &ds[..n], Format::Jsonl).unwrap();
+            for text in [&streamed, &String::from_utf8(jsonl).unwrap()] {
+                assert!(
+                    !text
+                        .chars()
+                        .any(|c| c != '\n' && crate::sanitize::is_unsafe(c)),
+                    "{text}"
+                );
+                // And it reads back as what was written.
+                let back = read(text.as_bytes(), &Verifier::new(Vec::new(), 300)).unwrap();
+                assert_eq!(
+                    back.iter().map(|d| (&d.path, &d.body)).collect::<Vec<_>>(),
+                    ds[..n]
+                        .iter()
+                        .map(|d| (&d.path, &d.body))
+                        .collect::<Vec<_>>()
+                );
+            }
         }
     }
 

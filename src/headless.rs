@@ -555,15 +555,17 @@ fn push_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
-/// A JSON string, escaped as serde_json escapes: `"` and `\\`, the short forms of \\b \\t \\n
-/// \\f \\r, `\\u00xx` for the other control characters; everything else as it is (the
-/// input is UTF-8 already). Untrusted text therefore cannot reach a terminal as a control.
+/// A JSON string, escaped as serde_json escapes (`"` and `\\`, the short forms of \\b \\t \\n
+/// \\f \\r, `\\u00xx` for the other control characters) and, beyond it, as
+/// [`crate::sanitize::json_text`] does: DEL, C1 controls, bidi and invisible format characters
+/// as `\\uXXXX`. Untrusted text therefore cannot reach a terminal as a control.
 fn push_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
-    // Nearly every string needs no escape; this check has no early exit, so it runs vectorised.
+    // Nearly every string is printable ASCII without a quote or backslash; this check has no
+    // early exit, so it runs vectorised.
     let plain = bytes.iter().fold(true, |plain, &c| {
-        plain & (c >= 0x20) & (c != b'"') & (c != b'\\')
+        plain & (0x20..0x7f).contains(&c) & (c != b'"') & (c != b'\\')
     });
     out.reserve(bytes.len() + 2);
     out.push(b'"');
@@ -572,32 +574,26 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
         out.push(b'"');
         return;
     }
-    let mut from = 0;
-    for (i, &c) in bytes.iter().enumerate() {
-        if c >= 0x20 && c != b'"' && c != b'\\' {
-            continue;
-        }
-        out.extend_from_slice(&bytes[from..i]);
-        from = i + 1;
+    for c in s.chars() {
         match c {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            _ => out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[usize::from(c >> 4)],
-                HEX[usize::from(c & 0xf)],
-            ]),
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            '\u{8}' => out.extend_from_slice(b"\\b"),
+            '\u{c}' => out.extend_from_slice(b"\\f"),
+            // Every unsafe character is in the Basic Multilingual Plane: one escape each.
+            c if crate::sanitize::is_unsafe(c) => {
+                let n = c as u32;
+                out.extend_from_slice(b"\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(HEX[((n >> shift) & 0xf) as usize]);
+                }
+            }
+            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
         }
     }
-    out.extend_from_slice(&bytes[from..]);
     out.push(b'"');
 }
 
@@ -699,7 +695,8 @@ mod tests {
     use std::time::Duration;
     use time::macros::datetime;
 
-    /// The line as serde_json writes it: what `write_json` must match byte for byte.
+    /// The line as serde_json writes it: what `write_json` must match byte for byte, once
+    /// `sanitize::json_text` has escaped what serde_json leaves raw.
     #[derive(Serialize)]
     struct Oracle<'a> {
         seq: u64,
@@ -802,10 +799,17 @@ mod tests {
         });
         d.replay_of = Some(7);
         let line = json_line(&d);
-        assert_eq!(line, oracle(&d));
+        let serde = oracle(&d);
+        assert_eq!(line, crate::sanitize::json_text(&serde));
         assert!(!line.bytes().any(|c| c < 0x20), "raw control in {line:?}");
+        // serde_json leaves the bidi override raw; the line escapes it.
+        assert!(
+            serde.contains('\u{202e}') && line.contains(r"\u202e😀"),
+            "{line}"
+        );
         let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed["msg_id"], "msg_\u{1b}]52;c;x\u{7}");
+        assert_eq!(parsed["type"], "\u{202e}😀");
         assert_eq!(parsed["replay_of"], 7);
     }
 
@@ -900,6 +904,21 @@ mod tests {
             ".*",
             proptest::collection::vec(0u8..0x80, 0..40)
                 .prop_map(|b| String::from_utf8(b).unwrap_or_default()),
+            // What a terminal acts on beyond ASCII: C1 controls, bidi overrides, DEL.
+            proptest::collection::vec(
+                prop_oneof![
+                    Just('\u{9b}'),
+                    Just('\u{85}'),
+                    Just('\u{202e}'),
+                    Just('\u{2066}'),
+                    Just('\u{7f}'),
+                    Just('é'),
+                    Just('a'),
+                    Just('"'),
+                ],
+                0..20
+            )
+            .prop_map(|cs| cs.into_iter().collect()),
         ]
     }
 
@@ -1329,7 +1348,8 @@ mod tests {
                 error: failed.then_some(ForwardError::Refused),
             });
             d.replay_of = replay_of;
-            prop_assert_eq!(json_line(&d), oracle(&d));
+            let expected = oracle(&d);
+            prop_assert_eq!(json_line(&d), crate::sanitize::json_text(&expected));
         }
     }
 }

@@ -47,6 +47,28 @@ pub fn multiline(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// JSON text with every character a terminal could act on that JSON leaves raw (DEL, C1
+/// controls, bidi and invisible format characters) written as a `\uXXXX` escape: the text
+/// parses to the same value and is safe to print. `json` must be what serde_json writes, whose
+/// only raw characters outside strings are ASCII, and whose C0 controls inside them are
+/// escaped already; its newlines and indentation stay as they are.
+pub fn json_text(json: &str) -> Cow<'_, str> {
+    let escaped = |c: char| is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t');
+    if !json.chars().any(escaped) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 12);
+    for c in json.chars() {
+        if escaped(c) {
+            // Every such character is in the Basic Multilingual Plane: one escape each.
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Decodes bytes as UTF-8 where they are, shows invalid bytes as `\xNN`, and escapes the rest as
 /// [`line()`] does.
 pub fn bytes_line(b: &[u8]) -> Cow<'_, str> {
@@ -120,6 +142,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn json_text_escapes_what_json_leaves_raw_and_parses_the_same() {
+        let value = "csi \u{9b}31m del \u{7f} rlo \u{202e} ok é 🎉 \x1b";
+        let json = serde_json::to_string(&serde_json::json!({ "x": value })).unwrap();
+        assert!(json.contains('\u{9b}'), "serde_json leaves C1 raw: {json}");
+        let safe = json_text(&json);
+        assert_eq!(
+            safe,
+            r#"{"x":"csi \u009b31m del \u007f rlo \u202e ok é 🎉 \u001b"}"#
+        );
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["x"], value);
+        let pretty = serde_json::to_string_pretty(&serde_json::json!({ "a": [1] })).unwrap();
+        assert!(
+            matches!(json_text(&pretty), Cow::Borrowed(_)),
+            "layout kept"
+        );
+    }
+
+    #[test]
     fn plain_text_is_borrowed() {
         assert!(matches!(line("customer.created"), Cow::Borrowed(_)));
         assert_eq!(line("Zoë 🎉"), "Zoë 🎉");
@@ -161,6 +202,20 @@ mod tests {
             proptest::prop_assert!(!out.chars().any(is_unsafe));
             let out = bytes_multiline(&input);
             proptest::prop_assert!(!out.chars().any(|c| c != '\n' && is_unsafe(c)));
+        }
+
+        #[test]
+        fn json_text_is_safe_and_reads_back_the_same(text in proptest::prelude::any::<String>(), pretty in proptest::prelude::any::<bool>()) {
+            let v = serde_json::json!({ "text": text, "list": [text.clone()] });
+            let json = if pretty {
+                serde_json::to_string_pretty(&v).unwrap()
+            } else {
+                serde_json::to_string(&v).unwrap()
+            };
+            let safe = json_text(&json);
+            proptest::prop_assert!(!safe.chars().any(|c| c != '\n' && is_unsafe(c)), "{}", safe);
+            let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+            proptest::prop_assert_eq!(back, v);
         }
     }
 }

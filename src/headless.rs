@@ -562,11 +562,12 @@ fn push_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
 fn push_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
-    // Nearly every string is printable ASCII without a quote or backslash; this check has no
-    // early exit, so it runs vectorised.
+    // Nearly every string needs no escape; the first check has no early exit, so it runs
+    // vectorised. Text beyond ASCII (the masked secret's `…`) is then scanned for the few lead
+    // bytes of what a terminal acts on, without decoding it.
     let plain = bytes.iter().fold(true, |plain, &c| {
-        plain & (0x20..0x7f).contains(&c) & (c != b'"') & (c != b'\\')
-    });
+        plain & (c >= 0x20) & (c != 0x7f) & (c != b'"') & (c != b'\\')
+    }) && (bytes.is_ascii() || !crate::sanitize::has_unsafe(s));
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     if plain {

@@ -17,6 +17,37 @@ pub fn is_unsafe(c: char) -> bool {
             | '\u{200b}'..='\u{200d}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
 }
 
+/// Whether `s` holds a character [`is_unsafe`] flags, read from its UTF-8 bytes: the lead bytes
+/// of every such character (C0 and C1 controls, DEL, U+061C, U+200B–U+200F, U+2028–U+202E,
+/// U+2066–U+2069, U+FEFF, U+FFF9–U+FFFB) are few, so text without them, ASCII or not, is
+/// passed over without decoding a character (a test holds it to `is_unsafe` for every char).
+pub fn has_unsafe(s: &str) -> bool {
+    let b = s.as_bytes();
+    let at = |i: usize| b.get(i).copied().unwrap_or(0);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        i += 1;
+        let unsafe_here = match c {
+            0x20..=0x7e => continue,
+            0x00..=0x1f | 0x7f => true,
+            0xc2 => (0x80..=0x9f).contains(&at(i)),
+            0xd8 => at(i) == 0x9c,
+            0xe2 => match at(i) {
+                0x80 => matches!(at(i + 1), 0x8b..=0x8f | 0xa8..=0xae),
+                0x81 => (0xa6..=0xa9).contains(&at(i + 1)),
+                _ => false,
+            },
+            0xef => matches!((at(i), at(i + 1)), (0xbb, 0xbf) | (0xbf, 0xb9..=0xbb)),
+            _ => false,
+        };
+        if unsafe_here {
+            return true;
+        }
+    }
+    false
+}
+
 /// Escapes a string for display on one line: every unsafe character, and `\n`/`\r`/`\t`, becomes
 /// a visible escape. Borrowed when nothing needed escaping.
 pub fn line(s: &str) -> Cow<'_, str> {
@@ -158,6 +189,18 @@ mod tests {
             matches!(json_text(&pretty), Cow::Borrowed(_)),
             "layout kept"
         );
+    }
+
+    #[test]
+    fn has_unsafe_agrees_with_is_unsafe_for_every_char() {
+        let mut buf = [0u8; 4];
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let alone = c.encode_utf8(&mut buf);
+            assert_eq!(has_unsafe(alone), is_unsafe(c), "{:x}", c as u32);
+        }
+        // Between others, and cut at the end of the text.
+        assert!(has_unsafe("ab\u{202e}cd"));
+        assert!(!has_unsafe("whsec_MfKQ…aSw é 🎉"));
     }
 
     #[test]

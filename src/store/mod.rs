@@ -75,6 +75,14 @@ pub enum StoreError {
         /// What SQLite or the OS said.
         detail: String,
     },
+    /// The path is a folder, not a file.
+    #[error(
+        "the store {path} is a folder: --store takes a file in it (e.g. {path}/deliveries.sqlite3)"
+    )]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+    },
     /// Not a SQLite database, or a damaged one.
     #[error(
         "{path} is not a hookscope store or is damaged ({detail}): move it aside (mv '{path}' '{path}.bad') and hookscope will start a new one there"
@@ -202,6 +210,11 @@ pub fn default_path() -> Option<PathBuf> {
 impl Store {
     /// Opens (creating it, owner-only, when missing) and migrates the store at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if path.is_dir() {
+            return Err(StoreError::Folder {
+                path: path.to_path_buf(),
+            });
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
             && !dir.exists()
         {

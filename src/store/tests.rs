@@ -374,6 +374,21 @@ fn refuses_stores_it_cannot_use_with_advice() {
         "the file is left untouched"
     );
 
+    let folder = path.with_file_name("a-folder");
+    std::fs::create_dir(&folder).unwrap();
+    let err = Store::open(&folder).err().expect("a folder refused");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the store {0} is a folder: --store takes a file in it (e.g. {0}/deliveries.sqlite3)",
+            folder.display()
+        )
+    );
+    assert!(matches!(
+        Store::open_existing(&folder),
+        Err(StoreError::Folder { .. })
+    ));
+
     let newer = path.with_file_name("newer.sqlite3");
     {
         let conn = rusqlite::Connection::open(&newer).unwrap();

@@ -175,6 +175,63 @@ fn wrapped(io: &std::io::Error) -> Option<&rustls::Error> {
     }
 }
 
+/// A URL without the user and password it may carry (`https://user:pass@staging.example/`,
+/// as ngrok's `--basic-auth` or a staging server asks for), and the `Authorization: Basic`
+/// value they stand for. hyper sends neither part of such a URL, and a password must not be
+/// shown, logged or recorded with the URL: callers keep the URL returned and send the header.
+pub fn credentials(uri: http::Uri) -> (http::Uri, Option<http::HeaderValue>) {
+    let Some((userinfo, host)) = uri
+        .authority()
+        .and_then(|a| a.as_str().rsplit_once('@'))
+        .map(|(u, h)| (u.to_string(), h.to_string()))
+    else {
+        return (uri, None);
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.authority = host.parse().ok();
+    let Ok(bare) = http::Uri::from_parts(parts) else {
+        // No host after the @ (`http://user@/`): nothing to send to, as the caller will say.
+        return (uri, None);
+    };
+    let (user, password) = userinfo.split_once(':').unwrap_or((&userinfo, ""));
+    let pair = [
+        percent_decoded(user),
+        b":".to_vec(),
+        percent_decoded(password),
+    ]
+    .concat();
+    let value = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pair)
+    );
+    (bare, http::HeaderValue::from_str(&value).ok())
+}
+
+/// `%XX` escapes decoded (RFC 3986), everything else as it is.
+fn percent_decoded(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// How much of an answer is read when only its start is shown: answers up to this size are
 /// read to their end, so the connection can carry the next request; a longer one costs this
 /// much, not its size, and its connection is dropped.
@@ -253,6 +310,32 @@ mod tests {
         fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
             Some(&self.0)
         }
+    }
+
+    #[test]
+    fn credentials_in_a_url_become_basic_authorization_and_leave_it() {
+        let split = |url: &str| {
+            let (bare, auth) = credentials(url.parse().unwrap());
+            (
+                bare.to_string(),
+                auth.map(|v| v.to_str().unwrap().to_string()),
+            )
+        };
+        // "Aladdin:open sesame" is RFC 7617's example.
+        assert_eq!(
+            split("https://Aladdin:open%20sesame@staging.example:8443/hooks?x=1"),
+            (
+                "https://staging.example:8443/hooks?x=1".into(),
+                Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==".into())
+            )
+        );
+        // An @ in the password is written %40; the host is what follows the last @.
+        assert_eq!(
+            split("http://u:p%40ss@[::1]:3000/"),
+            ("http://[::1]:3000/".into(), Some("Basic dTpwQHNz".into()))
+        );
+        assert_eq!(split("http://user@h/").1, Some("Basic dXNlcjo=".into()));
+        assert_eq!(split("http://h:1/a"), ("http://h:1/a".into(), None));
     }
 
     #[test]

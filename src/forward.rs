@@ -176,6 +176,8 @@ pub struct Forwarder {
     via: String,
     /// The deliveries on their way to the app now.
     waiting: Waiting,
+    /// The Basic authorization the target URL's user and password stand for.
+    auth: Option<http::HeaderValue>,
 }
 
 /// The deliveries on their way to the app, which are recorded (and shown) only once it has
@@ -242,6 +244,8 @@ impl Forwarder {
         if !(matches!(target.scheme_str(), Some("http" | "https")) && target.host().is_some()) {
             return Err(bad("needs http:// or https:// and a host"));
         }
+        // The password is sent, never shown with the target or recorded with each result.
+        let (target, auth) = crate::client::credentials(target);
         let connector = crate::client::connector(timeout.min(Duration::from_secs(10)), trust);
         Ok(Forwarder {
             client: Client::builder(TokioExecutor::new()).build(connector),
@@ -250,6 +254,7 @@ impl Forwarder {
             verified_only,
             via: format!("1.1 hookscope-{:016x}", rand::random::<u64>()),
             waiting: Waiting::default(),
+            auth,
         })
     }
 
@@ -379,9 +384,14 @@ impl Forwarder {
         })?;
         let mut req = Request::builder().method(method).uri(url);
         for (name, value) in headers {
-            if relayed(name) {
+            // The target's own credentials, when it has some, replace the sender's.
+            let replaced = self.auth.is_some() && name.eq_ignore_ascii_case("authorization");
+            if relayed(name) && !replaced {
                 req = req.header(name.as_str(), value.as_slice());
             }
+        }
+        if let Some(auth) = &self.auth {
+            req = req.header(http::header::AUTHORIZATION, auth);
         }
         if let Some(r) = remote {
             req = req.header("x-forwarded-for", r.ip().to_string());

@@ -140,6 +140,8 @@ async fn serve(
     config.max_body = args.max_body;
     config.max_connections = args.max_connections;
     let mut waiting = None;
+    // The target as shown and logged: without a password the URL may carry.
+    let mut forward_shown = None;
     if let Some(url) = &args.forward_to {
         let f = hookscope::forward::Forwarder::new(
             url,
@@ -150,10 +152,12 @@ async fn serve(
         // Port 0 is picked when binding; a loop to it is caught per delivery instead.
         if args.port != 0 && f.points_at(addr) {
             anyhow::bail!(
-                "--forward-to {url} is hookscope's own address: every delivery would come back to it. Forward to your app's port (e.g. http://localhost:3000/webhooks)"
+                "--forward-to {} is hookscope's own address: every delivery would come back to it. Forward to your app's port (e.g. http://localhost:3000/webhooks)",
+                f.target()
             );
         }
         waiting = Some(f.waiting());
+        forward_shown = Some(f.target());
         config.forward = Some(f);
     }
     let control = hookscope::forward::Control::new(args.respond);
@@ -193,7 +197,7 @@ async fn serve(
     let local = receiver.local_addr();
     log!("listening on http://{local}");
     report_secrets(&verifier, &source);
-    if let Some(f) = &config_forward_line(&args) {
+    if let Some(f) = &config_forward_line(&args, forward_shown.as_deref()) {
         log!("{f}");
     }
     if args.respond != hookscope::forward::RespondMode::Normal {
@@ -273,7 +277,7 @@ async fn serve(
                 .map(|s| s.label().to_string())
                 .collect(),
             tunnel: None,
-            forward: args.forward_to.clone(),
+            forward: forward_shown,
         };
         let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let mut app = App::new(info, color, offset);
@@ -536,8 +540,8 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn config_forward_line(args: &ServeArgs) -> Option<String> {
-    let url = args.forward_to.as_ref()?;
+fn config_forward_line(args: &ServeArgs, url: Option<&str>) -> Option<String> {
+    let url = url?;
     Some(
         format!(
             "forwarding {} deliveries to {url} (timeout {}): the app's answer goes back to the sender",

@@ -101,6 +101,8 @@ pub async fn send(
     let base: Uri = base
         .parse()
         .map_err(|_| ReplayError::Send(format!("`{base}` is not a URL")))?;
+    // Its password is sent as Basic authorization, and kept out of what is said.
+    let (base, auth) = crate::client::credentials(base);
     let url = crate::forward::join(&base, &d.path);
     let uri: Uri = url
         .parse()
@@ -113,10 +115,15 @@ pub async fn send(
     })?;
     let mut req = Request::builder().method(method).uri(uri);
     for (n, v) in headers {
-        if crate::forward::relayed(n) {
+        // The target's own credentials, when it has some, replace the original's.
+        let replaced = auth.is_some() && n.eq_ignore_ascii_case("authorization");
+        if crate::forward::relayed(n) && !replaced {
             let (name, value) = sendable(n, v)?;
             req = req.header(name, value);
         }
+    }
+    if let Some(auth) = auth {
+        req = req.header(http::header::AUTHORIZATION, auth);
     }
     // seq 0: the original has no id to link to (the store could not keep it).
     if d.seq != 0 {

@@ -274,6 +274,9 @@ pub async fn run<W: Write>(
 ) -> Result<Summary, SendError> {
     // Fail before sending anything when the first message cannot be built.
     build_message(&opts, OffsetDateTime::now_utc())?;
+    let mut opts = opts;
+    let (to, auth) = crate::client::credentials(opts.to.clone());
+    opts.to = to;
     let client: Client<Connector, Full<Bytes>> = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(opts.concurrency.max(1))
         .build(crate::client::connector(Duration::from_secs(5), opts.trust));
@@ -286,6 +289,7 @@ pub async fn run<W: Write>(
     let started = Instant::now();
     for _ in 0..opts.concurrency.clamp(1, 10_000) {
         let (opts, next, tx, client) = (opts.clone(), next.clone(), tx.clone(), client.clone());
+        let auth = auth.clone();
         let (launched, mut stop_seen) = (launched.clone(), stop_seen.clone());
         tokio::spawn(async move {
             loop {
@@ -307,7 +311,7 @@ pub async fn run<W: Write>(
                     break;
                 };
                 let t0 = Instant::now();
-                let outcome = send_one(&client, &opts, &msg).await;
+                let outcome = send_one(&client, &opts, auth.as_ref(), &msg).await;
                 if tx.send((msg, outcome, t0.elapsed())).await.is_err() {
                     break;
                 }
@@ -400,11 +404,15 @@ fn per_second(rate: f64) -> String {
 async fn send_one(
     client: &Client<Connector, Full<Bytes>>,
     opts: &Options,
+    auth: Option<&http::HeaderValue>,
     msg: &Message,
 ) -> Outcome {
     let mut builder = Request::builder().method(Method::POST).uri(opts.to.clone());
     for (name, value) in &msg.headers {
         builder = builder.header(name, value);
+    }
+    if let Some(auth) = auth {
+        builder = builder.header(http::header::AUTHORIZATION, auth);
     }
     let req = match builder.body(Full::new(msg.body.clone())) {
         Ok(r) => r,

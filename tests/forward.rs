@@ -710,3 +710,63 @@ async fn the_apps_headers_reach_the_sender_byte_for_byte() {
         "{recorded:?}"
     );
 }
+
+#[tokio::test]
+async fn a_password_in_a_target_url_is_sent_as_basic_auth_and_never_recorded() {
+    // A staging app or a tunnel behind basic auth (ngrok --basic-auth): the user and password
+    // in the URL are what curl would send, and appear in no record, header line or result.
+    let (app_addr, seen) = app().await;
+    let authorization = |i: usize| -> Vec<Vec<u8>> {
+        seen.lock().unwrap()[i]
+            .headers
+            .iter()
+            .filter(|(n, _)| n == "authorization")
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    // "ops:s3cr@t" written as the URL needs it.
+    let basic = b"Basic b3BzOnMzY3JAdA==".to_vec();
+    let target = format!("http://ops:s3cr%40t@{app_addr}/api");
+
+    let f = Forwarder::new(&target, Duration::from_secs(5), false, Trust::System).unwrap();
+    assert_eq!(f.target(), format!("http://{app_addr}/api"));
+    let (server, mut rx) = receiver(Some(f), RespondMode::Normal).await;
+    let body = b"{}";
+    let mut headers = signed(SECRET, "msg_auth", body);
+    // The sender's own credentials are for hookscope's side; the target's replace them.
+    headers.push(("authorization", "Bearer the-providers".into()));
+    let reply = post(server.local_addr(), "/in", &headers, body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(authorization(0), std::slice::from_ref(&basic));
+    let d = next(&mut rx).await;
+    let recorded = d.forward.as_ref().unwrap().url.clone();
+    assert_eq!(recorded, format!("http://{app_addr}/api/in"));
+
+    let opts = hookscope::sender::Options {
+        to: hookscope::sender::parse_target(&format!("{target}/ok")).unwrap(),
+        secret: Some(Secret::parse(SECRET).unwrap()),
+        event_type: "a.b".into(),
+        data: None,
+        count: 1,
+        concurrency: 1,
+        rate: None,
+        headers: hookscope::sender::HeaderStyle::Svix,
+        faults: Vec::new(),
+        quiet: false,
+        timeout: Duration::from_secs(5),
+        trust: Trust::System,
+    };
+    let mut out = Vec::new();
+    let summary = hookscope::sender::run(opts, &mut out, std::future::pending())
+        .await
+        .unwrap();
+    assert_eq!(summary.ok, 1, "{}", String::from_utf8_lossy(&out));
+    assert_eq!(authorization(1), std::slice::from_ref(&basic));
+
+    let (status, _) = hookscope::replay::send(&target, &d, &d.headers, Trust::System)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(authorization(2), [basic]);
+    assert!(!String::from_utf8_lossy(&out).contains("s3cr"));
+}

@@ -424,11 +424,7 @@ fn a_timed_run_ends_even_when_nobody_reads_its_stdout() {
 #[test]
 fn sigterm_ends_a_run_even_when_nobody_reads_its_stdout() {
     // A CI runner's or process manager's stop: nobody is there to press Ctrl-C twice.
-    ends_without_a_reader(&[], |child| {
-        let pid = child.id().to_string();
-        let term = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(term.success());
-    });
+    ends_without_a_reader(&[], |child| signal(child.id(), "TERM"));
 }
 
 /// A headless run (with `args`) whose stdout is a pipe nobody reads until it has exited: 600
@@ -612,11 +608,7 @@ fn ctrl_c_stops_send_with_the_totals_so_far() {
     let mut first = String::new();
     out.read_line(&mut first).unwrap();
     assert!(first.starts_with("200 ok · msg_"), "{first}");
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    signal(child.id(), "INT");
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
     // 128 + SIGINT, as a shell reports a command Ctrl-C ended; the totals come first.

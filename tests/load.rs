@@ -61,11 +61,7 @@ impl Server {
 
     /// The signal (`INT`, `TERM`), then every line it printed, to the end of its output.
     fn signal_and_collect(mut self, signal: &str) -> Vec<Value> {
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
+        common::signal(self.child.id(), signal);
         let mut out = Vec::new();
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(30)) {
             out.push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}")));
@@ -250,11 +246,8 @@ fn a_second_interrupt_ends_a_run_whose_stdout_nobody_reads() {
         sent.contains("sent 1000 · 2xx 1000 · non-2xx 0 · errors 0"),
         "{sent}"
     );
-    let pid = server.child.id().to_string();
-    let interrupt = || {
-        let status = Command::new("kill").args(["-INT", &pid]).status();
-        assert!(status.expect("run kill").success());
-    };
+    let pid = server.child.id();
+    let interrupt = || common::signal(pid, "INT");
     interrupt();
     std::thread::sleep(Duration::from_millis(500));
     assert!(

@@ -165,11 +165,7 @@ fn a_clean_exit_leaves_one_self_contained_store_file() {
     let lines = BufReader::new(server.stdout.take().unwrap());
     // A keep-alive connection left open must not hold the store open past the exit either.
     let idle = std::net::TcpStream::connect(url.trim_start_matches("http://")).unwrap();
-    let status = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::signal(server.id(), "TERM");
     assert_eq!(lines.lines().count(), 5);
     assert!(server.wait().unwrap().success());
     drop(idle);
@@ -870,11 +866,7 @@ fn the_secret_is_in_nothing_hookscope_writes() {
         "webhook",
     ]);
     assert!(sent.starts_with("200 ok"), "{sent}");
-    let status = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::signal(server.id(), "TERM");
     let mut stdout = String::new();
     std::io::Read::read_to_string(&mut server.stdout.take().unwrap(), &mut stdout).unwrap();
     assert!(server.wait().unwrap().success());

@@ -266,6 +266,18 @@ fn retention_prunes_by_count_and_age() {
     );
 }
 
+/// The one text column `sql` selects, every row of it.
+fn names(store: &Store, sql: &str) -> Vec<String> {
+    store
+        .conn
+        .prepare(sql)
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 #[test]
 fn migrates_a_store_from_the_first_schema() {
     let (_dir, path) = temp();
@@ -292,14 +304,7 @@ fn migrates_a_store_from_the_first_schema() {
     let back = store.query(&Filter::default()).unwrap();
     assert_eq!(back.len(), 1);
     same(&back[0], &sample(&mut builder())[0]);
-    let cols: Vec<String> = store
-        .conn
-        .prepare("SELECT name FROM pragma_table_info('deliveries')")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let cols = names(&store, "SELECT name FROM pragma_table_info('deliveries')");
     assert!(cols.contains(&"forward".to_string()) && cols.contains(&"replay_of".to_string()));
 }
 
@@ -321,28 +326,17 @@ fn the_fourth_schema_puts_bodies_last_and_keeps_every_row_and_id() {
             .unwrap();
     }
     let mut store = Store::open(&path).unwrap();
-    let cols: Vec<String> = store
-        .conn
-        .prepare("SELECT name FROM pragma_table_info('deliveries')")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let cols = names(&store, "SELECT name FROM pragma_table_info('deliveries')");
     assert_eq!(cols[cols.len() - 2..], ["headers", "body"], "{cols:?}");
     let back = store.query(&Filter::default()).unwrap();
     assert_eq!(back.iter().map(|d| d.seq).collect::<Vec<_>>(), [1, 2, 3]);
     for (a, b) in ds.iter().zip(&back) {
         same(a, b);
     }
-    let indexes: Vec<String> = store
-        .conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let indexes = names(
+        &store,
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' ORDER BY name",
+    );
     assert_eq!(
         indexes,
         [

@@ -153,3 +153,13 @@ pub async fn assert_ok(resp: http::Response<hyper::body::Incoming>) {
     let body = resp.into_body().collect().await.expect("the body");
     assert_eq!(&body.to_bytes()[..], b"ok");
 }
+
+/// Sends process `pid` the signal `name` (`TERM`, `INT`, `HUP`) with kill(1), as a process
+/// manager or a shell would, and asserts it was delivered.
+pub fn signal(pid: u32, name: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([format!("-{name}"), pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill -{name} {pid}");
+}

@@ -504,14 +504,15 @@ mod watch {
     }
 
     /// The file descriptor crossterm reads keys from: stdin when it is a terminal, else
-    /// `/dev/tty` (as crossterm chooses).
+    /// `/dev/tty` (as crossterm chooses). Without one that poll(2) takes, the wait is
+    /// crossterm's own and hang-ups are not watched for.
     pub struct Terminal {
         #[cfg(unix)]
-        fd: Option<std::os::fd::OwnedFd>,
+        fd: std::cell::Cell<Option<std::os::fd::OwnedFd>>,
     }
 
-    #[cfg(unix)]
     impl Terminal {
+        #[cfg(unix)]
         pub fn open() -> Terminal {
             use std::io::IsTerminal as _;
             use std::os::fd::AsFd as _;
@@ -522,43 +523,43 @@ mod watch {
                     .ok()
                     .map(std::os::fd::OwnedFd::from)
             };
-            Terminal { fd }
-        }
-
-        /// Waits up to `timeout` for input or a hang-up; `Open` when there is input or none came.
-        pub fn wait(&self, timeout: Duration) -> State {
-            use std::os::fd::AsRawFd as _;
-            let Some(fd) = &self.fd else {
-                std::thread::sleep(timeout);
-                return State::Open;
-            };
-            let mut poll = libc::pollfd {
-                fd: fd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-            // SAFETY: one valid pollfd, and its count is 1.
-            let n = unsafe { libc::poll(&mut poll, 1, ms) };
-            // POLLHUP: the other end (the terminal emulator, tmux, sshd) closed. POLLERR and
-            // POLLNVAL: the descriptor cannot be read at all.
-            if n > 0 && poll.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
-                State::Gone
-            } else {
-                State::Open
+            Terminal {
+                fd: std::cell::Cell::new(fd),
             }
         }
-    }
 
-    #[cfg(not(unix))]
-    impl Terminal {
+        #[cfg(not(unix))]
         pub fn open() -> Terminal {
             Terminal {}
         }
 
-        /// Waits up to `timeout` for input, by crossterm (which keeps what it finds for the
-        /// next poll): hang-ups are only watched for on Unix.
+        /// Waits up to `timeout` for input or a hang-up; `Open` when there is input or none came.
         pub fn wait(&self, timeout: Duration) -> State {
+            #[cfg(unix)]
+            if let Some(fd) = self.fd.take() {
+                use std::os::fd::AsRawFd as _;
+                let mut poll = libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+                // SAFETY: one valid pollfd, and its count is 1.
+                let n = unsafe { libc::poll(&mut poll, 1, ms) };
+                // POLLNVAL on a descriptor that is open: a system whose poll(2) does not take
+                // terminals (macOS, for /dev/tty). Leave the waiting to crossterm from now on.
+                if n <= 0 || poll.revents & libc::POLLNVAL == 0 {
+                    self.fd.set(Some(fd));
+                    // POLLHUP: the other end (the terminal emulator, tmux, sshd) closed.
+                    // POLLERR: the descriptor cannot be read at all.
+                    return if n > 0 && poll.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+                        State::Gone
+                    } else {
+                        State::Open
+                    };
+                }
+            }
+            // crossterm keeps what it finds for the next poll.
             let _ = ratatui::crossterm::event::poll(timeout);
             State::Open
         }

@@ -115,9 +115,7 @@ pub async fn send(
     })?;
     let mut req = Request::builder().method(method).uri(uri);
     for (n, v) in headers {
-        // The target's own credentials, when it has some, replace the original's.
-        let replaced = auth.is_some() && n.eq_ignore_ascii_case("authorization");
-        if crate::forward::relayed(n) && !replaced {
+        if crate::forward::relayed_to(n, auth.is_some()) {
             let (name, value) = sendable(n, v)?;
             req = req.header(name, value);
         }

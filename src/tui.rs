@@ -220,7 +220,7 @@ pub async fn run(
                     .waiting
                     .as_ref()
                     .and_then(|w| w.now())
-                    .map(|(n, age)| (n, age.as_secs()));
+                    .map(|(n, oldest)| (n, oldest.elapsed().as_secs()));
                 let waiting_changed = waiting != app.app_waiting;
                 if waiting_changed {
                     app.update(Action::AppWaiting(waiting));

@@ -553,7 +553,7 @@ mod tests {
         };
         let summary = run(o, &mut out, stop).await.unwrap();
         assert_eq!(summary.stopped, Some(crate::signals::Signal::Interrupt));
-        assert!((1..100).contains(&summary.sent), "{summary:?}");
+        assert!(summary.sent < 100, "stopped early: {summary:?}");
         let out = String::from_utf8(out).unwrap();
         let not_sent = out
             .split("stopped by Ctrl-C: ")

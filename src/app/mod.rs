@@ -226,9 +226,23 @@ impl Entry {
     }
 
     /// `HH:MM:SS` at `offset`.
-    pub fn time(&self, offset: UtcOffset) -> String {
+    /// When it arrived, local, in 8 columns: the time on `today` (or when the day is not
+    /// known yet), else the day (`Nov 25`), or the month in another year (`2025-11`). A
+    /// delivery kept from an earlier day must not read as one from this morning.
+    pub fn time(&self, offset: UtcOffset, today: Option<time::Date>) -> String {
         let t = self.delivery.received_at.to_offset(offset);
-        format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+        match today {
+            Some(day) if t.date() != day && t.year() == day.year() => {
+                const MONTHS: [&str; 12] = [
+                    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                    "Dec",
+                ];
+                let month = MONTHS[usize::from(u8::from(t.month())) - 1];
+                format!("{month} {:>2}", t.day())
+            }
+            Some(day) if t.date() != day => format!("{}-{:02}", t.year(), u8::from(t.month())),
+            _ => format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()),
+        }
     }
 }
 
@@ -727,6 +741,14 @@ impl App {
             self.rate.push_back(0);
         }
         self.rate_second = second;
+    }
+
+    /// The local date now, once a tick has said what now is.
+    pub fn today(&self) -> Option<time::Date> {
+        (self.now_ms > 0)
+            .then(|| time::OffsetDateTime::from_unix_timestamp(self.now_ms / 1000).ok())
+            .flatten()
+            .map(|now| now.to_offset(self.offset).date())
     }
 
     fn tick(&mut self, now_ms: i64) {

@@ -866,3 +866,47 @@ fn retention_and_the_budget_count_bodies_together() {
         assert!(app.entries.iter().rev().take(kept).all(|e| !e.body_dropped));
     }
 }
+
+#[test]
+fn a_delivery_from_an_earlier_day_shows_its_day_not_a_time_of_today() {
+    let at = |when: time::OffsetDateTime| {
+        let mut b = Builder::new(&[SECRET], when);
+        let d = b.signed(SECRET, "msg_d", &event("a.b", "evt_d"));
+        let mut app = app();
+        app.update(Action::Deliveries(vec![Arc::new(d)]));
+        app
+    };
+    let now = datetime!(2026-11-28 09:30:00 UTC);
+    let shown = |when, offset: UtcOffset| {
+        let mut app = at(when);
+        app.offset = offset;
+        app.update(Action::Tick(now.unix_timestamp() * 1000));
+        app.entries[0].time(app.offset, app.today())
+    };
+    assert_eq!(
+        shown(datetime!(2026-11-28 09:29:58 UTC), UtcOffset::UTC),
+        "09:29:58"
+    );
+    assert_eq!(
+        shown(datetime!(2026-11-25 09:29:58 UTC), UtcOffset::UTC),
+        "Nov 25"
+    );
+    assert_eq!(
+        shown(datetime!(2026-03-05 23:00:00 UTC), UtcOffset::UTC),
+        "Mar  5"
+    );
+    assert_eq!(
+        shown(datetime!(2025-11-28 09:29:58 UTC), UtcOffset::UTC),
+        "2025-11"
+    );
+    // The day is the local one: 23:30 UTC yesterday is 08:30 today in Tokyo.
+    let tokyo = UtcOffset::from_hms(9, 0, 0).unwrap();
+    assert_eq!(shown(datetime!(2026-11-27 23:30:00 UTC), tokyo), "08:30:00");
+    assert_eq!(
+        shown(datetime!(2026-11-27 23:30:00 UTC), UtcOffset::UTC),
+        "Nov 27"
+    );
+    // Before the first tick the day is not known: times, as before.
+    let app = at(datetime!(2026-11-25 09:29:58 UTC));
+    assert_eq!(app.entries[0].time(app.offset, app.today()), "09:29:58");
+}

@@ -259,7 +259,7 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
             lines.push(Line::from(format!(
                 "   {:>2}. {}  {:>8}  answered {}{replay}{here}",
                 i + 1,
-                a.time(app.offset),
+                a.time(app.offset, app.today()),
                 gap,
                 a.delivery.response.status
             )));

@@ -29,6 +29,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         }
     }
     let columns = columns(area.width);
+    let today = app.today();
     let rows: Vec<Row> = (offset..(offset + rows_fit).min(app.view.len()))
         .filter_map(|r| app.entry_at_row(r).map(|(_, e)| (r, e)))
         .map(|(r, e)| {
@@ -40,7 +41,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             let status = e.delivery.response.status;
             let cells = columns.iter().map(|(col, _)| match col {
                 Col::Time => Cell::from(Span::styled(
-                    e.time(app.offset),
+                    e.time(app.offset, today),
                     if e.earlier { theme.dim() } else { Style::new() },
                 )),
                 Col::Mark => Cell::from(Span::styled(e.mark.symbol(), mark_style)),

@@ -105,7 +105,7 @@ async fn run(
 ) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Send(args)) => send(args).await,
-        Some(Command::History(args)) => history(args),
+        Some(Command::History(args)) => history(args, offset),
         Some(Command::Show(args)) => show(args),
         Some(Command::Export(args)) => export(args),
         Some(Command::Import(args)) => import(args),
@@ -404,7 +404,7 @@ fn store_path(args: &StoreArgs) -> Result<PathBuf> {
     }
 }
 
-fn history(args: HistoryArgs) -> Result<ExitCode> {
+fn history(args: HistoryArgs, offset: time::UtcOffset) -> Result<ExitCode> {
     let store = Store::open_existing(&store_path(&args.store)?)?;
     let mut filter = args.filter.filter();
     // Without a limit given, one more than the default is asked for, to know whether to say
@@ -422,7 +422,19 @@ fn history(args: HistoryArgs) -> Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for d in found {
         let line = match args.format {
-            headless::Format::Human => format!("{}  {}", d.seq, headless::human_line(&d)),
+            // Local time, as the inspector shows it and as --since reads it.
+            headless::Format::Human => {
+                let t = d.received_at.to_offset(offset);
+                format!(
+                    "{}  {} {:02}:{:02}:{:02}  {}",
+                    d.seq,
+                    t.date(),
+                    t.hour(),
+                    t.minute(),
+                    t.second(),
+                    headless::human_line(&d)
+                )
+            }
             headless::Format::Json => headless::json_line(&d),
         };
         if let Err(e) = writeln!(out, "{line}") {

@@ -22,6 +22,8 @@ fn hookscope(args: &[&str]) -> (i32, String, String) {
         .args(args)
         .env_remove("HOOKSCOPE_SECRET")
         .env_remove("PIVOTAL_WEBHOOK_SECRET")
+        // Local times (history's lines, --since) read the same on every machine.
+        .env("TZ", "UTC")
         .output()
         .expect("run hookscope");
     (
@@ -215,10 +217,13 @@ fn history_says_when_it_left_older_deliveries_out() {
     let (code, out, err) = hookscope(&["history", "--store", p]);
     assert_eq!((code, out.lines().count()), (0, 50), "{err}");
     assert!(
-        out.starts_with("2  ✓ a.b · evt_1 (msg_1)"),
+        out.starts_with("2  2026-11-27 10:00:02  ✓ a.b · evt_1 (msg_1)"),
         "the newest 50, oldest first: {out}"
     );
-    assert!(out.ends_with("51  ✓ a.b · evt_50 (msg_50)\n"), "{out}");
+    assert!(
+        out.ends_with("51  2026-11-27 10:00:51  ✓ a.b · evt_50 (msg_50)\n"),
+        "{out}"
+    );
     assert_eq!(
         err,
         "hookscope: the newest 50 shown; older ones match too (--limit N, or --all)\n"
@@ -252,7 +257,7 @@ fn history_and_show() {
     assert_eq!(lines.len(), 4, "{out}");
     assert!(
         lines[0].starts_with(&format!(
-            "{}  ✓ customer.created · evt_a (msg_a)",
+            "{}  2026-11-27 10:00:01  ✓ customer.created · evt_a (msg_a)",
             ds[0].seq
         )),
         "{out}"

@@ -599,11 +599,14 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
     )
     .await?;
     out!(
-        "{status} {} · replayed #{}{} {}",
+        "{status} {} · replayed #{}{}{}",
         sanitize::line(&body),
         d.seq,
         if args.resign { " re-signed" } else { "" },
-        sanitize::line(d.msg_id.as_deref().unwrap_or(""))
+        d.msg_id
+            .as_deref()
+            .map(|m| format!(" {}", sanitize::line(m)))
+            .unwrap_or_default()
     );
     Ok(if (200..300).contains(&status) {
         ExitCode::SUCCESS

@@ -500,18 +500,21 @@ fn replay_from_the_command_line() {
         "msg_cli",
         &hookscope::testing::event("a.b", "evt_cli"),
     );
-    let id = hookscope::store::Store::open(&store)
+    // And a GET with no message id, as a browser's favicon request is recorded.
+    let get = b.request("GET", "/favicon.ico", vec![], b"");
+    let ids = hookscope::store::Store::open(&store)
         .unwrap()
-        .insert(&[&d], "t")
-        .unwrap()[0];
+        .insert(&[&d, &get], "t")
+        .unwrap();
+    let id = ids[0];
 
     let (mut server, url) = common::spawn_listening(&mut common::headless_json(&["--no-store"]));
     let mut out = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
-    let run = |extra: &[&str]| {
+    let run_id = |key: &str, extra: &[&str]| {
         let o = std::process::Command::new(bin)
             .args([
                 "replay",
-                "evt_cli",
+                key,
                 "--to",
                 &url,
                 "--store",
@@ -526,6 +529,7 @@ fn replay_from_the_command_line() {
             String::from_utf8_lossy(&o.stdout).into_owned(),
         )
     };
+    let run = |extra: &[&str]| run_id("evt_cli", extra);
     let (code, text) = run(&[]);
     assert_eq!(code, Some(1), "{text}");
     assert!(
@@ -544,6 +548,13 @@ fn replay_from_the_command_line() {
     let line: serde_json::Value = serde_json::from_str(&out.next().unwrap().unwrap()).unwrap();
     assert_eq!(line["verified"], true);
     assert_eq!(line["msg_id"], "msg_cli");
+    // No message id to name: the line ends at the delivery's number.
+    let (code, text) = run_id(&ids[1].to_string(), &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        text,
+        format!("405 method not allowed · replayed #{}\n", ids[1])
+    );
     let _ = server.kill();
     let _ = server.wait();
 }

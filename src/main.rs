@@ -168,7 +168,9 @@ async fn serve(
         max_count: Some(args.retain),
         max_days: args.retain_days,
     };
-    let (reader, earlier) = if args.no_store {
+    // The inspector's two read connections: one loads bodies, one searches them, so a long
+    // search never holds up opening a delivery.
+    let (readers, earlier) = if args.no_store {
         (None, Vec::new())
     } else {
         let path = store_path(&args.store)?;
@@ -190,7 +192,12 @@ async fn serve(
         config.store = Some(writer);
         *closing = Some(threads);
         log!("storing deliveries in {}", path.display());
-        (Some(Store::open(&path)?), earlier)
+        let readers = if args.headless {
+            None
+        } else {
+            Some((Store::open(&path)?, Store::open(&path)?))
+        };
+        (readers, earlier)
     };
     let (tx, rx) = mpsc::channel(receiver::DEFAULT_QUEUE);
     let receiver = Receiver::start(config, tx).await?;
@@ -283,13 +290,15 @@ async fn serve(
         let mut app = App::new(info, color, offset);
         app.retain = args.retain as usize;
         app.mode = args.respond;
-        app.bodies_in_store = reader.is_some();
+        app.bodies_in_store = readers.is_some();
+        let (reader, searcher) = readers.unzip();
         app.update(hookscope::app::Action::Earlier(earlier));
         let opts = tui::Options {
             tunnels: (!args.no_tunnel)
                 .then(|| hookscope::tunnel::Sources::new(args.ngrok_api.clone())),
             port: local.port(),
             store: reader,
+            searcher,
             control,
             secrets: verifier.secrets().to_vec(),
             listen: format!("http://{local}"),

@@ -35,8 +35,10 @@ pub struct Options {
     pub tunnels: Option<tunnel::Sources>,
     /// Our port, to find the tunnel that forwards to it.
     pub port: u16,
-    /// A read connection to the store, for bodies and searches; `None` without a store.
+    /// A read connection to the store, for bodies; `None` without a store.
     pub store: Option<crate::store::Store>,
+    /// Another, for searches of every body (stopped when a newer search replaces them).
+    pub searcher: Option<crate::store::Store>,
     /// The receiver's answer mode, switched with `m`.
     pub control: crate::forward::Control,
     /// Secrets for re-signing replays.
@@ -138,7 +140,11 @@ pub async fn run(
     }
     let store = opts.store.map(|s| Arc::new(std::sync::Mutex::new(s)));
     // Each typed character asks for a search of every stored body; only the newest is worth
-    // running (a scan of large payloads takes a while, and body loads wait behind it).
+    // running (a scan of large payloads takes a while): a newer one stops the one running and
+    // those waiting are dropped.
+    let searcher = opts
+        .searcher
+        .map(|s| (s.interrupter(), Arc::new(std::sync::Mutex::new(s))));
     let searches = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let (copied_tx, mut copied) = mpsc::unbounded_channel::<Copied>();
     let clipboard = Clipboard::start(copied_tx);
@@ -280,16 +286,20 @@ pub async fn run(
                     });
                 }
                 Effect::Search { query } => {
-                    if let Some(store) = &store {
+                    if let Some((interrupter, store)) = &searcher {
                         let (store, tx) = (store.clone(), actions_tx.clone());
                         let this = searches.fetch_add(1, Ordering::SeqCst) + 1;
+                        interrupter.interrupt();
                         let newest = searches.clone();
                         tokio::task::spawn_blocking(move || {
                             let store = lock(&store);
                             if newest.load(Ordering::SeqCst) != this {
                                 return; // typed on meanwhile: a newer search follows
                             }
-                            let ids = store.search_ids(&query).unwrap_or_default();
+                            let ids = match store.search_ids(&query) {
+                                Err(crate::store::StoreError::Interrupted) => return,
+                                found => found.unwrap_or_default(),
+                            };
                             let ids = ids.into_iter().map(|i| i.max(0) as u64).collect();
                             let _ = tx.send(Action::SearchResults { query, ids });
                         });

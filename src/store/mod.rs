@@ -136,6 +136,9 @@ pub enum StoreError {
     /// The writer has stopped.
     #[error("the store writer has stopped")]
     Closed,
+    /// A query was stopped by [`Interrupt::interrupt`] (a newer search replaced it).
+    #[error("the query was stopped")]
+    Interrupted,
 }
 
 impl StoreError {
@@ -145,6 +148,7 @@ impl StoreError {
         let detail = e.to_string();
         match e.sqlite_error_code() {
             Some(C::NotADatabase | C::DatabaseCorrupt) => StoreError::Corrupt { path, detail },
+            Some(C::OperationInterrupted) => StoreError::Interrupted,
             Some(C::DatabaseBusy | C::DatabaseLocked) => StoreError::Busy { path },
             Some(C::DiskFull) => StoreError::Full { path },
             Some(C::CannotOpen | C::PermissionDenied | C::ReadOnly) => {
@@ -152,6 +156,17 @@ impl StoreError {
             }
             _ => StoreError::Sqlite { path, detail },
         }
+    }
+}
+
+/// Stops what a [`Store`] connection is running (a search of every body that a newer one has
+/// replaced): it ends with [`StoreError::Interrupted`]. Nothing is stopped when nothing runs.
+pub struct Interrupt(rusqlite::InterruptHandle);
+
+impl Interrupt {
+    /// Stops the statement running now, if any.
+    pub fn interrupt(&self) {
+        self.0.interrupt();
     }
 }
 
@@ -508,6 +523,11 @@ impl Store {
             each(row.map_err(|e| self.err(e))?.into_delivery())?;
         }
         Ok(())
+    }
+
+    /// A handle that stops the query this connection is running, from another thread.
+    pub fn interrupter(&self) -> Interrupt {
+        Interrupt(self.conn.get_interrupt_handle())
     }
 
     /// Ids of deliveries whose body contains `text` (ASCII case-insensitive), for the UI filter.

@@ -683,3 +683,44 @@ fn hookscopes_opening_a_new_store_at_once_all_open_it() {
         });
     }
 }
+
+#[test]
+fn a_search_can_be_stopped_from_another_thread() {
+    // Enough bodies that a search of them takes a while: 120 of 512 KiB.
+    let (_dir, path) = temp();
+    let mut store = Store::open(&path).unwrap();
+    let mut b = builder();
+    let body = vec![b'x'; 512 * 1024];
+    let ds: Vec<Delivery> = (0..120)
+        .map(|i| b.request("POST", &format!("/{i}"), vec![], &body))
+        .collect();
+    store.insert(&ds.iter().collect::<Vec<_>>(), "s").unwrap();
+    let searcher = Store::open(&path).unwrap();
+    let interrupter = searcher.interrupter();
+    // Nothing runs yet: stopping now stops nothing that comes later.
+    interrupter.interrupt();
+    assert_eq!(
+        searcher.search_ids("no such text").unwrap(),
+        Vec::<i64>::new()
+    );
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (found, searcher) = std::thread::scope(|s| {
+        let search = s.spawn(|| {
+            let found = searcher.search_ids("no such text");
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            (found, searcher)
+        });
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            interrupter.interrupt();
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        search.join().unwrap()
+    });
+    assert!(matches!(found, Err(StoreError::Interrupted)), "{found:?}");
+    // The connection serves the next search as usual, and the loads' connection never noticed.
+    assert_eq!(
+        searcher.search_ids("no such text").unwrap(),
+        Vec::<i64>::new()
+    );
+    assert_eq!(store.count().unwrap(), 120);
+}

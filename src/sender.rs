@@ -282,7 +282,7 @@ pub async fn run<W: Write>(
         .build(crate::client::connector(Duration::from_secs(5), opts.trust));
     let opts = Arc::new(opts);
     let next = Arc::new(AtomicU64::new(0));
-    // Requests on their way: taken from `next` and not past their rate slot's wait.
+    // Requests that have left: past their rate slot's wait, sent or being sent.
     let launched = Arc::new(AtomicU64::new(0));
     let (stopping, stop_seen) = tokio::sync::watch::channel(false);
     let (tx, mut rx) = mpsc::channel::<(Message, Outcome, Duration)>(1024);

@@ -309,17 +309,18 @@ impl Store {
     /// switch starts as a reader, and a reader waiting to write could deadlock), so two
     /// hookscopes opening a new store together had one refuse to start.
     fn switch_to_wal(&self) -> rusqlite::Result<String> {
-        let started = std::time::Instant::now();
+        let mut tries = 0;
         loop {
             match self
                 .conn
                 .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
             {
+                // The busy handler's own pace and limit, kept here by hand.
                 Err(e)
                     if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
-                        && started.elapsed() < BUSY_WAIT =>
+                        && try_again(tries, BUSY_WAIT) =>
                 {
-                    std::thread::sleep(Duration::from_millis(1));
+                    tries += 1;
                 }
                 done => return done,
             }
@@ -494,7 +495,7 @@ impl Store {
         // One read transaction: the oldest id the limit keeps and the rows from it on are
         // read from the same snapshot.
         let snapshot = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
-        let (mut conditions, mut args) = conditions(filter);
+        let (mut conditions, args) = conditions(filter);
         if let Some(limit) = filter.limit {
             let oldest: Option<i64> = snapshot
                 .query_row(
@@ -517,7 +518,7 @@ impl Store {
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params_from_iter(args.drain(..)), codec::Row::read)
+            .query_map(params_from_iter(args), codec::Row::read)
             .map_err(|e| self.err(e))?;
         for row in rows {
             each(row.map_err(|e| self.err(e))?.into_delivery())?;

@@ -8,7 +8,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 use serde_json::{Value, json};
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read as _, Write};
+use std::ops::ControlFlow;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -337,47 +338,110 @@ fn har_entry(d: &Delivery) -> Value {
     })
 }
 
-/// Reads a JSONL or HAR file (told apart by content). Deliveries without a stored verdict (a
-/// HAR from other tools) are verified with `verifier` as of the time they were received.
-pub fn read<R: BufRead>(mut input: R, verifier: &Verifier) -> Result<Vec<Delivery>, ImportError> {
-    let mut bytes = Vec::new();
-    input.read_to_end(&mut bytes).map_err(ImportError::Io)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let bytes = e.as_bytes();
-        let at = e.utf8_error().valid_up_to();
-        let line_start = bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        ImportError::Invalid {
-            at: format!("line {}", bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1),
-            problem: format!(
-                "not UTF-8 (byte 0x{:02x} at column {}): exports are UTF-8 JSON, with bodies that are not UTF-8 in base64",
-                bytes[at],
-                at - line_start + 1
-            ),
-        }
-    })?;
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('{')
-        && let Ok(doc) = serde_json::from_str::<Value>(trimmed)
-        && doc.get("log").is_some()
-    {
-        return read_har(&doc, verifier);
-    }
+/// Reads a JSONL or HAR file (told apart by content) whole. Deliveries without a stored verdict
+/// (a HAR from other tools) are verified with `verifier` as of the time they were received.
+pub fn read<R: BufRead>(input: R, verifier: &Verifier) -> Result<Vec<Delivery>, ImportError> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
+    read_each(input, verifier, |d| {
+        out.push(d);
+        ControlFlow::Continue(())
+    })?;
+    Ok(out)
+}
+
+/// Like [`read`], handing each delivery to `each` as soon as it is read, so a file of any size
+/// takes the memory of one delivery at a time; `each` breaks to stop reading. A HAR is a JSON
+/// document whose first key is `log` (as every HAR writer puts it); anything else is read as
+/// JSONL, one delivery per line.
+pub fn read_each<R: BufRead>(
+    mut input: R,
+    verifier: &Verifier,
+    mut each: impl FnMut(Delivery) -> ControlFlow<()>,
+) -> Result<(), ImportError> {
+    let (har, opening) = sniff(&mut input).map_err(ImportError::Io)?;
+    let input = std::io::Cursor::new(opening).chain(input);
+    if har {
+        read_har(input, verifier, &mut each)
+    } else {
+        read_jsonl(input, verifier, &mut each)
+    }
+}
+
+/// Whether `input` opens as a HAR document (`{ "log"`), and the bytes read to tell, less a
+/// UTF-8 byte order mark (which Windows tools write and JSON does not allow).
+fn sniff<R: BufRead>(input: &mut R) -> std::io::Result<(bool, Vec<u8>)> {
+    const BOM: &[u8] = b"\xef\xbb\xbf";
+    let mut opening = Vec::new();
+    // What must come next, whitespace aside, for a HAR.
+    let mut expected: &[u8] = b"{\"log\"";
+    let mut at_start = true;
+    loop {
+        let Some(&byte) = input.fill_buf()?.first() else {
+            return Ok((false, opening));
+        };
+        input.consume(1);
+        opening.push(byte);
+        if at_start && BOM.starts_with(&opening) {
+            if opening.len() == BOM.len() {
+                opening.clear();
+                at_start = false;
+            }
             continue;
         }
-        let at = || format!("line {}", i + 1);
-        let v: Value = serde_json::from_str(line).map_err(|e| ImportError::Invalid {
+        at_start = false;
+        // Inside the key, whitespace is part of it.
+        let in_key = expected.len() <= b"log\"".len();
+        if !in_key && byte.is_ascii_whitespace() {
+            continue;
+        }
+        if byte != expected[0] {
+            return Ok((false, opening));
+        }
+        expected = &expected[1..];
+        if expected.is_empty() {
+            return Ok((true, opening));
+        }
+    }
+}
+
+fn read_jsonl<R: BufRead>(
+    mut input: R,
+    verifier: &Verifier,
+    each: &mut dyn FnMut(Delivery) -> ControlFlow<()>,
+) -> Result<(), ImportError> {
+    let mut line = Vec::new();
+    for n in 1.. {
+        line.clear();
+        if input
+            .read_until(b'\n', &mut line)
+            .map_err(ImportError::Io)?
+            == 0
+        {
+            break;
+        }
+        let at = || format!("line {n}");
+        let text = std::str::from_utf8(&line).map_err(|e| ImportError::Invalid {
+            at: at(),
+            problem: format!(
+                "not UTF-8 (byte 0x{:02x} at column {}): exports are UTF-8 JSON, with bodies that are not UTF-8 in base64",
+                line[e.valid_up_to()],
+                e.valid_up_to() + 1
+            ),
+        })?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let v: Value = serde_json::from_str(text).map_err(|e| ImportError::Invalid {
             at: at(),
             problem: format!("not JSON ({e})"),
         })?;
-        out.push(
-            from_jsonl(&v, verifier)
-                .map_err(|problem| ImportError::Invalid { at: at(), problem })?,
-        );
+        let d = from_jsonl(&v, verifier)
+            .map_err(|problem| ImportError::Invalid { at: at(), problem })?;
+        if each(d).is_break() {
+            break;
+        }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn str_field<'a>(v: &'a Value, key: &str) -> Result<&'a str, String> {
@@ -488,24 +552,144 @@ fn from_jsonl(v: &Value, verifier: &Verifier) -> Result<Delivery, String> {
     Ok(d)
 }
 
-fn read_har(doc: &Value, verifier: &Verifier) -> Result<Vec<Delivery>, ImportError> {
-    let entries = doc
-        .pointer("/log/entries")
-        .and_then(Value::as_array)
-        .ok_or_else(|| ImportError::Invalid {
+/// Reads a HAR's entries one at a time as the document streams by: serde visits the document
+/// and its `log`, skips every other member, and hands each entry on before reading the next.
+fn read_har<R: BufRead>(
+    input: R,
+    verifier: &Verifier,
+    each: &mut dyn FnMut(Delivery) -> ControlFlow<()>,
+) -> Result<(), ImportError> {
+    use serde::de::DeserializeSeed as _;
+    let mut har = Har {
+        verifier,
+        each,
+        entries: 0,
+        found: false,
+        cut: None,
+    };
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let parsed = Member::Document
+        .seed(&mut har)
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    if let Some(cut) = har.cut {
+        return cut;
+    }
+    if let Err(e) = parsed {
+        return Err(match e.classify() {
+            serde_json::error::Category::Io => ImportError::Io(e.into()),
+            serde_json::error::Category::Data => ImportError::Invalid {
+                at: format!("line {}", e.line()),
+                problem: format!("not a HAR document ({e})"),
+            },
+            _ => ImportError::Invalid {
+                at: format!("line {}", e.line()),
+                problem: format!("not JSON ({e})"),
+            },
+        });
+    }
+    if !har.found {
+        return Err(ImportError::Invalid {
             at: "log".into(),
             problem: "`log.entries` is missing".into(),
-        })?;
-    entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            from_har_entry(e, verifier).map_err(|problem| ImportError::Invalid {
-                at: format!("entry {}", i + 1),
-                problem,
-            })
+        });
+    }
+    Ok(())
+}
+
+/// A HAR being read: where its entries go, and why reading stopped early.
+struct Har<'a> {
+    verifier: &'a Verifier,
+    each: &'a mut dyn FnMut(Delivery) -> ControlFlow<()>,
+    entries: usize,
+    found: bool,
+    /// Set when an entry stopped the reading (refused, or `each` had enough); serde is then
+    /// told to stop with an error of its own, which this replaces.
+    cut: Option<Result<(), ImportError>>,
+}
+
+/// The part of a HAR document a [`Visit`] reads.
+#[derive(Clone, Copy)]
+enum Member {
+    /// The whole: an object with `log`.
+    Document,
+    /// `log`: an object with `entries`.
+    Log,
+    /// `log.entries`: the list.
+    Entries,
+}
+
+impl Member {
+    fn seed<'h, 'a>(self, har: &'h mut Har<'a>) -> Visit<'h, 'a> {
+        Visit { member: self, har }
+    }
+}
+
+struct Visit<'h, 'a> {
+    member: Member,
+    har: &'h mut Har<'a>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Visit<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match self.member {
+            Member::Document | Member::Log => d.deserialize_map(self),
+            Member::Entries => d.deserialize_seq(self),
+        }
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Visit<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(match self.member {
+            Member::Document => "a HAR document (an object with `log`)",
+            Member::Log => "`log` as an object with `entries`",
+            Member::Entries => "`log.entries` as a list",
         })
-        .collect()
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let (wanted, inner) = match self.member {
+            Member::Document => ("log", Member::Log),
+            _ => ("entries", Member::Entries),
+        };
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == wanted {
+                map.next_value_seed(inner.seed(self.har))?;
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        use serde::de::Error as _;
+        let har = self.har;
+        har.found = true;
+        while let Some(entry) = seq.next_element::<Value>()? {
+            har.entries += 1;
+            match from_har_entry(&entry, har.verifier) {
+                Ok(d) => {
+                    if (har.each)(d).is_break() {
+                        har.cut = Some(Ok(()));
+                        return Err(A::Error::custom("stopped"));
+                    }
+                }
+                Err(problem) => {
+                    har.cut = Some(Err(ImportError::Invalid {
+                        at: format!("entry {}", har.entries),
+                        problem,
+                    }));
+                    return Err(A::Error::custom("refused"));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 fn from_har_entry(e: &Value, verifier: &Verifier) -> Result<Delivery, String> {
@@ -682,6 +866,158 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Input that counts the bytes taken from it.
+    struct Counted<'a> {
+        bytes: &'a [u8],
+        taken: std::rc::Rc<std::cell::Cell<usize>>,
+    }
+
+    impl std::io::Read for Counted<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = std::io::Read::read(&mut self.bytes, buf)?;
+            self.taken.set(self.taken.get() + n);
+            Ok(n)
+        }
+    }
+
+    /// Forty deliveries of 4 KiB, as JSONL and as HAR.
+    fn big_exports() -> (Vec<Delivery>, [Vec<u8>; 2]) {
+        let mut b =
+            crate::testing::Builder::new(&[], time::macros::datetime!(2026-11-27 10:00 UTC));
+        let ds: Vec<Delivery> = (0..40)
+            .map(|i| b.request("POST", &format!("/{i}"), vec![], &[b'x'; 4096]))
+            .collect();
+        let files = [Format::Jsonl, Format::Har].map(|f| {
+            let mut out = Vec::new();
+            write(&mut out, &ds, f).unwrap();
+            out
+        });
+        (ds, files)
+    }
+
+    #[test]
+    fn deliveries_are_handed_on_as_they_are_read_not_after_the_whole_file() {
+        let (ds, files) = big_exports();
+        for file in &files {
+            let taken = std::rc::Rc::new(std::cell::Cell::new(0));
+            let input = std::io::BufReader::new(Counted {
+                bytes: file,
+                taken: taken.clone(),
+            });
+            let mut seen = Vec::new();
+            read_each(input, &Verifier::new(Vec::new(), 300), |d| {
+                seen.push((d.path.clone(), taken.get()));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            assert_eq!(seen.len(), ds.len());
+            // The first came with a tenth of the file read, the twentieth well before the end.
+            assert!(
+                seen[0].1 < file.len() / 10,
+                "{} of {}",
+                seen[0].1,
+                file.len()
+            );
+            assert!(seen[19].1 < file.len() * 3 / 4, "{seen:?}");
+            assert_eq!(seen[39].0, "/39");
+
+            // And one that has had enough stops the reading there.
+            let taken = std::rc::Rc::new(std::cell::Cell::new(0));
+            let input = std::io::BufReader::new(Counted {
+                bytes: file,
+                taken: taken.clone(),
+            });
+            let mut count = 0;
+            read_each(input, &Verifier::new(Vec::new(), 300), |_| {
+                count += 1;
+                if count == 2 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .unwrap();
+            assert_eq!(count, 2);
+            assert!(
+                taken.get() < file.len() / 5,
+                "{} of {}",
+                taken.get(),
+                file.len()
+            );
+        }
+    }
+
+    #[test]
+    fn a_har_is_told_from_jsonl_by_its_first_key() {
+        let verifier = Verifier::new(Vec::new(), 300);
+        let (_, [_, har]) = big_exports();
+        let har = String::from_utf8(har).unwrap();
+        let body = har.trim_start().strip_prefix('{').unwrap();
+        // A byte order mark, spaces and newlines around the brace: still a HAR.
+        for opening in ["{", "\u{feff}{", " \n\t{\r\n  ", "\u{feff}\n{ "] {
+            let text = format!("{opening}{}", body.trim_start());
+            assert_eq!(
+                read(text.as_bytes(), &verifier).unwrap().len(),
+                40,
+                "{opening:?}"
+            );
+        }
+        // One that does not open with `log` is read as JSONL, and so refused at its first line.
+        for text in [
+            "{\"logs\": {\"entries\": []}}",
+            "{\"lo g\": {\"entries\": []}}",
+            "{\"version\": 1, \"log\": {\"entries\": []}}",
+        ] {
+            let e = read(text.as_bytes(), &verifier).unwrap_err().to_string();
+            assert!(e.starts_with("line 1: "), "{text}: {e}");
+        }
+        // Nothing at all, or blank lines only, is JSONL with no deliveries.
+        for text in ["", "\n\n", "\u{feff}"] {
+            assert!(
+                read(text.as_bytes(), &verifier).unwrap().is_empty(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_har_that_goes_wrong_says_where() {
+        let verifier = Verifier::new(Vec::new(), 300);
+        let (_, [_, har]) = big_exports();
+        let doc: Value = serde_json::from_slice(&har).unwrap();
+        let err = |text: &str| read(text.as_bytes(), &verifier).unwrap_err().to_string();
+
+        // An entry the third in the list that is not one: named by its place.
+        let mut bad = doc.clone();
+        bad["log"]["entries"][2]["request"] = json!(7);
+        let text = serde_json::to_string_pretty(&bad).unwrap();
+        assert_eq!(err(&text), "entry 3: `url` is missing or not text");
+
+        // Cut off halfway: where the JSON ends, not a complaint about JSONL.
+        let text = String::from_utf8(har[..har.len() / 2].to_vec()).unwrap();
+        let e = err(&text);
+        assert!(
+            e.starts_with("line ") && e.contains("not JSON (EOF while parsing"),
+            "{e}"
+        );
+
+        // The right JSON with the wrong shape.
+        assert!(
+            err("{\"log\": []}").contains(
+                "not a HAR document (invalid type: sequence, expected `log` as an object"
+            ),
+            "{}",
+            err("{\"log\": []}")
+        );
+        assert!(err("{\"log\": {\"entries\": {}}}").contains("expected `log.entries` as a list"));
+        assert_eq!(
+            err("{\"log\": {\"version\": \"1.2\"}}"),
+            "log: `log.entries` is missing"
+        );
+        // Something after the document.
+        assert!(err("{\"log\": {\"entries\": []}} {}").contains("trailing characters"));
     }
 
     /// The JSON pointer of every value in `v`, `v` itself included.

@@ -536,24 +536,39 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
     let verifier = Verifier::new(secrets, hookscope::verify::DEFAULT_TOLERANCE);
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("opening {}", args.file.display()))?;
-    let deliveries = hookscope::export::read(std::io::BufReader::new(file), &verifier)
-        .with_context(|| format!("importing {}", args.file.display()))?;
     let mut store = Store::open(&store_path(&args.store)?)?;
-    let refs: Vec<&hookscope::delivery::Delivery> = deliveries.iter().collect();
-    let ids = store.import(&refs, &format!("import:{}", args.file.display()))?;
-    match (ids.first(), ids.last()) {
-        (Some(first), Some(last)) if first == last => {
+    let mut importer = store.importer(&format!("import:{}", args.file.display()))?;
+    // Each delivery is stored as it is read, in the one transaction `commit` ends: a file that
+    // turns out bad halfway leaves nothing behind.
+    let mut refused = None;
+    hookscope::export::read_each(
+        std::io::BufReader::new(file),
+        &verifier,
+        |d| match importer.add(d) {
+            Ok(_) => std::ops::ControlFlow::Continue(()),
+            Err(e) => {
+                refused = Some(e);
+                std::ops::ControlFlow::Break(())
+            }
+        },
+    )
+    .with_context(|| format!("importing {}", args.file.display()))?;
+    if let Some(e) = refused {
+        return Err(e).with_context(|| format!("importing {}", args.file.display()));
+    }
+    let (count, ids) = importer.commit()?;
+    match ids {
+        Some((first, last)) if first == last => {
             log!(
                 "imported 1 delivery into {} (id {first})",
                 store.path().display()
             )
         }
-        (Some(first), Some(last)) => log!(
-            "imported {} deliveries into {} (ids {first}–{last})",
-            ids.len(),
+        Some((first, last)) => log!(
+            "imported {count} deliveries into {} (ids {first}–{last})",
             store.path().display()
         ),
-        _ => log!(
+        None => log!(
             "{} holds no deliveries: nothing imported",
             args.file.display()
         ),

@@ -439,7 +439,13 @@ fn round_trip(format: &str) {
 fn an_import_that_is_not_utf8_says_where_and_imports_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (file, store) = (dir.path().join("bad.jsonl"), dir.path().join("s.sqlite3"));
-    std::fs::write(&file, b"{}\n{\"path\": \"/\xff\"}\n").unwrap();
+    // The first line is a good delivery, read and stored before the second is: still nothing
+    // is kept.
+    std::fs::write(
+        &file,
+        b"{\"method\": \"POST\", \"path\": \"/\", \"headers\": [], \"received_at\": \"2026-11-27T10:00:00Z\"}\n{\"path\": \"/\xff\"}\n",
+    )
+    .unwrap();
     let (code, _, err) = hookscope(&[
         "import",
         file.to_str().unwrap(),

@@ -217,6 +217,53 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// An import in progress ([`Store::importer`]): one transaction, so a file that turns out bad
+/// halfway leaves nothing behind, while its deliveries are stored as they are read instead of
+/// first held in memory all at once (a 700 MB HAR took 1.8 GiB that way).
+pub struct Importer<'s> {
+    tx: rusqlite::Transaction<'s>,
+    path: PathBuf,
+    session: String,
+    /// Exported id → id here, for relinking replays.
+    new_ids: std::collections::HashMap<u64, i64>,
+    /// The first and last ids given.
+    ids: Option<(i64, i64)>,
+    count: u64,
+}
+
+impl Importer<'_> {
+    /// Adds one delivery. Its id (`seq`) is the exporting store's, so a replay's link is moved
+    /// to its original's new id when the original came before it in the same import, and
+    /// dropped otherwise rather than left pointing at an unrelated delivery.
+    pub fn add(&mut self, mut d: Delivery) -> Result<i64, StoreError> {
+        if let Some(of) = d.replay_of {
+            d.replay_of = self.new_ids.get(&of).map(|&id| id.max(0) as u64);
+        }
+        let row = codec::Row::from_delivery(&d, &self.session);
+        let e = |e| StoreError::from_sqlite(&self.path, e);
+        self.tx
+            .prepare_cached(codec::INSERT)
+            .and_then(|mut stmt| stmt.execute(row.params()))
+            .map_err(e)?;
+        let id = self.tx.last_insert_rowid();
+        if d.seq != 0 {
+            self.new_ids.insert(d.seq, id);
+        }
+        self.ids = Some(self.ids.map_or((id, id), |(first, _)| (first, id)));
+        self.count += 1;
+        Ok(id)
+    }
+
+    /// Keeps everything added; returns how many and the first and last ids given.
+    pub fn commit(self) -> Result<(u64, Option<(i64, i64)>), StoreError> {
+        let (path, count, ids) = (self.path, self.count, self.ids);
+        self.tx
+            .commit()
+            .map_err(|e| StoreError::from_sqlite(&path, e))?;
+        Ok((count, ids))
+    }
+}
+
 /// Where the store lives unless `--store` says otherwise: the user's data folder.
 pub fn default_path() -> Option<PathBuf> {
     dirs::data_dir().map(|d| d.join("hookscope").join("deliveries.sqlite3"))
@@ -391,54 +438,43 @@ impl Store {
         deliveries: &[&Delivery],
         session: &str,
     ) -> Result<Vec<i64>, StoreError> {
-        self.insert_rows(deliveries, session, false)
+        self.insert_rows(deliveries, session)
     }
 
-    /// Inserts deliveries read from an export, in order, in one transaction. Their ids
-    /// (`seq`) are the exporting store's, so a replay's link is moved to its original's new id
-    /// when the original came before it in the same file, and dropped otherwise rather than
-    /// left pointing at an unrelated delivery.
-    pub fn import(
-        &mut self,
-        deliveries: &[&Delivery],
-        session: &str,
-    ) -> Result<Vec<i64>, StoreError> {
-        self.insert_rows(deliveries, session, true)
+    /// Starts an import: deliveries read from an export, added in order as they are read, all
+    /// kept by [`Importer::commit`] or none (an importer dropped before it is committed leaves
+    /// the store as it was).
+    pub fn importer(&mut self, session: &str) -> Result<Importer<'_>, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| StoreError::from_sqlite(&path, e))?;
+        Ok(Importer {
+            tx,
+            path,
+            session: session.to_string(),
+            new_ids: std::collections::HashMap::new(),
+            ids: None,
+            count: 0,
+        })
     }
 
     fn insert_rows(
         &mut self,
         deliveries: &[&Delivery],
         session: &str,
-        relink: bool,
     ) -> Result<Vec<i64>, StoreError> {
         let path = self.path.clone();
         let e = |e| StoreError::from_sqlite(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         let mut ids = Vec::with_capacity(deliveries.len());
-        // Exported id → id here, for relinking replays.
-        let mut new_ids = std::collections::HashMap::new();
         {
             let mut stmt = tx.prepare_cached(codec::INSERT).map_err(e)?;
             for &d in deliveries {
-                let relinked;
-                let d = match d.replay_of {
-                    Some(of) if relink => {
-                        relinked = Delivery {
-                            replay_of: new_ids.get(&of).map(|&id: &i64| id.max(0) as u64),
-                            ..d.clone()
-                        };
-                        &relinked
-                    }
-                    _ => d,
-                };
                 let row = codec::Row::from_delivery(d, session);
                 stmt.execute(row.params()).map_err(e)?;
-                let id = tx.last_insert_rowid();
-                if relink && d.seq != 0 {
-                    new_ids.insert(d.seq, id);
-                }
-                ids.push(id);
+                ids.push(tx.last_insert_rowid());
             }
         }
         tx.commit().map_err(e)?;

@@ -724,3 +724,52 @@ fn a_search_can_be_stopped_from_another_thread() {
     );
     assert_eq!(store.count().unwrap(), 120);
 }
+
+#[test]
+fn an_import_keeps_all_once_committed_and_nothing_if_not() {
+    let (_dir, path) = temp();
+    let mut store = Store::open(&path).unwrap();
+    let mut b = builder();
+    // One delivery there before: imported ids shift past it.
+    store.insert(&[&sample(&mut b)[0]], "before").unwrap();
+    let mut exported = sample(&mut b);
+    for (i, d) in exported.iter_mut().enumerate() {
+        d.seq = 10 + i as u64;
+    }
+    // A replay of the second, and one of a delivery the import does not hold.
+    exported[2].replay_of = Some(11);
+    exported[3].replay_of = Some(99);
+
+    // Dropped before commit: as if it never began, though every add had gone in.
+    let mut importer = store.importer("import:a").unwrap();
+    for d in &exported {
+        importer.add(d.clone()).unwrap();
+    }
+    drop(importer);
+    assert_eq!(store.query(&Filter::default()).unwrap().len(), 1);
+
+    let mut importer = store.importer("import:b").unwrap();
+    let ids: Vec<i64> = exported
+        .iter()
+        .map(|d| importer.add(d.clone()).unwrap())
+        .collect();
+    assert_eq!(importer.commit().unwrap(), (4, Some((ids[0], ids[3]))));
+    let back = store.query(&Filter::default()).unwrap();
+    assert_eq!(back.len(), 5);
+    for (d, e) in back[1..].iter().zip(&exported) {
+        same(d, e);
+    }
+    assert!(ids[0] > 1, "{ids:?}");
+    assert_eq!(
+        back[3].replay_of,
+        Some(ids[1] as u64),
+        "moved to the new id"
+    );
+    assert_eq!(back[4].replay_of, None, "not left pointing at store id 99");
+
+    // An empty import says it gave no ids.
+    assert_eq!(
+        store.importer("import:c").unwrap().commit().unwrap(),
+        (0, None)
+    );
+}

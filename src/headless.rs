@@ -557,10 +557,9 @@ fn push_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
 
 /// A JSON string, escaped as serde_json escapes (`"` and `\\`, the short forms of \\b \\t \\n
 /// \\f \\r, `\\u00xx` for the other control characters) and, beyond it, as
-/// [`crate::sanitize::json_text`] does: DEL, C1 controls, bidi and invisible format characters
-/// as `\\uXXXX`. Untrusted text therefore cannot reach a terminal as a control.
+/// [`crate::sanitize::json_text`] does: every other character
+/// [`crate::sanitize::is_unsafe`] flags as `\\uXXXX`. Untrusted text therefore cannot reach a terminal as a control.
 fn push_str(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     // Nearly every string needs no escape; the first check has no early exit, so it runs
     // vectorised. Text beyond ASCII (the masked secret's `…`) is then scanned for the few lead
@@ -584,13 +583,9 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
             '\t' => out.extend_from_slice(b"\\t"),
             '\u{8}' => out.extend_from_slice(b"\\b"),
             '\u{c}' => out.extend_from_slice(b"\\f"),
-            // Every unsafe character is in the Basic Multilingual Plane: one escape each.
             c if crate::sanitize::is_unsafe(c) => {
-                let n = c as u32;
-                out.extend_from_slice(b"\\u");
-                for shift in [12, 8, 4, 0] {
-                    out.push(HEX[((n >> shift) & 0xf) as usize]);
-                }
+                let (escape, len) = crate::sanitize::json_escape(c);
+                out.extend_from_slice(&escape[..len]);
             }
             c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
         }

@@ -3,6 +3,8 @@
 //! Anything that could drive the terminal — C0/C1 controls, ESC, DEL, bidi overrides and other
 //! invisible formatting characters — is rendered as a visible escape (`\x1b`, `\u{202e}`), so a
 //! payload can never clear the screen, move the cursor, set the clipboard (OSC 52) or the title.
+//! So are the few characters whose width terminals disagree on, which would leave a full-screen
+//! view's cells out of step with what the terminal drew.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -14,13 +16,22 @@ pub fn is_unsafe(c: char) -> bool {
             // bidi embeddings, overrides and isolates (Trojan Source)
             '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
             // zero-width and other invisible format characters
-            | '\u{200b}'..='\u{200d}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+            | '\u{200b}'..='\u{200d}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
+            // tags: invisible text riding along (and the letters of subdivision flags)
+            | '\u{e0001}' | '\u{e0020}'..='\u{e007f}'
+            // Emoji presentation selectors and skin tones: ratatui (unicode-width) counts
+            // `❤\u{fe0f}` as 2 cells and `👍\u{1f3fd}` as 2, terminals that count code points
+            // (tmux, xterm) 1 and 4, so the cells after them were drawn where ratatui did not
+            // believe, and old text stayed on screen. Only these change a cluster's width
+            // (a test holds it for every character after a set of bases).
+            | '\u{fe0e}' | '\u{fe0f}' | '\u{1f3fb}'..='\u{1f3ff}')
 }
 
 /// Whether `s` holds a character [`is_unsafe`] flags, read from its UTF-8 bytes: the lead bytes
 /// of every such character (C0 and C1 controls, DEL, U+061C, U+200B–U+200F, U+2028–U+202E,
-/// U+2066–U+2069, U+FEFF, U+FFF9–U+FFFB) are few, so text without them, ASCII or not, is
-/// passed over without decoding a character (a test holds it to `is_unsafe` for every char).
+/// U+2066–U+2069, U+FE0E–U+FE0F, U+FEFF, U+FFF9–U+FFFB, U+1F3FB–U+1F3FF, tags) are few, so
+/// text without them, ASCII or not, is passed over without decoding a character (a test holds
+/// it to `is_unsafe` for every char).
 pub fn has_unsafe(s: &str) -> bool {
     let b = s.as_bytes();
     let at = |i: usize| b.get(i).copied().unwrap_or(0);
@@ -38,7 +49,15 @@ pub fn has_unsafe(s: &str) -> bool {
                 0x81 => (0xa6..=0xa9).contains(&at(i + 1)),
                 _ => false,
             },
-            0xef => matches!((at(i), at(i + 1)), (0xbb, 0xbf) | (0xbf, 0xb9..=0xbb)),
+            0xef => matches!(
+                (at(i), at(i + 1)),
+                (0xbb, 0xbf) | (0xbf, 0xb9..=0xbb) | (0xb8, 0x8e | 0x8f)
+            ),
+            0xf0 => matches!((at(i), at(i + 1), at(i + 2)), (0x9f, 0x8f, 0xbb..=0xbf)),
+            0xf3 => matches!(
+                (at(i), at(i + 1), at(i + 2)),
+                (0xa0, 0x80, 0x81 | 0xa0..=0xbf) | (0xa0, 0x81, 0x80..=0xbf)
+            ),
             _ => false,
         };
         if unsafe_here {
@@ -91,13 +110,29 @@ pub fn json_text(json: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(json.len() + 12);
     for c in json.chars() {
         if escaped(c) {
-            // Every such character is in the Basic Multilingual Plane: one escape each.
-            let _ = write!(out, "\\u{:04x}", c as u32);
+            let (escape, len) = json_escape(c);
+            out.push_str(std::str::from_utf8(&escape[..len]).unwrap_or_default());
         } else {
             out.push(c);
         }
     }
     Cow::Owned(out)
+}
+
+/// `c` as JSON's `\uXXXX` escape, two of them (a UTF-16 surrogate pair) beyond the Basic
+/// Multilingual Plane; the bytes and how many of them are used.
+pub fn json_escape(c: char) -> ([u8; 12], usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0; 12];
+    let mut len = 0;
+    for unit in c.encode_utf16(&mut [0; 2]) {
+        out[len..len + 2].copy_from_slice(b"\\u");
+        for (i, shift) in [12, 8, 4, 0].into_iter().enumerate() {
+            out[len + 2 + i] = HEX[usize::from((*unit >> shift) & 0xf)];
+        }
+        len += 6;
+    }
+    (out, len)
 }
 
 /// Decodes bytes as UTF-8 where they are, shows invalid bytes as `\xNN`, and escapes the rest as
@@ -188,6 +223,69 @@ mod tests {
         assert!(
             matches!(json_text(&pretty), Cow::Borrowed(_)),
             "layout kept"
+        );
+    }
+
+    #[test]
+    fn escaped_text_is_as_wide_for_ratatui_as_for_a_terminal_counting_code_points() {
+        use unicode_segmentation::UnicodeSegmentation as _;
+        use unicode_width::{UnicodeWidthChar as _, UnicodeWidthStr as _};
+        // Bases that clusters form on: a letter, an emoji, one that is text by default, a
+        // keycap's, a Hangul leading jamo, a regional indicator, Arabic lam, a halfwidth kana, a
+        // flag's black flag, and a letter already carrying a combining mark.
+        let bases = [
+            "a", "👍", "⌚", "❤", "#", "ᄒ", "🇯", "ل", "ｶ", "🏴", "x\u{301}",
+        ];
+        let mut wrong = Vec::new();
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            for base in bases {
+                let text = format!("{base}{c}b");
+                for cluster in line(&text).graphemes(true) {
+                    // As ratatui's Buffer counts a symbol (ratatui_core's CellWidth for str,
+                    // which adds one per halfwidth sound mark).
+                    let marks = cluster.matches(['\u{ff9e}', '\u{ff9f}']).count();
+                    let ratatui = match cluster.len() {
+                        1 => 1,
+                        _ => cluster.width() + marks,
+                    };
+                    // Terminals give halfwidth (han)dakuten a cell of their own
+                    // (microsoft/terminal#18087; tmux and glibc's wcwidth too).
+                    let terminal: usize = cluster
+                        .chars()
+                        .map(|c| match c {
+                            '\u{ff9e}' | '\u{ff9f}' => 1,
+                            c => c.width().unwrap_or(0),
+                        })
+                        .sum();
+                    if ratatui != terminal {
+                        wrong.push(format!("{base}+U+{:04X}", c as u32));
+                    }
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "{} clusters, e.g. {:?}",
+            wrong.len(),
+            &wrong[..wrong.len().min(20)]
+        );
+    }
+
+    #[test]
+    fn json_escapes_beyond_the_basic_plane_are_surrogate_pairs() {
+        let escape = |c| {
+            let (bytes, len) = json_escape(c);
+            String::from_utf8(bytes[..len].to_vec()).unwrap()
+        };
+        assert_eq!(escape('\u{9b}'), "\\u009b");
+        assert_eq!(escape('\u{1f3fd}'), "\\ud83c\\udffd");
+        assert_eq!(escape('\u{e007f}'), "\\udb40\\udc7f");
+        let json = serde_json::to_string("👍\u{1f3fd} ❤\u{fe0f} \u{e0041}").unwrap();
+        let safe = json_text(&json);
+        assert_eq!(safe, r#""👍\ud83c\udffd ❤\ufe0f \udb40\udc41""#);
+        assert_eq!(
+            serde_json::from_str::<String>(&safe).unwrap(),
+            serde_json::from_str::<String>(&json).unwrap()
         );
     }
 

@@ -156,6 +156,7 @@ pub async fn run(
     let mut last_second = 0;
     let mut deliveries_open = true;
     let mut latency = LatencyLog::from_env();
+    let mut clusters = crate::ui::clusters::Clusters::default();
     // SIGTERM, SIGINT (Ctrl-C is a key in raw mode, but `kill -INT` is not) and SIGHUP would
     // otherwise end the process with the terminal left raw, mouse-captured, on the alternate
     // screen.
@@ -165,7 +166,10 @@ pub async fn run(
 
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
-            term.draw(|f| crate::ui::draw(f, &app))?;
+            term.draw(|f| {
+                crate::ui::draw(f, &app);
+                clusters.settle(f.buffer_mut());
+            })?;
             last_draw = Instant::now();
             dirty = false;
             if let Some(log) = &mut latency {

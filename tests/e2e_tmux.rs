@@ -631,6 +631,41 @@ fn a_paste_is_searched_for_not_typed_as_commands() {
 }
 
 #[test]
+fn characters_of_several_code_points_leave_nothing_behind() {
+    let Some(tmux) = shell("clusters") else { return };
+    let port = free_port();
+    tmux.keys(&[
+        &format!("{BIN} --port {port} --secret {SECRET} --no-tunnel --no-store"),
+        "Enter",
+    ]);
+    tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
+    // Each a character that takes two cells and two code points that tmux puts one per cell:
+    // a flag, a Devanagari conjunct, halfwidth kana with its sound mark, Thai; and the
+    // emoji whose width terminals disagree on, which are shown escaped.
+    let body = r#"{"type": "a.b", "flag": "x🇯🇵y", "hindi": "नमस्ते", "kana": "ﾀﾞﾊﾟ", "thai": "น้ำ", "heart": "❤️", "thumb": "👍🏽"}"#;
+    let out = send(port, &["--data", body]);
+    assert!(out.contains("2xx 1"), "{out}");
+    tmux.wait_for("the delivery", |s| s.contains("a.b"));
+    tmux.keys(&["Enter", "Tab", "Tab"]);
+    let s = tmux.wait_for("the body", |s| s.contains("\"thumb\""));
+    for shown in ["x🇯🇵y", "नमस्ते", "ﾀﾞﾊﾟ", "น้ำ", "❤\\u{fe0f}", "👍\\u{1f3fd}"] {
+        assert!(s.contains(shown), "{shown}:\n{s}");
+    }
+    // The answer's view has nothing where the body's lines were: none of their parts stay.
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("the answer", |s| s.contains("answered the sender"));
+    std::thread::sleep(Duration::from_millis(300));
+    let s = tmux.screen();
+    for part in ["🇯", "🇵", "न", "ते", "ﾀ", "ﾞ", "ﾟ", "น", "ำ", "❤", "👍"] {
+        assert!(!s.contains(part), "{part} left over:\n{s}");
+    }
+    tmux.keys(&["q"]);
+    tmux.wait_for("the shell again", |s| {
+        s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
+    });
+}
+
+#[test]
 fn the_header_shows_a_tailscale_funnel_to_our_port() {
     let Some(tmux) = shell("funnel") else { return };
     let port = free_port();

@@ -9,6 +9,7 @@
 //!
 //! A status message too long for the hint bar covers up to two rows above it while it shows.
 
+pub mod clusters;
 mod detail;
 mod help;
 mod list;

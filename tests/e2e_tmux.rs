@@ -632,7 +632,9 @@ fn a_paste_is_searched_for_not_typed_as_commands() {
 
 #[test]
 fn characters_of_several_code_points_leave_nothing_behind() {
-    let Some(tmux) = shell("clusters") else { return };
+    let Some(tmux) = shell("clusters") else {
+        return;
+    };
     let port = free_port();
     tmux.keys(&[
         &format!("{BIN} --port {port} --secret {SECRET} --no-tunnel --no-store"),
@@ -648,7 +650,8 @@ fn characters_of_several_code_points_leave_nothing_behind() {
     tmux.wait_for("the delivery", |s| s.contains("a.b"));
     tmux.keys(&["Enter", "Tab", "Tab"]);
     let s = tmux.wait_for("the body", |s| s.contains("\"thumb\""));
-    for shown in ["x🇯🇵y", "नमस्ते", "ﾀﾞﾊﾟ", "น้ำ", "❤\\u{fe0f}", "👍\\u{1f3fd}"] {
+    for shown in ["x🇯🇵y", "नमस्ते", "ﾀﾞﾊﾟ", "น้ำ", "❤\\u{fe0f}", "👍\\u{1f3fd}"]
+    {
         assert!(s.contains(shown), "{shown}:\n{s}");
     }
     // The answer's view has nothing where the body's lines were: none of their parts stay.
@@ -656,7 +659,8 @@ fn characters_of_several_code_points_leave_nothing_behind() {
     tmux.wait_for("the answer", |s| s.contains("answered the sender"));
     std::thread::sleep(Duration::from_millis(300));
     let s = tmux.screen();
-    for part in ["🇯", "🇵", "न", "ते", "ﾀ", "ﾞ", "ﾟ", "น", "ำ", "❤", "👍"] {
+    for part in ["🇯", "🇵", "न", "ते", "ﾀ", "ﾞ", "ﾟ", "น", "ำ", "❤", "👍"]
+    {
         assert!(!s.contains(part), "{part} left over:\n{s}");
     }
     tmux.keys(&["q"]);

@@ -167,6 +167,18 @@ fn help_overlay() {
 }
 
 #[test]
+fn help_overlay_scrolls_in_a_24_row_terminal() {
+    let mut app = app(80, 24, true);
+    session(&mut app);
+    keys(&mut app, &[KeyCode::Char('?')]);
+    let top = screen(&app);
+    assert!(top.contains("j/k scroll · any other key closes"), "{top}");
+    assert!(!top.contains("marks: ✓ verified"), "{top}");
+    keys(&mut app, &[KeyCode::End]);
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
 fn without_colour_nothing_is_coloured_and_marks_remain() {
     let mut app = app(100, 28, false);
     session(&mut app);

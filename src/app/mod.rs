@@ -310,6 +310,8 @@ pub struct App {
     pub failures_only: bool,
     /// Help overlay shown.
     pub help: bool,
+    /// Lines the help is scrolled down, where the terminal is too short for it.
+    pub help_scroll: usize,
     /// A transient message and when it expires (ms).
     pub status: Option<(String, i64)>,
     /// Totals.
@@ -382,6 +384,7 @@ impl App {
             editing_filter: false,
             failures_only: false,
             help: false,
+            help_scroll: 0,
             status: None,
             counts: Counts::default(),
             rate: VecDeque::from(vec![0; RATE_SECONDS]),
@@ -797,8 +800,22 @@ impl App {
             return None;
         }
         if self.help {
-            // Any key closes the help, as it says, q included: people press q to leave an
-            // overlay, and quitting would stop the receiver. Ctrl-C still quits.
+            // Where the terminal is too short for all of it, the moving keys scroll it.
+            let hidden = crate::ui::help::hidden_lines(self.size.1);
+            let scrolled = match command {
+                _ if hidden == 0 => None,
+                Some(Command::Down) => Some(self.help_scroll + 1),
+                Some(Command::Up) => Some(self.help_scroll.saturating_sub(1)),
+                Some(Command::PageDown | Command::Last) => Some(hidden),
+                Some(Command::PageUp | Command::First) => Some(0),
+                _ => None,
+            };
+            if let Some(to) = scrolled {
+                self.help_scroll = to.min(hidden);
+                return None;
+            }
+            // Any other key closes the help, as it says, q included: people press q to leave
+            // an overlay, and quitting would stop the receiver. Ctrl-C still quits.
             if !is_ctrl_c(&key) {
                 self.help = false;
                 return None;
@@ -916,7 +933,10 @@ impl App {
                 self.say(format!("answering senders: {}", self.mode));
                 return Some(Effect::SetMode(self.mode));
             }
-            Command::Help => self.help = !self.help,
+            Command::Help => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+            }
             Command::Back => {
                 if self.help {
                     self.help = false;

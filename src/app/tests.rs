@@ -324,6 +324,37 @@ fn copy_effects() {
 }
 
 #[test]
+fn in_a_short_terminal_the_moving_keys_scroll_the_help() {
+    let mut app = app();
+    app.update(Action::Resize(80, 24));
+    let hidden = crate::ui::help::hidden_lines(24);
+    assert!(hidden > 0, "a 24-row terminal is too short for the help");
+    ch(&mut app, '?');
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
+    assert!(app.help && !app.detail);
+    assert_eq!(app.help_scroll, 2);
+    ch(&mut app, 'k');
+    assert_eq!(app.help_scroll, 1);
+    // To the end and no further, and back to the top.
+    ch(&mut app, 'G');
+    ch(&mut app, 'j');
+    assert_eq!(app.help_scroll, hidden);
+    ch(&mut app, 'g');
+    assert_eq!(app.help_scroll, 0);
+    // Any other key still closes it, and opening it again starts at the top.
+    ch(&mut app, 'j');
+    ch(&mut app, 'x');
+    assert!(!app.help);
+    ch(&mut app, '?');
+    assert_eq!(app.help_scroll, 0);
+    // Where it fits, j closes it as before.
+    app.update(Action::Resize(80, 40));
+    ch(&mut app, 'j');
+    assert!(!app.help);
+}
+
+#[test]
 fn help_opens_and_any_key_closes_it() {
     let mut app = app();
     ch(&mut app, '?');

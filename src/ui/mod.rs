@@ -11,7 +11,7 @@
 
 pub mod clusters;
 mod detail;
-mod help;
+pub mod help;
 mod list;
 pub mod theme;
 
@@ -96,7 +96,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     hints(frame, app, areas.hints, &theme);
     if app.help {
-        help::draw(frame, frame.area(), &theme);
+        help::draw(frame, frame.area(), app.help_scroll, &theme);
     }
 }
 

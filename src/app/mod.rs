@@ -1136,6 +1136,18 @@ impl App {
     }
 
     fn mouse(&mut self, m: MouseEvent) {
+        if self.help {
+            // The help covers the list: the wheel scrolls the help, a click closes it, and
+            // neither reaches the rows underneath.
+            let hidden = crate::ui::help::hidden_lines(self.size.1);
+            match m.kind {
+                MouseEventKind::ScrollDown => self.help_scroll = (self.help_scroll + 1).min(hidden),
+                MouseEventKind::ScrollUp => self.help_scroll = self.help_scroll.saturating_sub(1),
+                MouseEventKind::Down(_) => self.help = false,
+                _ => {}
+            }
+            return;
+        }
         let areas = crate::ui::layout(Rect::new(0, 0, self.size.0, self.size.1), self.detail);
         let at = Position::new(m.column, m.row);
         match m.kind {

@@ -326,7 +326,11 @@ fn copy_effects() {
 #[test]
 fn in_a_short_terminal_the_moving_keys_scroll_the_help() {
     let mut app = app();
+    fill(&mut app, &mut builder(), 5);
     app.update(Action::Resize(80, 24));
+    // Away from the newest, so the wheel would have somewhere to move it either way.
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
     let hidden = crate::ui::help::hidden_lines(24);
     assert!(hidden > 0, "a 24-row terminal is too short for the help");
     ch(&mut app, '?');
@@ -348,6 +352,24 @@ fn in_a_short_terminal_the_moving_keys_scroll_the_help() {
     assert!(!app.help);
     ch(&mut app, '?');
     assert_eq!(app.help_scroll, 0);
+    // The wheel scrolls it rather than moving the list underneath; a click closes it.
+    let selected = app.selected;
+    let wheel = |kind| {
+        Action::Mouse(MouseEvent {
+            kind,
+            column: 5,
+            row: 10,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    app.update(wheel(MouseEventKind::ScrollDown));
+    app.update(wheel(MouseEventKind::ScrollDown));
+    assert_eq!((app.help_scroll, app.selected), (2, selected));
+    assert_eq!(selected, Some(2));
+    app.update(wheel(MouseEventKind::Down(MouseButton::Left)));
+    assert!(!app.help);
+    assert_eq!(app.selected, selected);
+    ch(&mut app, '?');
     // Where it fits, j closes it as before.
     app.update(Action::Resize(80, 40));
     ch(&mut app, 'j');

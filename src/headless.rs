@@ -444,6 +444,8 @@ fn verdict_line(d: &Delivery) -> String {
         Verdict::Unchecked(u) if !u.refused() => {
             format!("• {what}{msg_suffix} · unverified")
         }
+        // Status 0: nothing was answered.
+        Verdict::Unchecked(u) if d.response.status == 0 => format!("✗ {} — {u}", d.target()),
         Verdict::Unchecked(u) => format!("✗ {} {} — {u}", d.response.status, d.target()),
     }
 }
@@ -884,6 +886,28 @@ mod tests {
         assert_eq!(
             human_line(&d),
             "✗ 400 (request line not seen) — malformed request: the header `svix-id` holds byte 0x1b"
+        );
+    }
+
+    #[test]
+    fn a_head_that_never_ended_has_no_status_in_its_line() {
+        let mut d = verified();
+        d.verdict = Verdict::Unchecked(crate::verify::Unchecked::HeadIncomplete {
+            received: 40,
+            ms: 30_000,
+        });
+        d.response.status = 0;
+        d.event_id = None;
+        d.event_type = None;
+        assert_eq!(
+            human_line(&d),
+            "✗ POST /webhooks — request head incomplete: the client sent at least 40 B of it, then not the rest within 30 s; the connection was closed without an answer"
+        );
+        assert_eq!(json_line(&d), oracle(&d));
+        assert!(
+            json_line(&d).contains(r#""status":0,"answer":null"#),
+            "{}",
+            json_line(&d)
         );
     }
 

@@ -224,6 +224,18 @@ impl Receiver {
                         else {
                             return; // closed or silent before saying anything
                         };
+                        let (http2, head) = match opening {
+                            Opening::Http2 => (true, None),
+                            Opening::Http1 { head } => (false, Some(head)),
+                        };
+                        // Records the head if the watchdog closes the connection before it
+                        // ends (the task is aborted then, and only drops run).
+                        let first = FirstHead {
+                            head,
+                            progress: progress.clone(),
+                            shared: shared.clone(),
+                            remote,
+                        };
                         let service = {
                             let (shared, progress) = (shared.clone(), progress.clone());
                             service_fn(move |req| {
@@ -239,9 +251,10 @@ impl Receiver {
                         let io = TokioIo::new(stream);
                         // Errors are malformed requests and timeouts; hyper has answered what
                         // could be answered, and nothing else is affected.
-                        let served = match &opening {
-                            Opening::Http2 => h2.serve_connection(io, service).await,
-                            Opening::Http1 { .. } => h1.serve_connection(io, service).await,
+                        let served = if http2 {
+                            h2.serve_connection(io, service).await
+                        } else {
+                            h1.serve_connection(io, service).await
                         };
                         if let Err(e) = served {
                             shared
@@ -250,12 +263,7 @@ impl Receiver {
                                 .fetch_add(1, Ordering::Relaxed);
                             // The opening bytes are the refused head's only when no request
                             // came before it on this connection.
-                            let head = match &opening {
-                                Opening::Http1 { head } if progress.started() == 0 => {
-                                    Some(head.as_slice())
-                                }
-                                _ => None,
-                            };
+                            let head = first.head.as_deref().filter(|_| progress.started() == 0);
                             // In flight meanwhile, as a request is: the watchdog then
                             // leaves the task alone while the record waits for room in
                             // the queue.
@@ -328,6 +336,54 @@ async fn sniff(stream: &TcpStream, wait: Duration) -> Option<Opening> {
         }
     };
     tokio::time::timeout(wait, sniff).await.ok().flatten()
+}
+
+/// A connection's opening bytes (HTTP/1), kept to record a first request head that never ends:
+/// when the watchdog closes the connection before any request came whole, dropping this (all
+/// that runs in an aborted task) records what had come.
+struct FirstHead {
+    head: Option<Vec<u8>>,
+    progress: Arc<crate::watchdog::Progress>,
+    shared: Arc<Shared>,
+    remote: SocketAddr,
+}
+
+impl Drop for FirstHead {
+    fn drop(&mut self) {
+        if !self.progress.timed_out() || self.progress.started() != 0 {
+            return;
+        }
+        let Some(head) = self.head.take() else {
+            return; // HTTP/2: a preface and no request is not a request
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // the runtime is going away with the receiver
+        };
+        let (shared, remote) = (self.shared.clone(), self.remote);
+        runtime.spawn(async move { record_stalled_head(&head, remote, &shared).await });
+    }
+}
+
+/// Records a first request head the client began and did not finish within the head timeout.
+async fn record_stalled_head(head: &[u8], remote: SocketAddr, shared: &Shared) {
+    let verdict = Verdict::Unchecked(Unchecked::HeadIncomplete {
+        received: head.len() as u64,
+        ms: u64::try_from(shared.config.header_timeout.as_millis()).unwrap_or(u64::MAX),
+    });
+    // Status 0: nothing was answered.
+    let response = ResponseRecord {
+        status: 0,
+        body: Cow::Borrowed(""),
+    };
+    let mut record = Box::new(Delivery::new(
+        shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
+        OffsetDateTime::now_utc(),
+        crate::malformed::request(Some(head), remote),
+        verdict,
+        response,
+    ));
+    let _ = commit(shared, &mut record).await;
+    publish(shared, record).await;
 }
 
 /// Records a request head hyper refused with `e` (and answered itself), if it was one.
@@ -758,6 +814,9 @@ pub fn answer(verdict: &Verdict) -> (StatusCode, &'static str) {
         // hyper's own answer, without a body: 400 here, 414 or 431 for a head too long (the
         // record says which).
         Verdict::Unchecked(Unchecked::Malformed { .. }) => (StatusCode::BAD_REQUEST, ""),
+        // Nothing is sent, the connection is closed (the record's status is 0); 408 is what
+        // servers log for it.
+        Verdict::Unchecked(Unchecked::HeadIncomplete { .. }) => (StatusCode::REQUEST_TIMEOUT, ""),
     }
 }
 

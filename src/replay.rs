@@ -22,9 +22,10 @@ pub enum ReplayError {
     /// The delivery has no message id to sign.
     #[error("the delivery has no svix-id or webhook-id header to re-sign")]
     NoMessageId,
-    /// The request was refused as malformed when it came: no well-formed request repeats it.
+    /// The request was refused as malformed, or never came whole: no well-formed request
+    /// repeats it.
     // Said by the inspector and by `hookscope replay` alike: no key named here.
-    #[error("a request refused as malformed cannot be re-sent as it came")]
+    #[error("a request refused as malformed or never complete cannot be re-sent as it came")]
     Malformed,
     /// A recorded header (from an imported file) that no HTTP request can carry.
     #[error("the recorded header `{name}` cannot be sent: {why}")]
@@ -94,7 +95,10 @@ pub async fn send(
     headers: &[(String, Vec<u8>)],
     trust: crate::client::Trust,
 ) -> Result<(u16, String), ReplayError> {
-    if let crate::verify::Verdict::Unchecked(crate::verify::Unchecked::Malformed { .. }) = d.verdict
+    if let crate::verify::Verdict::Unchecked(
+        crate::verify::Unchecked::Malformed { .. }
+        | crate::verify::Unchecked::HeadIncomplete { .. },
+    ) = d.verdict
     {
         return Err(ReplayError::Malformed);
     }
@@ -221,6 +225,13 @@ mod tests {
             reason: "the header `x` holds byte 0x1b".into(),
         });
         // Nothing listens at this address: the refusal comes before any connection.
+        let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
+        assert_eq!(sent, Err(ReplayError::Malformed));
+        // Nor is a head that never ended.
+        d.verdict = Verdict::Unchecked(crate::verify::Unchecked::HeadIncomplete {
+            received: 20,
+            ms: 30_000,
+        });
         let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
         assert_eq!(sent, Err(ReplayError::Malformed));
     }

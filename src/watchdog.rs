@@ -21,12 +21,19 @@ const SWEEPS: u32 = 8;
 pub(crate) struct Progress {
     started: AtomicU64,
     finished: AtomicU64,
+    /// Set when the watchdog closes the connection, before it does.
+    timed_out: std::sync::atomic::AtomicBool,
 }
 
 impl Progress {
     /// Requests started on the connection so far.
     pub(crate) fn started(&self) -> u64 {
         self.started.load(Ordering::Relaxed)
+    }
+
+    /// Whether the watchdog closed the connection for doing nothing too long.
+    pub(crate) fn timed_out(&self) -> bool {
+        self.timed_out.load(Ordering::Relaxed)
     }
 }
 
@@ -78,6 +85,7 @@ impl Watched {
         }
         if now.duration_since(self.since) >= limit {
             // Dropping the connection's task closes it.
+            self.progress.timed_out.store(true, Ordering::Relaxed);
             self.task.abort();
             return false;
         }

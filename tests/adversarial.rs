@@ -116,6 +116,50 @@ async fn a_slowloris_head_is_cut_off_and_does_not_block_others() {
 }
 
 #[tokio::test]
+async fn a_head_that_stalls_is_recorded_with_what_came_and_silence_is_not() {
+    let (server, mut rx) = start(1 << 20).await;
+    let addr = server.local_addr();
+    // Said nothing, and began HTTP/2's preface: nothing to record.
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut partial = tokio::net::TcpStream::connect(addr).await.unwrap();
+    partial.write_all(b"PRI * HTTP/2").await.unwrap();
+    let head = b"POST /half?x=1 HTTP/1.1\r\nhost: x\r\nsvix-id: msg_stalled\r\nx-slow: ";
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(head).await.unwrap();
+    for conn in [&mut slow, &mut silent, &mut partial] {
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut rest));
+        assert!(closed.await.is_ok(), "closed after the head timeout");
+        assert!(rest.is_empty(), "nothing answered: {rest:?}");
+    }
+    let d = next(&mut rx).await;
+    assert_eq!(d.method, "POST");
+    assert_eq!(d.path, "/half?x=1");
+    assert_eq!(
+        d.msg_id.as_deref(),
+        Some("msg_stalled"),
+        "from the lines that came whole"
+    );
+    assert_eq!(d.response.status, 0, "nothing was answered");
+    assert_eq!(
+        d.verdict,
+        Verdict::Unchecked(Unchecked::HeadIncomplete {
+            received: head.len() as u64,
+            ms: 500
+        })
+    );
+    assert_eq!(
+        d.verdict.reason().as_deref(),
+        Some(
+            format!("request head incomplete: the client sent at least {} B of it, then not the rest within 500 ms; the connection was closed without an answer", head.len()).as_str()
+        )
+    );
+    assert!(d.verdict.failure_code().is_none());
+    // The next one recorded is the next delivery: the silent ones left nothing.
+    serves_next(addr, &mut rx, "msg_after_stall").await;
+}
+
+#[tokio::test]
 async fn silent_connections_and_a_stalled_http2_preface_are_closed_after_the_header_timeout() {
     let (server, mut rx) = start(1 << 20).await;
     let addr = server.local_addr();

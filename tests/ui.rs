@@ -321,6 +321,52 @@ fn a_refused_head_says_which_line_was_wrong_wrapped_to_the_pane() {
 }
 
 #[test]
+fn a_head_that_never_ended_shows_that_nothing_was_answered() {
+    let mut app = app(100, 24, true);
+    let mut b = builder();
+    let head = b"POST /hooks HTTP/1.1\r\nhost: x\r\nsvix-id: msg_stalled\r\nx-slo";
+    let mut d = b.request("GET", "/", vec![], b"");
+    let r = hookscope::malformed::request(Some(head), "127.0.0.1:5000".parse().unwrap());
+    (d.method, d.path, d.version, d.headers) = (r.method, r.path, r.version, r.headers);
+    d.msg_id = Some("msg_stalled".into());
+    d.verdict =
+        hookscope::verify::Verdict::Unchecked(hookscope::verify::Unchecked::HeadIncomplete {
+            received: head.len() as u64,
+            ms: 30_000,
+        });
+    d.response = hookscope::delivery::ResponseRecord {
+        status: 0,
+        body: "".into(),
+    };
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    keys(&mut app, &[KeyCode::Enter]);
+    let s = screen(&app);
+    let row = s
+        .lines()
+        .find(|l| l.contains("POST /hooks"))
+        .expect("its row");
+    assert!(
+        row.contains('!') && row.trim_end_matches('"').trim_end().ends_with(" —"),
+        "{row}"
+    );
+    let said = format!(
+        "request head incomplete: the client sent at least {} B of it, then not",
+        head.len()
+    );
+    assert!(s.contains(&said), "{s}");
+    assert!(
+        s.contains(" answered  none: the connection was closed without one"),
+        "{s}"
+    );
+    keys(&mut app, &[KeyCode::BackTab]);
+    let s = screen(&app);
+    assert!(
+        s.contains(" no answer: the connection was closed without one"),
+        "{s}"
+    );
+}
+
+#[test]
 fn a_status_too_long_for_the_hint_bar_covers_the_rows_above_instead_of_being_cut() {
     let mut app = app(80, 24, false);
     session(&mut app);

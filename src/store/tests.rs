@@ -653,10 +653,18 @@ fn a_refused_head_round_trips_even_without_a_request_line() {
             body: "".into(),
         };
     }
-    store.insert(&[&seen, &unseen], "s1").unwrap();
+    // And a head that never ended, which nothing answered.
+    let mut stalled = b.request("POST", "/half", vec![], b"");
+    stalled.verdict = Verdict::Unchecked(crate::verify::Unchecked::HeadIncomplete {
+        received: 30,
+        ms: 30_000,
+    });
+    stalled.response.status = 0;
+    store.insert(&[&seen, &unseen, &stalled], "s1").unwrap();
     let back = store.query(&Filter::default()).unwrap();
     same(&seen, &back[0]);
     same(&unseen, &back[1]);
+    same(&stalled, &back[2]);
     assert_eq!(back[1].target(), "(request line not seen)");
 }
 

@@ -212,13 +212,11 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
         theme,
         width,
     );
-    kv(
-        &mut lines,
-        "answered",
-        format!("{} {}", d.response.status, answer_text(d)),
-        theme,
-        width,
-    );
+    let answered = match d.response.status {
+        0 => "none: the connection was closed without one".to_string(),
+        status => format!("{status} {}", answer_text(d)),
+    };
+    kv(&mut lines, "answered", answered, theme, width);
     if let Some(f) = &d.forward {
         let app_said = match (&f.status, &f.error) {
             (Some(s), _) => format!("{s} in {} ms", f.ms),
@@ -256,12 +254,15 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
             } else {
                 ""
             };
+            let answered = match a.delivery.response.status {
+                0 => "no answer".to_string(),
+                status => format!("answered {status}"),
+            };
             lines.push(Line::from(format!(
-                "   {:>2}. {}  {:>8}  answered {}{replay}{here}",
+                "   {:>2}. {}  {:>8}  {answered}{replay}{here}",
                 i + 1,
                 a.time(app.offset, app.today()),
                 gap,
-                a.delivery.response.status
             )));
         }
     }
@@ -380,6 +381,12 @@ fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize) -> Vec<Line<'a>> {
 
 fn response<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let status_style = |s: u16| if s >= 400 { theme.bad() } else { theme.ok() };
+    if d.response.status == 0 {
+        return vec![Line::from(Span::styled(
+            " no answer: the connection was closed without one",
+            theme.dim(),
+        ))];
+    }
     let mut lines = vec![Line::from(Span::styled(
         " hookscope answered the sender",
         theme.dim(),

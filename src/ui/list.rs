@@ -56,9 +56,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
                 Col::Size => Cell::from(
                     Line::from(crate::verify::human_bytes(e.delivery.body_size)).right_aligned(),
                 ),
+                // 0: nothing was answered (a head that never ended, an imported request
+                // without a response).
                 Col::Answer => Cell::from(Span::styled(
-                    status.to_string(),
-                    if status >= 400 {
+                    if status == 0 {
+                        " —".to_string()
+                    } else {
+                        status.to_string()
+                    },
+                    if status >= 400 || status == 0 {
                         theme.bad()
                     } else {
                         Style::new()

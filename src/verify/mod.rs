@@ -146,6 +146,14 @@ pub enum Unchecked {
         /// What was wrong, naming the line when it could be seen.
         reason: String,
     },
+    /// The client began a request head and stopped partway (a stalled proxy, slowloris): the
+    /// connection was closed after the head timeout, without an answer.
+    HeadIncomplete {
+        /// Bytes of the head seen (at least: more may have come after the first read).
+        received: u64,
+        /// The head timeout, in milliseconds.
+        ms: u64,
+    },
 }
 
 impl Unchecked {
@@ -156,7 +164,8 @@ impl Unchecked {
             Unchecked::NotPost { .. }
             | Unchecked::BodyTooLarge { .. }
             | Unchecked::BodyIncomplete { .. }
-            | Unchecked::Malformed { .. } => true,
+            | Unchecked::Malformed { .. }
+            | Unchecked::HeadIncomplete { .. } => true,
             Unchecked::NoSecret
             | Unchecked::NoSecretForPath { .. }
             | Unchecked::Unreadable { .. } => false,
@@ -219,6 +228,12 @@ impl fmt::Display for Unchecked {
             Unchecked::Malformed { reason } => {
                 write!(f, "malformed request: {}", crate::sanitize::line(reason))
             }
+            Unchecked::HeadIncomplete { received, ms } => write!(
+                f,
+                "request head incomplete: the client sent at least {} of it, then not the rest within {}; the connection was closed without an answer",
+                human_bytes(*received),
+                crate::forward::limit_text(std::time::Duration::from_millis(*ms))
+            ),
         }
     }
 }

@@ -231,6 +231,7 @@ impl Receiver {
                         // Records the head if the watchdog closes the connection before it
                         // ends (the task is aborted then, and only drops run).
                         let first = FirstHead {
+                            began: head.is_some().then(OffsetDateTime::now_utc),
                             head,
                             progress: progress.clone(),
                             shared: shared.clone(),
@@ -343,6 +344,8 @@ async fn sniff(stream: &TcpStream, wait: Duration) -> Option<Opening> {
 /// that runs in an aborted task) records what had come.
 struct FirstHead {
     head: Option<Vec<u8>>,
+    /// When its first bytes had come: the record's time.
+    began: Option<OffsetDateTime>,
     progress: Arc<crate::watchdog::Progress>,
     shared: Arc<Shared>,
     remote: SocketAddr,
@@ -360,12 +363,18 @@ impl Drop for FirstHead {
             return; // the runtime is going away with the receiver
         };
         let (shared, remote) = (self.shared.clone(), self.remote);
-        runtime.spawn(async move { record_stalled_head(&head, remote, &shared).await });
+        let began = self.began.unwrap_or_else(OffsetDateTime::now_utc);
+        runtime.spawn(async move { record_stalled_head(&head, began, remote, &shared).await });
     }
 }
 
 /// Records a first request head the client began and did not finish within the head timeout.
-async fn record_stalled_head(head: &[u8], remote: SocketAddr, shared: &Shared) {
+async fn record_stalled_head(
+    head: &[u8],
+    began: OffsetDateTime,
+    remote: SocketAddr,
+    shared: &Shared,
+) {
     let verdict = Verdict::Unchecked(Unchecked::HeadIncomplete {
         received: head.len() as u64,
         ms: u64::try_from(shared.config.header_timeout.as_millis()).unwrap_or(u64::MAX),
@@ -377,7 +386,7 @@ async fn record_stalled_head(head: &[u8], remote: SocketAddr, shared: &Shared) {
     };
     let mut record = Box::new(Delivery::new(
         shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
-        OffsetDateTime::now_utc(),
+        began,
         crate::malformed::request(Some(head), remote),
         verdict,
         response,

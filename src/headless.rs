@@ -661,12 +661,14 @@ pub fn full_text(d: &Delivery) -> String {
             sanitize::line(&outcome)
         );
     }
-    let _ = writeln!(
-        out,
-        "answered  {} {}",
-        d.response.status,
-        sanitize::line(d.response.said())
-    );
+    let _ = match d.response.status {
+        0 => writeln!(out, "answered  none: the connection was closed without one"),
+        status => writeln!(
+            out,
+            "answered  {status} {}",
+            sanitize::line(d.response.said())
+        ),
+    };
     let _ = writeln!(out);
     for (n, v) in &d.headers {
         let _ = writeln!(out, "{}: {}", sanitize::line(n), sanitize::bytes_line(v));
@@ -908,6 +910,12 @@ mod tests {
             json_line(&d).contains(r#""status":0,"answer":null"#),
             "{}",
             json_line(&d)
+        );
+        // `show` says so too, rather than "answered 0".
+        assert!(
+            full_text(&d).contains("\nanswered  none: the connection was closed without one\n"),
+            "{}",
+            full_text(&d)
         );
     }
 

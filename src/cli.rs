@@ -383,14 +383,22 @@ fn parse_forward_timeout(s: &str) -> Result<std::time::Duration, String> {
     )
 }
 
-/// `--bind`: an IP address, or `localhost` (loopback, IPv4). An address with a port is
-/// refused with where the port goes, rather than the parser's "invalid IP address syntax".
+/// `--bind`: an IP address (an IPv6 one also as URLs write it, `[::1]`), or `localhost`
+/// (loopback, IPv4). An address with a port is refused with where the port goes, rather than
+/// the parser's "invalid IP address syntax".
 fn parse_bind(s: &str) -> Result<IpAddr, String> {
     if s.eq_ignore_ascii_case("localhost") {
         return Ok(IpAddr::from([127, 0, 0, 1]));
     }
     if let Ok(ip) = s.parse() {
         return Ok(ip);
+    }
+    if let Some(IpAddr::V6(ip)) = s
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .and_then(|s| s.parse().ok())
+    {
+        return Ok(IpAddr::V6(ip));
     }
     if let Ok(with_port) = s.parse::<std::net::SocketAddr>() {
         return Err(format!(
@@ -616,6 +624,12 @@ mod tests {
     fn bind_takes_an_ip_or_localhost_and_says_where_a_port_goes() {
         assert_eq!(parse_bind("localhost"), Ok(IpAddr::from([127, 0, 0, 1])));
         assert_eq!(parse_bind("::1"), "::1".parse().map_err(|_| String::new()));
+        // As a URL writes it (the address hookscope prints: http://[::1]:8787).
+        assert_eq!(
+            parse_bind("[::1]"),
+            "::1".parse().map_err(|_| String::new())
+        );
+        assert!(parse_bind("[127.0.0.1]").is_err());
         assert_eq!(parse_bind("0.0.0.0"), Ok(IpAddr::from([0, 0, 0, 0])));
         assert_eq!(
             parse_bind("127.0.0.1:9000").unwrap_err(),

@@ -134,6 +134,42 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// Whether `e` is a connection refused somewhere in its sources: nothing listens there.
+pub fn refused(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// `nothing listens at HOST:PORT (connection refused)` for a refused connection to `uri`,
+/// naming the port a URL without one went to (80 for `http://localhost`, an easy slip when
+/// the server is on 8787); `None` for any other failure.
+pub fn nothing_listens(e: &(dyn std::error::Error + 'static), uri: &http::Uri) -> Option<String> {
+    if !refused(e) {
+        return None;
+    }
+    let default = if uri.scheme_str() == Some("https") {
+        443
+    } else {
+        80
+    };
+    let host = uri.host().unwrap_or("");
+    Some(match uri.port_u16() {
+        Some(port) => format!("nothing listens at {host}:{port} (connection refused)"),
+        None => format!(
+            "nothing listens at {host}:{default} (connection refused; with no port in the URL, {}:// goes to {default})",
+            uri.scheme_str().unwrap_or("http")
+        ),
+    })
+}
+
 /// What a TLS failure somewhere in `e`'s sources means to someone sending a webhook.
 pub fn tls_advice(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
     use rustls::{CertificateError as C, Error as R};
@@ -257,6 +293,50 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_connection_says_where_nothing_listens() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let said = |url: &str| nothing_listens(&refused, &url.parse().unwrap());
+        assert_eq!(
+            said("http://127.0.0.1:9/x").as_deref(),
+            Some("nothing listens at 127.0.0.1:9 (connection refused)")
+        );
+        // The slip worth naming: a URL without the port the server is on.
+        assert_eq!(
+            said("http://localhost/").as_deref(),
+            Some(
+                "nothing listens at localhost:80 (connection refused; with no port in the URL, http:// goes to 80)"
+            )
+        );
+        assert_eq!(
+            said("https://[::1]/").as_deref(),
+            Some(
+                "nothing listens at [::1]:443 (connection refused; with no port in the URL, https:// goes to 443)"
+            )
+        );
+        // Found anywhere in the chain (hyper's "client error (Connect)" wraps it); anything
+        // else is not this.
+        #[derive(Debug)]
+        struct Connect(std::io::Error);
+        impl std::fmt::Display for Connect {
+            fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("client error (Connect)")
+            }
+        }
+        impl std::error::Error for Connect {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let wrapped = Connect(refused);
+        assert!(nothing_listens(&wrapped, &"http://a:1/".parse().unwrap()).is_some());
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(
+            nothing_listens(&reset, &"http://a:1/".parse().unwrap()),
+            None
+        );
+    }
     use hyper::body::Frame;
     use std::convert::Infallible;
     use std::pin::Pin;

@@ -429,12 +429,11 @@ impl Forwarder {
 
 fn classify(e: &hyper_util::client::legacy::Error) -> ForwardError {
     let mut source = std::error::Error::source(e);
-    let mut refused = false;
+    let refused = crate::client::refused(e);
     let mut reset = false;
     let mut not_http = None;
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
             reset |= matches!(
                 io.kind(),
                 std::io::ErrorKind::ConnectionReset

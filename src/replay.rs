@@ -117,7 +117,7 @@ pub async fn send(
             crate::sanitize::line(&d.method)
         ))
     })?;
-    let mut req = Request::builder().method(method).uri(uri);
+    let mut req = Request::builder().method(method).uri(uri.clone());
     for (n, v) in headers {
         if crate::forward::relayed_to(n, auth.is_some()) {
             let (name, value) = sendable(n, v)?;
@@ -137,10 +137,11 @@ pub async fn send(
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
         .build(crate::client::connector(Duration::from_secs(10), trust));
     let exchange = async {
-        let resp = client
-            .request(req)
-            .await
-            .map_err(|e| ReplayError::Send(format!("{url}: {}", crate::client::error_chain(&e))))?;
+        let resp = client.request(req).await.map_err(|e| {
+            let said = crate::client::nothing_listens(&e, &uri)
+                .unwrap_or_else(|| crate::client::error_chain(&e));
+            ReplayError::Send(format!("{url}: {said}"))
+        })?;
         let status = resp.status().as_u16();
         let body = crate::client::preview(resp.into_body(), crate::client::ANSWER_READ)
             .await

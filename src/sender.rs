@@ -422,7 +422,7 @@ async fn send_one(
         let resp = client
             .request(req)
             .await
-            .map_err(|e| describe_client_error(&e))?;
+            .map_err(|e| describe_client_error(&e, &opts.to))?;
         let status = resp.status().as_u16();
         let body = crate::client::preview(resp.into_body(), crate::client::ANSWER_READ)
             .await
@@ -438,7 +438,12 @@ async fn send_one(
     }
 }
 
-fn describe_client_error(e: &hyper_util::client::legacy::Error) -> String {
+fn describe_client_error(e: &hyper_util::client::legacy::Error, to: &Uri) -> String {
+    if let Some(said) = crate::client::nothing_listens(e, to) {
+        return format!(
+            "{said}: is hookscope running there? (it listens on 127.0.0.1:8787 unless --port says otherwise)"
+        );
+    }
     let mut text = crate::client::error_chain(e);
     if e.is_connect() && crate::client::tls_advice(e).is_none() {
         text.push_str(" (is hookscope listening there?)");

@@ -527,6 +527,28 @@ mod any_sequence {
             body: "".into(),
         };
         out.push(refused);
+        // A head that never ended: nothing answered (status 0).
+        let mut stalled = b.request(
+            "POST",
+            "/half",
+            vec![("svix-id".into(), b"msg_1".to_vec())],
+            b"",
+        );
+        stalled.verdict = Verdict::Unchecked(Unchecked::HeadIncomplete {
+            received: 40,
+            ms: 30_000,
+        });
+        stalled.response = ResponseRecord {
+            status: 0,
+            body: "".into(),
+        };
+        out.push(stalled);
+        // Characters of several code points, and ones terminals count differently.
+        out.push(b.signed(
+            SECRET,
+            "msg_wide_chars",
+            "{\"type\":\"🇯🇵❤\u{fe0f}\",\"id\":\"evt_👍🏽\",\"data\":\"नमस्ते ﾀﾞ น้ำ\"}".as_bytes(),
+        ));
         out.into_iter().map(Arc::new).collect()
     }
 
@@ -579,10 +601,10 @@ mod any_sequence {
     fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
             6 => key_code().prop_map(Step::Key),
-            2 => proptest::collection::vec(0usize..8, 1..4).prop_map(Step::Deliver),
-            1 => (any::<bool>(), proptest::collection::vec((0usize..8, 1u64..40), 1..4))
+            2 => proptest::collection::vec(0usize..10, 1..4).prop_map(Step::Deliver),
+            1 => (any::<bool>(), proptest::collection::vec((0usize..10, 1u64..40), 1..4))
                 .prop_map(|(earlier, ds)| Step::Stored(earlier, ds)),
-            1 => (1u64..40, proptest::option::of(0usize..8)).prop_map(|(id, d)| Step::Loaded(id, d)),
+            1 => (1u64..40, proptest::option::of(0usize..10)).prop_map(|(id, d)| Step::Loaded(id, d)),
             1 => (any::<bool>(), proptest::collection::vec(1u64..40, 0..5))
                 .prop_map(|(current, ids)| Step::Found(current, ids)),
             1 => (0u16..130, 0u16..45).prop_map(|(w, h)| Step::Resize(w, h)),

@@ -93,7 +93,7 @@ pub struct FilterArgs {
     /// Only this event type.
     #[arg(long = "type", value_name = "TYPE")]
     pub event_type: Option<String>,
-    /// Only failures (rejected, or answered 4xx/5xx).
+    /// Only failures (rejected, answered 4xx/5xx, or not answered at all: a head that never ended)
     #[arg(long)]
     pub failed: bool,
     /// Only deliveries since then: a duration back from now (30m, 2h, 7d), a local date or time

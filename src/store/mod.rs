@@ -175,7 +175,7 @@ impl Interrupt {
 pub struct Filter {
     /// Only this event type.
     pub event_type: Option<String>,
-    /// Only failures (rejected, or answered 4xx/5xx).
+    /// Only failures (rejected, answered 4xx/5xx, or not answered at all).
     pub failed: bool,
     /// Only those received at or after this time.
     pub since: Option<OffsetDateTime>,
@@ -704,7 +704,7 @@ fn conditions(filter: &Filter) -> (String, Vec<rusqlite::types::Value>) {
         args.push(t.clone().into());
     }
     if filter.failed {
-        sql.push_str(" AND (verified = 0 OR status >= 400)");
+        sql.push_str(" AND (verified = 0 OR status >= 400 OR status = 0)");
     }
     if let Some(since) = filter.since {
         sql.push_str(" AND received_at_ns >= ?");

@@ -781,3 +781,28 @@ fn an_import_keeps_all_once_committed_and_nothing_if_not() {
         (0, None)
     );
 }
+
+#[test]
+fn a_delivery_nothing_answered_is_a_failure() {
+    let (_dir, path) = temp();
+    let mut store = Store::open(&path).unwrap();
+    let mut b = builder();
+    let ok = b.signed(SECRET, "msg_ok", &event("a.b", "evt_ok"));
+    let mut stalled = b.request("POST", "/half", vec![], b"");
+    stalled.verdict = Verdict::Unchecked(crate::verify::Unchecked::HeadIncomplete {
+        received: 30,
+        ms: 30_000,
+    });
+    stalled.response.status = 0;
+    store.insert(&[&ok, &stalled], "s").unwrap();
+    let failed = store
+        .query(&Filter {
+            failed: true,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        failed.iter().map(|d| d.path.as_str()).collect::<Vec<_>>(),
+        ["/half"]
+    );
+}

@@ -871,15 +871,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_refused_head_says_so_whether_its_request_line_was_seen_or_not() {
+    /// A request refused with `verdict`, answered `status` (0: nothing), no event seen.
+    fn refused(verdict: crate::verify::Unchecked, status: u16) -> Delivery {
         let mut d = verified();
-        d.verdict = Verdict::Unchecked(crate::verify::Unchecked::Malformed {
-            reason: "the header `svix-id` holds byte 0x1b".into(),
-        });
-        d.response.status = 400;
+        d.verdict = Verdict::Unchecked(verdict);
+        d.response.status = status;
         d.event_id = None;
         d.event_type = None;
+        d
+    }
+
+    #[test]
+    fn a_refused_head_says_so_whether_its_request_line_was_seen_or_not() {
+        let reason = "the header `svix-id` holds byte 0x1b".into();
+        let mut d = refused(crate::verify::Unchecked::Malformed { reason }, 400);
         assert_eq!(
             human_line(&d),
             "✗ 400 POST /webhooks — malformed request: the header `svix-id` holds byte 0x1b"
@@ -893,14 +898,11 @@ mod tests {
 
     #[test]
     fn a_head_that_never_ended_has_no_status_in_its_line() {
-        let mut d = verified();
-        d.verdict = Verdict::Unchecked(crate::verify::Unchecked::HeadIncomplete {
+        let stalled = crate::verify::Unchecked::HeadIncomplete {
             received: 40,
             ms: 30_000,
-        });
-        d.response.status = 0;
-        d.event_id = None;
-        d.event_type = None;
+        };
+        let d = refused(stalled, 0);
         assert_eq!(
             human_line(&d),
             "✗ POST /webhooks — request head incomplete: the client sent at least 40 B of it, then not the rest within 30 s; the connection was closed without an answer"

@@ -2,6 +2,7 @@
 //! that hostile payloads never reach the terminal raw.
 
 use hookscope::app::{Action, App, Info};
+use hookscope::delivery::Delivery;
 use hookscope::testing::{Builder, event, signed_headers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -289,21 +290,30 @@ fn the_body_tab_says_what_the_body_is() {
     }
 }
 
+/// The record of a request the receiver never handled: `head` as far as it came, `verdict`
+/// saying why, `status` what was answered (0: nothing).
+fn from_head(head: &[u8], verdict: hookscope::verify::Unchecked, status: u16) -> Delivery {
+    let mut d = builder().request("GET", "/", vec![], b"");
+    let r = hookscope::malformed::request(Some(head), "127.0.0.1:5000".parse().unwrap());
+    (d.method, d.path, d.version, d.headers) = (r.method, r.path, r.version, r.headers);
+    d.verdict = hookscope::verify::Verdict::Unchecked(verdict);
+    d.response = hookscope::delivery::ResponseRecord {
+        status,
+        body: "".into(),
+    };
+    d
+}
+
 #[test]
 fn a_refused_head_says_which_line_was_wrong_wrapped_to_the_pane() {
     let mut app = app(80, 24, true);
-    let mut b = builder();
     let head = b"POST /evil HTTP/1.1\r\nhost: x\r\nsvix-id: msg\x1b]52;c;aGk=\x07\r\n\r\n";
-    let mut d = b.request("GET", "/", vec![], b"");
-    let r = hookscope::malformed::request(Some(head), "127.0.0.1:5000".parse().unwrap());
-    (d.method, d.path, d.version, d.headers) = (r.method, r.path, r.version, r.headers);
-    d.verdict = hookscope::verify::Verdict::Unchecked(hookscope::verify::Unchecked::Malformed {
-        reason: "the header `svix-id` holds byte 0x1b, which HTTP forbids in a value".into(),
-    });
-    d.response = hookscope::delivery::ResponseRecord {
-        status: 400,
-        body: "".into(),
-    };
+    let reason = "the header `svix-id` holds byte 0x1b, which HTTP forbids in a value".into();
+    let d = from_head(
+        head,
+        hookscope::verify::Unchecked::Malformed { reason },
+        400,
+    );
     app.update(Action::Deliveries(vec![Arc::new(d)]));
     keys(&mut app, &[KeyCode::Enter]);
     let s = screen(&app);
@@ -323,21 +333,14 @@ fn a_refused_head_says_which_line_was_wrong_wrapped_to_the_pane() {
 #[test]
 fn a_head_that_never_ended_shows_that_nothing_was_answered() {
     let mut app = app(100, 24, true);
-    let mut b = builder();
     let head = b"POST /hooks HTTP/1.1\r\nhost: x\r\nsvix-id: msg_stalled\r\nx-slo";
-    let mut d = b.request("GET", "/", vec![], b"");
-    let r = hookscope::malformed::request(Some(head), "127.0.0.1:5000".parse().unwrap());
-    (d.method, d.path, d.version, d.headers) = (r.method, r.path, r.version, r.headers);
-    d.msg_id = Some("msg_stalled".into());
-    d.verdict =
-        hookscope::verify::Verdict::Unchecked(hookscope::verify::Unchecked::HeadIncomplete {
-            received: head.len() as u64,
-            ms: 30_000,
-        });
-    d.response = hookscope::delivery::ResponseRecord {
-        status: 0,
-        body: "".into(),
+    let received = head.len() as u64;
+    let stalled = hookscope::verify::Unchecked::HeadIncomplete {
+        received,
+        ms: 30_000,
     };
+    let mut d = from_head(head, stalled, 0);
+    d.msg_id = Some("msg_stalled".into());
     app.update(Action::Deliveries(vec![Arc::new(d)]));
     keys(&mut app, &[KeyCode::Enter]);
     let s = screen(&app);

@@ -278,7 +278,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = DEFAULT_TOLERANCE, value_name = "SECONDS")]
     pub tolerance: u64,
     /// Connections served at once; more wait until one closes.
-    #[arg(long, default_value_t = crate::receiver::DEFAULT_MAX_CONNECTIONS, value_name = "N")]
+    #[arg(long, default_value_t = crate::receiver::DEFAULT_MAX_CONNECTIONS, value_name = "N", value_parser = parse_max_connections)]
     pub max_connections: usize,
     /// Largest body accepted (bytes, or with a unit: 64KiB, 16MiB); larger ones get 413.
     #[arg(long, default_value = "16MiB", value_parser = parse_max_body, value_name = "SIZE")]
@@ -443,6 +443,18 @@ fn parse_retained(s: &str) -> Result<u64, String> {
     match s.parse::<u64>() {
         Ok(0) => Err(format!(
             "`{s}` would delete every stored delivery: give at least 1 (or --no-store to keep nothing on disk)"
+        )),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}
+
+/// `--max-connections`: zero would serve nobody (it was quietly taken as 1).
+fn parse_max_connections(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err(format!(
+            "`{s}` would serve no connection: give at least 1 (the default is {})",
+            crate::receiver::DEFAULT_MAX_CONNECTIONS
         )),
         Ok(n) => Ok(n),
         Err(_) => Err(format!("`{s}` is not a whole number")),
@@ -618,6 +630,17 @@ mod tests {
                 .unwrap()
                 .starts_with("warning: listening on [fd00::5]: ")
         );
+    }
+
+    #[test]
+    fn max_connections_refuses_zero() {
+        assert_eq!(parse_max_connections("8"), Ok(8));
+        assert!(
+            parse_max_connections("0")
+                .unwrap_err()
+                .contains("would serve no connection")
+        );
+        assert!(parse_max_connections("-1").is_err());
     }
 
     #[test]

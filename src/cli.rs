@@ -440,10 +440,17 @@ pub fn exposure(bind: IpAddr) -> Option<String> {
 /// `--retain`, `--retain-days`: zero would prune every stored delivery, history included, and
 /// reads like "no limit" to many, so it is refused rather than obeyed.
 fn parse_retained(s: &str) -> Result<u64, String> {
+    at_least_one(
+        s,
+        "would delete every stored delivery: give at least 1 (or --no-store to keep nothing on disk)",
+    )
+}
+
+/// A whole number of at least 1; `zero` says what 0 would do, and how to ask for something
+/// else.
+fn at_least_one(s: &str, zero: &str) -> Result<u64, String> {
     match s.parse::<u64>() {
-        Ok(0) => Err(format!(
-            "`{s}` would delete every stored delivery: give at least 1 (or --no-store to keep nothing on disk)"
-        )),
+        Ok(0) => Err(format!("`{s}` {zero}")),
         Ok(n) => Ok(n),
         Err(_) => Err(format!("`{s}` is not a whole number")),
     }
@@ -451,14 +458,25 @@ fn parse_retained(s: &str) -> Result<u64, String> {
 
 /// `--max-connections`: zero would serve nobody (it was quietly taken as 1).
 fn parse_max_connections(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(0) => Err(format!(
-            "`{s}` would serve no connection: give at least 1 (the default is {})",
-            crate::receiver::DEFAULT_MAX_CONNECTIONS
-        )),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("`{s}` is not a whole number")),
-    }
+    let zero = format!(
+        "would serve no connection: give at least 1 (the default is {})",
+        crate::receiver::DEFAULT_MAX_CONNECTIONS
+    );
+    at_least_one(s, &zero).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// `send -c`: zero would send nothing (it was quietly taken as 1).
+fn parse_concurrency(s: &str) -> Result<usize, String> {
+    at_least_one(s, "would send nothing: give at least 1 request in flight")
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// `send --timeout`: zero would give up on every request before its answer could come.
+fn parse_request_timeout(s: &str) -> Result<u64, String> {
+    at_least_one(
+        s,
+        "would give up on every request before it could be answered: give at least 1 (seconds)",
+    )
 }
 
 /// Options for `hookscope send`.
@@ -482,7 +500,7 @@ pub struct SendArgs {
     #[arg(long, short = 'n', default_value_t = 1)]
     pub count: u64,
     /// How many requests in flight at once.
-    #[arg(long, short = 'c', default_value_t = 1)]
+    #[arg(long, short = 'c', default_value_t = 1, value_parser = parse_concurrency)]
     pub concurrency: usize,
     /// Send at this steady rate (events per second) instead of as fast as answers come back;
     /// give enough --concurrency for the receiver's latency.
@@ -504,7 +522,7 @@ pub struct SendArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// Give up on a request after this many seconds.
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = parse_request_timeout)]
     pub timeout: u64,
     /// Accept any certificate from an https receiver, as curl's -k: still encrypted, but who
     /// answers is not checked.
@@ -633,14 +651,27 @@ mod tests {
     }
 
     #[test]
-    fn max_connections_refuses_zero() {
+    fn counts_that_zero_would_defeat_refuse_it_saying_what_it_would_do() {
         assert_eq!(parse_max_connections("8"), Ok(8));
-        assert!(
-            parse_max_connections("0")
-                .unwrap_err()
-                .contains("would serve no connection")
+        assert_eq!(
+            parse_max_connections("0").unwrap_err(),
+            "`0` would serve no connection: give at least 1 (the default is 1024)"
         );
-        assert!(parse_max_connections("-1").is_err());
+        assert_eq!(parse_concurrency("64"), Ok(64));
+        assert!(
+            parse_concurrency("0")
+                .unwrap_err()
+                .contains("would send nothing")
+        );
+        assert_eq!(parse_request_timeout("5"), Ok(5));
+        assert!(
+            parse_request_timeout("0")
+                .unwrap_err()
+                .contains("would give up on every request")
+        );
+        for parse in [parse_retained, parse_request_timeout] {
+            assert_eq!(parse("-1").unwrap_err(), "`-1` is not a whole number");
+        }
     }
 
     #[test]

@@ -692,6 +692,7 @@ mod tests {
     use crate::verify::{Failure, FailureKind, Verified};
     use proptest::prelude::*;
     use serde::Serialize;
+    #[cfg(target_os = "linux")]
     use std::time::Duration;
     use time::macros::datetime;
 
@@ -976,7 +977,9 @@ mod tests {
     }
 
     /// A stand-in for `signals::stop_requested`: each future completes at the next `send`,
-    /// as the signal `kind`.
+    /// as the signal `kind`. (The tests of a stalled stdout that use it and the two below
+    /// need Linux's reopened non-blocking stdout.)
+    #[cfg(target_os = "linux")]
     fn signals(
         kind: Signal,
     ) -> (
@@ -995,6 +998,7 @@ mod tests {
     }
 
     /// Ctrl-C, as [`signals`] makes it.
+    #[cfg(target_os = "linux")]
     fn interrupts() -> (
         tokio::sync::broadcast::Sender<()>,
         impl FnMut() -> std::pin::Pin<Box<dyn Future<Output = Signal>>>,
@@ -1003,6 +1007,7 @@ mod tests {
     }
 
     /// `n` deliveries queued for the printer.
+    #[cfg(target_os = "linux")]
     fn queue(n: u64) -> mpsc::Receiver<Box<Delivery>> {
         let (tx, rx) = mpsc::channel(n as usize);
         let d = verified();

@@ -302,6 +302,8 @@ mod tests {
         assert_eq!(pick_funnel(b"not json", 8787), None);
     }
 
+    // The stand-in program is a shell script.
+    #[cfg(unix)]
     #[tokio::test]
     async fn asks_the_tailscale_program() {
         use std::os::unix::fs::PermissionsExt as _;

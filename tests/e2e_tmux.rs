@@ -3,6 +3,7 @@
 //!
 //! Needs tmux (`.ci/run` installs it). Outside CI the test is skipped, loudly, when tmux is
 //! missing; under CI (CI=true) a missing tmux is a failure.
+#![cfg(unix)]
 
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};

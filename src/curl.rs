@@ -14,7 +14,14 @@ fn curl_sets(name: &str) -> bool {
 
 /// `curl` re-sending `d` to `base` (e.g. `http://127.0.0.1:8787`) + its original path.
 pub fn command(d: &Delivery, base: &str) -> String {
-    let mut out = String::from("curl");
+    // No shell can pass a NUL byte in an argument (a C string ends there): a body holding one
+    // goes through curl's standard input instead, written by printf.
+    let piped = d.body.contains(&0);
+    let mut out = if piped {
+        format!("printf {} | curl", printf_format(&d.body))
+    } else {
+        String::from("curl")
+    };
     if d.method != "POST" || d.body.is_empty() {
         let _ = write!(out, " -X {}", quote(d.method.as_bytes()));
     }
@@ -29,9 +36,31 @@ pub fn command(d: &Delivery, base: &str) -> String {
         h.extend_from_slice(value);
         let _ = write!(out, " \\\n  -H {}", quote(&h));
     }
-    if !d.body.is_empty() {
+    if piped {
+        out.push_str(" \\\n  --data-binary @-");
+    } else if !d.body.is_empty() {
         let _ = write!(out, " \\\n  --data-binary {}", quote(&d.body));
     }
+    out
+}
+
+/// A single-quoted printf format that writes exactly `bytes`: printable ASCII as itself (`%`
+/// doubled, `\\` doubled), every other byte as a POSIX octal escape, which sh, bash and zsh's
+/// printf all read.
+fn printf_format(bytes: &[u8]) -> String {
+    let mut out = String::from("'");
+    for &b in bytes {
+        match b {
+            b'%' => out.push_str("%%"),
+            b'\\' => out.push_str("\\\\"),
+            b'\'' => out.push_str("\\047"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\{b:03o}");
+            }
+        }
+    }
+    out.push('\'');
     out
 }
 
@@ -103,6 +132,60 @@ mod tests {
         assert_eq!(quote(b"it's"), "'it'\\''s'");
         assert_eq!(quote(b"a\nb\x1b\xff'\\"), "$'a\\nb\\x1b\\xff\\'\\\\'");
         assert_eq!(quote("Zoë".as_bytes()), "'Zoë'");
+    }
+
+    /// What the command sends as the body, run by `shell` with a stand-in `curl` that writes
+    /// its `--data-binary` (an argument, or its standard input for `@-`); `None` without that
+    /// shell here.
+    fn body_sent(shell: &str, command: &str) -> Option<Vec<u8>> {
+        let stand_in = r#"curl() {
+            while [ $# -gt 0 ]; do
+                if [ "$1" = --data-binary ]; then
+                    shift
+                    if [ "$1" = @- ]; then cat; else printf %s "$1"; fi
+                fi
+                shift
+            done
+        }"#;
+        let out = std::process::Command::new(shell)
+            .arg("-c")
+            .arg(format!("{stand_in}\n{command}"))
+            .output()
+            .ok()?;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(out.stdout)
+    }
+
+    #[test]
+    fn the_command_sends_the_body_byte_for_byte_even_with_nul_bytes() {
+        let mut b =
+            crate::testing::Builder::new(&[], time::macros::datetime!(2026-11-27 10:00 UTC));
+        let every_byte: Vec<u8> = (0..=255).collect();
+        for body in [
+            &b"{\"a\": \"it's 100% \\\\ fine\"}"[..],
+            b"nul \x00 in the middle\x00",
+            b"\x00",
+            &every_byte,
+        ] {
+            let d = b.request(
+                "POST",
+                "/hooks",
+                vec![("svix-id".into(), b"msg_1".to_vec())],
+                body,
+            );
+            let cmd = command(&d, "http://127.0.0.1:8787");
+            assert_eq!(cmd.contains("@-"), body.contains(&0), "{cmd}");
+            // bash and a POSIX sh (dash on Debian) alike.
+            for shell in ["bash", "sh"] {
+                if let Some(sent) = body_sent(shell, &cmd) {
+                    assert_eq!(sent, body, "{shell}: {cmd}");
+                }
+            }
+        }
     }
 
     #[test]

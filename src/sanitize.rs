@@ -228,8 +228,9 @@ mod tests {
 
     #[test]
     fn escaped_text_is_as_wide_for_ratatui_as_for_a_terminal_counting_code_points() {
+        use ratatui::buffer::CellWidth as _;
         use unicode_segmentation::UnicodeSegmentation as _;
-        use unicode_width::{UnicodeWidthChar as _, UnicodeWidthStr as _};
+        use unicode_width::UnicodeWidthChar as _;
         // Bases that clusters form on: a letter, an emoji, one that is text by default, a
         // keycap's, a Hangul leading jamo, a regional indicator, Arabic lam, a halfwidth kana, a
         // flag's black flag, and a letter already carrying a combining mark.
@@ -241,13 +242,8 @@ mod tests {
             for base in bases {
                 let text = format!("{base}{c}b");
                 for cluster in line(&text).graphemes(true) {
-                    // As ratatui's Buffer counts a symbol (ratatui_core's CellWidth for str,
-                    // which adds one per halfwidth sound mark).
-                    let marks = cluster.matches(['\u{ff9e}', '\u{ff9f}']).count();
-                    let ratatui = match cluster.len() {
-                        1 => 1,
-                        _ => cluster.width() + marks,
-                    };
+                    // As ratatui's Buffer counts a symbol.
+                    let ratatui = usize::from(cluster.cell_width());
                     // Terminals give halfwidth (han)dakuten a cell of their own
                     // (microsoft/terminal#18087; tmux and glibc's wcwidth too).
                     let terminal: usize = cluster

@@ -45,6 +45,10 @@ pub struct Delivery {
     pub replay_of: Option<u64>,
 }
 
+/// Why a record with status 0 has no answer (a head that never ended; an imported request
+/// that got none).
+pub const NO_ANSWER: &str = "the connection was closed without one";
+
 /// The answer sent to the sender.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseRecord {

@@ -662,7 +662,7 @@ pub fn full_text(d: &Delivery) -> String {
         );
     }
     let _ = match d.response.status {
-        0 => writeln!(out, "answered  none: the connection was closed without one"),
+        0 => writeln!(out, "answered  none: {}", crate::delivery::NO_ANSWER),
         status => writeln!(
             out,
             "answered  {status} {}",

@@ -213,7 +213,7 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
         width,
     );
     let answered = match d.response.status {
-        0 => "none: the connection was closed without one".to_string(),
+        0 => format!("none: {}", crate::delivery::NO_ANSWER),
         status => format!("{status} {}", answer_text(d)),
     };
     kv(&mut lines, "answered", answered, theme, width);
@@ -383,7 +383,7 @@ fn response<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let status_style = |s: u16| if s >= 400 { theme.bad() } else { theme.ok() };
     if d.response.status == 0 {
         return vec![Line::from(Span::styled(
-            " no answer: the connection was closed without one",
+            format!(" no answer: {}", crate::delivery::NO_ANSWER),
             theme.dim(),
         ))];
     }

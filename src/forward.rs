@@ -406,6 +406,17 @@ impl Forwarder {
         })?;
         let resp = self.client.request(req).await.map_err(|e| classify(&e))?;
         let status = resp.status().as_u16();
+        // hyper's client skips interim answers (100, 103) and hands back a 101 as final, for
+        // upgrades; nothing asked for one here (Upgrade is not relayed), and a 101 relayed to
+        // the sender would tell its client the protocol had switched.
+        if resp.status().is_informational() {
+            return Err(ForwardError::Other {
+                detail: format!(
+                    "the app answered {status} {}, which is no answer to a webhook: not relayed",
+                    resp.status().canonical_reason().unwrap_or("")
+                ),
+            });
+        }
         let headers = resp.headers().clone();
         let body = http_body_util::Limited::new(resp.into_body(), MAX_ANSWER)
             .collect()

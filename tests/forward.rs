@@ -599,16 +599,7 @@ fn headless_json_lines_carry_the_forward_result() {
 
 #[tokio::test]
 async fn an_app_port_that_does_not_speak_http_is_named_as_such() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let not_http = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        while let Ok((mut s, _)) = listener.accept().await {
-            let mut buf = [0u8; 4096];
-            let _ = s.read(&mut buf).await;
-            let _ = s.write_all(b"SSH-2.0-OpenSSH_9.6\r\n\r\n").await;
-        }
-    });
+    let not_http = raw_app(b"SSH-2.0-OpenSSH_9.6\r\n\r\n").await;
     let (reply, d) = through(not_http, "msg_n").await;
     assert_eq!(reply.status, 502);
     assert!(
@@ -618,6 +609,45 @@ async fn an_app_port_that_does_not_speak_http_is_named_as_such() {
     );
     let error = d.forward.unwrap().error.unwrap().to_string();
     assert!(error.ends_with("is that port the app's?"), "{error}");
+}
+
+/// An app that writes `answer` to every request, whatever it was.
+async fn raw_app(answer: &'static [u8]) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(answer).await;
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn an_apps_101_is_not_relayed_and_interim_answers_are_passed_over() {
+    // Nothing asked to switch protocols (Upgrade is not relayed): relayed, a 101 would tell
+    // the sender's client that the connection now speaks something else.
+    let app = raw_app(
+        b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n",
+    )
+    .await;
+    let (reply, d) = through(app, "msg_101").await;
+    assert_eq!(reply.status, 502, "{}", reply.body);
+    assert!(
+        reply.body.contains(
+            "the app answered 101 Switching Protocols, which is no answer to a webhook: not relayed"
+        ),
+        "{}",
+        reply.body
+    );
+    assert_eq!(d.forward.unwrap().status, None);
+    // Early hints before the answer: the answer is what the sender gets.
+    let app = raw_app(b"HTTP/1.1 103 Early Hints\r\nlink: </x>\r\n\r\nHTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\nok").await;
+    let (reply, _) = through(app, "msg_103").await;
+    assert_eq!((reply.status, reply.body.as_str()), (202, "ok"));
 }
 
 /// A stand-in for a tunnel: relays every connection on its port to whatever address `to`

@@ -31,7 +31,10 @@ pub enum SecretError {
         "this looks like a signature (`{0},…`), not a secret: copy the endpoint's signing secret, which starts with `whsec_`"
     )]
     LooksLikeSignature(String),
-    /// Whitespace inside or around the key (often a trailing newline from a file).
+    /// Whitespace before the secret, where no prefix can be told apart from it.
+    #[error("the secret starts with whitespace (a stray space or newline from copying?)")]
+    LeadingWhitespace,
+    /// Whitespace inside or after the key (often a trailing newline from a file).
     #[error(
         "the key contains whitespace at character {position} after its prefix (a trailing newline or a stray space from copying?)"
     )]
@@ -257,6 +260,9 @@ fn split_scope(arg: &str) -> Result<(Option<String>, &str), SecretError> {
 impl Key {
     /// Parses key text without a scope.
     pub fn parse(text: &str) -> Result<Key, SecretError> {
+        if text.starts_with(char::is_whitespace) {
+            return Err(SecretError::LeadingWhitespace);
+        }
         if let Some(b64) = text.strip_prefix("whpk_") {
             let bytes = decode(b64, "whpk_")?;
             let arr: [u8; 32] =
@@ -300,6 +306,9 @@ impl Key {
     pub fn parse_hmac(text: &str) -> Result<Key, SecretError> {
         if text.is_empty() {
             return Err(SecretError::Empty);
+        }
+        if text.starts_with(char::is_whitespace) {
+            return Err(SecretError::LeadingWhitespace);
         }
         for prefix in ["whpk_", "whsk_"] {
             if text.starts_with(prefix) {
@@ -427,6 +436,13 @@ mod tests {
             Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n").unwrap_err(),
             SecretError::Whitespace { position: 33 }
         );
+        // Before the prefix, the position "after its prefix" would mean nothing.
+        for parse in [Secret::parse, Secret::parse_hmac] {
+            assert_eq!(
+                parse(" whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap_err(),
+                SecretError::LeadingWhitespace
+            );
+        }
         let err = Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw!").unwrap_err();
         assert!(
             err.to_string()

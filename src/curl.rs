@@ -14,9 +14,11 @@ fn curl_sets(name: &str) -> bool {
 
 /// `curl` re-sending `d` to `base` (e.g. `http://127.0.0.1:8787`) + its original path.
 pub fn command(d: &Delivery, base: &str) -> String {
-    // No shell can pass a NUL byte in an argument (a C string ends there): a body holding one
-    // goes through curl's standard input instead, written by printf.
-    let piped = d.body.contains(&0);
+    // A body that is not plain text goes through curl's standard input, written by printf:
+    // no shell can pass a NUL byte in an argument (a C string ends there), and printf's octal
+    // escapes read the same in sh, bash, zsh and fish, where `$'…'` is bash's and zsh's only
+    // (a pretty-printed payload's newlines made every such command bash-only).
+    let piped = !d.body.is_empty() && !plain(&d.body);
     let mut out = if piped {
         format!("printf {} | curl", printf_format(&d.body))
     } else {
@@ -45,14 +47,14 @@ pub fn command(d: &Delivery, base: &str) -> String {
 }
 
 /// A single-quoted printf format that writes exactly `bytes`: printable ASCII as itself (`%`
-/// doubled, `\\` doubled), every other byte as a POSIX octal escape, which sh, bash and zsh's
-/// printf all read.
+/// doubled), every other byte, `'` and `\\` as a POSIX octal escape, which the printf of sh,
+/// bash, zsh and fish all read (a `\\\\` would be one backslash to fish before printf saw it).
 fn printf_format(bytes: &[u8]) -> String {
     let mut out = String::from("'");
     for &b in bytes {
         match b {
             b'%' => out.push_str("%%"),
-            b'\\' => out.push_str("\\\\"),
+            b'\\' => out.push_str("\\134"),
             b'\'' => out.push_str("\\047"),
             0x20..=0x7e => out.push(b as char),
             _ => {
@@ -64,16 +66,21 @@ fn printf_format(bytes: &[u8]) -> String {
     out
 }
 
-/// POSIX single quotes when the bytes are plain printable text, else bash/zsh `$'…'` with
-/// `\xNN` escapes, so any byte sequence survives the shell exactly.
-pub fn quote(bytes: &[u8]) -> String {
-    let plain = std::str::from_utf8(bytes)
+/// Whether `bytes` are text that single quotes carry as they are: UTF-8 on one line, nothing
+/// a terminal would act on.
+fn plain(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes)
         .map(|s| {
             !s.chars()
                 .any(|c| crate::sanitize::is_unsafe(c) || c == '\n')
         })
-        .unwrap_or(false);
-    if plain {
+        .unwrap_or(false)
+}
+
+/// POSIX single quotes when the bytes are plain printable text, else bash/zsh `$'…'` with
+/// `\xNN` escapes, so any byte sequence survives the shell exactly.
+pub fn quote(bytes: &[u8]) -> String {
+    if plain(bytes) {
         let s = String::from_utf8_lossy(bytes);
         return format!("'{}'", s.replace('\'', "'\\''"));
     }
@@ -161,14 +168,16 @@ mod tests {
     }
 
     #[test]
-    fn the_command_sends_the_body_byte_for_byte_even_with_nul_bytes() {
+    fn the_command_sends_the_body_byte_for_byte_in_any_shell() {
         let mut b =
             crate::testing::Builder::new(&[], time::macros::datetime!(2026-11-27 10:00 UTC));
         let every_byte: Vec<u8> = (0..=255).collect();
         for body in [
             &b"{\"a\": \"it's 100% \\\\ fine\"}"[..],
+            b"{\n  \"pretty\": \"it's 100% \\\\ \\n \xc3\xa9\"\n}\n",
             b"nul \x00 in the middle\x00",
             b"\x00",
+            b"\xff\xfe not UTF-8 \x1b[2J",
             &every_byte,
         ] {
             let d = b.request(
@@ -178,7 +187,9 @@ mod tests {
                 body,
             );
             let cmd = command(&d, "http://127.0.0.1:8787");
-            assert_eq!(cmd.contains("@-"), body.contains(&0), "{cmd}");
+            // Only one-line text is an argument; the rest is piped, in every shell's terms.
+            assert_eq!(cmd.contains("@-"), !plain(body), "{cmd}");
+            assert!(!cmd.contains("$'"), "{cmd}");
             // bash and a POSIX sh (dash on Debian) alike.
             for shell in ["bash", "sh"] {
                 if let Some(sent) = body_sent(shell, &cmd) {

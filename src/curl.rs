@@ -14,11 +14,11 @@ fn curl_sets(name: &str) -> bool {
 
 /// `curl` re-sending `d` to `base` (e.g. `http://127.0.0.1:8787`) + its original path.
 pub fn command(d: &Delivery, base: &str) -> String {
-    // A body that is not plain text goes through curl's standard input, written by printf:
-    // no shell can pass a NUL byte in an argument (a C string ends there), and printf's octal
-    // escapes read the same in sh, bash, zsh and fish, where `$'…'` is bash's and zsh's only
-    // (a pretty-printed payload's newlines made every such command bash-only).
-    let piped = !d.body.is_empty() && !plain(&d.body);
+    // A body that is not one line of plain text goes through curl's standard input, written
+    // by printf: no shell can pass a NUL byte in an argument (a C string ends there), and
+    // printf's octal escapes read the same in sh, bash, zsh and fish, where `$'…'` is bash's
+    // and zsh's only (a pretty-printed payload's newlines made every such command bash-only).
+    let piped = !d.body.is_empty() && !argument(&d.body);
     let mut out = if piped {
         format!("printf {} | curl", printf_format(&d.body))
     } else {
@@ -75,6 +75,13 @@ fn plain(bytes: &[u8]) -> bool {
                 .any(|c| crate::sanitize::is_unsafe(c) || c == '\n')
         })
         .unwrap_or(false)
+}
+
+/// Whether a body can be curl's argument as it is, in single quotes that every shell reads the
+/// same: plain text without a backslash, which fish would halve even there (JSON escapes such
+/// as `\"` are common).
+fn argument(body: &[u8]) -> bool {
+    plain(body) && !body.contains(&b'\\')
 }
 
 /// POSIX single quotes when the bytes are plain printable text, else bash/zsh `$'…'` with
@@ -154,6 +161,21 @@ mod tests {
                 shift
             done
         }"#;
+        // fish has functions of its own syntax.
+        let fish_stand_in = "function curl
+            while test (count $argv) -gt 0
+                if test $argv[1] = --data-binary
+                    set -e argv[1]
+                    if test $argv[1] = @-; cat; else; printf %s $argv[1]; end
+                end
+                set -e argv[1]
+            end
+        end";
+        let stand_in = if shell == "fish" {
+            fish_stand_in
+        } else {
+            stand_in
+        };
         let out = std::process::Command::new(shell)
             .arg("-c")
             .arg(format!("{stand_in}\n{command}"))
@@ -173,7 +195,8 @@ mod tests {
             crate::testing::Builder::new(&[], time::macros::datetime!(2026-11-27 10:00 UTC));
         let every_byte: Vec<u8> = (0..=255).collect();
         for body in [
-            &b"{\"a\": \"it's 100% \\\\ fine\"}"[..],
+            &b"{\"a\": \"it's 100% fine\"}"[..],
+            b"{\"a\": \"it's 100% \\\\ fine, \\\"quoted\\\"\"}",
             b"{\n  \"pretty\": \"it's 100% \\\\ \\n \xc3\xa9\"\n}\n",
             b"nul \x00 in the middle\x00",
             b"\x00",
@@ -187,11 +210,12 @@ mod tests {
                 body,
             );
             let cmd = command(&d, "http://127.0.0.1:8787");
-            // Only one-line text is an argument; the rest is piped, in every shell's terms.
-            assert_eq!(cmd.contains("@-"), !plain(body), "{cmd}");
+            // Only one line of text without a backslash is an argument; the rest is piped, in
+            // every shell's terms.
+            assert_eq!(cmd.contains("@-"), !argument(body), "{cmd}");
             assert!(!cmd.contains("$'"), "{cmd}");
-            // bash and a POSIX sh (dash on Debian) alike.
-            for shell in ["bash", "sh"] {
+            // bash, a POSIX sh (dash on Debian) and fish (where installed) alike.
+            for shell in ["bash", "sh", "fish"] {
                 if let Some(sent) = body_sent(shell, &cmd) {
                     assert_eq!(sent, body, "{shell}: {cmd}");
                 }

@@ -465,6 +465,11 @@ fn parse_max_connections(s: &str) -> Result<usize, String> {
     at_least_one(s, &zero).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
+/// `send -n`: zero would send nothing and say "sent 0".
+fn parse_count(s: &str) -> Result<u64, String> {
+    at_least_one(s, "would send nothing: give at least 1 event")
+}
+
 /// `send -c`: zero would send nothing (it was quietly taken as 1).
 fn parse_concurrency(s: &str) -> Result<usize, String> {
     at_least_one(s, "would send nothing: give at least 1 request in flight")
@@ -497,7 +502,7 @@ pub struct SendArgs {
     #[arg(long, value_name = "JSON|@FILE|@-")]
     pub data: Option<String>,
     /// How many events to send.
-    #[arg(long, short = 'n', default_value_t = 1)]
+    #[arg(long, short = 'n', default_value_t = 1, value_parser = parse_count)]
     pub count: u64,
     /// How many requests in flight at once.
     #[arg(long, short = 'c', default_value_t = 1, value_parser = parse_concurrency)]
@@ -657,6 +662,8 @@ mod tests {
             parse_max_connections("0").unwrap_err(),
             "`0` would serve no connection: give at least 1 (the default is 1024)"
         );
+        assert_eq!(parse_count("3"), Ok(3));
+        assert!(parse_count("0").unwrap_err().contains("would send nothing"));
         assert_eq!(parse_concurrency("64"), Ok(64));
         assert!(
             parse_concurrency("0")

@@ -101,7 +101,7 @@ pub struct FilterArgs {
     #[arg(long, value_parser = parse_since, value_name = "WHEN")]
     pub since: Option<time::OffsetDateTime>,
     /// Only the newest N.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_limit)]
     pub limit: Option<u64>,
 }
 
@@ -452,6 +452,9 @@ fn at_least_one(s: &str, zero: &str) -> Result<u64, String> {
     match s.parse::<u64>() {
         Ok(0) => Err(format!("`{s}` {zero}")),
         Ok(n) => Ok(n),
+        Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => {
+            Err(format!("`{s}` is too large"))
+        }
         Err(_) => Err(format!("`{s}` is not a whole number")),
     }
 }
@@ -463,6 +466,14 @@ fn parse_max_connections(s: &str) -> Result<usize, String> {
         crate::receiver::DEFAULT_MAX_CONNECTIONS
     );
     at_least_one(s, &zero).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// `--limit` of history and export: zero would select nothing, without a word.
+fn parse_limit(s: &str) -> Result<u64, String> {
+    at_least_one(
+        s,
+        "would select nothing: give at least 1, or leave --limit out",
+    )
 }
 
 /// `send -n`: zero would send nothing and say "sent 0".
@@ -662,6 +673,11 @@ mod tests {
             parse_max_connections("0").unwrap_err(),
             "`0` would serve no connection: give at least 1 (the default is 1024)"
         );
+        assert!(
+            parse_limit("0")
+                .unwrap_err()
+                .contains("would select nothing")
+        );
         assert_eq!(parse_count("3"), Ok(3));
         assert!(parse_count("0").unwrap_err().contains("would send nothing"));
         assert_eq!(parse_concurrency("64"), Ok(64));
@@ -678,6 +694,10 @@ mod tests {
         );
         for parse in [parse_retained, parse_request_timeout] {
             assert_eq!(parse("-1").unwrap_err(), "`-1` is not a whole number");
+            assert_eq!(
+                parse("99999999999999999999").unwrap_err(),
+                "`99999999999999999999` is too large"
+            );
         }
     }
 

@@ -182,8 +182,12 @@ impl Receiver {
             .writev(false);
         let mut h2 = http2::Builder::new(TokioExecutor::new());
         h2.timer(TokioTimer::new());
+        // tokio's semaphore panics beyond MAX_PERMITS (2^61); anything near it is no limit.
         let slots = Arc::new(tokio::sync::Semaphore::new(
-            shared.config.max_connections.max(1),
+            shared
+                .config
+                .max_connections
+                .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
         ));
         let watchdog = Watchdog::start(shared.config.header_timeout, shared.config.max_connections);
         let task = tokio::spawn(async move {

@@ -116,6 +116,15 @@ async fn a_slowloris_head_is_cut_off_and_does_not_block_others() {
 }
 
 #[tokio::test]
+async fn any_connection_limit_starts_a_receiver() {
+    // `--max-connections 18446744073709551615` panicked in tokio's semaphore at start-up.
+    for max in [1, usize::MAX] {
+        let (server, mut rx) = start_with(|c| c.max_connections = max).await;
+        serves_next(server.local_addr(), &mut rx, "msg_limit").await;
+    }
+}
+
+#[tokio::test]
 async fn a_head_that_stalls_is_recorded_with_what_came_and_silence_is_not() {
     // A longer head timeout than the others here, so that "dated when the head began" has
     // a second of margin on a busy machine.

@@ -230,12 +230,13 @@ impl Receiver {
                         };
                         let (http2, head) = match opening {
                             Opening::Http2 => (true, None),
-                            Opening::Http1 { head } => (false, Some(head)),
+                            Opening::Http1 { head } => {
+                                (false, Some((head, OffsetDateTime::now_utc())))
+                            }
                         };
                         // Records the head if the watchdog closes the connection before it
                         // ends (the task is aborted then, and only drops run).
                         let first = FirstHead {
-                            began: head.is_some().then(OffsetDateTime::now_utc),
                             head,
                             progress: progress.clone(),
                             shared: shared.clone(),
@@ -268,7 +269,11 @@ impl Receiver {
                                 .fetch_add(1, Ordering::Relaxed);
                             // The opening bytes are the refused head's only when no request
                             // came before it on this connection.
-                            let head = first.head.as_deref().filter(|_| progress.started() == 0);
+                            let head = first
+                                .head
+                                .as_ref()
+                                .map(|(head, _)| head.as_slice())
+                                .filter(|_| progress.started() == 0);
                             // In flight meanwhile, as a request is: the watchdog then
                             // leaves the task alone while the record waits for room in
                             // the queue.
@@ -347,9 +352,8 @@ async fn sniff(stream: &TcpStream, wait: Duration) -> Option<Opening> {
 /// when the watchdog closes the connection before any request came whole, dropping this (all
 /// that runs in an aborted task) records what had come.
 struct FirstHead {
-    head: Option<Vec<u8>>,
-    /// When its first bytes had come: the record's time.
-    began: Option<OffsetDateTime>,
+    /// The bytes, and when they had come (the record's time); `None` for HTTP/2.
+    head: Option<(Vec<u8>, OffsetDateTime)>,
     progress: Arc<crate::watchdog::Progress>,
     shared: Arc<Shared>,
     remote: SocketAddr,
@@ -360,14 +364,13 @@ impl Drop for FirstHead {
         if !self.progress.timed_out() || self.progress.started() != 0 {
             return;
         }
-        let Some(head) = self.head.take() else {
+        let Some((head, began)) = self.head.take() else {
             return; // HTTP/2: a preface and no request is not a request
         };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return; // the runtime is going away with the receiver
         };
         let (shared, remote) = (self.shared.clone(), self.remote);
-        let began = self.began.unwrap_or_else(OffsetDateTime::now_utc);
         runtime.spawn(async move { record_stalled_head(&head, began, remote, &shared).await });
     }
 }

@@ -89,7 +89,8 @@ pub fn request(head: Option<&[u8]>, remote: SocketAddr) -> Request {
     let mut path = String::new();
     let mut version = Cow::Borrowed("");
     let mut headers = Vec::new();
-    if let Some(head) = head {
+    // A TLS record's bytes are no method or path: shown as such they are noise.
+    if let Some(head) = head.filter(|h| !is_tls(h)) {
         // The request line even when the capture cut it off (a URI over the capture's length):
         // its method and the start of its target are still worth showing.
         let start = head.iter().position(|&b| !matches!(b, b'\r' | b'\n'));
@@ -130,8 +131,21 @@ fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
         .take_while(|l| !l.is_empty())
 }
 
+/// Whether `head` opens with a TLS handshake record (content type 22, record version 3.x):
+/// an https client, such as a tunnel told to reach hookscope at `https://localhost:…`.
+fn is_tls(head: &[u8]) -> bool {
+    matches!(head, [0x16, 0x03, 0x00..=0x04, ..])
+}
+
 /// The first thing in `head` that breaks HTTP/1.1's grammar as hyper's parser applies it.
 fn culprit(head: &[u8]) -> Option<String> {
+    if is_tls(head) {
+        return Some(
+            "a TLS handshake, not HTTP: an https client reached hookscope's plain-http port \
+             (hookscope serves http only; a tunnel ends https itself, so point it at http://localhost:PORT, not https://)"
+                .into(),
+        );
+    }
     let mut lines = head_lines(head);
     let first = lines.next()?;
     if let Some(fault) = request_line_fault(first) {
@@ -297,6 +311,23 @@ mod tests {
         for (head, want) in cases {
             assert_eq!(culprit_of(head).as_deref(), Some(want), "{head:?}");
         }
+    }
+
+    #[test]
+    fn a_tls_handshake_is_named_as_one() {
+        // The start of a ClientHello as curl sends it to https://localhost:8787.
+        let hello = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03q\xcdi\x85";
+        let said = culprit(hello).unwrap();
+        assert!(said.starts_with("a TLS handshake, not HTTP"), "{said}");
+        let r = request(Some(hello), "127.0.0.1:5000".parse().unwrap());
+        assert_eq!((r.method.as_ref(), r.path.as_str()), ("", ""));
+        assert!(r.headers.is_empty());
+        // A request that merely starts with byte 0x16 is judged as HTTP.
+        assert!(
+            culprit(b"\x16POST / HTTP/1.1\r\n\r\n")
+                .unwrap()
+                .contains("in its method")
+        );
     }
 
     #[test]

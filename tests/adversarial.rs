@@ -473,6 +473,23 @@ async fn a_head_hyper_refuses_is_answered_by_it_and_recorded_with_the_line_at_fa
 }
 
 #[tokio::test]
+async fn https_sent_to_the_plain_http_port_is_named_as_such() {
+    // A tunnel told to reach `https://localhost:8787` opens with a TLS ClientHello.
+    let (server, mut rx) = start(1 << 20).await;
+    let addr = server.local_addr();
+    let hello = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03q\xcdi\x85\xedL^\x95\x8a";
+    assert!(exchange(addr, hello).await.starts_with("HTTP/1.1 400"));
+    let d = next(&mut rx).await;
+    let why = d.verdict.reason().unwrap();
+    assert!(
+        why.starts_with("malformed request: a TLS handshake, not HTTP"),
+        "{why}"
+    );
+    assert_eq!(d.target(), "(request line not seen)", "no bytes shown as a method");
+    serves_next(addr, &mut rx, "msg_after").await;
+}
+
+#[tokio::test]
 async fn a_refused_head_after_a_good_request_is_recorded_once_with_hypers_words() {
     let (server, mut rx) = start(1 << 20).await;
     let addr = server.local_addr();

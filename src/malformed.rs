@@ -46,6 +46,18 @@ pub fn answer(e: &hyper::Error) -> Option<StatusCode> {
     Some(StatusCode::BAD_REQUEST)
 }
 
+/// How a connection that was not refused ended early (`e` from serving it), in words.
+pub fn ending(e: &hyper::Error) -> String {
+    if e.is_incomplete_message() {
+        return "closed by the client".into();
+    }
+    // hyper's words for an I/O error name only its kind; the cause says which.
+    match std::error::Error::source(e) {
+        Some(cause) => cause.to_string(),
+        None => e.to_string(),
+    }
+}
+
 /// Why hyper refused the head, in words, naming the culprit when `head` (the connection's
 /// opening bytes, when the refused head is its first) shows it.
 pub fn reason(e: &hyper::Error, status: StatusCode, head: Option<&[u8]>) -> String {

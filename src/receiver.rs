@@ -269,16 +269,27 @@ impl Receiver {
                                 .fetch_add(1, Ordering::Relaxed);
                             // The opening bytes are the refused head's only when no request
                             // came before it on this connection.
-                            let head = first
-                                .head
-                                .as_ref()
-                                .map(|(head, _)| head.as_slice())
-                                .filter(|_| progress.started() == 0);
+                            let mut first = first;
+                            let head = first.head.take().filter(|_| progress.started() == 0);
                             // In flight meanwhile, as a request is: the watchdog then
                             // leaves the task alone while the record waits for room in
                             // the queue.
                             let _recording = InFlight::start(&progress);
-                            record_refused_head(&e, head, remote, &shared).await;
+                            match head {
+                                // Gone before its first head ended (hyper answers nothing).
+                                Some((head, began)) if crate::malformed::answer(&e).is_none() => {
+                                    let verdict = Unchecked::HeadCutShort {
+                                        received: head.len() as u64,
+                                        error: crate::malformed::ending(&e),
+                                    };
+                                    record_unfinished_head(&head, began, verdict, remote, &shared)
+                                        .await;
+                                }
+                                head => {
+                                    let head = head.as_ref().map(|(head, _)| head.as_slice());
+                                    record_refused_head(&e, head, remote, &shared).await;
+                                }
+                            }
                         }
                     }
                 });
@@ -371,21 +382,26 @@ impl Drop for FirstHead {
             return; // the runtime is going away with the receiver
         };
         let (shared, remote) = (self.shared.clone(), self.remote);
-        runtime.spawn(async move { record_stalled_head(&head, began, remote, &shared).await });
+        let verdict = Unchecked::HeadIncomplete {
+            received: head.len() as u64,
+            ms: u64::try_from(shared.config.header_timeout.as_millis()).unwrap_or(u64::MAX),
+        };
+        runtime.spawn(async move {
+            record_unfinished_head(&head, began, verdict, remote, &shared).await
+        });
     }
 }
 
-/// Records a first request head the client began and did not finish within the head timeout.
-async fn record_stalled_head(
+/// Records a first request head the client began and did not finish (it stalled or left),
+/// dated when it `began`.
+async fn record_unfinished_head(
     head: &[u8],
     began: OffsetDateTime,
+    verdict: Unchecked,
     remote: SocketAddr,
     shared: &Shared,
 ) {
-    let verdict = Verdict::Unchecked(Unchecked::HeadIncomplete {
-        received: head.len() as u64,
-        ms: u64::try_from(shared.config.header_timeout.as_millis()).unwrap_or(u64::MAX),
-    });
+    let verdict = Verdict::Unchecked(verdict);
     // Status 0: nothing was answered.
     let response = ResponseRecord {
         status: 0,
@@ -833,6 +849,8 @@ pub fn answer(verdict: &Verdict) -> (StatusCode, &'static str) {
         // Nothing is sent, the connection is closed (the record's status is 0); 408 is what
         // servers log for it.
         Verdict::Unchecked(Unchecked::HeadIncomplete { .. }) => (StatusCode::REQUEST_TIMEOUT, ""),
+        // Nobody is left to answer; servers log 400 for a request that ended early.
+        Verdict::Unchecked(Unchecked::HeadCutShort { .. }) => (StatusCode::BAD_REQUEST, ""),
     }
 }
 

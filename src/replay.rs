@@ -97,7 +97,8 @@ pub async fn send(
 ) -> Result<(u16, String), ReplayError> {
     if let crate::verify::Verdict::Unchecked(
         crate::verify::Unchecked::Malformed { .. }
-        | crate::verify::Unchecked::HeadIncomplete { .. },
+        | crate::verify::Unchecked::HeadIncomplete { .. }
+        | crate::verify::Unchecked::HeadCutShort { .. },
     ) = d.verdict
     {
         return Err(ReplayError::Malformed);

@@ -546,30 +546,71 @@ async fn a_refused_head_waiting_for_a_full_queue_outlives_the_head_timeout() {
 }
 
 #[tokio::test]
-async fn clients_that_hang_up_are_not_malformed_requests() {
+async fn clients_that_hang_up_are_recorded_with_what_came_and_silence_is_not() {
     let (server, mut rx) = start(1 << 20).await;
     let addr = server.local_addr();
-    // Nothing at all; half a head; a whole head and half its body.
-    for bytes in [
-        &b""[..],
-        b"POST /half HTTP/1.1\r\nhost: x\r\nsvix-",
-        b"POST /cut HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{\"a\":",
-    ] {
-        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-        s.write_all(bytes).await.unwrap();
+    // Nothing at all; blank lines; half a head, closed; half a head, reset; a whole head and
+    // half its body. One at a time, so that the records come in this order.
+    let half = b"POST /half HTTP/1.1\r\nhost: x\r\nsvix-id: msg_half\r\nsvix-";
+    let cases: [(&[u8], bool); 5] = [
+        (b"", false),
+        (b"\r\n\r\n", false),
+        (half, false),
+        (b"POST /reset HTTP/1.1\r\nhost: x\r\n", true),
+        (
+            b"POST /cut HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{\"a\":",
+            false,
+        ),
+    ];
+    let mut recorded = Vec::new();
+    for (bytes, reset) in cases {
+        let s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut s = s.into_std().unwrap();
+        std::io::Write::write_all(&mut s, bytes).unwrap();
+        // Let the server see the bytes before the connection goes.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let s = tokio::net::TcpStream::from_std(s).unwrap();
+        if reset {
+            s.set_zero_linger().unwrap();
+        }
         drop(s);
+        if !bytes.trim_ascii().is_empty() {
+            recorded.push(next(&mut rx).await);
+        }
     }
-    // The body cut short is recorded as such, once; the rest are not recorded at all.
-    let d = next(&mut rx).await;
-    assert_eq!(d.path, "/cut");
+    let [half_head, reset, cut] = &recorded[..] else {
+        unreachable!()
+    };
+    // A head cut short: what came of it, no answer, not replayable.
+    assert_eq!(half_head.path, "/half");
+    assert_eq!(half_head.msg_id.as_deref(), Some("msg_half"));
+    assert_eq!(half_head.response.status, 0);
+    assert_eq!(
+        half_head.verdict.reason().as_deref(),
+        Some(
+            format!(
+                "request head incomplete: the client sent at least {} B of it, then closed the connection without an answer (closed by the client)",
+                half.len()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(reset.path, "/reset");
+    let Verdict::Unchecked(Unchecked::HeadCutShort { error, .. }) = &reset.verdict else {
+        panic!("{:?}", reset.verdict)
+    };
+    assert!(error.contains("reset"), "{error}");
+    // The body cut short is recorded as such, once.
+    assert_eq!(cut.path, "/cut");
     assert!(
         matches!(
-            d.verdict,
+            cut.verdict,
             Verdict::Unchecked(Unchecked::BodyIncomplete { .. })
         ),
         "{:?}",
-        d.verdict
+        cut.verdict
     );
+    // Nothing else was: the next record is the next delivery.
     serves_next(addr, &mut rx, "msg_after").await;
 }
 

@@ -154,6 +154,14 @@ pub enum Unchecked {
         /// The head timeout, in milliseconds.
         ms: u64,
     },
+    /// The client began a request head and closed the connection (or reset it) before the
+    /// head ended: nothing was answered.
+    HeadCutShort {
+        /// Bytes of the head seen (at least: more may have come after the first read).
+        received: u64,
+        /// How the connection ended, in words.
+        error: String,
+    },
 }
 
 impl Unchecked {
@@ -165,7 +173,8 @@ impl Unchecked {
             | Unchecked::BodyTooLarge { .. }
             | Unchecked::BodyIncomplete { .. }
             | Unchecked::Malformed { .. }
-            | Unchecked::HeadIncomplete { .. } => true,
+            | Unchecked::HeadIncomplete { .. }
+            | Unchecked::HeadCutShort { .. } => true,
             Unchecked::NoSecret
             | Unchecked::NoSecretForPath { .. }
             | Unchecked::Unreadable { .. } => false,
@@ -233,6 +242,12 @@ impl fmt::Display for Unchecked {
                 "request head incomplete: the client sent at least {} of it, then not the rest within {}; the connection was closed without an answer",
                 human_bytes(*received),
                 crate::forward::limit_text(std::time::Duration::from_millis(*ms))
+            ),
+            Unchecked::HeadCutShort { received, error } => write!(
+                f,
+                "request head incomplete: the client sent at least {} of it, then closed the connection without an answer ({})",
+                human_bytes(*received),
+                crate::sanitize::line(error)
             ),
         }
     }

@@ -143,6 +143,9 @@ fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
         .take_while(|l| !l.is_empty())
 }
 
+/// The reason given for a TLS handshake (the inspector adds where to point the tunnel).
+pub const TLS: &str = "a TLS handshake, not HTTP: an https client reached hookscope's plain-http port (a tunnel ends https itself and must reach hookscope over http://)";
+
 /// Whether `head` opens with a TLS handshake record (content type 22, record version 3.x):
 /// an https client, such as a tunnel told to reach hookscope at `https://localhost:…`.
 fn is_tls(head: &[u8]) -> bool {
@@ -152,11 +155,7 @@ fn is_tls(head: &[u8]) -> bool {
 /// The first thing in `head` that breaks HTTP/1.1's grammar as hyper's parser applies it.
 fn culprit(head: &[u8]) -> Option<String> {
     if is_tls(head) {
-        return Some(
-            "a TLS handshake, not HTTP: an https client reached hookscope's plain-http port \
-             (hookscope serves http only; a tunnel ends https itself, so point it at http://localhost:PORT, not https://)"
-                .into(),
-        );
+        return Some(TLS.into());
     }
     let mut lines = head_lines(head);
     let first = lines.next()?;

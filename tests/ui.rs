@@ -331,6 +331,30 @@ fn a_refused_head_says_which_line_was_wrong_wrapped_to_the_pane() {
 }
 
 #[test]
+fn a_tls_handshake_says_where_to_point_the_tunnel() {
+    let mut app = app(100, 24, false);
+    let hello = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03q\xcdi\x85";
+    let reason = hookscope::malformed::TLS.into();
+    let d = from_head(
+        hello,
+        hookscope::verify::Unchecked::Malformed { reason },
+        400,
+    );
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    keys(&mut app, &[KeyCode::Enter]);
+    let s = screen(&app);
+    assert!(
+        s.contains("malformed request: a TLS handshake, not HTTP"),
+        "{s}"
+    );
+    assert!(
+        s.contains("→ hookscope listens on http://127.0.0.1:8787: point the tunnel there (`ngrok http 8787`,"),
+        "{s}"
+    );
+    assert!(!s.contains("broke HTTP's rules"), "{s}");
+}
+
+#[test]
 fn a_head_that_never_ended_shows_that_nothing_was_answered() {
     let mut app = app(100, 24, true);
     let head = b"POST /hooks HTTP/1.1\r\nhost: x\r\nsvix-id: msg_stalled\r\nx-slo";

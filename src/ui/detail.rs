@@ -135,16 +135,26 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
         Verdict::Unchecked(u) => {
             let mark = format!(" {}  ", e.mark.symbol());
             headline(&mut lines, mark, theme.warn(), &u.to_string(), width);
-            if let Unchecked::Malformed { .. } = u {
-                let why = if d.response.status == 400 {
-                    "whatever wrote it (the sender's HTTP client, a proxy or the tunnel on the way) broke HTTP's rules"
+            if let Unchecked::Malformed { reason } = u {
+                let hint = if reason.starts_with(crate::malformed::TLS) {
+                    // The port is this run's; the record may be older, but a tunnel
+                    // is pointed at the hookscope that is running.
+                    let listen = &app.info.listen;
+                    let port = listen.rsplit(':').next().unwrap_or_default();
+                    format!(
+                        "hookscope listens on {listen}: point the tunnel there (`ngrok http {port}`, `cloudflared tunnel --url http://localhost:{port}`); its public URL stays https"
+                    )
                 } else {
-                    "it went over the limit above"
+                    let why = if d.response.status == 400 {
+                        "whatever wrote it (the sender's HTTP client, a proxy or the tunnel on the way) broke HTTP's rules"
+                    } else {
+                        "it went over the limit above"
+                    };
+                    format!(
+                        "the HTTP layer answered {} and closed the connection before hookscope read the request: {why}",
+                        d.response.status
+                    )
                 };
-                let hint = format!(
-                    "the HTTP layer answered {} and closed the connection before hookscope read the request: {why}",
-                    d.response.status
-                );
                 hint_lines(&mut lines, &hint, theme, width);
             }
         }

@@ -1,7 +1,9 @@
 //! Copying to the clipboard without blocking the UI: a worker thread owns one long-lived arboard
-//! handle (on Linux the clipboard empties when it is dropped); when no system clipboard is
-//! reachable (SSH, no display) the UI falls back to the OSC 52 escape sequence, which terminals
-//! and tmux (`set-clipboard on`) turn into a copy on the user's side.
+//! handle (on Linux the clipboard empties when it is dropped). When no system clipboard is
+//! reachable (SSH, no display): inside tmux, the text goes to tmux as a paste buffer, which tmux
+//! passes on to the outer terminal's clipboard (`load-buffer -w`); elsewhere the UI writes the
+//! OSC 52 escape sequence, which terminals turn into a copy on the user's side. (tmux drops an
+//! application's OSC 52 unless `set-clipboard` is `on`, and its default is `external`.)
 
 use base64::Engine as _;
 use std::sync::mpsc as std_mpsc;
@@ -14,6 +16,15 @@ pub enum Copied {
     System {
         /// What was copied, for the status line.
         what: String,
+    },
+    /// Handed to tmux as a paste buffer (no system clipboard was reachable).
+    Tmux {
+        /// What was copied.
+        what: String,
+        /// Whether tmux was asked to pass it on to the outer terminal's clipboard.
+        onward: Onward,
+        /// Why the system clipboard did not take it.
+        why: String,
     },
     /// The system clipboard is unavailable: the caller should use OSC 52.
     Fallback {
@@ -33,14 +44,23 @@ pub struct Clipboard {
 }
 
 impl Clipboard {
-    /// Starts the worker when a system clipboard may be reachable; results arrive on `done`.
+    /// Starts the worker when a system clipboard or tmux may be reachable; results arrive on
+    /// `done`.
     pub fn start(done: mpsc::UnboundedSender<Copied>) -> Clipboard {
         let remote =
             std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some();
         let display =
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
-        if remote || (cfg!(target_os = "linux") && !display) {
-            let why_not = if remote { "over SSH" } else { "no display" };
+        let no_system = if remote {
+            Some("over SSH")
+        } else if cfg!(target_os = "linux") && !display {
+            Some("no display")
+        } else {
+            None
+        };
+        // tmux finds its server from $TMUX, which it sets in every pane.
+        let tmux = std::env::var_os("TMUX").filter(|t| !t.is_empty());
+        if let (Some(why_not), None) = (no_system, &tmux) {
             return Clipboard {
                 tx: None,
                 why_not: why_not.into(),
@@ -49,7 +69,13 @@ impl Clipboard {
         let (tx, rx) = std_mpsc::channel::<(String, String)>();
         let spawned = std::thread::Builder::new()
             .name("clipboard".into())
-            .spawn(move || worker(rx, done));
+            .spawn(move || {
+                let board = match no_system {
+                    None => arboard::Clipboard::new().map_err(|e| e.to_string()),
+                    Some(why_not) => Err(why_not.to_string()),
+                };
+                worker(rx, done, board, tmux)
+            });
         match spawned {
             Ok(_) => Clipboard {
                 tx: Some(tx),
@@ -82,21 +108,101 @@ impl Clipboard {
     }
 }
 
-fn worker(rx: std_mpsc::Receiver<(String, String)>, done: mpsc::UnboundedSender<Copied>) {
-    let mut board = arboard::Clipboard::new().map_err(|e| e.to_string());
+fn worker(
+    rx: std_mpsc::Receiver<(String, String)>,
+    done: mpsc::UnboundedSender<Copied>,
+    mut board: Result<arboard::Clipboard, String>,
+    tmux: Option<std::ffi::OsString>,
+) {
     while let Ok((text, what)) = rx.recv() {
         let result = match &mut board {
             Ok(b) => b.set_text(text.clone()).map_err(|e| e.to_string()),
             Err(e) => Err(e.clone()),
         };
-        let msg = match result {
-            Ok(()) => Copied::System { what },
-            Err(why) => Copied::Fallback { text, what, why },
+        let msg = match (result, &tmux) {
+            (Ok(()), _) => Copied::System { what },
+            (Err(why), Some(tmux)) => match to_tmux(&text, tmux) {
+                Ok(onward) => Copied::Tmux { what, onward, why },
+                Err(e) => Copied::Fallback {
+                    text,
+                    what,
+                    why: format!("{why}; tmux: {e}"),
+                },
+            },
+            (Err(why), None) => Copied::Fallback { text, what, why },
         };
         if done.send(msg).is_err() {
             break;
         }
     }
+}
+
+/// Whether tmux passed a copy on to the outer terminal's clipboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Onward {
+    /// Asked to (`load-buffer -w`, tmux 3.2 and later), as far as the terminal allows.
+    Passed,
+    /// Not asked: over [`OSC52_MAX`], as the OSC 52 fallback would not send it either.
+    TooLarge,
+    /// tmux before 3.2 cannot.
+    OldTmux,
+}
+
+/// Loads `text` into a paste buffer of the tmux server that `tmux` (a `$TMUX` value) names,
+/// passing it on to the outer terminal's clipboard when it can.
+pub fn to_tmux(text: &str, tmux: &std::ffi::OsStr) -> Result<Onward, String> {
+    let load = |args: &[&str]| -> Result<(), String> {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("tmux")
+            .args(args)
+            .env("TMUX", tmux)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run tmux: {e}"))?;
+        // A tmux that refuses the arguments exits without reading: a broken pipe then, and
+        // its exit status says more.
+        let wrote = child
+            .stdin
+            .take()
+            .map(|mut stdin| stdin.write_all(text.as_bytes()));
+        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            let said = String::from_utf8_lossy(&out.stderr);
+            return Err(crate::sanitize::line(said.trim()).into_owned());
+        }
+        match wrote {
+            Some(Err(e)) => Err(e.to_string()),
+            _ => Ok(()),
+        }
+    };
+    if text.len() > OSC52_MAX {
+        return load(&["load-buffer", "-"]).map(|()| Onward::TooLarge);
+    }
+    match load(&["load-buffer", "-w", "-"]) {
+        Ok(()) => Ok(Onward::Passed),
+        Err(_) => load(&["load-buffer", "-"]).map(|()| Onward::OldTmux),
+    }
+}
+
+/// What to tell the user of a copy handed to tmux.
+pub fn through_tmux(what: &str, onward: Onward, why: &str) -> String {
+    let not_on = match onward {
+        Onward::Passed => {
+            return format!(
+                "copied {what} via tmux (a paste buffer, passed on to the terminal's clipboard where it allows; system clipboard: {why})"
+            );
+        }
+        Onward::TooLarge => format!(
+            "over {}, not passed on to the terminal's clipboard",
+            crate::verify::human_bytes(OSC52_MAX as u64)
+        ),
+        Onward::OldTmux => "tmux before 3.2 cannot pass it on to the clipboard".into(),
+    };
+    format!(
+        "copied {what} to a tmux paste buffer only (prefix ] pastes it; {not_on}; system clipboard: {why})"
+    )
 }
 
 /// Text up to this size is taken through OSC 52 by the terminals people use over SSH (hterm
@@ -148,6 +254,20 @@ mod tests {
     #[test]
     fn osc52_encodes_base64() {
         assert_eq!(osc52("evt_1"), "\x1b]52;c;ZXZ0XzE=\x07");
+    }
+
+    #[test]
+    fn a_copy_through_tmux_says_whether_it_went_on_to_the_clipboard() {
+        let said = |onward| through_tmux("event id evt_1", onward, "over SSH");
+        assert_eq!(
+            said(Onward::Passed),
+            "copied event id evt_1 via tmux (a paste buffer, passed on to the terminal's clipboard where it allows; system clipboard: over SSH)"
+        );
+        assert_eq!(
+            said(Onward::TooLarge),
+            "copied event id evt_1 to a tmux paste buffer only (prefix ] pastes it; over 1 MiB, not passed on to the terminal's clipboard; system clipboard: over SSH)"
+        );
+        assert!(said(Onward::OldTmux).contains("tmux before 3.2 cannot"));
     }
 
     #[test]

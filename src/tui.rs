@@ -440,6 +440,7 @@ fn finish_copy<W: io::Write>(
 ) -> io::Result<String> {
     Ok(match done {
         Copied::System { what } => format!("copied {what} to the clipboard"),
+        Copied::Tmux { what, onward, why } => clipboard::through_tmux(&what, onward, &why),
         Copied::Fallback { text, what, why } => {
             let (sequence, said) = clipboard::through_terminal(&text, &what, &why);
             if let Some(sequence) = sequence {

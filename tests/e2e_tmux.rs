@@ -128,7 +128,8 @@ fn shell(name: &str) -> Option<Tmux> {
         String::from_utf8_lossy(&out.stderr)
     );
     tmux.cmd(&["set-option", "-s", "escape-time", "0"]);
-    tmux.cmd(&["set-option", "-s", "set-clipboard", "on"]);
+    // set-clipboard is left at tmux's default, `external`, which ignores an application's
+    // own OSC 52: a copy must reach the buffer some other way.
     tmux.wait_for("the shell prompt", |s| s.contains("e2e$"));
     Some(tmux)
 }
@@ -362,10 +363,10 @@ fn inspector_in_a_real_terminal() {
     );
     let event_id = event_line(&s).expect("event line");
 
-    // y copies the id; with no display it goes through OSC 52 into tmux's buffer.
+    // y copies the id; with no display it goes into a tmux paste buffer.
     tmux.keys(&["y"]);
     tmux.wait_for("the copy message", |s| {
-        s.contains("copied event id") && s.contains("OSC 52")
+        s.contains("copied event id") && s.contains("via tmux")
     });
     let start = Instant::now();
     let buffer = loop {
@@ -709,4 +710,30 @@ fn the_header_shows_a_tailscale_funnel_to_our_port() {
     tmux.wait_for("the shell again", |s| {
         s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
     });
+}
+
+#[test]
+fn text_handed_to_tmux_lands_in_its_paste_buffer_whole() {
+    let Some(tmux) = shell("to-tmux") else {
+        return;
+    };
+    let socket = tmux.format("#{socket_path}");
+    // $TMUX as tmux sets it in a pane: socket, server pid, session.
+    let value = std::ffi::OsString::from(format!("{socket},1,0"));
+    let text = format!(
+        "{{\n  \"id\": \"evt_1\", \"quote\": \"it's $HOME `x` \\\\ é\"\n}}\n{}",
+        "x".repeat(200_000)
+    );
+    use hookscope::clipboard::{OSC52_MAX, Onward, to_tmux};
+    assert_eq!(to_tmux(&text, &value), Ok(Onward::Passed));
+    let shown = tmux.cmd(&["show-buffer"]).stdout;
+    assert_eq!(String::from_utf8_lossy(&shown), text);
+    // Too large for the terminal's clipboard: still whole in the buffer.
+    let large = "y".repeat(OSC52_MAX + 1);
+    assert_eq!(to_tmux(&large, &value), Ok(Onward::TooLarge));
+    assert_eq!(tmux.cmd(&["show-buffer"]).stdout.len(), large.len());
+    // No server there: a clear error, for the OSC 52 fallback's message.
+    let gone = std::ffi::OsString::from(format!("{socket}-gone,1,0"));
+    let err = to_tmux("x", &gone).unwrap_err();
+    assert!(err.contains("error connecting to"), "{err}");
 }

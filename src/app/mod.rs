@@ -438,6 +438,7 @@ impl App {
             Action::Resize(w, h) => {
                 self.size = (w, h);
                 self.scroll_into_view();
+                self.scroll = self.scroll.min(crate::ui::detail_max_scroll(self));
                 None
             }
             Action::Tick(now_ms) => {
@@ -841,7 +842,8 @@ impl App {
                 let page = self.page_height().max(1) as isize;
                 let delta = if c == Command::PageUp { -page } else { page };
                 if self.detail {
-                    self.scroll = (self.scroll as isize + delta).max(0) as usize;
+                    let to = (self.scroll as isize + delta).max(0) as usize;
+                    self.scroll = to.min(crate::ui::detail_max_scroll(self));
                 } else {
                     self.move_rows(delta);
                 }
@@ -1155,7 +1157,7 @@ impl App {
                 let down = matches!(m.kind, MouseEventKind::ScrollDown);
                 if areas.detail.is_some_and(|d| d.contains(at)) {
                     self.scroll = if down {
-                        self.scroll + 3
+                        (self.scroll + 3).min(crate::ui::detail_max_scroll(self))
                     } else {
                         self.scroll.saturating_sub(3)
                     };

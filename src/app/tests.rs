@@ -51,6 +51,14 @@ fn fill(app: &mut App, b: &mut Builder, n: usize) {
     app.update(Action::Deliveries(ds));
 }
 
+/// A delivery whose body pretty-prints to 202 lines, more than any pane here holds.
+fn long(b: &mut Builder) -> Arc<Delivery> {
+    b.advance(100);
+    let numbers: Vec<String> = (0..200).map(|n| n.to_string()).collect();
+    let body = format!("[{}]", numbers.join(","));
+    Arc::new(b.signed(SECRET, "msg_long", body.as_bytes()))
+}
+
 fn key(app: &mut App, code: KeyCode) -> Option<Effect> {
     let mut effects = app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
     assert!(effects.len() <= 1, "{effects:?}");
@@ -157,6 +165,12 @@ fn detail_and_tabs() {
     key(&mut app, KeyCode::BackTab);
     key(&mut app, KeyCode::BackTab);
     assert_eq!(app.tab, Tab::Response);
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(app.scroll, 0, "a tab that fits its pane does not scroll");
+    app.update(Action::Deliveries(vec![long(&mut b)]));
+    ch(&mut app, 'g');
+    key(&mut app, KeyCode::BackTab);
+    assert_eq!(app.tab, Tab::Body);
     key(&mut app, KeyCode::PageDown);
     assert!(app.scroll > 0);
     ch(&mut app, 'j');
@@ -478,12 +492,68 @@ fn mouse_wheel_and_click() {
         d.y,
     )));
     assert_eq!(app.tab, Tab::Body);
-    app.update(Action::Mouse(mouse(
-        MouseEventKind::ScrollDown,
-        10,
-        d.y + 3,
-    )));
+    let wheel = |app: &mut App| {
+        app.update(Action::Mouse(mouse(
+            MouseEventKind::ScrollDown,
+            10,
+            d.y + 3,
+        )))
+    };
+    wheel(&mut app);
+    assert_eq!(app.scroll, 0, "a body that fits its pane does not scroll");
+    app.update(Action::Deliveries(vec![long(&mut b)]));
+    ch(&mut app, 'g');
+    wheel(&mut app);
     assert_eq!(app.scroll, 3, "wheel over the detail scrolls it");
+    for _ in 0..100 {
+        wheel(&mut app);
+    }
+    let end = crate::ui::detail_max_scroll(&app);
+    assert_eq!(app.scroll, end, "and stops at the end");
+    app.update(Action::Mouse(mouse(MouseEventKind::ScrollUp, 10, d.y + 3)));
+    assert_eq!(app.scroll, end - 3, "from where the wheel turns back");
+}
+
+#[test]
+fn the_detail_scrolls_to_its_last_line_and_no_further() {
+    let (mut app, mut b) = (app(), builder());
+    app.update(Action::Deliveries(vec![long(&mut b)]));
+    for code in [KeyCode::Enter, KeyCode::Tab, KeyCode::Tab] {
+        key(&mut app, code);
+    }
+    assert_eq!(app.tab, Tab::Body);
+    let screen = |app: &App| {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+        t.draw(|f| crate::ui::draw(f, app)).unwrap();
+        let rows: Vec<String> = (0..30)
+            .map(|y| {
+                (0..100)
+                    .map(|x| t.backend().buffer()[(x, y)].symbol())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_owned()
+            })
+            .collect();
+        rows
+    };
+    for _ in 0..100 {
+        key(&mut app, KeyCode::PageDown);
+    }
+    // The body's last line sits on the pane's last row, right above the key hints, and the
+    // rows above it are the lines before it.
+    let rows = screen(&app);
+    assert_eq!(rows[28], " ]", "{rows:#?}");
+    assert_eq!(rows[27], "   199", "{rows:#?}");
+    // One page back is one press away, however often PgDn was pressed.
+    let end = app.scroll;
+    key(&mut app, KeyCode::PageUp);
+    assert!(app.scroll < end);
+    let rows = screen(&app);
+    assert_ne!(rows[28], " ]", "{rows:#?}");
+    // A taller terminal shows more of the end, not blank rows below it.
+    key(&mut app, KeyCode::PageDown);
+    app.update(Action::Resize(100, 40));
+    assert!(app.scroll < end);
 }
 
 #[test]

@@ -31,14 +31,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             buf.set_string(x, area.y, format!(" {} ", tab.title()), style);
         }
     }
-    let body = Rect {
-        y: area.y + 1,
-        height: area.height.saturating_sub(1),
-        ..area
-    };
+    let body = pane(area);
     let Some(entry) = app.selected_entry() else {
         return;
     };
+    // What was scrolled before the body came from the store or the pane grew may be past
+    // the end now.
+    let scroll = app.scroll.min(max_scroll(app));
     let lines = match app.tab {
         Tab::Overview => overview(entry, app, theme, body.width as usize),
         Tab::Headers => match app.full_of(entry) {
@@ -48,17 +47,86 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
                 theme.dim(),
             ))],
         },
-        Tab::Body => body_lines(app, theme, body.height as usize),
+        Tab::Body => body_lines(app, theme, body.height as usize, scroll),
         Tab::Response => response(&entry.delivery, theme, body.width as usize),
     };
     // The body tab slices its own lines (it can be huge); the others are short.
-    let scroll = if app.tab == Tab::Body { 0 } else { app.scroll };
+    let scroll = if app.tab == Tab::Body { 0 } else { scroll };
     let visible: Vec<Line> = lines
         .into_iter()
         .skip(scroll)
         .take(body.height as usize * 4)
         .collect();
     frame.render_widget(Paragraph::new(visible).wrap(Wrap { trim: false }), body);
+}
+
+/// Where a tab's lines go: the detail's area below its tab titles.
+fn pane(detail: Rect) -> Rect {
+    Rect {
+        y: detail.y + 1,
+        height: detail.height.saturating_sub(1),
+        ..detail
+    }
+}
+
+/// The furthest the detail's lines can be scrolled (`App::scroll`): where the last line
+/// reaches the pane's bottom, as in a pager. A line is counted as its width over the pane's in
+/// rows, which word wrapping can only exceed: the end is always reachable.
+pub fn max_scroll(app: &App) -> usize {
+    let size = Rect::new(0, 0, app.size.0, app.size.1);
+    let Some(body) = super::layout(size, true).detail.map(pane) else {
+        return 0;
+    };
+    let Some(entry) = app.selected_entry() else {
+        return 0;
+    };
+    let width = body.width as usize;
+    let height = body.height as usize;
+    match app.tab {
+        Tab::Body => match app.body_view().filter(|_| !entry.body_dropped) {
+            // Below the line that says what the body is shown as; each line is indented by one.
+            Some(view) => last_start(
+                view.lines
+                    .iter()
+                    .map(|l| 1 + unicode_width::UnicodeWidthStr::width(l.text.as_str())),
+                width,
+                height.saturating_sub(1),
+            ),
+            None => 0,
+        },
+        tab => {
+            let theme = Theme::new(false);
+            let lines = match tab {
+                Tab::Overview => overview(entry, app, &theme, width),
+                Tab::Headers => match app.full_of(entry) {
+                    Some(full) => headers(full, &theme, width),
+                    None => return 0,
+                },
+                _ => response(&entry.delivery, &theme, width),
+            };
+            last_start(lines.iter().map(Line::width), width, height)
+        }
+    }
+}
+
+/// The first of lines `widths` wide from which the rest fill `height` rows of `width` columns
+/// (the last line alone when it takes more).
+fn last_start(
+    widths: impl DoubleEndedIterator<Item = usize> + ExactSizeIterator,
+    width: usize,
+    height: usize,
+) -> usize {
+    let n = widths.len();
+    let (mut start, mut used) = (n, 0);
+    for w in widths.rev() {
+        let rows = w.div_ceil(width.max(1)).max(1);
+        if used + rows > height {
+            break;
+        }
+        used += rows;
+        start -= 1;
+    }
+    start.min(n.saturating_sub(1))
 }
 
 /// `key` in a dim column, then `value`, wrapped to `width` under itself (a long path or an
@@ -337,7 +405,7 @@ fn headers<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     lines
 }
 
-fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize) -> Vec<Line<'a>> {
+fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize, scroll: usize) -> Vec<Line<'a>> {
     if let Some(e) = app.selected_entry().filter(|e| e.body_dropped) {
         return vec![Line::from(Span::styled(
             format!(
@@ -376,7 +444,7 @@ fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize) -> Vec<Line<'a>> {
         format!(" {mode} · {count}{note}")
     };
     lines.push(Line::from(Span::styled(head, theme.dim())));
-    let start = app.scroll.min(view.lines.len().saturating_sub(1));
+    let start = scroll.min(view.lines.len().saturating_sub(1));
     for l in view.lines.iter().skip(start).take(height) {
         let spans: Vec<Span> = std::iter::once(Span::raw(" "))
             .chain(

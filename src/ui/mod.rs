@@ -11,6 +11,7 @@
 
 pub mod clusters;
 mod detail;
+pub use detail::max_scroll as detail_max_scroll;
 pub mod help;
 mod list;
 pub mod theme;

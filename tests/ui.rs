@@ -161,7 +161,7 @@ fn narrow_80x24_with_filter_and_failure() {
 
 #[test]
 fn help_overlay() {
-    let mut app = app(80, 28, true);
+    let mut app = app(80, 30, true);
     session(&mut app);
     keys(&mut app, &[KeyCode::Char('?')]);
     insta::assert_snapshot!(screen(&app));

@@ -18,6 +18,10 @@ pub enum Command {
     PageUp,
     /// Scroll the detail view down a page (the list when no detail is open).
     PageDown,
+    /// Scroll the detail view to its top.
+    DetailTop,
+    /// Scroll the detail view to its end.
+    DetailEnd,
     /// Open or close the detail view.
     ToggleDetail,
     /// Next detail tab.
@@ -109,6 +113,18 @@ pub const DEFAULT: &[(&str, &[Key], Command, &str)] = &[
         "scroll the detail down",
     ),
     (
+        "< C-Home",
+        &[Key::Char('<'), Key::CtrlCode(KeyCode::Home)],
+        Command::DetailTop,
+        "top of the detail",
+    ),
+    (
+        "> C-End",
+        &[Key::Char('>'), Key::CtrlCode(KeyCode::End)],
+        Command::DetailEnd,
+        "end of the detail (a long body's last line)",
+    ),
+    (
         "/",
         &[Key::Char('/')],
         Command::Filter,
@@ -187,6 +203,8 @@ pub enum Key {
     Code(KeyCode),
     /// Ctrl + a character.
     Ctrl(char),
+    /// Ctrl + a special key.
+    CtrlCode(KeyCode),
 }
 
 impl Key {
@@ -197,6 +215,7 @@ impl Key {
             Key::Char(c) => !ctrl && !alt && ev.code == KeyCode::Char(c),
             Key::Code(code) => !ctrl && !alt && ev.code == code,
             Key::Ctrl(c) => ctrl && ev.code == KeyCode::Char(c),
+            Key::CtrlCode(code) => ctrl && !alt && ev.code == code,
         }
     }
 }

@@ -848,6 +848,11 @@ impl App {
                     self.move_rows(delta);
                 }
             }
+            Command::DetailTop => self.scroll = 0,
+            Command::DetailEnd if self.detail => {
+                self.scroll = crate::ui::detail_max_scroll(self);
+            }
+            Command::DetailEnd => {}
             Command::ToggleDetail => {
                 self.detail = !self.detail && self.selected.is_some();
                 self.scroll = 0;

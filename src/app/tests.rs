@@ -550,8 +550,17 @@ fn the_detail_scrolls_to_its_last_line_and_no_further() {
     assert!(app.scroll < end);
     let rows = screen(&app);
     assert_ne!(rows[28], " ]", "{rows:#?}");
+    // < and > (or Ctrl-Home and Ctrl-End) go to the top and the end at once.
+    ch(&mut app, '<');
+    assert_eq!(app.scroll, 0);
+    ch(&mut app, '>');
+    assert_eq!(app.scroll, end);
+    app.update(Action::Key(KeyEvent::new(KeyCode::Home, KeyModifiers::CONTROL)));
+    assert_eq!(app.scroll, 0);
+    assert_eq!(app.selected_row(), Some(0));
+    app.update(Action::Key(KeyEvent::new(KeyCode::End, KeyModifiers::CONTROL)));
+    assert_eq!(app.scroll, end);
     // A taller terminal shows more of the end, not blank rows below it.
-    key(&mut app, KeyCode::PageDown);
     app.update(Action::Resize(100, 40));
     assert!(app.scroll < end);
 }

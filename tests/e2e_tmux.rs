@@ -383,7 +383,7 @@ fn inspector_in_a_real_terminal() {
     tmux.keys(&["Escape"]);
     tmux.wait_for("the detail to close", |s| !s.contains("─ Overview ─"));
     tmux.keys(&["/", "t", "a", "s", "k", "Enter"]);
-    tmux.wait_for("the filter", |s| s.contains("filter “task”: 2 match"));
+    tmux.wait_for("the filter", |s| s.contains("filter “task”: 2 matches"));
     tmux.keys(&["q"]);
     let s = tmux.wait_for("the shell again", |s| {
         s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))

@@ -555,10 +555,16 @@ fn the_detail_scrolls_to_its_last_line_and_no_further() {
     assert_eq!(app.scroll, 0);
     ch(&mut app, '>');
     assert_eq!(app.scroll, end);
-    app.update(Action::Key(KeyEvent::new(KeyCode::Home, KeyModifiers::CONTROL)));
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Home,
+        KeyModifiers::CONTROL,
+    )));
     assert_eq!(app.scroll, 0);
     assert_eq!(app.selected_row(), Some(0));
-    app.update(Action::Key(KeyEvent::new(KeyCode::End, KeyModifiers::CONTROL)));
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::End,
+        KeyModifiers::CONTROL,
+    )));
     assert_eq!(app.scroll, end);
     // A taller terminal shows more of the end, not blank rows below it.
     app.update(Action::Resize(100, 40));

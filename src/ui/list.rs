@@ -166,10 +166,11 @@ fn title<'a>(app: &App, theme: &Theme) -> Line<'a> {
         theme.strong(),
     )];
     if !app.filter.is_empty() {
+        let n = app.view.len();
         spans.push(Span::raw(format!(
-            "· filter “{}”: {} match ",
+            "· filter “{}”: {n} match{} ",
             crate::sanitize::line(&app.filter),
-            app.view.len()
+            if n == 1 { "" } else { "es" }
         )));
     }
     if app.earlier > 0 {

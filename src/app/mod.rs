@@ -883,6 +883,21 @@ impl App {
                     self.tab = Tab::Body;
                 }
             }
+            Command::CopyId
+            | Command::CopyPayload
+            | Command::CopyCurl
+            | Command::CopyCurlResigned
+            | Command::Replay
+            | Command::ReplayResigned
+                if self.selected_entry().is_none() =>
+            {
+                self.say(if self.entries.is_empty() {
+                    "nothing to copy or replay yet: no delivery has come".into()
+                } else {
+                    "no delivery selected: none is shown (Esc clears the filter, f shows everything)"
+                        .into()
+                });
+            }
             Command::CopyId => return self.copy_id(),
             Command::CopyPayload => return self.copy_payload(),
             // A refused head whose request line was not seen has no method or path to

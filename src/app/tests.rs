@@ -1048,3 +1048,30 @@ fn a_delivery_from_an_earlier_day_shows_its_day_not_a_time_of_today() {
     let app = at(datetime!(2026-11-25 09:29:58 UTC));
     assert_eq!(app.entries[0].time(app.offset, app.today()), "09:29:58");
 }
+
+#[test]
+fn acting_on_no_selection_says_why_nothing_happened() {
+    let (mut app, mut b) = (app(), builder());
+    for c in ['y', 'Y', 'c', 'C', 'r', 'R'] {
+        assert_eq!(ch(&mut app, c), None);
+        let said = app.status.as_ref().map(|(s, _)| s.as_str());
+        assert_eq!(
+            said,
+            Some("nothing to copy or replay yet: no delivery has come"),
+            "{c}"
+        );
+    }
+    fill(&mut app, &mut b, 2);
+    ch(&mut app, '/');
+    for c in "nothing like it".chars() {
+        ch(&mut app, c);
+    }
+    key(&mut app, KeyCode::Enter);
+    assert!(app.view.is_empty());
+    assert_eq!(ch(&mut app, 'y'), None);
+    let said = app.status.as_ref().map(|(s, _)| s.as_str()).unwrap();
+    assert!(
+        said.starts_with("no delivery selected: none is shown"),
+        "{said}"
+    );
+}

@@ -236,6 +236,13 @@ mod tests {
         });
         let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
         assert_eq!(sent, Err(ReplayError::Malformed));
+        // Nor one its client cut short.
+        d.verdict = Verdict::Unchecked(crate::verify::Unchecked::HeadCutShort {
+            received: 20,
+            error: "closed by the client".into(),
+        });
+        let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
+        assert_eq!(sent, Err(ReplayError::Malformed));
     }
 
     #[tokio::test]

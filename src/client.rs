@@ -36,6 +36,34 @@ impl Trust {
     }
 }
 
+/// Reads `url` as an `http://` or `https://` URL with a host, or says what is wrong with it in
+/// words that follow "`url`: " (for one written without its scheme, how to write it).
+pub fn http_url(url: &str) -> Result<http::Uri, String> {
+    if !url.contains("://") {
+        let with = format!("http://{url}");
+        if with.parse::<http::Uri>().is_ok_and(|u| u.host().is_some()) {
+            return Err(format!("no scheme: write {with} (or https://{url})"));
+        }
+    }
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| "not a URL (e.g. http://127.0.0.1:8787/)".to_string())?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        Some(other) => {
+            return Err(format!(
+                "{}:// is not supported: use http:// or https://",
+                crate::sanitize::line(other)
+            ));
+        }
+        None => return Err("not a URL (e.g. http://127.0.0.1:8787/)".into()),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err("the URL has no host".into());
+    }
+    Ok(uri)
+}
+
 /// A connector with Nagle off and a limit on connecting, trusting `trust`'s certificates.
 pub fn connector(connect_timeout: Duration, trust: Trust) -> Connector {
     let mut http = HttpConnector::new();
@@ -293,6 +321,36 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_without_its_scheme_is_told_how_to_write_it() {
+        let said = |u: &str| http_url(u).unwrap_err();
+        assert_eq!(
+            said("localhost:3000/webhooks"),
+            "no scheme: write http://localhost:3000/webhooks (or https://localhost:3000/webhooks)"
+        );
+        assert_eq!(
+            said("f00d.ngrok-free.app"),
+            "no scheme: write http://f00d.ngrok-free.app (or https://f00d.ngrok-free.app)"
+        );
+        assert_eq!(
+            said("ftp://x/"),
+            "ftp:// is not supported: use http:// or https://"
+        );
+        assert_eq!(said("http:///x"), "not a URL (e.g. http://127.0.0.1:8787/)");
+        assert_eq!(
+            said("http://x y/"),
+            "not a URL (e.g. http://127.0.0.1:8787/)"
+        );
+        assert_eq!(said(""), "not a URL (e.g. http://127.0.0.1:8787/)");
+        for ok in [
+            "http://127.0.0.1:8787",
+            "https://a.example/hooks?x=1",
+            "http://[::1]:80/",
+        ] {
+            assert!(http_url(ok).is_ok(), "{ok}");
+        }
+    }
 
     #[test]
     fn a_refused_connection_says_where_nothing_listens() {

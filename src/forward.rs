@@ -165,7 +165,7 @@ mod body_text {
 #[error("--forward-to `{url}`: {why}")]
 pub struct TargetError {
     url: String,
-    why: &'static str,
+    why: String,
 }
 
 /// Relays requests to one target.
@@ -240,16 +240,10 @@ impl Forwarder {
         verified_only: bool,
         trust: crate::client::Trust,
     ) -> Result<Forwarder, TargetError> {
-        let bad = |why| TargetError {
+        let target = crate::client::http_url(url).map_err(|why| TargetError {
             url: url.to_string(),
             why,
-        };
-        let target: Uri = url
-            .parse()
-            .map_err(|_| bad("not a URL (e.g. http://localhost:3000/webhooks)"))?;
-        if !(matches!(target.scheme_str(), Some("http" | "https")) && target.host().is_some()) {
-            return Err(bad("needs http:// or https:// and a host"));
-        }
+        })?;
         // The password is sent, never shown with the target or recorded with each result.
         let (target, auth) = crate::client::credentials(target);
         let connector = crate::client::connector(timeout.min(Duration::from_secs(10)), trust);
@@ -835,7 +829,13 @@ mod tests {
             )
             .is_err()
         );
-        assert!(Forwarder::new("localhost:3000", DEFAULT_TIMEOUT, false, Trust::System).is_err());
+        let Err(e) = Forwarder::new("localhost:3000", DEFAULT_TIMEOUT, false, Trust::System) else {
+            panic!("a target without its scheme")
+        };
+        assert_eq!(
+            e.to_string(),
+            "--forward-to `localhost:3000`: no scheme: write http://localhost:3000 (or https://localhost:3000)"
+        );
         assert!(
             Forwarder::new(
                 "http://localhost:3000/webhooks",

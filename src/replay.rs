@@ -103,9 +103,8 @@ pub async fn send(
     {
         return Err(ReplayError::Malformed);
     }
-    let base: Uri = base
-        .parse()
-        .map_err(|_| ReplayError::Send(format!("`{base}` is not a URL")))?;
+    let base = crate::client::http_url(base)
+        .map_err(|why| ReplayError::Send(format!("`{base}`: {why}")))?;
     // Its password is sent as Basic authorization, and kept out of what is said.
     let (base, auth) = crate::client::credentials(base);
     let url = crate::forward::join(&base, &d.path);
@@ -236,6 +235,16 @@ mod tests {
         });
         let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
         assert_eq!(sent, Err(ReplayError::Malformed));
+        // A target without its scheme is not guessed at.
+        d.verdict = Verdict::Unchecked(crate::verify::Unchecked::NoSecret);
+        let sent = send("localhost:9", &d, &d.headers, Trust::System).await;
+        assert_eq!(
+            sent,
+            Err(ReplayError::Send(
+                "`localhost:9`: no scheme: write http://localhost:9 (or https://localhost:9)"
+                    .into()
+            ))
+        );
         // Nor one its client cut short.
         d.verdict = Verdict::Unchecked(crate::verify::Unchecked::HeadCutShort {
             received: 20,

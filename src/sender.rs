@@ -89,7 +89,7 @@ pub enum SendError {
         /// The URL given.
         url: String,
         /// What is wrong.
-        why: &'static str,
+        why: String,
     },
     /// There is nothing to sign with.
     #[error(
@@ -240,23 +240,10 @@ fn tamper(body: &[u8]) -> Bytes {
 
 /// Checks the target URL.
 pub fn parse_target(url: &str) -> Result<Uri, SendError> {
-    let uri: Uri = url.parse().map_err(|_| SendError::BadUrl {
+    crate::client::http_url(url).map_err(|why| SendError::BadUrl {
         url: url.to_string(),
-        why: "not a URL (expected e.g. http://127.0.0.1:8787/)",
-    })?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) {
-        return Err(SendError::BadUrl {
-            url: url.to_string(),
-            why: "the URL needs http:// or https:// and a host",
-        });
-    }
-    if uri.host().is_none() {
-        return Err(SendError::BadUrl {
-            url: url.to_string(),
-            why: "the URL has no host",
-        });
-    }
-    Ok(uri)
+        why,
+    })
 }
 
 enum Outcome {

@@ -529,7 +529,16 @@ fn send_reports_an_unreachable_receiver() {
     assert!(!out.contains("client error"), "{out}");
     let (code, out) = send("ftp://example.ngrok.app/", &["--secret", SECRET]);
     assert_eq!(code, 2);
-    assert!(out.contains("needs http:// or https://"), "{out}");
+    assert!(
+        out.contains("ftp:// is not supported: use http:// or https://"),
+        "{out}"
+    );
+    let (code, out) = send(&format!("127.0.0.1:{port}/hooks"), &["--secret", SECRET]);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains(&format!("no scheme: write http://127.0.0.1:{port}/hooks")),
+        "{out}"
+    );
     let (code, out) = send(&format!("http://127.0.0.1:{port}/"), &[]);
     assert_eq!(code, 2);
     assert!(out.contains("no secret to sign with"), "{out}");

@@ -160,7 +160,7 @@ pub struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = crate::export::Format::Jsonl)]
     pub format: crate::export::Format,
-    /// Write to this file (created owner-readable only) instead of stdout.
+    /// Write to this new file (created owner-readable only) instead of stdout (`-`).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
 }
@@ -168,7 +168,7 @@ pub struct ExportArgs {
 /// Options for `hookscope import`.
 #[derive(Debug, Args, Clone)]
 pub struct ImportArgs {
-    /// A JSONL or HAR file (hookscope's own exports, or a HAR from other tools).
+    /// A JSONL or HAR file (hookscope's own exports, or a HAR from other tools), or - for stdin.
     pub file: std::path::PathBuf,
     /// The store.
     #[command(flatten)]

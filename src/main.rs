@@ -491,13 +491,22 @@ fn export(args: ExportArgs) -> Result<ExitCode> {
         store.for_each(&filter, |d| export.add(&d).map_err(anyhow::Error::from))?;
         Ok(export.finish()?)
     };
-    match &args.output {
+    // `-o -` is stdout, as for curl and most tools.
+    match args
+        .output
+        .as_deref()
+        .filter(|p| *p != std::path::Path::new("-"))
+    {
         Some(path) => {
             // Payloads carry personal data: the export is readable by its owner only.
             let file = store::create_private_file(path).map_err(|e| {
                 let p = path.display();
                 match e.kind() {
                     // A file made owner-only from the start is a new one: never one overwritten.
+                    std::io::ErrorKind::AlreadyExists if path.is_dir() => anyhow::anyhow!(
+                        "{p} is a folder: -o takes the name of a new file (e.g. {})",
+                        path.join("deliveries.jsonl").display()
+                    ),
                     std::io::ErrorKind::AlreadyExists => anyhow::anyhow!(
                         "{p} already exists: export writes a new file, never over one (remove it or pick another name)"
                     ),
@@ -507,8 +516,22 @@ fn export(args: ExportArgs) -> Result<ExitCode> {
                     _ => anyhow::anyhow!("cannot create {p}: {e}"),
                 }
             })?;
-            let n = stream(&mut std::io::BufWriter::new(file))
-                .with_context(|| format!("writing {}", path.display()))?;
+            let written = stream(&mut std::io::BufWriter::new(file));
+            let n = match written {
+                Ok(n) => n,
+                Err(e) => {
+                    // The file is export's own (it never writes over one): half an export
+                    // would pass for a whole one later.
+                    let removed = match std::fs::remove_file(path) {
+                        Ok(()) => "removed".to_string(),
+                        Err(r) => format!("could not remove it: {r}"),
+                    };
+                    return Err(e.context(format!(
+                        "writing {} (the incomplete file: {removed})",
+                        path.display()
+                    )));
+                }
+            };
             let noun = if n == 1 { "delivery" } else { "deliveries" };
             log!("exported {n} {noun} to {}", path.display());
         }
@@ -534,15 +557,28 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn import(args: ImportArgs) -> Result<ExitCode> {
     let (secrets, _) = cli::resolve_secrets(&args.secrets, env_var)?;
     let verifier = Verifier::new(secrets, hookscope::verify::DEFAULT_TOLERANCE);
-    let file = std::fs::File::open(&args.file)
-        .with_context(|| format!("opening {}", args.file.display()))?;
+    // `-` is stdin: `hookscope export --store a | hookscope import --store b -`.
+    let stdin = args.file == std::path::Path::new("-");
+    let source = if stdin {
+        "stdin".to_string()
+    } else {
+        args.file.display().to_string()
+    };
+    let input: Box<dyn std::io::Read> = if stdin {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(
+            std::fs::File::open(&args.file)
+                .with_context(|| format!("opening {}", args.file.display()))?,
+        )
+    };
     let mut store = Store::open(&store_path(&args.store)?)?;
-    let mut importer = store.importer(&format!("import:{}", args.file.display()))?;
+    let mut importer = store.importer(&format!("import:{source}"))?;
     // Each delivery is stored as it is read, in the one transaction `commit` ends: a file that
     // turns out bad halfway leaves nothing behind.
     let mut refused = None;
     hookscope::export::read_each(
-        std::io::BufReader::new(file),
+        std::io::BufReader::new(input),
         &verifier,
         |d| match importer.add(d) {
             Ok(_) => std::ops::ControlFlow::Continue(()),
@@ -552,9 +588,9 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
             }
         },
     )
-    .with_context(|| format!("importing {}", args.file.display()))?;
+    .with_context(|| format!("importing {source}"))?;
     if let Some(e) = refused {
-        return Err(e).with_context(|| format!("importing {}", args.file.display()));
+        return Err(e).with_context(|| format!("importing {source}"));
     }
     let (count, ids) = importer.commit()?;
     match ids {
@@ -568,10 +604,7 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
             "imported {count} deliveries into {} (ids {first}–{last})",
             store.path().display()
         ),
-        None => log!(
-            "{} holds no deliveries: nothing imported",
-            args.file.display()
-        ),
+        None => log!("{source} holds no deliveries: nothing imported"),
     }
     Ok(ExitCode::SUCCESS)
 }

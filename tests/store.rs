@@ -435,6 +435,74 @@ fn round_trip(format: &str) {
     assert!(err.contains("its folder does not exist"), "{err}");
 }
 
+/// An export that fails partway (here a file size limit, standing in for a full disk) leaves
+/// no half file behind; `-o -` is stdout, and `-` imports from stdin.
+#[cfg(unix)]
+#[test]
+fn an_export_that_fails_leaves_no_file_and_dash_means_the_standard_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.sqlite3");
+    let mut store = Store::open(&a).unwrap();
+    let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC));
+    // Control characters take six bytes each in the export (\u0001), one in the store: the
+    // export outgrows the limit long before the store reaches it.
+    let big = format!("{{\"id\":\"evt_big\",\"pad\":\"{}\"}}", "\u{1}".repeat(300_000));
+    let ds: Vec<Delivery> = (0..3)
+        .map(|i| b.signed(SECRET, &format!("msg_{i}"), big.as_bytes()))
+        .collect();
+    store
+        .insert(&ds.iter().collect::<Vec<_>>(), "seed")
+        .unwrap();
+    drop(store);
+    let file = dir.path().join("out.jsonl");
+    // An ignored SIGXFSZ is inherited across exec: writes past the limit then fail with EFBIG.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f 1500; exec '{BIN}' export --store '{}' -o '{}'",
+            a.display(),
+            file.display()
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("(the incomplete file: removed)") && err.contains("File too large"),
+        "{err}"
+    );
+    assert!(!file.exists(), "no half export left behind");
+    // `-o -` writes to stdout, not to a file named `-`.
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["export", "--store", a.to_str().unwrap(), "-o", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout.iter().filter(|&&c| c == b'\n').count(), 3);
+    assert!(!dir.path().join("-").exists());
+    // And `import -` reads stdin.
+    let c = dir.path().join("c.sqlite3");
+    let mut import = Command::new(BIN)
+        .args(["import", "--store", c.to_str().unwrap(), "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut import.stdin.take().unwrap(), &out.stdout).unwrap();
+    let done = import.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&done.stderr);
+    assert!(said.contains("imported 3 deliveries"), "{said}");
+    assert_eq!(
+        Store::open(&c)
+            .unwrap()
+            .query(&Filter::default())
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
 #[test]
 fn an_import_that_is_not_utf8_says_where_and_imports_nothing() {
     let dir = tempfile::tempdir().unwrap();

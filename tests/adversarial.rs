@@ -593,7 +593,7 @@ async fn clients_that_hang_up_are_recorded_with_what_came_and_silence_is_not() {
         half_head.verdict.reason().as_deref(),
         Some(
             format!(
-                "request head incomplete: the client sent at least {} B of it, then closed the connection without an answer (closed by the client)",
+                "request head incomplete: the client sent at least {} B of it, then the connection ended (closed by the client); nothing was answered",
                 half.len()
             )
             .as_str()

@@ -245,7 +245,7 @@ impl fmt::Display for Unchecked {
             ),
             Unchecked::HeadCutShort { received, error } => write!(
                 f,
-                "request head incomplete: the client sent at least {} of it, then closed the connection without an answer ({})",
+                "request head incomplete: the client sent at least {} of it, then the connection ended ({}); nothing was answered",
                 human_bytes(*received),
                 crate::sanitize::line(error)
             ),

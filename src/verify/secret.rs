@@ -67,6 +67,9 @@ pub enum SecretError {
     /// A path scope that does not start with `/`.
     #[error("the scope `{0}` must be a path starting with `/` (as in `/billing=whsec_…`)")]
     BadScope(String),
+    /// A path scope with nothing after its `=`.
+    #[error("the scope `{0}` has no secret after its `=` (as in `{0}=whsec_…`)")]
+    NoSecretForScope(String),
 }
 
 /// The shortest HMAC key Standard Webhooks issues (Svix's are this long).
@@ -246,6 +249,14 @@ fn split_scope(arg: &str) -> Result<(Option<String>, &str), SecretError> {
             return Err(SecretError::BadScope(scope));
         }
         return Ok((Some(scope), secret));
+    }
+    // `/billing=` with its secret left out (an unset shell variable after the `=`): no base64
+    // key, so say what is missing rather than what is wrong with it as one.
+    if let Some((scope, _)) = arg.split_once('=')
+        && scope.starts_with('/')
+        && Key::parse(arg).is_err()
+    {
+        return Err(SecretError::NoSecretForScope(scope.to_string()));
     }
     if let Some((scope, secret)) = arg.split_once('=')
         && ["whsec_", "whpk_", "whsk_"]
@@ -476,6 +487,18 @@ mod tests {
             Secret::parse(&format!("billing={SECRET}")).unwrap_err(),
             SecretError::BadScope(_)
         ));
+        // A scope whose secret was left out (`/billing=$UNSET`).
+        for arg in ["/billing=", "/billing==", "/=", "/a/b="] {
+            let said = Secret::parse(arg).unwrap_err().to_string();
+            let scope = arg.trim_end_matches('=');
+            assert_eq!(
+                said,
+                format!(
+                    "the scope `{scope}` has no secret after its `=` (as in `{scope}=whsec_…`)"
+                ),
+                "{arg}"
+            );
+        }
     }
 
     #[test]

@@ -304,7 +304,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
     /// ngrok agent API polled for the tunnel's public URL.
-    #[arg(long, default_value = crate::tunnel::NGROK_API, value_name = "URL")]
+    #[arg(long, default_value = crate::tunnel::NGROK_API, value_name = "URL", value_parser = parse_ngrok_api)]
     pub ngrok_api: String,
     /// Do not poll for a tunnel URL (ngrok's agent API, `tailscale funnel status --json`,
     /// cloudflared's metrics server).
@@ -373,6 +373,13 @@ fn parse_max_body(s: &str) -> Result<u64, String> {
         )),
         n => Ok(n),
     }
+}
+
+/// `--ngrok-api`: a URL polled every 5 s, which a typo would otherwise turn into silence.
+fn parse_ngrok_api(s: &str) -> Result<String, String> {
+    crate::client::http_url(s)
+        .map(|_| s.to_string())
+        .map_err(|why| format!("`{s}`: {why}"))
 }
 
 /// `--forward-timeout`: with no time at all every delivery would get 504 before the app saw it.
@@ -699,6 +706,19 @@ mod tests {
                 "`99999999999999999999` is too large"
             );
         }
+    }
+
+    #[test]
+    fn the_ngrok_api_must_be_a_url() {
+        assert_eq!(
+            parse_ngrok_api(crate::tunnel::NGROK_API),
+            Ok(crate::tunnel::NGROK_API.to_string())
+        );
+        assert_eq!(
+            parse_ngrok_api("127.0.0.1:4041").unwrap_err(),
+            "`127.0.0.1:4041`: no scheme: write http://127.0.0.1:4041 (or https://127.0.0.1:4041)"
+        );
+        assert!(parse_ngrok_api("notaurl").is_err());
     }
 
     #[test]

@@ -428,6 +428,10 @@ fn history(args: HistoryArgs, offset: time::UtcOffset) -> Result<ExitCode> {
     if more {
         found.remove(0);
     }
+    if found.is_empty() {
+        // stdout stays empty for scripts; a person is told it was not a failure to read.
+        log!("hookscope: {}", nothing_matches(&store, &filter)?);
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for d in found {
         let line = match args.format {
@@ -461,6 +465,22 @@ fn history(args: HistoryArgs, offset: time::UtcOffset) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why a query of `store` found nothing: an empty store, a time still to come, or the filter.
+fn nothing_matches(store: &Store, filter: &hookscope::store::Filter) -> Result<String> {
+    let held = store.count()?;
+    Ok(if held == 0 {
+        format!("{} holds no deliveries yet", store.path().display())
+    } else if filter
+        .since
+        .is_some_and(|since| since > time::OffsetDateTime::now_utc())
+    {
+        "nothing matches: --since is in the future".to_string()
+    } else {
+        let noun = if held == 1 { "delivery" } else { "deliveries" };
+        format!("none of the {held} stored {noun} matches")
+    })
 }
 
 fn show(args: ShowArgs) -> Result<ExitCode> {

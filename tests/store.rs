@@ -206,6 +206,10 @@ fn history_says_when_it_left_older_deliveries_out() {
         })
         .collect();
     let mut store = Store::open(&path).unwrap();
+    // Nothing found is said on stderr, stdout left empty for scripts.
+    let (code, out, err) = hookscope(&["history", "--store", p]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert_eq!(err, format!("hookscope: {p} holds no deliveries yet\n"));
     // 50 first: exactly the default's worth leaves nothing out.
     store
         .insert(&ds[..50].iter().collect::<Vec<_>>(), "t")
@@ -242,6 +246,23 @@ fn history_says_when_it_left_older_deliveries_out() {
     }
     let (code, _, err) = hookscope(&["history", "--store", p, "--all", "--limit", "3"]);
     assert_eq!(code, 2, "{err}");
+    for (flags, said) in [
+        (
+            &["--type", "nope"][..],
+            "hookscope: none of the 51 stored deliveries matches\n",
+        ),
+        (
+            &["--since", "2999-01-01"],
+            "hookscope: nothing matches: --since is in the future\n",
+        ),
+    ] {
+        let (code, out, err) = hookscope(&[&["history", "--store", p], flags].concat());
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (0, "", said),
+            "{flags:?}"
+        );
+    }
 }
 
 #[test]
@@ -446,7 +467,10 @@ fn an_export_that_fails_leaves_no_file_and_dash_means_the_standard_streams() {
     let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC));
     // Control characters take six bytes each in the export (\u0001), one in the store: the
     // export outgrows the limit long before the store reaches it.
-    let big = format!("{{\"id\":\"evt_big\",\"pad\":\"{}\"}}", "\u{1}".repeat(300_000));
+    let big = format!(
+        "{{\"id\":\"evt_big\",\"pad\":\"{}\"}}",
+        "\u{1}".repeat(300_000)
+    );
     let ds: Vec<Delivery> = (0..3)
         .map(|i| b.signed(SECRET, &format!("msg_{i}"), big.as_bytes()))
         .collect();

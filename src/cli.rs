@@ -91,7 +91,7 @@ pub struct StoreArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct FilterArgs {
     /// Only this event type.
-    #[arg(long = "type", value_name = "TYPE")]
+    #[arg(long = "type", value_name = "TYPE", value_parser = parse_event_type)]
     pub event_type: Option<String>,
     /// Only failures (rejected, answered 4xx/5xx, or not answered at all: a head that never ended)
     #[arg(long)]
@@ -483,6 +483,15 @@ fn parse_limit(s: &str) -> Result<u64, String> {
     )
 }
 
+/// `--type`: an empty one (an unset variable) would send a payload without a type, or select
+/// nothing.
+fn parse_event_type(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("an event type cannot be empty (e.g. customer.created)".into());
+    }
+    Ok(s.to_string())
+}
+
 /// `send -n`: zero would send nothing and say "sent 0".
 fn parse_count(s: &str) -> Result<u64, String> {
     at_least_one(s, "would send nothing: give at least 1 event")
@@ -513,7 +522,7 @@ pub struct SendArgs {
     pub secrets: SecretArgs,
     /// Event type; customer.created and task.completed have realistic sample payloads, other
     /// types get a minimal {id, type, created_at, data} object.
-    #[arg(long = "type", default_value = "customer.created", value_name = "TYPE")]
+    #[arg(long = "type", default_value = "customer.created", value_name = "TYPE", value_parser = parse_event_type)]
     pub event_type: String,
     /// Body to send verbatim instead of a sample: JSON text, @FILE to read a file, or @- to
     /// read stdin.
@@ -704,6 +713,17 @@ mod tests {
             assert_eq!(
                 parse("99999999999999999999").unwrap_err(),
                 "`99999999999999999999` is too large"
+            );
+        }
+    }
+
+    #[test]
+    fn an_event_type_cannot_be_empty() {
+        assert_eq!(parse_event_type("a.b"), Ok("a.b".into()));
+        for empty in ["", " "] {
+            assert_eq!(
+                parse_event_type(empty).unwrap_err(),
+                "an event type cannot be empty (e.g. customer.created)"
             );
         }
     }

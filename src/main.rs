@@ -483,10 +483,41 @@ fn nothing_matches(store: &Store, filter: &hookscope::store::Filter) -> Result<S
     })
 }
 
+/// When `key` is a message or event id several deliveries carry (a provider's retries,
+/// replays), says on stderr that `chosen` is the newest and which the others are.
+fn say_which(store: &Store, key: &str, chosen: &hookscope::delivery::Delivery) -> Result<()> {
+    const SHOWN: usize = 10;
+    if key.parse::<u64>().ok() == Some(chosen.seq) {
+        return Ok(());
+    }
+    let ids = store.sharing(key, 1000)?;
+    if ids.len() < 2 {
+        return Ok(());
+    }
+    let others: Vec<String> = ids
+        .iter()
+        .rev()
+        .filter(|&&id| id != chosen.seq as i64)
+        .take(SHOWN)
+        .map(|id| format!("#{id}"))
+        .collect();
+    let more = if ids.len() > SHOWN + 1 { ", …" } else { "" };
+    log!(
+        "hookscope: {}{} deliveries carry {}: this is the newest, #{} (before it: {}{more}; give the store's id for another)",
+        ids.len(),
+        if ids.len() == 1000 { " or more" } else { "" },
+        sanitize::line(key),
+        chosen.seq,
+        others.join(", ")
+    );
+    Ok(())
+}
+
 fn show(args: ShowArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&store_path(&args.store)?)?;
     match store.find(&args.id)? {
         Some(d) => {
+            say_which(&store, &args.id, &d)?;
             out_raw!("{}", headless::full_text(&d));
             Ok(ExitCode::SUCCESS)
         }
@@ -658,6 +689,7 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     };
+    say_which(&store, &args.id, &d)?;
     let headers = if args.resign {
         let (secrets, _) = cli::resolve_secrets(&args.secrets, env_var)?;
         hookscope::replay::resign(

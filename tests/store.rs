@@ -332,6 +332,30 @@ fn history_and_show() {
         err.contains("no delivery with id, message id or event id `evt_missing`"),
         "{err}"
     );
+    // One id, one delivery: nothing said. A provider's retry of msg_b: the newest is shown,
+    // and stderr says which others carry the id.
+    let (_, _, err) = hookscope(&["show", "msg_b", "--store", p]);
+    assert_eq!(err, "");
+    let mut retry = ds[1].clone();
+    retry.received_at += time::Duration::seconds(30);
+    let mut store = Store::open(&path).unwrap();
+    store.insert(&[&retry], "retry").unwrap();
+    let newest = store.count().unwrap();
+    drop(store);
+    for key in ["msg_b", "evt_b"] {
+        let (code, out, err) = hookscope(&["show", key, "--store", p]);
+        assert_eq!(code, 0);
+        assert!(out.starts_with("✗ bad_signature"), "{out}");
+        assert_eq!(
+            err,
+            format!(
+                "hookscope: 2 deliveries carry {key}: this is the newest, #{newest} (before it: #{}; give the store's id for another)\n",
+                ds[1].seq
+            )
+        );
+    }
+    let (_, _, err) = hookscope(&["show", &ds[1].seq.to_string(), "--store", p]);
+    assert_eq!(err, "", "asked for by the store's id");
 }
 
 /// Adds a forwarded delivery (the app answered 202 with JSON) and a replay of `first` to the

@@ -590,6 +590,21 @@ impl Store {
         )
     }
 
+    /// The ids, oldest first, of the deliveries whose message id or event id is `key` (a
+    /// provider's retries and replays share them): at most `limit`.
+    pub fn sharing(&self, key: &str, limit: u32) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM deliveries WHERE msg_id = ?1 OR event_id = ?1 ORDER BY id LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let ids = stmt
+            .query_map(rusqlite::params![key, limit], |r| r.get::<_, i64>(0))
+            .map_err(|e| self.err(e))?;
+        ids.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// One delivery in full by the store's id.
     pub fn get(&self, id: i64) -> Result<Option<Delivery>, StoreError> {
         self.first("WHERE id = ?1", rusqlite::params![id])

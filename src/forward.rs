@@ -97,6 +97,11 @@ pub enum ForwardError {
     },
     /// The connection was cut.
     Reset,
+    /// The sender hung up before the app answered, and the relay was given up with it.
+    Abandoned {
+        /// Milliseconds the app had had by then.
+        ms: u64,
+    },
     /// The delivery carries this hookscope's own `via` mark: it was forwarded here by this
     /// same hookscope, so the target leads back to it (its port, or a tunnel to it).
     Loop,
@@ -120,6 +125,11 @@ impl fmt::Display for ForwardError {
                 )
             }
             ForwardError::Reset => write!(f, "the app closed the connection without answering"),
+            ForwardError::Abandoned { ms } => write!(
+                f,
+                "given up: the sender hung up after {}, before the app answered",
+                limit_text(Duration::from_millis(*ms))
+            ),
             ForwardError::Loop => write!(
                 f,
                 "this delivery came back through --forward-to, which leads to this hookscope (its \
@@ -180,14 +190,13 @@ pub struct Forwarder {
     /// This hookscope's entry in the `via` header of what it relays (`1.1 hookscope-3f9a…`,
     /// RFC 9110 §7.6.3): a delivery that comes back with it has gone round in a loop.
     via: String,
-    /// The deliveries on their way to the app now.
-    waiting: Waiting,
     /// The Basic authorization the target URL's user and password stand for.
     auth: Option<http::HeaderValue>,
 }
 
-/// The deliveries on their way to the app, which are recorded (and shown) only once it has
-/// answered: how many, and since when the oldest, so the inspector can say it is waiting.
+/// The deliveries whose answer is not yet given (waiting for the app, or the answer mode's
+/// delay), which are recorded (and shown) only once it is: how many, and since when the
+/// oldest, so the inspector can say so.
 #[derive(Clone, Debug, Default)]
 pub struct Waiting(Arc<Mutex<WaitingSince>>);
 
@@ -200,7 +209,7 @@ struct WaitingSince {
 
 impl Waiting {
     /// Counts one delivery as waiting until the returned guard is dropped.
-    fn start(&self) -> Relaying {
+    pub fn start(&self) -> Relaying {
         let mut w = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let key = w.next;
         w.next += 1;
@@ -219,8 +228,8 @@ impl Waiting {
     }
 }
 
-/// One delivery on its way to the app; dropped when it is answered, failed or abandoned.
-struct Relaying {
+/// One delivery waiting for its answer; dropped when it is answered, failed or abandoned.
+pub struct Relaying {
     waiting: Waiting,
     key: u64,
 }
@@ -253,14 +262,8 @@ impl Forwarder {
             timeout,
             verified_only,
             via: format!("1.1 hookscope-{:016x}", rand::random::<u64>()),
-            waiting: Waiting::default(),
             auth,
         })
-    }
-
-    /// The deliveries on their way to the app now (a handle that stays current).
-    pub fn waiting(&self) -> Waiting {
-        self.waiting.clone()
     }
 
     /// The target as given.
@@ -285,7 +288,6 @@ impl Forwarder {
         body: Bytes,
     ) -> (ForwardResult, http::HeaderMap) {
         let url = self.url_for(path);
-        let _waiting = self.waiting.start();
         let started = Instant::now();
         let result = tokio::time::timeout(
             self.timeout,

@@ -390,15 +390,25 @@ pub fn human_line(d: &Delivery) -> String {
             sanitize::line(said.lines().next().unwrap_or(""))
         ));
     }
-    if let Some(f) = &d.forward {
-        match (&f.status, &f.error) {
+    let refused = matches!(&d.verdict, Verdict::Unchecked(u) if u.refused());
+    match &d.forward {
+        Some(f) => match (&f.status, &f.error) {
             (Some(s), _) => line.push_str(&format!(" → app {s} ({} ms)", f.ms)),
+            (None, Some(e)) if d.response.status == 0 => {
+                line.push_str(&format!(" → app failed: {e} (nothing answered)"))
+            }
             (None, Some(e)) => line.push_str(&format!(
                 " → app failed: {e} ({} answered)",
                 d.response.status
             )),
             (None, None) => {}
-        }
+        },
+        // A refused request's line says it was not answered already.
+        None if d.response.status == 0 && !refused => line.push_str(&format!(
+            " · no answer: {}",
+            sanitize::line(d.response.unanswered())
+        )),
+        None => {}
     }
     if let Some(of) = d.replay_of {
         line.push_str(&format!(" [replay of #{of}]"));
@@ -412,7 +422,7 @@ pub fn human_line(d: &Delivery) -> String {
 /// line says the app's answer).
 fn answered_otherwise(d: &Delivery) -> Option<&str> {
     let refused = matches!(&d.verdict, Verdict::Unchecked(u) if u.refused());
-    // Status 0: an imported HAR entry whose request got no answer; nothing to say.
+    // Status 0 (nothing answered) has its own words in the line.
     if refused || d.forward.is_some() || d.response.status == 0 {
         return None;
     }
@@ -662,7 +672,11 @@ pub fn full_text(d: &Delivery) -> String {
         );
     }
     let _ = match d.response.status {
-        0 => writeln!(out, "answered  none: {}", crate::delivery::NO_ANSWER),
+        0 => writeln!(
+            out,
+            "answered  none: {}",
+            crate::sanitize::line(d.response.unanswered())
+        ),
         status => writeln!(
             out,
             "answered  {status} {}",
@@ -859,8 +873,19 @@ mod tests {
         d.response.status = 500;
         d.response.body = "hookscope response mode status:500".into();
         assert!(human_line(&d).ends_with(" · answered 500: hookscope response mode status:500"));
+        // Nothing answered: the sender hung up while the answer waited (the receiver notes
+        // why), or an imported request that got no answer.
         d.response.status = 0;
-        assert_eq!(human_line(&d), "✓ customer.created · evt_1 (msg_1)");
+        d.response.body = "the sender hung up after 15 s, before the app answered".into();
+        assert_eq!(
+            human_line(&d),
+            "✓ customer.created · evt_1 (msg_1) · no answer: the sender hung up after 15 s, before the app answered"
+        );
+        d.response.body = "".into();
+        assert_eq!(
+            human_line(&d),
+            "✓ customer.created · evt_1 (msg_1) · no answer: the connection was closed without one"
+        );
         // A refused delivery's line has its status already.
         d.verdict = Verdict::Unchecked(crate::verify::Unchecked::NotPost {
             method: "GET".into(),
@@ -877,6 +902,9 @@ mod tests {
         let mut d = verified();
         d.verdict = Verdict::Unchecked(verdict);
         d.response.status = status;
+        if status == 0 {
+            d.response.body = "".into(); // nothing was answered
+        }
         d.event_id = None;
         d.event_type = None;
         d

@@ -139,7 +139,6 @@ async fn serve(
     let mut config = receiver::Config::new(addr, verifier.clone());
     config.max_body = args.max_body;
     config.max_connections = args.max_connections;
-    let mut waiting = None;
     // The target as shown and logged: without a password the URL may carry.
     let mut forward_shown = None;
     if let Some(url) = &args.forward_to {
@@ -156,10 +155,10 @@ async fn serve(
                 f.target()
             );
         }
-        waiting = Some(f.waiting());
         forward_shown = Some(f.target());
         config.forward = Some(f);
     }
+    let config_waiting = config.waiting.clone();
     let control = hookscope::forward::Control::new(args.respond);
     config.control = control.clone();
     // Headless lines show neither bodies nor headers: the printer's queue need not hold them.
@@ -302,7 +301,7 @@ async fn serve(
             control,
             secrets: verifier.secrets().to_vec(),
             listen: format!("http://{local}"),
-            waiting,
+            waiting: Some(config_waiting),
         };
         tui::run(app, rx, opts)
             .await

@@ -23,7 +23,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -64,6 +64,9 @@ pub struct Config {
     pub forward: Option<crate::forward::Forwarder>,
     /// What the sender is answered (switchable at run time).
     pub control: crate::forward::Control,
+    /// The deliveries whose answer is still to be given (the app's, or the answer mode's
+    /// delay): the inspector says how many and since when.
+    pub waiting: crate::forward::Waiting,
     /// Connections served at once; further ones wait in the listen backlog until one closes
     /// (the head and body timeouts bound how long a stalled one can hold its place).
     pub max_connections: usize,
@@ -86,6 +89,7 @@ impl Config {
             store: None,
             forward: None,
             control: crate::forward::Control::new(RespondMode::Normal),
+            waiting: crate::forward::Waiting::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             summaries_only: false,
         }
@@ -540,7 +544,7 @@ async fn read_body(
 async fn handle(
     req: Request<Incoming>,
     remote: SocketAddr,
-    shared: &Shared,
+    shared: &Arc<Shared>,
 ) -> Response<Full<Bytes>> {
     let received_at = OffsetDateTime::now_utc();
     let (parts, body) = req.into_parts();
@@ -622,50 +626,76 @@ async fn handle(
         .iter()
         .find(|(n, _)| *n == crate::forward::REPLAY_HEADER)
         .and_then(|(_, v)| std::str::from_utf8(v).ok()?.trim().parse().ok());
+    let msg_id = (!keep_headers)
+        .then(|| delivery::message_id(&view))
+        .flatten();
+    let fields = fields.unwrap_or_else(|| probe::event_fields(&body));
     // Forward whatever the verdict (the app verifies for itself), unless told otherwise; a body
     // that was refused or cut short cannot be relayed.
-    let forward = match &config.forward {
-        Some(f)
-            if body_readable(&verdict)
-                && !(f.verified_only && verdict.verified() != Some(true)) =>
-        {
-            Some(
-                f.send(&method, &path, &headers, Some(remote), body.clone())
-                    .await,
-            )
-        }
-        _ => None,
-    };
-    let mut out = match &forward {
-        Some((f, app_headers)) => Answer::from_app(f, app_headers),
-        None => Answer::from_verdict(&verdict),
-    };
+    let forwarder = config.forward.as_ref().filter(|f| {
+        body_readable(&verdict) && !(f.verified_only && verdict.verified() != Some(true))
+    });
     let mode = config.control.get();
-    out.apply(mode);
-
-    let request = delivery::Request {
-        remote: Some(remote),
-        method,
-        path,
-        version: http_version(parts.version),
-        headers,
-        body,
-        body_size,
-    };
-    let fields = fields.unwrap_or_else(|| probe::event_fields(&request.body));
     let mut record = Box::new(Delivery::with_fields(
         shared.seq.fetch_add(1, Ordering::Relaxed) + 1,
         received_at,
-        request,
+        delivery::Request {
+            remote: Some(remote),
+            method,
+            path,
+            version: http_version(parts.version),
+            headers,
+            body,
+            body_size,
+        },
         verdict,
-        out.record(),
+        // Set below, once the answer is known.
+        ResponseRecord {
+            status: 0,
+            body: Cow::Borrowed(""),
+        },
         fields,
     ));
-    if !keep_headers {
-        record.msg_id = delivery::message_id(&view);
+    if msg_id.is_some() {
+        record.msg_id = msg_id;
     }
-    record.forward = forward.map(|(f, _)| f);
     record.replay_of = replay_of;
+
+    let mut out = if forwarder.is_some() || matches!(mode, RespondMode::Delay(_)) {
+        // The answer takes a while: should the sender hang up meanwhile, hyper drops this
+        // handler, and the guard records the delivery as unanswered instead of losing it.
+        let mut waiting = Unanswered {
+            record: Some(record),
+            shared: shared.clone(),
+            since: Instant::now(),
+            forwarding: forwarder.is_some(),
+            _counted: config.waiting.start(),
+        };
+        let mut out = match forwarder {
+            Some(f) => {
+                let d = waiting.record();
+                let (result, app_headers) = f
+                    .send(&d.method, &d.path, &d.headers, Some(remote), d.body.clone())
+                    .await;
+                let out = Answer::from_app(&result, &app_headers);
+                waiting.record().forward = Some(result);
+                out
+            }
+            None => Answer::from_verdict(&waiting.record().verdict),
+        };
+        waiting.forwarding = false;
+        out.apply(mode);
+        if let RespondMode::Delay(d) = mode {
+            tokio::time::sleep(d).await;
+        }
+        record = waiting.answered();
+        out
+    } else {
+        let mut out = Answer::from_verdict(&record.verdict);
+        out.apply(mode);
+        out
+    };
+    record.response = out.record();
     // Committed before the answer goes out: a sender that saw 2xx can rely on it.
     if let Err(e) = commit(shared, &mut record).await {
         // Not stored, so not acknowledged: 503 makes the provider retry later.
@@ -681,11 +711,87 @@ async fn handle(
             "hookscope is shutting down",
         );
     }
-    if let RespondMode::Delay(d) = mode {
-        tokio::time::sleep(d).await;
-    }
     shared.stats.answered.fetch_add(1, Ordering::Relaxed);
     out.into_response()
+}
+
+/// A delivery whose answer is being waited for: the app's, or the end of the answer mode's
+/// delay. hyper drops the handler when the sender hangs up meanwhile, and dropping this then
+/// records the delivery, unanswered, rather than losing it.
+struct Unanswered {
+    /// The record, until it is answered.
+    record: Option<Box<Delivery>>,
+    shared: Arc<Shared>,
+    since: Instant,
+    /// Whether the wait is for the app (else for the delay).
+    forwarding: bool,
+    /// Counted among those the inspector says are waiting, while this lives.
+    _counted: crate::forward::Relaying,
+}
+
+impl Unanswered {
+    /// The record being answered.
+    fn record(&mut self) -> &mut Delivery {
+        // Taken only by `answered`, which consumes the guard, and by `drop`.
+        self.record
+            .as_deref_mut()
+            .expect("the record is held until answered")
+    }
+
+    /// The record, now that the answer is given.
+    fn answered(mut self) -> Box<Delivery> {
+        self.record
+            .take()
+            .expect("the record is held until answered")
+    }
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        let Some(mut record) = self.record.take() else {
+            return;
+        };
+        let waited = self.since.elapsed();
+        if self.forwarding {
+            record.forward = Some(crate::forward::ForwardResult {
+                url: self
+                    .shared
+                    .config
+                    .forward
+                    .as_ref()
+                    .map(|f| f.url_for(&record.path))
+                    .unwrap_or_default(),
+                status: None,
+                headers: Vec::new(),
+                body: Bytes::new(),
+                ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+                error: Some(crate::forward::ForwardError::Abandoned {
+                    ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+                }),
+            });
+        }
+        // Status 0: nothing was answered; the text says why, where the inspector shows it.
+        record.response = ResponseRecord {
+            status: 0,
+            body: Cow::Owned(format!(
+                "the sender hung up after {}, {}",
+                crate::forward::limit_text(waited),
+                if self.forwarding {
+                    "before the app answered"
+                } else {
+                    "during the answer mode's delay"
+                }
+            )),
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // the runtime is going away with the receiver
+        };
+        let shared = self.shared.clone();
+        runtime.spawn(async move {
+            let _ = commit(&shared, &mut record).await;
+            publish(&shared, record).await;
+        });
+    }
 }
 
 /// `HTTP/1.1` and the like, as `Debug` writes them, without the formatting machinery.

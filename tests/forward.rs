@@ -6,7 +6,7 @@ use bytes::Bytes;
 use common::*;
 use hookscope::client::Trust;
 use hookscope::delivery::Delivery;
-use hookscope::forward::{Control, ForwardError, Forwarder, RespondMode};
+use hookscope::forward::{Control, ForwardError, Forwarder, RespondMode, Waiting};
 use hookscope::receiver::{Config, Receiver};
 use hookscope::verify::{Secret, Verdict, Verifier};
 use http_body_util::{BodyExt as _, Full};
@@ -87,12 +87,22 @@ async fn receiver(
     forward: Option<Forwarder>,
     mode: RespondMode,
 ) -> (Receiver, mpsc::Receiver<Box<Delivery>>) {
+    let (server, rx, _) = receiver_waiting(forward, mode).await;
+    (server, rx)
+}
+
+/// A receiver, with its count of deliveries still waiting for their answer.
+async fn receiver_waiting(
+    forward: Option<Forwarder>,
+    mode: RespondMode,
+) -> (Receiver, mpsc::Receiver<Box<Delivery>>, Waiting) {
     let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
     config.forward = forward;
     config.control = Control::new(mode);
+    let waiting = config.waiting.clone();
     let (tx, rx) = mpsc::channel(64);
-    (Receiver::start(config, tx).await.unwrap(), rx)
+    (Receiver::start(config, tx).await.unwrap(), rx, waiting)
 }
 
 async fn next(rx: &mut mpsc::Receiver<Box<Delivery>>) -> Delivery {
@@ -311,8 +321,7 @@ async fn a_delivery_waiting_for_the_app_is_counted_until_it_answers() {
     // forwarder says one is on its way, and since when.
     let (app_addr, _) = app().await;
     let f = forwarder(app_addr, "", Duration::from_secs(10), false);
-    let waiting = f.waiting();
-    let (server, mut rx) = receiver(Some(f), RespondMode::Normal).await;
+    let (server, mut rx, waiting) = receiver_waiting(Some(f), RespondMode::Normal).await;
     assert_eq!(waiting.now(), None);
     let body = b"{}";
     let addr = server.local_addr();
@@ -334,6 +343,103 @@ async fn a_delivery_waiting_for_the_app_is_counted_until_it_answers() {
     assert_eq!(sent.await.unwrap().status, 200);
     assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_w"));
     assert_eq!(waiting.now(), None, "no longer waiting once answered");
+}
+
+/// A sender that gives up on its request after `after`, as a provider does at its timeout.
+async fn hang_up_after(addr: SocketAddr, path: &str, msg_id: &str, after: Duration) {
+    use tokio::io::AsyncWriteExt as _;
+    let mut head = format!("POST {path} HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n");
+    for (n, v) in signed(SECRET, msg_id, b"{}") {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("\r\n{}");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(after).await;
+}
+
+#[tokio::test]
+async fn a_sender_that_hangs_up_before_the_app_answers_is_recorded_not_lost() {
+    // A provider's timeout (Svix: 15 s) shorter than the app takes: the provider gives up and
+    // retries, and hookscope must show that attempt, not drop it with the handler.
+    let (app_addr, seen) = app().await;
+    let f = forwarder(app_addr, "", Duration::from_secs(10), false);
+    let (server, mut rx, waiting) = receiver_waiting(Some(f), RespondMode::Normal).await;
+    let addr = server.local_addr();
+    hang_up_after(addr, "/slow", "msg_gone", Duration::from_millis(300)).await;
+    let d = next(&mut rx).await;
+    assert_eq!(d.msg_id.as_deref(), Some("msg_gone"));
+    assert_eq!(d.verdict.verified(), Some(true));
+    assert_eq!(d.response.status, 0, "nothing was answered");
+    assert!(
+        d.response
+            .unanswered()
+            .starts_with("the sender hung up after "),
+        "{}",
+        d.response.unanswered()
+    );
+    assert!(
+        d.response
+            .unanswered()
+            .ends_with(", before the app answered")
+    );
+    let f = d.forward.as_ref().expect("the relay is recorded");
+    assert_eq!(f.url, format!("http://{app_addr}/slow"));
+    assert!(
+        matches!(f.error, Some(ForwardError::Abandoned { .. })),
+        "{:?}",
+        f.error
+    );
+    let line = hookscope::headless::human_line(&d);
+    assert!(
+        line.contains(" → app failed: given up: the sender hung up after ")
+            && line.ends_with(", before the app answered (nothing answered)"),
+        "{line}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1, "the app did get it");
+    assert_eq!(waiting.now(), None, "no longer counted as waiting");
+    // The next delivery is the next record.
+    let body = b"{}";
+    let reply = post(addr, "/", &signed(SECRET, "msg_after", body), body).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_after"));
+}
+
+#[tokio::test]
+async fn a_sender_that_hangs_up_during_a_delay_is_recorded_as_unanswered() {
+    let (server, mut rx, waiting) =
+        receiver_waiting(None, RespondMode::Delay(Duration::from_secs(5))).await;
+    let addr = server.local_addr();
+    let gone = tokio::spawn(hang_up_after(
+        addr,
+        "/",
+        "msg_gave_up",
+        Duration::from_millis(300),
+    ));
+    // Held back while the delay runs, and counted for the inspector.
+    let start = Instant::now();
+    while waiting.now().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(10), "never counted");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(rx.try_recv().is_err(), "not recorded before it is answered");
+    gone.await.unwrap();
+    let d = next(&mut rx).await;
+    assert_eq!(d.msg_id.as_deref(), Some("msg_gave_up"));
+    assert_eq!(d.response.status, 0, "the 200 never went out");
+    assert!(
+        d.response
+            .unanswered()
+            .ends_with(", during the answer mode's delay"),
+        "{}",
+        d.response.unanswered()
+    );
+    let line = hookscope::headless::human_line(&d);
+    assert!(
+        line.contains(" · no answer: the sender hung up after "),
+        "{line}"
+    );
+    assert_eq!(waiting.now(), None);
 }
 
 #[tokio::test]

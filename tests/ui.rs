@@ -467,6 +467,37 @@ fn the_list_says_when_deliveries_are_waiting_for_the_app() {
         app.update(Action::AppWaiting(None));
         assert!(!title(&app).contains("waiting"));
     }
+    // Without forwarding, only the answer mode's delay holds deliveries back.
+    let mut app = app(100, 12, false);
+    app.update(Action::AppWaiting(Some((1, 3))));
+    let line = screen(&app).lines().nth(2).unwrap_or("").to_string();
+    assert!(
+        line.contains("· ⧗ 1 held by the answer mode's delay (3s)"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_delivery_whose_sender_hung_up_says_so_where_the_answer_would_be() {
+    let mut app = app(100, 24, false);
+    let mut d = builder().signed(SECRET, "msg_gone", br#"{"id":"evt_1","type":"a.b"}"#);
+    d.response = hookscope::delivery::ResponseRecord {
+        status: 0,
+        body: "the sender hung up after 15 s, during the answer mode's delay".into(),
+    };
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    keys(&mut app, &[KeyCode::Enter]);
+    let s = screen(&app);
+    assert!(
+        s.contains(" answered  none: the sender hung up after 15 s, during the answer mode's delay"),
+        "{s}"
+    );
+    keys(&mut app, &[KeyCode::BackTab]);
+    let s = screen(&app);
+    assert!(
+        s.contains(" no answer: the sender hung up after 15 s, during the answer mode's delay"),
+        "{s}"
+    );
 }
 
 #[test]

@@ -291,7 +291,7 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
         width,
     );
     let answered = match d.response.status {
-        0 => format!("none: {}", crate::delivery::NO_ANSWER),
+        0 => format!("none: {}", crate::sanitize::line(d.response.unanswered())),
         status => format!("{status} {}", answer_text(d)),
     };
     kv(&mut lines, "answered", answered, theme, width);
@@ -461,7 +461,10 @@ fn response<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let status_style = |s: u16| if s >= 400 { theme.bad() } else { theme.ok() };
     if d.response.status == 0 {
         return vec![Line::from(Span::styled(
-            format!(" no answer: {}", crate::delivery::NO_ANSWER),
+            format!(
+                " no answer: {}",
+                crate::sanitize::line(d.response.unanswered())
+            ),
             theme.dim(),
         ))];
     }

@@ -182,11 +182,16 @@ fn title<'a>(app: &App, theme: &Theme) -> Line<'a> {
     if app.failures_only {
         spans.push(Span::styled("· failures only ", theme.warn()));
     }
-    // A forwarded delivery is listed once the app has answered: until then, say it is coming.
+    // A forwarded or delayed delivery is listed once answered: until then, say it is coming.
     if let Some((n, secs)) = app.app_waiting {
         spans.push(Span::styled(
             format!(
-                "· ⧗ {n} waiting for the app{} ",
+                "· ⧗ {n} {}{} ",
+                if app.info.forward.is_some() {
+                    "waiting for the app"
+                } else {
+                    "held by the answer mode's delay"
+                },
                 if secs > 0 {
                     format!(" ({})", crate::verify::human_duration(secs))
                 } else {

@@ -102,6 +102,12 @@ pub enum ForwardError {
         /// Milliseconds the app had had by then.
         ms: u64,
     },
+    /// hookscope was stopping (Ctrl-C, SIGTERM, the inspector quit) before the app answered:
+    /// it was not waited for, and the sender was answered 503.
+    Stopped {
+        /// Milliseconds the app had had by then.
+        ms: u64,
+    },
     /// The delivery carries this hookscope's own `via` mark: it was forwarded here by this
     /// same hookscope, so the target leads back to it (its port, or a tunnel to it).
     Loop,
@@ -125,6 +131,11 @@ impl fmt::Display for ForwardError {
                 )
             }
             ForwardError::Reset => write!(f, "the app closed the connection without answering"),
+            ForwardError::Stopped { ms } => write!(
+                f,
+                "given up: hookscope was stopping after {}, before the app answered",
+                limit_text(Duration::from_millis(*ms))
+            ),
             ForwardError::Abandoned { ms } => write!(
                 f,
                 "given up: the sender hung up after {}, before the app answered",
@@ -147,6 +158,7 @@ impl ForwardResult {
             (Some(s), _) => *s,
             (None, Some(ForwardError::Timeout { .. })) => 504,
             (None, Some(ForwardError::Loop)) => 508,
+            (None, Some(ForwardError::Stopped { .. })) => 503,
             (None, _) => 502,
         }
     }

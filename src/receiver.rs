@@ -131,6 +131,19 @@ pub struct Receiver {
     stats: Arc<Stats>,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
+    open: Open,
+}
+
+/// The connections open now: each holds one of the connection limit's permits.
+struct Open {
+    slots: Arc<tokio::sync::Semaphore>,
+    permits: usize,
+}
+
+impl Open {
+    fn any(&self) -> bool {
+        self.slots.available_permits() < self.permits
+    }
 }
 
 struct Shared {
@@ -141,6 +154,8 @@ struct Shared {
     tx: mpsc::Sender<Box<Delivery>>,
     seq: AtomicU64,
     stats: Arc<Stats>,
+    /// Turns true when the receiver is stopping: answers still waiting stop waiting.
+    stopping: watch::Receiver<bool>,
 }
 
 impl Receiver {
@@ -176,6 +191,7 @@ impl Receiver {
             tx,
             seq: AtomicU64::new(0),
             stats: stats.clone(),
+            stopping: stop.clone(),
         });
         let mut h1 = http1::Builder::new();
         // The head timeout is the watchdog's (src/watchdog.rs), not hyper's timer.
@@ -187,12 +203,15 @@ impl Receiver {
         let mut h2 = http2::Builder::new(TokioExecutor::new());
         h2.timer(TokioTimer::new());
         // tokio's semaphore panics beyond MAX_PERMITS (2^61); anything near it is no limit.
-        let slots = Arc::new(tokio::sync::Semaphore::new(
-            shared
-                .config
-                .max_connections
-                .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
-        ));
+        let permits = shared
+            .config
+            .max_connections
+            .clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        let slots = Arc::new(tokio::sync::Semaphore::new(permits));
+        let open = Open {
+            slots: slots.clone(),
+            permits,
+        };
         let watchdog = Watchdog::start(shared.config.header_timeout, shared.config.max_connections);
         let task = tokio::spawn(async move {
             loop {
@@ -261,10 +280,11 @@ impl Receiver {
                         let io = TokioIo::new(stream);
                         // Errors are malformed requests and timeouts; hyper has answered what
                         // could be answered, and nothing else is affected.
+                        let stop = shared.stopping.clone();
                         let served = if http2 {
-                            h2.serve_connection(io, service).await
+                            until_stopped(h2.serve_connection(io, service), stop).await
                         } else {
-                            h1.serve_connection(io, service).await
+                            until_stopped(h1.serve_connection(io, service), stop).await
                         };
                         if let Err(e) = served {
                             shared
@@ -305,6 +325,7 @@ impl Receiver {
             stats,
             shutdown,
             task,
+            open,
         })
     }
 
@@ -318,11 +339,42 @@ impl Receiver {
         self.stats.clone()
     }
 
-    /// Stops accepting connections.
+    /// Stops accepting connections and closes the open ones once their requests in progress
+    /// are answered (those waiting for the app or the answer mode's delay stop waiting), for up
+    /// to [`DRAIN`]: what was being answered is answered and recorded, not cut off.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
+        let started = tokio::time::Instant::now();
+        while self.open.any() && started.elapsed() < DRAIN {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
+}
+
+/// What a sender is answered when hookscope stops before its delivery could be handled.
+const STOPPING: &str = "hookscope is shutting down";
+
+/// How long stopping waits for the requests in progress to be answered: those waiting for the
+/// app or a delay stop waiting at once, so this covers committing and writing the answers (and
+/// bounds a client that stalls meanwhile).
+pub const DRAIN: Duration = Duration::from_secs(2);
+
+/// Serves `conn` until it ends or the receiver stops; then hyper answers the request in
+/// progress, if any, and closes the connection.
+async fn until_stopped<C: hyper_util::server::graceful::GracefulConnection>(
+    conn: C,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), C::Error> {
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        // The connection first: it is what is ready nearly every time.
+        biased;
+        served = conn.as_mut() => return served,
+        _ = stop.wait_for(|stop| *stop) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    conn.await
 }
 
 /// The first bytes a client speaking HTTP/2 with prior knowledge sends.
@@ -671,12 +723,36 @@ async fn handle(
             forwarding: forwarder.is_some(),
             _counted: config.waiting.start(),
         };
+        let mut stopping = shared.stopping.clone();
         let mut out = match forwarder {
             Some(f) => {
                 let d = waiting.record();
-                let (result, app_headers) = f
-                    .send(&d.method, &d.path, &d.headers, Some(remote), d.body.clone())
-                    .await;
+                let sent = f.send(&d.method, &d.path, &d.headers, Some(remote), d.body.clone());
+                let relayed = tokio::select! {
+                    relayed = sent => Some(relayed),
+                    _ = stopping.wait_for(|stop| *stop) => None,
+                };
+                let Some((result, app_headers)) = relayed else {
+                    // Stopping: the app is not waited for, and the sender is told to retry.
+                    let ms = u64::try_from(waiting.since.elapsed().as_millis()).unwrap_or(u64::MAX);
+                    let d = waiting.record();
+                    d.forward = Some(crate::forward::ForwardResult {
+                        url: f.url_for(&d.path),
+                        status: None,
+                        headers: Vec::new(),
+                        body: Bytes::new(),
+                        ms,
+                        error: Some(crate::forward::ForwardError::Stopped { ms }),
+                    });
+                    d.response = ResponseRecord {
+                        status: 503,
+                        body: Cow::Borrowed(STOPPING),
+                    };
+                    record = waiting.answered();
+                    let _ = commit(shared, &mut record).await;
+                    publish(shared, record).await;
+                    return Answer::text(StatusCode::SERVICE_UNAVAILABLE, STOPPING).into_response();
+                };
                 let out = Answer::from_app(&result, &app_headers);
                 waiting.record().forward = Some(result);
                 out
@@ -686,7 +762,11 @@ async fn handle(
         waiting.forwarding = false;
         out.apply(mode);
         if let RespondMode::Delay(d) = mode {
-            tokio::time::sleep(d).await;
+            // Stopping cuts the delay short: the answer is given, and the delivery kept.
+            tokio::select! {
+                _ = tokio::time::sleep(d) => {}
+                _ = stopping.wait_for(|stop| *stop) => {}
+            }
         }
         record = waiting.answered();
         out
@@ -706,10 +786,7 @@ async fn handle(
     if !publish(shared, record).await && !stored {
         // Nobody will show or keep it (hookscope is shutting down): not acknowledged, so the
         // provider retries it later instead of counting it delivered.
-        out = Answer::text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "hookscope is shutting down",
-        );
+        out = Answer::text(StatusCode::SERVICE_UNAVAILABLE, STOPPING);
     }
     shared.stats.answered.fetch_add(1, Ordering::Relaxed);
     out.into_response()

@@ -230,6 +230,34 @@ async fn a_busy_keep_alive_connection_outlives_the_head_timeout_and_is_closed_on
 }
 
 #[tokio::test]
+async fn stopping_closes_idle_keep_alive_connections_at_once() {
+    // A tunnel's agent keeps its connections open between deliveries: stopping closes them
+    // rather than waiting out the drain for each. (The idle timeout, the head timeout, is
+    // longer than the test.)
+    let (server, mut rx) = start_with(|c| c.header_timeout = Duration::from_secs(60)).await;
+    let addr = server.local_addr();
+    let body = b"{}";
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut request = String::from("POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n");
+    for (n, v) in signed(SECRET, "msg_kept", body) {
+        request.push_str(&format!("{n}: {v}\r\n"));
+    }
+    request.push_str("\r\n{}");
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = [0u8; 1024];
+    let n = s.read(&mut answer).await.unwrap();
+    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_kept"));
+    // Idle and kept alive; now the receiver stops.
+    server.shutdown().await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), s.read(&mut answer)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0))),
+        "closed by the server: {closed:?}"
+    );
+}
+
+#[tokio::test]
 async fn an_idle_http2_connection_is_closed_too() {
     // hyper's HTTP/2 server has no idle limit of its own; the same watchdog covers it.
     let (server, mut rx) = start(1 << 20).await;

@@ -427,6 +427,46 @@ fn sigterm_ends_a_run_even_when_nobody_reads_its_stdout() {
     ends_without_a_reader(&[], |child| signal(child.id(), "TERM"));
 }
 
+/// Stopping (SIGTERM) while a delivery is held by the answer mode's delay: the delay is cut
+/// short, the sender gets its answer rather than a closed connection, and the store keeps it.
+#[cfg(unix)]
+#[test]
+fn stopping_answers_what_the_delay_holds_and_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.sqlite3");
+    let store = store.to_str().unwrap();
+    let (mut child, url, _stderr, _) = launch(
+        &[
+            "--store",
+            store,
+            "--respond",
+            "delay:60s",
+            "--secret",
+            SECRET,
+        ],
+        &[],
+    );
+    let sender = {
+        let url = url.clone();
+        std::thread::spawn(move || send(&url, &["--secret", SECRET, "--timeout", "50"]))
+    };
+    // Time for the request to arrive and be held (the delay is a minute).
+    std::thread::sleep(Duration::from_secs(1));
+    signal(child.id(), "TERM");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let (code, out) = sender.join().unwrap();
+    assert_eq!(code, 0, "answered, not cut off: {out}");
+    assert!(out.contains("200 ok"), "{out}");
+    let history = Command::new(BIN)
+        .args(["history", "--store", store])
+        .output()
+        .unwrap();
+    let lines = String::from_utf8_lossy(&history.stdout);
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    assert!(lines.contains("✓ customer.created"), "{lines}");
+}
+
 /// A headless run (with `args`) whose stdout is a pipe nobody reads until it has exited: 600
 /// deliveries, far more than the pipe's 64 KiB of lines, then `stop`; it must end by itself
 /// within its patience, say how many lines it dropped, and have printed whole lines only.

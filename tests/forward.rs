@@ -443,6 +443,72 @@ async fn a_sender_that_hangs_up_during_a_delay_is_recorded_as_unanswered() {
 }
 
 #[tokio::test]
+async fn stopping_ends_the_waits_and_keeps_what_waited() {
+    // Forwarding to an app that takes 3 s: hookscope stops meanwhile (Ctrl-C). The sender is
+    // told to retry, and the delivery is recorded with why the app was not waited for.
+    let (app_addr, _) = app().await;
+    let f = forwarder(app_addr, "", Duration::from_secs(10), false);
+    let (server, mut rx, waiting) = receiver_waiting(Some(f), RespondMode::Normal).await;
+    let addr = server.local_addr();
+    let body = b"{}";
+    let sent =
+        tokio::spawn(
+            async move { post(addr, "/slow", &signed(SECRET, "msg_stop", body), body).await },
+        );
+    let start = Instant::now();
+    while waiting.now().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(10), "never counted");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.shutdown().await;
+    let reply = sent.await.unwrap();
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (503, "hookscope is shutting down")
+    );
+    let d = next(&mut rx).await;
+    assert_eq!(d.msg_id.as_deref(), Some("msg_stop"));
+    assert_eq!(d.response.status, 503);
+    let f = d.forward.as_ref().unwrap();
+    assert!(
+        matches!(f.error, Some(ForwardError::Stopped { .. })),
+        "{:?}",
+        f.error
+    );
+    assert_eq!(f.answer_status(), 503);
+    assert!(
+        hookscope::headless::human_line(&d)
+            .contains("→ app failed: given up: hookscope was stopping after "),
+        "{}",
+        hookscope::headless::human_line(&d)
+    );
+
+    // The answer mode's delay: stopping cuts it short, and the answer is given and recorded.
+    let (server, mut rx, waiting) =
+        receiver_waiting(None, RespondMode::Delay(Duration::from_secs(30))).await;
+    let addr = server.local_addr();
+    let sent =
+        tokio::spawn(
+            async move { post(addr, "/", &signed(SECRET, "msg_delayed", body), body).await },
+        );
+    let start = Instant::now();
+    while waiting.now().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(10), "never counted");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.shutdown().await;
+    let reply = tokio::time::timeout(Duration::from_secs(10), sent)
+        .await
+        .expect("answered when stopping, not after the 30 s delay");
+    assert_eq!(reply.unwrap().status, 200);
+    let d = next(&mut rx).await;
+    assert_eq!(
+        (d.msg_id.as_deref(), d.response.status),
+        (Some("msg_delayed"), 200)
+    );
+}
+
+#[tokio::test]
 async fn response_modes_do_what_they_say() {
     let body = b"{}";
     let (server, mut rx) = receiver(None, RespondMode::Status(410)).await;

@@ -489,7 +489,9 @@ fn a_delivery_whose_sender_hung_up_says_so_where_the_answer_would_be() {
     keys(&mut app, &[KeyCode::Enter]);
     let s = screen(&app);
     assert!(
-        s.contains(" answered  none: the sender hung up after 15 s, during the answer mode's delay"),
+        s.contains(
+            " answered  none: the sender hung up after 15 s, during the answer mode's delay"
+        ),
         "{s}"
     );
     keys(&mut app, &[KeyCode::BackTab]);

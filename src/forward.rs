@@ -152,6 +152,18 @@ impl fmt::Display for ForwardError {
 }
 
 impl ForwardResult {
+    /// A relay to `url` that ended without an answer after `ms`, for `error`.
+    pub fn given_up(url: String, error: ForwardError, ms: u64) -> ForwardResult {
+        ForwardResult {
+            url,
+            status: None,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            ms,
+            error: Some(error),
+        }
+    }
+
     /// The status the sender gets: the app's, or 502/504 when it did not answer.
     pub fn answer_status(&self) -> u16 {
         match (&self.status, &self.error) {
@@ -307,14 +319,7 @@ impl Forwarder {
         )
         .await;
         let ms = started.elapsed().as_millis() as u64;
-        let failed = |error| ForwardResult {
-            url: url.clone(),
-            status: None,
-            headers: Vec::new(),
-            body: Bytes::new(),
-            ms,
-            error: Some(error),
-        };
+        let failed = |error| ForwardResult::given_up(url.clone(), error, ms);
         match result {
             Ok(Ok((status, headers, body))) => {
                 let as_text = headers

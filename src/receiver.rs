@@ -678,9 +678,6 @@ async fn handle(
         .iter()
         .find(|(n, _)| *n == crate::forward::REPLAY_HEADER)
         .and_then(|(_, v)| std::str::from_utf8(v).ok()?.trim().parse().ok());
-    let msg_id = (!keep_headers)
-        .then(|| delivery::message_id(&view))
-        .flatten();
     let fields = fields.unwrap_or_else(|| probe::event_fields(&body));
     // Forward whatever the verdict (the app verifies for itself), unless told otherwise; a body
     // that was refused or cut short cannot be relayed.
@@ -708,8 +705,8 @@ async fn handle(
         },
         fields,
     ));
-    if msg_id.is_some() {
-        record.msg_id = msg_id;
+    if !keep_headers {
+        record.msg_id = delivery::message_id(&view);
     }
     record.replay_of = replay_of;
 
@@ -724,7 +721,7 @@ async fn handle(
             _counted: config.waiting.start(),
         };
         let mut stopping = shared.stopping.clone();
-        let mut out = match forwarder {
+        let out = match forwarder {
             Some(f) => {
                 let d = waiting.record();
                 let sent = f.send(&d.method, &d.path, &d.headers, Some(remote), d.body.clone());
@@ -732,37 +729,36 @@ async fn handle(
                     relayed = sent => Some(relayed),
                     _ = stopping.wait_for(|stop| *stop) => None,
                 };
-                let Some((result, app_headers)) = relayed else {
+                match relayed {
+                    Some((result, app_headers)) => {
+                        let mut out = Answer::from_app(&result, &app_headers);
+                        out.apply(mode);
+                        waiting.record().forward = Some(result);
+                        out
+                    }
                     // Stopping: the app is not waited for, and the sender is told to retry.
-                    let ms = u64::try_from(waiting.since.elapsed().as_millis()).unwrap_or(u64::MAX);
-                    let d = waiting.record();
-                    d.forward = Some(crate::forward::ForwardResult {
-                        url: f.url_for(&d.path),
-                        status: None,
-                        headers: Vec::new(),
-                        body: Bytes::new(),
-                        ms,
-                        error: Some(crate::forward::ForwardError::Stopped { ms }),
-                    });
-                    d.response = ResponseRecord {
-                        status: 503,
-                        body: Cow::Borrowed(STOPPING),
-                    };
-                    record = waiting.answered();
-                    let _ = commit(shared, &mut record).await;
-                    publish(shared, record).await;
-                    return Answer::text(StatusCode::SERVICE_UNAVAILABLE, STOPPING).into_response();
-                };
-                let out = Answer::from_app(&result, &app_headers);
-                waiting.record().forward = Some(result);
+                    None => {
+                        let ms = waiting.waited_ms();
+                        let d = waiting.record();
+                        d.forward = Some(crate::forward::ForwardResult::given_up(
+                            f.url_for(&d.path),
+                            crate::forward::ForwardError::Stopped { ms },
+                            ms,
+                        ));
+                        Answer::text(StatusCode::SERVICE_UNAVAILABLE, STOPPING)
+                    }
+                }
+            }
+            None => {
+                let mut out = Answer::from_verdict(&waiting.record().verdict);
+                out.apply(mode);
                 out
             }
-            None => Answer::from_verdict(&waiting.record().verdict),
         };
         waiting.forwarding = false;
-        out.apply(mode);
         if let RespondMode::Delay(d) = mode {
-            // Stopping cuts the delay short: the answer is given, and the delivery kept.
+            // Stopping cuts the delay short (or skips it, stopped already): the answer is
+            // given, and the delivery kept.
             tokio::select! {
                 _ = tokio::time::sleep(d) => {}
                 _ = stopping.wait_for(|stop| *stop) => {}
@@ -815,6 +811,11 @@ impl Unanswered {
             .expect("the record is held until answered")
     }
 
+    /// Milliseconds waited so far.
+    fn waited_ms(&self) -> u64 {
+        u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
     /// The record, now that the answer is given.
     fn answered(mut self) -> Box<Delivery> {
         self.record
@@ -829,23 +830,13 @@ impl Drop for Unanswered {
             return;
         };
         let waited = self.since.elapsed();
-        if self.forwarding {
-            record.forward = Some(crate::forward::ForwardResult {
-                url: self
-                    .shared
-                    .config
-                    .forward
-                    .as_ref()
-                    .map(|f| f.url_for(&record.path))
-                    .unwrap_or_default(),
-                status: None,
-                headers: Vec::new(),
-                body: Bytes::new(),
-                ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
-                error: Some(crate::forward::ForwardError::Abandoned {
-                    ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
-                }),
-            });
+        if let (true, Some(f)) = (self.forwarding, &self.shared.config.forward) {
+            let ms = self.waited_ms();
+            record.forward = Some(crate::forward::ForwardResult::given_up(
+                f.url_for(&record.path),
+                crate::forward::ForwardError::Abandoned { ms },
+                ms,
+            ));
         }
         // Status 0: nothing was answered; the text says why, where the inspector shows it.
         record.response = ResponseRecord {

@@ -329,11 +329,7 @@ async fn a_delivery_waiting_for_the_app_is_counted_until_it_answers() {
         tokio::spawn(
             async move { post(addr, "/slow", &signed(SECRET, "msg_w", body), body).await },
         );
-    let start = Instant::now();
-    while waiting.now().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(10), "never counted");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    counted(&waiting).await;
     let (n, _) = waiting.now().unwrap();
     assert_eq!(n, 1);
     assert!(
@@ -343,6 +339,15 @@ async fn a_delivery_waiting_for_the_app_is_counted_until_it_answers() {
     assert_eq!(sent.await.unwrap().status, 200);
     assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_w"));
     assert_eq!(waiting.now(), None, "no longer waiting once answered");
+}
+
+/// Waits until `waiting` counts a delivery (the receiver holds it until it is answered).
+async fn counted(waiting: &Waiting) {
+    let start = Instant::now();
+    while waiting.now().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(10), "never counted");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// A sender that gives up on its request after `after`, as a provider does at its timeout.
@@ -417,11 +422,7 @@ async fn a_sender_that_hangs_up_during_a_delay_is_recorded_as_unanswered() {
         Duration::from_millis(300),
     ));
     // Held back while the delay runs, and counted for the inspector.
-    let start = Instant::now();
-    while waiting.now().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(10), "never counted");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    counted(&waiting).await;
     assert!(rx.try_recv().is_err(), "not recorded before it is answered");
     gone.await.unwrap();
     let d = next(&mut rx).await;
@@ -455,11 +456,7 @@ async fn stopping_ends_the_waits_and_keeps_what_waited() {
         tokio::spawn(
             async move { post(addr, "/slow", &signed(SECRET, "msg_stop", body), body).await },
         );
-    let start = Instant::now();
-    while waiting.now().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(10), "never counted");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    counted(&waiting).await;
     server.shutdown().await;
     let reply = sent.await.unwrap();
     assert_eq!(
@@ -491,11 +488,7 @@ async fn stopping_ends_the_waits_and_keeps_what_waited() {
         tokio::spawn(
             async move { post(addr, "/", &signed(SECRET, "msg_delayed", body), body).await },
         );
-    let start = Instant::now();
-    while waiting.now().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(10), "never counted");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    counted(&waiting).await;
     server.shutdown().await;
     let reply = tokio::time::timeout(Duration::from_secs(10), sent)
         .await

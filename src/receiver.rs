@@ -1044,7 +1044,12 @@ async fn publish(shared: &Shared, mut delivery: Box<Delivery>) -> bool {
                 .stats
                 .queue_full_waits
                 .fetch_add(1, Ordering::Relaxed);
-            shared.tx.send(delivery).await.is_ok()
+            // Sent from a task of its own: should the sender hang up meanwhile (hyper then
+            // drops the handler waiting here), the record still goes out.
+            let tx = shared.tx.clone();
+            tokio::spawn(async move { tx.send(delivery).await.is_ok() })
+                .await
+                .unwrap_or(false)
         }
         Err(mpsc::error::TrySendError::Closed(_)) => false,
     }

@@ -578,6 +578,33 @@ async fn a_refused_head_waiting_for_a_full_queue_outlives_the_head_timeout() {
 }
 
 #[tokio::test]
+async fn a_sender_that_hangs_up_while_the_queue_is_full_is_still_recorded() {
+    // The consumer (a stuck stdout, a busy inspector) has fallen a whole queue behind: the
+    // answer waits for room, the sender gives up meanwhile, and the record must not go with it.
+    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
+    let config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
+    let (tx, mut rx) = mpsc::channel(1);
+    let server = Receiver::start(config, tx).await.unwrap();
+    let addr = server.local_addr();
+    let body = b"{}";
+    let headers = signed(SECRET, "msg_first", body);
+    assert_eq!(post(addr, "/", &headers, body).await.status, 200);
+    // The queue is full now; this one's answer waits, and its sender hangs up.
+    let mut request = String::from("POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n");
+    for (n, v) in signed(SECRET, "msg_gave_up", body) {
+        request.push_str(&format!("{n}: {v}\r\n"));
+    }
+    request.push_str("\r\n{}");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(s);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_first"));
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_gave_up"));
+}
+
+#[tokio::test]
 async fn clients_that_hang_up_are_recorded_with_what_came_and_silence_is_not() {
     let (server, mut rx) = start(1 << 20).await;
     let addr = server.local_addr();

@@ -95,11 +95,8 @@ pub async fn send(
     headers: &[(String, Vec<u8>)],
     trust: crate::client::Trust,
 ) -> Result<(u16, String), ReplayError> {
-    if let crate::verify::Verdict::Unchecked(
-        crate::verify::Unchecked::Malformed { .. }
-        | crate::verify::Unchecked::HeadIncomplete { .. }
-        | crate::verify::Unchecked::HeadCutShort { .. },
-    ) = d.verdict
+    if let crate::verify::Verdict::Unchecked(u) = &d.verdict
+        && u.never_whole()
     {
         return Err(ReplayError::Malformed);
     }

@@ -1075,3 +1075,31 @@ fn acting_on_no_selection_says_why_nothing_happened() {
         "{said}"
     );
 }
+
+#[test]
+fn a_request_that_never_came_whole_is_not_offered_for_re_sending() {
+    let (mut app, mut b) = (app(), builder());
+    let mut d = b.request(
+        "POST",
+        "/half",
+        vec![("svix-id".into(), b"msg_1".to_vec())],
+        b"",
+    );
+    d.verdict = crate::verify::Verdict::Unchecked(crate::verify::Unchecked::HeadCutShort {
+        received: 40,
+        error: "closed by the client".into(),
+    });
+    d.response.status = 0;
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    for c in ['c', 'C', 'r', 'R'] {
+        assert_eq!(ch(&mut app, c), None, "{c}");
+        let said = app.status.as_ref().map(|(s, _)| s.as_str());
+        assert_eq!(
+            said,
+            Some(
+                "nothing to re-send: a request refused as malformed or never complete cannot be re-sent as it came"
+            ),
+            "{c}"
+        );
+    }
+}

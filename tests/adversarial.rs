@@ -238,12 +238,8 @@ async fn stopping_closes_idle_keep_alive_connections_at_once() {
     let addr = server.local_addr();
     let body = b"{}";
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut request = String::from("POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n");
-    for (n, v) in signed(SECRET, "msg_kept", body) {
-        request.push_str(&format!("{n}: {v}\r\n"));
-    }
-    request.push_str("\r\n{}");
-    s.write_all(request.as_bytes()).await.unwrap();
+    let request = post_bytes("/", &signed(SECRET, "msg_kept", body), body, false);
+    s.write_all(&request).await.unwrap();
     let mut answer = [0u8; 1024];
     let n = s.read(&mut answer).await.unwrap();
     assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
@@ -590,13 +586,9 @@ async fn a_sender_that_hangs_up_while_the_queue_is_full_is_still_recorded() {
     let headers = signed(SECRET, "msg_first", body);
     assert_eq!(post(addr, "/", &headers, body).await.status, 200);
     // The queue is full now; this one's answer waits, and its sender hangs up.
-    let mut request = String::from("POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n");
-    for (n, v) in signed(SECRET, "msg_gave_up", body) {
-        request.push_str(&format!("{n}: {v}\r\n"));
-    }
-    request.push_str("\r\n{}");
+    let request = post_bytes("/", &signed(SECRET, "msg_gave_up", body), body, false);
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(request.as_bytes()).await.unwrap();
+    s.write_all(&request).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     drop(s);
     tokio::time::sleep(Duration::from_millis(100)).await;

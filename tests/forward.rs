@@ -353,13 +353,9 @@ async fn counted(waiting: &Waiting) {
 /// A sender that gives up on its request after `after`, as a provider does at its timeout.
 async fn hang_up_after(addr: SocketAddr, path: &str, msg_id: &str, after: Duration) {
     use tokio::io::AsyncWriteExt as _;
-    let mut head = format!("POST {path} HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n");
-    for (n, v) in signed(SECRET, msg_id, b"{}") {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str("\r\n{}");
+    let request = post_bytes(path, &signed(SECRET, msg_id, b"{}"), b"{}", false);
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&request).await.unwrap();
     tokio::time::sleep(after).await;
 }
 

@@ -53,17 +53,26 @@ pub fn parse(buf: &[u8]) -> Reply {
 
 /// A POST with the given headers and body, `Connection: close`.
 pub async fn post(addr: SocketAddr, path: &str, headers: &[(&str, String)], body: &[u8]) -> Reply {
+    raw(addr, &post_bytes(path, headers, body, true)).await
+}
+
+/// The bytes of an HTTP/1.1 POST with the given headers and body (`Connection: close` when
+/// `close`), for tests that write it themselves.
+pub fn post_bytes(path: &str, headers: &[(&str, String)], body: &[u8], close: bool) -> Vec<u8> {
     let mut req = format!(
-        "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n",
+        "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\n",
         body.len()
     );
+    if close {
+        req.push_str("connection: close\r\n");
+    }
     for (n, v) in headers {
         req.push_str(&format!("{n}: {v}\r\n"));
     }
     req.push_str("\r\n");
     let mut bytes = req.into_bytes();
     bytes.extend_from_slice(body);
-    raw(addr, &bytes).await
+    bytes
 }
 
 /// Svix headers signing `body` now with `secret`.

@@ -35,29 +35,52 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     let Some(entry) = app.selected_entry() else {
         return;
     };
-    // What was scrolled before the body came from the store or the pane grew may be past
-    // the end now.
-    let scroll = app.scroll.min(max_scroll(app));
-    let lines = match app.tab {
-        Tab::Overview => overview(entry, app, theme, body.width as usize),
+    let (width, height) = (body.width as usize, body.height as usize);
+    // The scroll is clamped here too: what was scrolled before the body came from the store
+    // or the pane grew may be past the end now.
+    let visible: Vec<Line> = if app.tab == Tab::Body {
+        // The body tab slices its own lines (it can be huge).
+        let scroll = app.scroll.min(body_end(app, entry, width, height));
+        body_lines(app, theme, height, scroll)
+    } else {
+        let lines = tab_lines(entry, app, theme, width);
+        let scroll = app
+            .scroll
+            .min(last_start(lines.iter().map(Line::width), width, height));
+        lines.into_iter().skip(scroll).take(height * 4).collect()
+    };
+    frame.render_widget(Paragraph::new(visible).wrap(Wrap { trim: false }), body);
+}
+
+/// The lines of the Overview, Headers or Response tab, wrapped to `width`.
+fn tab_lines<'a>(entry: &'a Entry, app: &'a App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+    match app.tab {
+        Tab::Overview => overview(entry, app, theme, width),
         Tab::Headers => match app.full_of(entry) {
-            Some(full) => headers(full, theme, body.width as usize),
+            Some(full) => headers(full, theme, width),
             None => vec![Line::from(Span::styled(
                 " loading from the store…",
                 theme.dim(),
             ))],
         },
-        Tab::Body => body_lines(app, theme, body.height as usize, scroll),
-        Tab::Response => response(&entry.delivery, theme, body.width as usize),
-    };
-    // The body tab slices its own lines (it can be huge); the others are short.
-    let scroll = if app.tab == Tab::Body { 0 } else { scroll };
-    let visible: Vec<Line> = lines
-        .into_iter()
-        .skip(scroll)
-        .take(body.height as usize * 4)
-        .collect();
-    frame.render_widget(Paragraph::new(visible).wrap(Wrap { trim: false }), body);
+        // The Body tab slices its own lines (body_lines) and never comes here.
+        Tab::Body | Tab::Response => response(&entry.delivery, theme, width),
+    }
+}
+
+/// The furthest the Body tab can be scrolled in a pane `width` × `height`.
+fn body_end(app: &App, entry: &Entry, width: usize, height: usize) -> usize {
+    match app.body_view().filter(|_| !entry.body_dropped) {
+        // Below the line that says what the body is shown as; each line is indented by one.
+        Some(view) => last_start(
+            view.lines
+                .iter()
+                .map(|l| 1 + unicode_width::UnicodeWidthStr::width(l.text.as_str())),
+            width,
+            height.saturating_sub(1),
+        ),
+        None => 0,
+    }
 }
 
 /// Where a tab's lines go: the detail's area below its tab titles.
@@ -80,33 +103,12 @@ pub fn max_scroll(app: &App) -> usize {
     let Some(entry) = app.selected_entry() else {
         return 0;
     };
-    let width = body.width as usize;
-    let height = body.height as usize;
-    match app.tab {
-        Tab::Body => match app.body_view().filter(|_| !entry.body_dropped) {
-            // Below the line that says what the body is shown as; each line is indented by one.
-            Some(view) => last_start(
-                view.lines
-                    .iter()
-                    .map(|l| 1 + unicode_width::UnicodeWidthStr::width(l.text.as_str())),
-                width,
-                height.saturating_sub(1),
-            ),
-            None => 0,
-        },
-        tab => {
-            let theme = Theme::new(false);
-            let lines = match tab {
-                Tab::Overview => overview(entry, app, &theme, width),
-                Tab::Headers => match app.full_of(entry) {
-                    Some(full) => headers(full, &theme, width),
-                    None => return 0,
-                },
-                _ => response(&entry.delivery, &theme, width),
-            };
-            last_start(lines.iter().map(Line::width), width, height)
-        }
+    let (width, height) = (body.width as usize, body.height as usize);
+    if app.tab == Tab::Body {
+        return body_end(app, entry, width, height);
     }
+    let lines = tab_lines(entry, app, &Theme::new(false), width);
+    last_start(lines.iter().map(Line::width), width, height)
 }
 
 /// The first of lines `widths` wide from which the rest fill `height` rows of `width` columns

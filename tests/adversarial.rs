@@ -544,18 +544,30 @@ async fn a_refused_head_after_a_good_request_is_recorded_once_with_hypers_words(
     serves_next(addr, &mut rx, "msg_after").await;
 }
 
-#[tokio::test]
-async fn a_refused_head_waiting_for_a_full_queue_outlives_the_head_timeout() {
+/// A receiver (set up further by `setup`) whose delivery queue holds one, already taken by a
+/// delivery `msg_first` that nobody consumes yet: the next answer must wait for room.
+async fn with_a_full_queue(
+    setup: impl FnOnce(&mut Config),
+) -> (Receiver, mpsc::Receiver<Box<Delivery>>) {
     let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
-    config.header_timeout = Duration::from_millis(300);
-    let (tx, mut rx) = mpsc::channel(1);
+    setup(&mut config);
+    let (tx, rx) = mpsc::channel(1);
     let server = Receiver::start(config, tx).await.unwrap();
-    let addr = server.local_addr();
-    // One delivery fills the queue; nobody takes it yet.
     let body = b"{}";
     let headers = signed(SECRET, "msg_first", body);
-    assert_eq!(post(addr, "/", &headers, body).await.status, 200);
+    assert_eq!(
+        post(server.local_addr(), "/", &headers, body).await.status,
+        200
+    );
+    (server, rx)
+}
+
+#[tokio::test]
+async fn a_refused_head_waiting_for_a_full_queue_outlives_the_head_timeout() {
+    let (server, mut rx) =
+        with_a_full_queue(|c| c.header_timeout = Duration::from_millis(300)).await;
+    let addr = server.local_addr();
     assert_eq!(
         exchange(addr, b"POST / HTTP/1.1\r\nbad\r\n\r\n")
             .await
@@ -577,15 +589,10 @@ async fn a_refused_head_waiting_for_a_full_queue_outlives_the_head_timeout() {
 async fn a_sender_that_hangs_up_while_the_queue_is_full_is_still_recorded() {
     // The consumer (a stuck stdout, a busy inspector) has fallen a whole queue behind: the
     // answer waits for room, the sender gives up meanwhile, and the record must not go with it.
-    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
-    let config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
-    let (tx, mut rx) = mpsc::channel(1);
-    let server = Receiver::start(config, tx).await.unwrap();
+    let (server, mut rx) = with_a_full_queue(|_| {}).await;
     let addr = server.local_addr();
     let body = b"{}";
-    let headers = signed(SECRET, "msg_first", body);
-    assert_eq!(post(addr, "/", &headers, body).await.status, 200);
-    // The queue is full now; this one's answer waits, and its sender hangs up.
+    // This one's answer waits for room, and its sender hangs up.
     let request = post_bytes("/", &signed(SECRET, "msg_gave_up", body), body, false);
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(&request).await.unwrap();

@@ -158,7 +158,8 @@ async fn serve(
         forward_shown = Some(f.target());
         config.forward = Some(f);
     }
-    let config_waiting = config.waiting.clone();
+    // The receiver counts answers still to be given; the inspector says so.
+    let waiting = config.waiting.clone();
     let control = hookscope::forward::Control::new(args.respond);
     config.control = control.clone();
     // Headless lines show neither bodies nor headers: the printer's queue need not hold them.
@@ -301,7 +302,7 @@ async fn serve(
             control,
             secrets: verifier.secrets().to_vec(),
             listen: format!("http://{local}"),
-            waiting: Some(config_waiting),
+            waiting,
         };
         tui::run(app, rx, opts)
             .await

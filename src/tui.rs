@@ -45,8 +45,9 @@ pub struct Options {
     pub secrets: Vec<crate::verify::Secret>,
     /// Our own address (`http://127.0.0.1:8787`): replays are sent here.
     pub listen: String,
-    /// The deliveries on their way to the app, when forwarding.
-    pub waiting: Option<crate::forward::Waiting>,
+    /// The deliveries whose answer is still to be given (the app's, or the answer mode's
+    /// delay), counted by the receiver.
+    pub waiting: crate::forward::Waiting,
 }
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -228,12 +229,11 @@ pub async fn run(
                 app.update(Action::Tick(now_ms as i64));
                 let waiting = opts
                     .waiting
-                    .as_ref()
-                    .and_then(|w| w.now())
+                    .now()
                     .map(|(n, oldest)| (n, oldest.elapsed().as_secs()));
-                let waiting_changed = waiting != app.app_waiting;
+                let waiting_changed = waiting != app.unanswered;
                 if waiting_changed {
-                    app.update(Action::AppWaiting(waiting));
+                    app.update(Action::Unanswered(waiting));
                 }
                 let second = now_ms / 1000;
                 // Idle redraws: once a second for the sparkline, or when a message expires or

@@ -461,15 +461,15 @@ fn the_list_says_when_deliveries_are_waiting_for_the_app() {
         }
         let title = |app: &App| screen(app).lines().nth(2).unwrap_or("").to_string();
         assert!(!title(&app).contains("waiting"), "{}", title(&app));
-        app.update(Action::AppWaiting(Some((2, 12))));
+        app.update(Action::Unanswered(Some((2, 12))));
         let line = title(&app);
         assert!(line.contains("· ⧗ 2 waiting for the app (12s)"), "{line}");
-        app.update(Action::AppWaiting(None));
+        app.update(Action::Unanswered(None));
         assert!(!title(&app).contains("waiting"));
     }
     // Without forwarding, only the answer mode's delay holds deliveries back.
     let mut app = app(100, 12, false);
-    app.update(Action::AppWaiting(Some((1, 3))));
+    app.update(Action::Unanswered(Some((1, 3))));
     let line = screen(&app).lines().nth(2).unwrap_or("").to_string();
     assert!(
         line.contains("· ⧗ 1 held by the answer mode's delay (3s)"),

@@ -49,9 +49,9 @@ pub enum Action {
     Tick(i64),
     /// The tunnel's public URL was found (or lost).
     Tunnel(Option<String>),
-    /// Deliveries on their way to the app (`--forward-to`): how many, and the oldest's whole
-    /// seconds; `None` when none is.
-    AppWaiting(Option<(usize, u64)>),
+    /// Deliveries whose answer is still to be given (the app's with `--forward-to`, or the
+    /// answer mode's delay): how many, and the oldest's whole seconds; `None` when none is.
+    Unanswered(Option<(usize, u64)>),
     /// A copy finished: what to tell the user.
     Copied(String),
     /// Text was pasted (bracketed paste): it is searched for, never read as keys.
@@ -356,9 +356,9 @@ pub struct App {
     search_needed: Option<String>,
     /// What the sender is answered.
     pub mode: RespondMode,
-    /// Deliveries on their way to the app, not yet recorded: how many, and the oldest's
-    /// whole seconds.
-    pub app_waiting: Option<(usize, u64)>,
+    /// Deliveries whose answer is still to be given, not yet recorded: how many, and the
+    /// oldest's whole seconds.
+    pub unanswered: Option<(usize, u64)>,
     /// Entry keys by message id, oldest first: the attempts of one message.
     attempts: std::collections::HashMap<String, Vec<u64>>,
     /// Set when the user asked to quit.
@@ -407,7 +407,7 @@ impl App {
             earlier: 0,
             search_needed: None,
             mode: RespondMode::Normal,
-            app_waiting: None,
+            unanswered: None,
             attempts: std::collections::HashMap::new(),
             quit: false,
         }
@@ -449,8 +449,8 @@ impl App {
                 self.info.tunnel = url;
                 None
             }
-            Action::AppWaiting(waiting) => {
-                self.app_waiting = waiting;
+            Action::Unanswered(waiting) => {
+                self.unanswered = waiting;
                 None
             }
             Action::Copied(text) => {

@@ -183,7 +183,7 @@ fn title<'a>(app: &App, theme: &Theme) -> Line<'a> {
         spans.push(Span::styled("· failures only ", theme.warn()));
     }
     // A forwarded or delayed delivery is listed once answered: until then, say it is coming.
-    if let Some((n, secs)) = app.app_waiting {
+    if let Some((n, secs)) = app.unanswered {
         spans.push(Span::styled(
             format!(
                 "· ⧗ {n} {}{} ",

@@ -253,7 +253,7 @@ fn hints(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         return;
     } else {
         let mut spans = vec![Span::raw(" ")];
-        for (k, what) in fitting_hints(area.width as usize) {
+        for (k, what) in fitting_hints(hints_for(app), area.width as usize) {
             spans.push(Span::styled(k, theme.key()));
             spans.push(Span::styled(format!(" {what}  "), theme.dim()));
         }
@@ -292,7 +292,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// Rows a long status message may take, counting the hint bar's own.
 const STATUS_ROWS: usize = 3;
 
-/// The key hints, most useful first.
+/// The key hints over the list, most useful first.
 const HINTS: &[(&str, &str)] = &[
     ("j/k", "move"),
     ("⏎", "detail"),
@@ -305,15 +305,37 @@ const HINTS: &[(&str, &str)] = &[
     ("m", "mode"),
 ];
 
-/// The hints that fit in `width` columns: as many of [`HINTS`] as fit, in order, then help and
+/// The key hints with a detail open: how to move around in it and leave it come first, since
+/// those are the keys a first look at a long payload needs. (The Body tab names `v` itself.)
+const DETAIL_HINTS: &[(&str, &str)] = &[
+    ("j/k", "move"),
+    ("Tab", "tabs"),
+    ("PgDn", "scroll"),
+    ("Esc", "close"),
+    ("y", "copy id"),
+    ("Y", "payload"),
+    ("c", "curl"),
+    ("r/R", "replay"),
+    ("/", "filter"),
+];
+
+/// The hints for what is on screen.
+fn hints_for(app: &App) -> &'static [(&'static str, &'static str)] {
+    if app.detail { DETAIL_HINTS } else { HINTS }
+}
+
+/// The hints that fit in `width` columns: as many of `hints` as fit, in order, then help and
 /// quit, which are always shown (an 80-column terminal would otherwise cut them off, and `?`
 /// lists every key).
-fn fitting_hints(width: usize) -> Vec<(&'static str, &'static str)> {
+fn fitting_hints(
+    hints: &[(&'static str, &'static str)],
+    width: usize,
+) -> Vec<(&'static str, &'static str)> {
     let cost = |(k, what): &(&str, &str)| Span::raw(*k).width() + 1 + Span::raw(*what).width() + 2;
     let last = [("?", "help"), ("q", "quit")];
     let mut room = width.saturating_sub(1 + last.iter().map(cost).sum::<usize>());
     let mut shown = Vec::new();
-    for hint in HINTS {
+    for hint in hints {
         let Some(left) = room.checked_sub(cost(hint)) else {
             break;
         };
@@ -360,19 +382,51 @@ mod tests {
 
     #[test]
     fn help_and_quit_hints_survive_any_width() {
-        let keys = |w| -> Vec<&str> { fitting_hints(w).iter().map(|(k, _)| *k).collect() };
-        assert_eq!(keys(0), ["?", "q"]);
-        assert_eq!(keys(80).last(), Some(&"q"));
-        assert!(keys(80).contains(&"/") && keys(80).contains(&"?"));
-        assert_eq!(keys(200).len(), HINTS.len() + 2);
-        // What is shown fits, trailing spaces aside.
-        for w in [30, 60, 80, 100, 120] {
-            let used: usize = 1 + fitting_hints(w)
-                .iter()
-                .map(|(k, what)| k.chars().count() + 1 + what.chars().count() + 2)
-                .sum::<usize>();
-            assert!(used - 2 <= w, "{used} columns at {w}");
+        for hints in [HINTS, DETAIL_HINTS] {
+            let keys =
+                |w| -> Vec<&str> { fitting_hints(hints, w).iter().map(|(k, _)| *k).collect() };
+            assert_eq!(keys(0), ["?", "q"]);
+            assert_eq!(keys(80).last(), Some(&"q"));
+            assert!(keys(80).contains(&"j/k") && keys(80).contains(&"?"));
+            assert_eq!(keys(200).len(), hints.len() + 2);
+            // What is shown fits, trailing spaces aside.
+            for w in [30, 60, 80, 100, 120] {
+                let used: usize = 1 + fitting_hints(hints, w)
+                    .iter()
+                    .map(|(k, what)| k.chars().count() + 1 + what.chars().count() + 2)
+                    .sum::<usize>();
+                assert!(used - 2 <= w, "{used} columns at {w}");
+            }
         }
+    }
+
+    #[test]
+    fn with_a_detail_open_the_hints_say_how_to_leave_it() {
+        let mut app = App::new(crate::app::Info::default(), false, time::UtcOffset::UTC);
+        let keys = |app: &App, width| -> Vec<&str> {
+            fitting_hints(hints_for(app), width)
+                .iter()
+                .map(|(k, _)| *k)
+                .collect()
+        };
+        assert!(keys(&app, 80).contains(&"⏎") && !keys(&app, 80).contains(&"Esc"));
+        app.detail = true;
+        // At 80 columns how to move, switch tabs, scroll and close all fit; the rest at 120.
+        for key in ["j/k", "Tab", "PgDn", "Esc"] {
+            assert!(
+                keys(&app, 80).contains(&key),
+                "{key} in {:?}",
+                keys(&app, 80)
+            );
+        }
+        for key in ["y", "Y", "c", "r/R"] {
+            assert!(
+                keys(&app, 120).contains(&key),
+                "{key} in {:?}",
+                keys(&app, 120)
+            );
+        }
+        assert!(!keys(&app, 120).contains(&"⏎"));
     }
 
     #[test]

@@ -86,7 +86,6 @@ impl ResponseRecord {
             .unwrap_or("")
     }
 
-    /// What was answered, in words: the body, or for an answer without one (what hyper sends a
     /// Why nothing was answered, for a record with status 0: what the receiver noted (the
     /// sender hung up while the answer waited), else that the connection closed.
     pub fn unanswered(&self) -> &str {
@@ -97,6 +96,7 @@ impl ResponseRecord {
         }
     }
 
+    /// What was answered, in words: the body, or for an answer without one (what hyper sends a
     /// head it refuses, or an imported file's empty answer) the status's standard reason.
     pub fn said(&self) -> &str {
         if self.body.is_empty() {

@@ -27,6 +27,10 @@ pub enum ReplayError {
     // Said by the inspector and by `hookscope replay` alike: no key named here.
     #[error("a request refused as malformed or never complete cannot be re-sent as it came")]
     Malformed,
+    /// The request's body was not kept whole (refused unread, or cut short by its client): a
+    /// replay would send an empty or partial body under the original signature.
+    #[error("{0}: a replay would not send the body that came")]
+    BodyNotKept(&'static str),
     /// A recorded header (from an imported file) that no HTTP request can carry.
     #[error("the recorded header `{name}` cannot be sent: {why}")]
     Header {
@@ -86,6 +90,30 @@ pub fn resigned(d: &Delivery, secrets: &[Secret], now: i64) -> Result<Delivery, 
     })
 }
 
+/// Why `d` cannot be re-sent as it came, if it cannot: its head was refused or never ended, or
+/// its body was not kept whole. The inspector's curl commands and replays ask too.
+pub fn unrepeatable(d: &Delivery) -> Option<ReplayError> {
+    use crate::verify::{Unchecked, Verdict};
+    let Verdict::Unchecked(u) = &d.verdict else {
+        return None;
+    };
+    match u {
+        Unchecked::Malformed { .. }
+        | Unchecked::HeadIncomplete { .. }
+        | Unchecked::HeadCutShort { .. } => Some(ReplayError::Malformed),
+        Unchecked::BodyTooLarge { .. } => Some(ReplayError::BodyNotKept(
+            "its body was over --max-body and refused unread",
+        )),
+        Unchecked::BodyIncomplete { .. } => Some(ReplayError::BodyNotKept(
+            "its body never came whole (only the part that came was kept)",
+        )),
+        Unchecked::NoSecret
+        | Unchecked::NoSecretForPath { .. }
+        | Unchecked::NotPost { .. }
+        | Unchecked::Unreadable { .. } => None,
+    }
+}
+
 /// Sends `headers` and the delivery's body to `base` + its path (joined as forwarding joins
 /// them), marked as a replay of it, to a server whose certificate `trust` accepts. Returns the
 /// status and (start of the) body answered.
@@ -95,10 +123,8 @@ pub async fn send(
     headers: &[(String, Vec<u8>)],
     trust: crate::client::Trust,
 ) -> Result<(u16, String), ReplayError> {
-    if let crate::verify::Verdict::Unchecked(u) = &d.verdict
-        && u.never_whole()
-    {
-        return Err(ReplayError::Malformed);
+    if let Some(refused) = unrepeatable(d) {
+        return Err(refused);
     }
     let base = crate::client::http_url(base)
         .map_err(|why| ReplayError::Send(format!("`{base}`: {why}")))?;
@@ -249,6 +275,31 @@ mod tests {
         });
         let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
         assert_eq!(sent, Err(ReplayError::Malformed));
+        // Nor one whose body was not kept: the signature would go out over an empty body.
+        d.verdict = Verdict::Unchecked(crate::verify::Unchecked::BodyTooLarge {
+            limit: 16,
+            size: 1 << 30,
+            declared: true,
+        });
+        let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
+        assert!(
+            matches!(&sent, Err(ReplayError::BodyNotKept(why)) if why.contains("refused unread")),
+            "{sent:?}"
+        );
+        d.verdict = Verdict::Unchecked(crate::verify::Unchecked::BodyIncomplete {
+            error: "closed by the client".into(),
+            received: 0,
+        });
+        let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
+        assert!(
+            matches!(&sent, Err(ReplayError::BodyNotKept(why)) if why.contains("never came whole")),
+            "{sent:?}"
+        );
+        // A GET, answered 405, came whole: it can be sent again as it came.
+        d.verdict = Verdict::Unchecked(crate::verify::Unchecked::NotPost {
+            method: "GET".into(),
+        });
+        assert_eq!(unrepeatable(&d), None);
     }
 
     #[tokio::test]

@@ -912,20 +912,17 @@ impl App {
             {
                 self.say("nothing to re-send: this request's line was not seen".into());
             }
-            // Nor one that never came whole: a curl command would send something else, as
-            // `replay` says.
+            // Nor one that never came whole or whose body was not kept: a curl command would
+            // send something else, as `replay` says.
             Command::CopyCurl
             | Command::CopyCurlResigned
             | Command::Replay
             | Command::ReplayResigned
-                if self.selected_entry().is_some_and(
-                    |e| matches!(&e.delivery.verdict, Verdict::Unchecked(u) if u.never_whole()),
-                ) =>
+                if let Some(why) = self
+                    .selected_entry()
+                    .and_then(|e| crate::replay::unrepeatable(&e.delivery)) =>
             {
-                self.say(format!(
-                    "nothing to re-send: {}",
-                    crate::replay::ReplayError::Malformed
-                ));
+                self.say(format!("nothing to re-send: {why}"));
             }
             Command::CopyCurl => {
                 let (ready, load) = self.need_body(Some(Command::CopyCurl));

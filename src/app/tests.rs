@@ -1103,3 +1103,33 @@ fn a_request_that_never_came_whole_is_not_offered_for_re_sending() {
         );
     }
 }
+
+#[test]
+fn a_request_whose_body_was_not_kept_is_not_offered_for_re_sending() {
+    let (mut app, mut b) = (app(), builder());
+    let mut d = b.request(
+        "POST",
+        "/uploads",
+        vec![("svix-id".into(), b"msg_1".to_vec())],
+        b"",
+    );
+    // Refused unread: replaying it sent its signature over an empty body (a 401 of our making).
+    d.verdict = crate::verify::Verdict::Unchecked(crate::verify::Unchecked::BodyTooLarge {
+        limit: 1 << 24,
+        size: 1 << 30,
+        declared: true,
+    });
+    d.response.status = 413;
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    for c in ['c', 'C', 'r', 'R'] {
+        assert_eq!(ch(&mut app, c), None, "{c}");
+        let said = app.status.as_ref().map(|(s, _)| s.as_str());
+        assert_eq!(
+            said,
+            Some(
+                "nothing to re-send: its body was over --max-body and refused unread: a replay would not send the body that came"
+            ),
+            "{c}"
+        );
+    }
+}

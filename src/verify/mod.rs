@@ -165,17 +165,6 @@ pub enum Unchecked {
 }
 
 impl Unchecked {
-    /// Whether the request never came whole and well-formed (a head hyper refused, one that
-    /// stalled or was cut short): nothing can repeat it as it came.
-    pub fn never_whole(&self) -> bool {
-        matches!(
-            self,
-            Unchecked::Malformed { .. }
-                | Unchecked::HeadIncomplete { .. }
-                | Unchecked::HeadCutShort { .. }
-        )
-    }
-
     /// Whether the request itself was turned away (405, 413, a body cut short), as opposed to
     /// accepted without a check (no secret for it, a verdict this version cannot read).
     pub fn refused(&self) -> bool {

@@ -524,8 +524,16 @@ async fn commit(shared: &Shared, record: &mut Delivery) -> Result<(), crate::sto
 }
 
 enum BodyProblem {
-    TooLarge { size: u64, declared: bool },
-    Incomplete { error: String, received: u64 },
+    TooLarge {
+        size: u64,
+        declared: bool,
+    },
+    /// The body stopped short; `partial` is what came (kept: what a proxy let through is often
+    /// the clue to why).
+    Incomplete {
+        error: String,
+        partial: Bytes,
+    },
 }
 
 /// Reads the whole body within the time allowed. A body that arrives as one frame (most do,
@@ -543,19 +551,13 @@ async fn read_body(
     let mut len = 0u64;
     let read = async {
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| BodyProblem::Incomplete {
-                error: e.to_string(),
-                received: len,
-            })?;
+            let frame = frame.map_err(|e| e.to_string())?;
             let Ok(data) = frame.into_data() else {
                 continue;
             };
             len += data.len() as u64;
             if len > limit {
-                return Err(BodyProblem::TooLarge {
-                    size: len,
-                    declared: false,
-                });
+                return Ok(Some(len));
             }
             if let Some(buf) = &mut joined {
                 buf.extend_from_slice(&data);
@@ -569,26 +571,36 @@ async fn read_body(
                 joined = Some(buf);
             }
         }
-        Ok(())
+        Ok::<_, String>(None)
     };
-    // Most bodies are already in hyper's buffer with their head: one poll reads them, and only
-    // a body still on its way arms the timer.
-    let mut read = std::pin::pin!(read);
-    let now = std::future::poll_fn(|cx| match read.as_mut().poll(cx) {
-        std::task::Poll::Ready(r) => std::task::Poll::Ready(Some(r)),
-        std::task::Poll::Pending => std::task::Poll::Ready(None),
-    })
-    .await;
-    let outcome = match now {
-        Some(r) => Ok(r),
-        None => tokio::time::timeout(timeout, read).await,
+    let outcome = {
+        // Most bodies are already in hyper's buffer with their head: one poll reads them, and
+        // only a body still on its way arms the timer.
+        let mut read = std::pin::pin!(read);
+        let now = std::future::poll_fn(|cx| match read.as_mut().poll(cx) {
+            std::task::Poll::Ready(r) => std::task::Poll::Ready(Some(r)),
+            std::task::Poll::Pending => std::task::Poll::Ready(None),
+        })
+        .await;
+        match now {
+            Some(r) => r,
+            None => tokio::time::timeout(timeout, read)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(format!("no complete body within {} s", timeout.as_secs()))
+                }),
+        }
     };
+    let came = joined.map_or(first, BytesMut::freeze);
     match outcome {
-        Ok(Ok(())) => Ok(joined.map_or(first, BytesMut::freeze)),
-        Ok(Err(problem)) => Err(problem),
-        Err(_) => Err(BodyProblem::Incomplete {
-            error: format!("no complete body within {} s", timeout.as_secs()),
-            received: len,
+        Ok(None) => Ok(came),
+        Ok(Some(size)) => Err(BodyProblem::TooLarge {
+            size,
+            declared: false,
+        }),
+        Err(error) => Err(BodyProblem::Incomplete {
+            error,
+            partial: came,
         }),
     }
 }
@@ -650,11 +662,14 @@ async fn handle(
                     declared,
                 }),
             ),
-            Err(BodyProblem::Incomplete { error, received }) => (
-                Bytes::new(),
-                received,
-                Some(Unchecked::BodyIncomplete { error, received }),
-            ),
+            Err(BodyProblem::Incomplete { error, partial }) => {
+                let received = partial.len() as u64;
+                (
+                    partial,
+                    received,
+                    Some(Unchecked::BodyIncomplete { error, received }),
+                )
+            }
         },
     };
 

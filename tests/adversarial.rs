@@ -689,6 +689,7 @@ async fn a_body_that_never_ends_is_recorded_as_incomplete() {
         }
         other => panic!("{other:?}"),
     }
+    assert_eq!(&d.body[..], b"{\"drip\":");
     assert_eq!(d.response.status, 400);
 }
 

@@ -214,6 +214,9 @@ async fn a_client_that_hangs_up_mid_body_is_recorded_as_incomplete() {
         "{:?}",
         d.verdict
     );
+    // What came is kept: what a proxy let through is often the clue to why.
+    assert_eq!(&d.body[..], b"{\"partial\":");
+    assert_eq!(d.body_size, 11);
     // The server is unaffected.
     assert_eq!(post(addr, "/", &[], b"{}").await.status, 401);
 }

@@ -290,6 +290,63 @@ fn the_body_tab_says_what_the_body_is() {
     }
 }
 
+#[test]
+fn a_body_not_kept_whole_says_so_beside_its_size_and_over_the_body() {
+    use hookscope::verify::{Unchecked, Verdict};
+    let cases = [
+        (
+            Unchecked::BodyTooLarge {
+                limit: 16 << 20,
+                size: 1 << 30,
+                declared: true,
+            },
+            &b""[..],
+            " body      1 GiB announced, none read",
+            " no body kept: it was over --max-body and refused unread",
+        ),
+        (
+            Unchecked::BodyTooLarge {
+                limit: 16 << 20,
+                size: (16 << 20) + 100,
+                declared: false,
+            },
+            b"",
+            " body      over 16 MiB, none kept",
+            " no body kept: it was over --max-body and refused unread",
+        ),
+        (
+            Unchecked::BodyIncomplete {
+                error: "closed by the client".into(),
+                received: 11,
+            },
+            b"{\"partial\":",
+            " body      11 B, then the client stopped",
+            " only what came before the client stopped · text, not pretty-printed (v: raw bytes) · 1 line",
+        ),
+        (
+            Unchecked::BodyIncomplete {
+                error: "closed by the client".into(),
+                received: 0,
+            },
+            b"",
+            " body      0 B, then the client stopped",
+            " no body: the client stopped before any of it came",
+        ),
+    ];
+    for (verdict, body, overview, body_head) in cases {
+        let mut app = app(120, 24, false);
+        let mut d = builder().request("POST", "/uploads", vec![], body);
+        d.verdict = Verdict::Unchecked(verdict);
+        app.update(Action::Deliveries(vec![Arc::new(d)]));
+        keys(&mut app, &[KeyCode::Enter]);
+        let s = screen(&app);
+        assert!(s.contains(overview), "{overview:?} in\n{s}");
+        keys(&mut app, &[KeyCode::Tab, KeyCode::Tab]);
+        let s = screen(&app);
+        assert!(s.contains(body_head), "{body_head:?} in\n{s}");
+    }
+}
+
 /// The record of a request the receiver never handled: `head` as far as it came, `verdict`
 /// saying why, `status` what was answered (0: nothing).
 fn from_head(head: &[u8], verdict: hookscope::verify::Unchecked, status: u16) -> Delivery {

@@ -288,7 +288,7 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
     kv(
         &mut lines,
         "body",
-        format!("{}  {ctype}", human_bytes(d.body_size)),
+        format!("{}  {ctype}", body_size_said(d)),
         theme,
         width,
     );
@@ -407,6 +407,25 @@ fn headers<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     lines
 }
 
+/// The body's size, and whether it is all there: a size alone would pass an announced size
+/// for bytes held, or a part for the whole.
+fn body_size_said(d: &Delivery) -> String {
+    match &d.verdict {
+        Verdict::Unchecked(Unchecked::BodyTooLarge {
+            size,
+            declared: true,
+            ..
+        }) => format!("{} announced, none read", human_bytes(*size)),
+        Verdict::Unchecked(Unchecked::BodyTooLarge { limit, .. }) => {
+            format!("over {}, none kept", human_bytes(*limit))
+        }
+        Verdict::Unchecked(Unchecked::BodyIncomplete { received, .. }) => {
+            format!("{}, then the client stopped", human_bytes(*received))
+        }
+        _ => human_bytes(d.body_size),
+    }
+}
+
 fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize, scroll: usize) -> Vec<Line<'a>> {
     if let Some(e) = app.selected_entry().filter(|e| e.body_dropped) {
         return vec![Line::from(Span::styled(
@@ -440,10 +459,20 @@ fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize, scroll: usize) -> 
         1 => "1 line".to_owned(),
         n => format!("{n} lines"),
     };
-    let head = if view.kind == BodyKind::Empty {
-        " no body".to_owned()
-    } else {
-        format!(" {mode} · {count}{note}")
+    // A body not kept whole says so first: a part would otherwise pass for the whole.
+    let verdict = app.selected_entry().map(|e| &e.delivery.verdict);
+    let head = match (view.kind, verdict) {
+        (_, Some(Verdict::Unchecked(Unchecked::BodyTooLarge { .. }))) => {
+            " no body kept: it was over --max-body and refused unread".to_owned()
+        }
+        (BodyKind::Empty, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
+            " no body: the client stopped before any of it came".to_owned()
+        }
+        (_, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
+            format!(" only what came before the client stopped · {mode} · {count}{note}")
+        }
+        (BodyKind::Empty, _) => " no body".to_owned(),
+        _ => format!(" {mode} · {count}{note}"),
     };
     lines.push(Line::from(Span::styled(head, theme.dim())));
     let start = scroll.min(view.lines.len().saturating_sub(1));

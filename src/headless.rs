@@ -4,7 +4,7 @@ use crate::delivery::Delivery;
 use crate::sanitize;
 use crate::signals::Signal;
 use crate::stdout::Output;
-use crate::verify::Verdict;
+use crate::verify::{Unchecked, Verdict};
 use std::io::{self, Write as _};
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
@@ -688,6 +688,16 @@ pub fn full_text(d: &Delivery) -> String {
         let _ = writeln!(out, "{}: {}", sanitize::line(n), sanitize::bytes_line(v));
     }
     let _ = writeln!(out);
+    match &d.verdict {
+        Verdict::Unchecked(Unchecked::BodyTooLarge { .. }) => {
+            let _ = writeln!(out, "({})", crate::delivery::BODY_REFUSED);
+            return out;
+        }
+        Verdict::Unchecked(Unchecked::BodyIncomplete { .. }) => {
+            let _ = writeln!(out, "({})", crate::delivery::BODY_PARTIAL);
+        }
+        _ => {}
+    }
     let view = crate::highlight::pretty(&d.body, crate::highlight::Limits::default());
     if let Some(note) = &view.note {
         let _ = writeln!(out, "({note})");
@@ -922,6 +932,38 @@ mod tests {
         assert_eq!(
             human_line(&d),
             "✗ 400 (request line not seen) — malformed request: the header `svix-id` holds byte 0x1b"
+        );
+    }
+
+    #[test]
+    fn show_says_when_the_body_it_prints_is_not_the_body_sent() {
+        let mut cut = refused(
+            Unchecked::BodyIncomplete {
+                error: "closed by the client".into(),
+                received: 9,
+            },
+            400,
+        );
+        cut.body = bytes::Bytes::from_static(br#"{"id":"e"#);
+        let text = full_text(&cut);
+        assert!(
+            text.contains("\n(only what came before the client stopped)\n")
+                && text.ends_with("\n{\"id\":\"e\n"),
+            "{text}"
+        );
+        let mut large = refused(
+            Unchecked::BodyTooLarge {
+                limit: 10,
+                size: 1 << 30,
+                declared: true,
+            },
+            413,
+        );
+        large.body = bytes::Bytes::new();
+        let text = full_text(&large);
+        assert!(
+            text.ends_with("\n(no body kept: it was over --max-body and refused unread)\n"),
+            "{text}"
         );
     }
 

@@ -46,13 +46,19 @@ pub fn answer(e: &hyper::Error) -> Option<StatusCode> {
     Some(StatusCode::BAD_REQUEST)
 }
 
-/// How a connection that was not refused ended early (`e` from serving it), in words.
+/// How a connection that was not refused ended early (`e` from serving it, or from reading a
+/// body), in words.
 pub fn ending(e: &hyper::Error) -> String {
-    if e.is_incomplete_message() {
+    let cause = std::error::Error::source(e);
+    // A body cut short by the client's close is an end-of-file under "error reading a body".
+    let eof = cause
+        .and_then(|c| c.downcast_ref::<std::io::Error>())
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof);
+    if e.is_incomplete_message() || eof {
         return "closed by the client".into();
     }
     // hyper's words for an I/O error name only its kind; the cause says which.
-    match std::error::Error::source(e) {
+    match cause {
         Some(cause) => cause.to_string(),
         None => e.to_string(),
     }

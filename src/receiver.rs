@@ -551,7 +551,7 @@ async fn read_body(
     let mut len = 0u64;
     let read = async {
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| e.to_string())?;
+            let frame = frame.map_err(|e| crate::malformed::ending(&e))?;
             let Ok(data) = frame.into_data() else {
                 continue;
             };

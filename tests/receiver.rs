@@ -209,7 +209,8 @@ async fn a_client_that_hangs_up_mid_body_is_recorded_as_incomplete() {
     assert!(
         matches!(
             d.verdict,
-            Verdict::Unchecked(Unchecked::BodyIncomplete { received: 11, .. })
+            Verdict::Unchecked(Unchecked::BodyIncomplete { received: 11, ref error })
+                if error == "closed by the client"
         ),
         "{:?}",
         d.verdict
@@ -217,6 +218,21 @@ async fn a_client_that_hangs_up_mid_body_is_recorded_as_incomplete() {
     // What came is kept: what a proxy let through is often the clue to why.
     assert_eq!(&d.body[..], b"{\"partial\":");
     assert_eq!(d.body_size, 11);
+    // A chunked body cut short between chunks, alike.
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"POST /chunks HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n")
+        .await
+        .unwrap();
+    stream.shutdown().await.unwrap();
+    drop(stream);
+    let d = next(&mut rx).await;
+    assert_eq!((d.path.as_str(), &d.body[..]), ("/chunks", &b"{\"a\""[..]));
+    assert!(
+        matches!(&d.verdict, Verdict::Unchecked(Unchecked::BodyIncomplete { received: 4, error }) if error == "closed by the client"),
+        "{:?}",
+        d.verdict
+    );
     // The server is unaffected.
     assert_eq!(post(addr, "/", &[], b"{}").await.status, 401);
 }

@@ -463,13 +463,16 @@ fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize, scroll: usize) -> 
     let verdict = app.selected_entry().map(|e| &e.delivery.verdict);
     let head = match (view.kind, verdict) {
         (_, Some(Verdict::Unchecked(Unchecked::BodyTooLarge { .. }))) => {
-            " no body kept: it was over --max-body and refused unread".to_owned()
+            format!(" {}", crate::delivery::BODY_REFUSED)
         }
         (BodyKind::Empty, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
             " no body: the client stopped before any of it came".to_owned()
         }
         (_, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
-            format!(" only what came before the client stopped · {mode} · {count}{note}")
+            format!(
+                " {} · {mode} · {count}{note}",
+                crate::delivery::BODY_PARTIAL
+            )
         }
         (BodyKind::Empty, _) => " no body".to_owned(),
         _ => format!(" {mode} · {count}{note}"),

@@ -11,7 +11,7 @@ use crate::verify::{Verdict, human_bytes};
 use bytes::Bytes;
 use keymap::Command;
 use ratatui::crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use ratatui::layout::{Position, Rect};
 use std::collections::VecDeque;
@@ -783,6 +783,22 @@ impl App {
                     self.set_filter(f);
                 }
                 _ if is_ctrl_c(&key) => self.quit = true,
+                // A shell's line-editing keys: clear, and drop the last word.
+                _ if is_ctrl(&key, 'u') => self.set_filter(String::new()),
+                _ if is_ctrl(&key, 'w') => {
+                    let kept = self.filter.trim_end();
+                    let cut = kept.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+                    let f = kept[..cut].to_owned();
+                    self.set_filter(f);
+                }
+                // Other Ctrl and Alt chords are not text (the terminal still reports their
+                // letter): typed into the filter they would only make it match nothing. Both
+                // at once is AltGr on Windows (`@`, `{` on many layouts), which is text.
+                KeyCode::Char(_)
+                    if matches!(
+                        key.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT),
+                        KeyModifiers::CONTROL | KeyModifiers::ALT
+                    ) => {}
                 KeyCode::Char(c) if !c.is_control() => {
                     let f = format!("{}{c}", self.filter);
                     self.set_filter(f);

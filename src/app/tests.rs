@@ -1133,3 +1133,33 @@ fn a_request_whose_body_was_not_kept_is_not_offered_for_re_sending() {
         );
     }
 }
+
+#[test]
+fn the_filter_prompt_takes_a_shells_line_editing_keys_and_no_other_chords() {
+    let (mut app, mut b) = (app(), builder());
+    fill(&mut app, &mut b, 3);
+    let chord = |app: &mut App, c: char, m: KeyModifiers| {
+        app.update(Action::Key(KeyEvent::new(KeyCode::Char(c), m)));
+    };
+    ch(&mut app, '/');
+    for c in "customer created".chars() {
+        ch(&mut app, c);
+    }
+    // Ctrl-W drops the last word (and the space before it stays, as in a shell).
+    chord(&mut app, 'w', KeyModifiers::CONTROL);
+    assert_eq!(app.filter, "customer ");
+    // Ctrl and Alt chords add nothing: Ctrl-U once typed a `u`.
+    chord(&mut app, 'a', KeyModifiers::CONTROL);
+    chord(&mut app, 'b', KeyModifiers::ALT);
+    assert_eq!(app.filter, "customer ");
+    // Shifted letters are text, and so is AltGr's (Ctrl and Alt together, on Windows).
+    chord(&mut app, 'X', KeyModifiers::SHIFT);
+    chord(&mut app, '@', KeyModifiers::CONTROL | KeyModifiers::ALT);
+    assert_eq!(app.filter, "customer X@");
+    // Ctrl-U clears it, and typing goes on.
+    chord(&mut app, 'u', KeyModifiers::CONTROL);
+    assert_eq!(app.filter, "");
+    assert!(app.editing_filter);
+    ch(&mut app, 'e');
+    assert_eq!(app.filter, "e");
+}

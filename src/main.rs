@@ -164,6 +164,9 @@ async fn serve(
     config.control = control.clone();
     // Headless lines show neither bodies nor headers: the printer's queue need not hold them.
     config.summaries_only = args.headless;
+    // Listening comes first: a port in use must fail before a store file (and its folder)
+    // is made for a run that never happens.
+    let listener = Receiver::bind(addr).await?;
     let retention = Retention {
         max_count: Some(args.retain),
         max_days: args.retain_days,
@@ -200,7 +203,7 @@ async fn serve(
         (readers, earlier)
     };
     let (tx, rx) = mpsc::channel(receiver::DEFAULT_QUEUE);
-    let receiver = Receiver::start(config, tx).await?;
+    let receiver = Receiver::start_on(listener, config, tx);
     let local = receiver.local_addr();
     log!("listening on http://{local}");
     report_secrets(&verifier, &source);

@@ -164,10 +164,17 @@ impl Receiver {
         config: Config,
         tx: mpsc::Sender<Box<Delivery>>,
     ) -> Result<Receiver, ReceiverError> {
-        let listener = TcpListener::bind(config.bind)
+        let listener = Receiver::bind(config.bind).await?;
+        Ok(Receiver::start_on(listener, config, tx))
+    }
+
+    /// Binds `addr`, saying why it cannot be: done first by a caller with more to set up, so
+    /// a port in use fails before anything else is made (a store file, a folder for it).
+    pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ReceiverError> {
+        TcpListener::bind(addr)
             .await
             .map_err(|error| ReceiverError::Bind {
-                addr: config.bind,
+                addr,
                 hint: match error.kind() {
                     std::io::ErrorKind::AddrInUse => {
                         " (another program, maybe another hookscope, uses that port: pick another with --port, or --port 0 for any free one)"
@@ -181,7 +188,15 @@ impl Receiver {
                     _ => "",
                 },
                 error,
-            })?;
+            })
+    }
+
+    /// Starts serving on a listener from [`Receiver::bind`]; deliveries go to `tx`.
+    pub fn start_on(
+        listener: TcpListener,
+        config: Config,
+        tx: mpsc::Sender<Box<Delivery>>,
+    ) -> Receiver {
         // bind succeeded, so the socket has an address.
         let local_addr = listener.local_addr().unwrap_or(config.bind);
         let stats = Arc::new(Stats::default());
@@ -320,13 +335,13 @@ impl Receiver {
                 watchdog.watch(progress, connection.abort_handle());
             }
         });
-        Ok(Receiver {
+        Receiver {
             local_addr,
             stats,
             shutdown,
             task,
             open,
-        })
+        }
     }
 
     /// The address actually listened on (the real port when 0 was asked).

@@ -280,6 +280,18 @@ fn a_port_in_use_is_refused_once_with_advice() {
     assert!(err.contains("--port 0 for any free one"), "{err}");
     // The OS's words once, not again as the error's cause.
     assert_eq!(err.matches("Address already in use").count(), 1, "{err}");
+    // A run that never listened leaves nothing behind: no store file, no folder for it.
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("new").join("d.sqlite3");
+    let out = Command::new(BIN)
+        .args(["--headless", "--port", &port, "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("storing deliveries"), "{err}");
+    assert!(!dir.path().join("new").exists(), "{err}");
 }
 
 #[test]

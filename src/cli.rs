@@ -90,7 +90,8 @@ pub struct StoreArgs {
 /// Filters shared by history and export.
 #[derive(Debug, Args, Clone, Default)]
 pub struct FilterArgs {
-    /// Only this event type.
+    /// Only this event type, or those a pattern matches: `customer.*` (quote it from the shell;
+    /// `*`, `?` and `[…]` as in a shell's globs, case-sensitive).
     #[arg(long = "type", value_name = "TYPE", value_parser = parse_event_type)]
     pub event_type: Option<String>,
     /// Only failures (rejected, answered 4xx/5xx, or not answered at all: a head that never ended)

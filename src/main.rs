@@ -482,7 +482,28 @@ fn nothing_matches(store: &Store, filter: &hookscope::store::Filter) -> Result<S
         "nothing matches: --since is in the future".to_string()
     } else {
         let noun = if held == 1 { "delivery" } else { "deliveries" };
-        format!("none of the {held} stored {noun} matches")
+        let mut said = format!("none of the {held} stored {noun} matches");
+        // A type mistyped (customer.create) is the likeliest miss: say which there are.
+        if filter.event_type.is_some() {
+            let shown = 8;
+            let types = store.types(shown + 1)?;
+            let listed: Vec<String> = types
+                .iter()
+                .take(shown as usize)
+                .map(|(t, n)| format!("{} ({n})", sanitize::line(t)))
+                .collect();
+            if listed.is_empty() {
+                said.push_str("; none has an event type");
+            } else {
+                let more = if types.len() as u64 > shown {
+                    ", …"
+                } else {
+                    ""
+                };
+                said.push_str(&format!("; stored types: {}{more}", listed.join(", ")));
+            }
+        }
+        said
     })
 }
 

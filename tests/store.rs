@@ -249,6 +249,14 @@ fn history_says_when_it_left_older_deliveries_out() {
     for (flags, said) in [
         (
             &["--type", "nope"][..],
+            "hookscope: none of the 51 stored deliveries matches; stored types: a.b (51)\n",
+        ),
+        (
+            &["--type", "a.*", "--since", "2999-01-01"],
+            "hookscope: nothing matches: --since is in the future\n",
+        ),
+        (
+            &["--failed"],
             "hookscope: none of the 51 stored deliveries matches\n",
         ),
         (

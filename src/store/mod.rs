@@ -173,7 +173,8 @@ impl Interrupt {
 /// Which stored deliveries a query wants.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Only this event type.
+    /// Only this event type; with `*`, `?` or `[`, those this glob matches (SQLite's GLOB,
+    /// case-sensitive as event types are).
     pub event_type: Option<String>,
     /// Only failures (rejected, answered 4xx/5xx, or not answered at all).
     pub failed: bool,
@@ -637,6 +638,24 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// The event types stored, the most frequent first, with how many carry each: at most
+    /// `limit` of them (for saying what a `--type` that matched nothing could have been).
+    pub fn types(&self, limit: u64) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT event_type, count(*) FROM deliveries WHERE event_type IS NOT NULL
+                 GROUP BY event_type ORDER BY count(*) DESC, event_type LIMIT ?",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// Deletes what retention no longer keeps; returns how many went.
     pub fn prune(&self, retention: Retention, now: OffsetDateTime) -> Result<u64, StoreError> {
         let mut removed = 0;
@@ -710,12 +729,21 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
+/// Whether an event type filter is a pattern (`customer.*`) rather than a type.
+fn is_glob(event_type: &str) -> bool {
+    event_type.contains(['*', '?', '['])
+}
+
 /// The SQL condition `filter` makes (without its limit) and the values it binds.
 fn conditions(filter: &Filter) -> (String, Vec<rusqlite::types::Value>) {
     let mut sql = String::from("1=1");
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     if let Some(t) = &filter.event_type {
-        sql.push_str(" AND event_type = ?");
+        if is_glob(t) {
+            sql.push_str(" AND event_type GLOB ?");
+        } else {
+            sql.push_str(" AND event_type = ?");
+        }
         args.push(t.clone().into());
     }
     if filter.failed {

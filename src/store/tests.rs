@@ -183,6 +183,37 @@ fn filters() {
         }),
         Vec::<String>::new()
     );
+    // A pattern picks a family of types; without one, a type is matched whole.
+    assert_eq!(
+        q(Filter {
+            event_type: Some("customer.*".into()),
+            ..Default::default()
+        }),
+        vec!["msg_a"]
+    );
+    assert_eq!(
+        q(Filter {
+            event_type: Some("customer.".into()),
+            ..Default::default()
+        }),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        q(Filter {
+            event_type: Some("Customer.*".into()),
+            ..Default::default()
+        }),
+        Vec::<String>::new()
+    );
+    // What a --type that matched nothing could have been: the most frequent first.
+    assert_eq!(
+        store.types(10).unwrap(),
+        vec![
+            ("customer.created".to_string(), 1),
+            ("task.completed".to_string(), 1)
+        ]
+    );
+    assert_eq!(store.types(1).unwrap().len(), 1);
     // The one handed deliveries can stop it, with its own error.
     let mut seen = 0;
     let stopped = store.for_each(&Filter::default(), |_| {

@@ -52,8 +52,9 @@ pub const NO_ANSWER: &str = "the connection was closed without one";
 /// What the inspector and `show` say over a body refused unread (over `--max-body`).
 pub const BODY_REFUSED: &str = "no body kept: it was over --max-body and refused unread";
 
-/// What they say over the part of a body that came before its client stopped.
-pub const BODY_PARTIAL: &str = "only what came before the client stopped";
+/// What they say over the part of a body that came before it ended early (its client hung up
+/// or stalled, or hookscope stopped).
+pub const BODY_PARTIAL: &str = "only the part that came: the body never came whole";
 
 /// The answer sent to the sender.
 #[derive(Debug, Clone, PartialEq, Eq)]

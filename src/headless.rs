@@ -947,7 +947,7 @@ mod tests {
         cut.body = bytes::Bytes::from_static(br#"{"id":"e"#);
         let text = full_text(&cut);
         assert!(
-            text.contains("\n(only what came before the client stopped)\n")
+            text.contains("\n(only the part that came: the body never came whole)\n")
                 && text.ends_with("\n{\"id\":\"e\n"),
             "{text}"
         );

@@ -297,37 +297,52 @@ impl Receiver {
                         // could be answered, and nothing else is affected.
                         let stop = shared.stopping.clone();
                         let served = if http2 {
-                            until_stopped(h2.serve_connection(io, service), stop).await
+                            until_stopped(h2.serve_connection(io, service), stop, None).await
                         } else {
-                            until_stopped(h1.serve_connection(io, service), stop).await
+                            let first_head = first.head.is_some().then_some(&*progress);
+                            until_stopped(h1.serve_connection(io, service), stop, first_head).await
                         };
-                        if let Err(e) = served {
-                            shared
-                                .stats
-                                .connection_errors
-                                .fetch_add(1, Ordering::Relaxed);
-                            // The opening bytes are the refused head's only when no request
-                            // came before it on this connection.
-                            let mut first = first;
-                            let head = first.head.take().filter(|_| progress.started() == 0);
-                            // In flight meanwhile, as a request is: the watchdog then
-                            // leaves the task alone while the record waits for room in
-                            // the queue.
-                            let _recording = InFlight::start(&progress);
-                            match head {
-                                // Gone before its first head ended (hyper answers nothing).
-                                Some((head, began)) if crate::malformed::answer(&e).is_none() => {
+                        let e = match served {
+                            Served::Ended(Ok(())) => return,
+                            Served::Ended(Err(e)) => e,
+                            Served::FirstHeadCut => {
+                                let mut first = first;
+                                if let Some((head, began)) = first.head.take() {
                                     let verdict = Unchecked::HeadCutShort {
                                         received: head.len() as u64,
-                                        error: crate::malformed::ending(&e),
+                                        error: STOPPED_MIDWAY.into(),
                                     };
                                     record_unfinished_head(&head, began, verdict, remote, &shared)
                                         .await;
                                 }
-                                head => {
-                                    let head = head.as_ref().map(|(head, _)| head.as_slice());
-                                    record_refused_head(&e, head, remote, &shared).await;
-                                }
+                                return;
+                            }
+                        };
+                        shared
+                            .stats
+                            .connection_errors
+                            .fetch_add(1, Ordering::Relaxed);
+                        // The opening bytes are the refused head's only when no request
+                        // came before it on this connection.
+                        let mut first = first;
+                        let head = first.head.take().filter(|_| progress.started() == 0);
+                        // In flight meanwhile, as a request is: the watchdog then
+                        // leaves the task alone while the record waits for room in
+                        // the queue.
+                        let _recording = InFlight::start(&progress);
+                        match head {
+                            // Gone before its first head ended (hyper answers nothing).
+                            Some((head, began)) if crate::malformed::answer(&e).is_none() => {
+                                let verdict = Unchecked::HeadCutShort {
+                                    received: head.len() as u64,
+                                    error: crate::malformed::ending(&e),
+                                };
+                                record_unfinished_head(&head, began, verdict, remote, &shared)
+                                    .await;
+                            }
+                            head => {
+                                let head = head.as_ref().map(|(head, _)| head.as_slice());
+                                record_refused_head(&e, head, remote, &shared).await;
                             }
                         }
                     }
@@ -370,26 +385,45 @@ impl Receiver {
 /// What a sender is answered when hookscope stops before its delivery could be handled.
 const STOPPING: &str = "hookscope is shutting down";
 
+/// How a request head or body still on its way when hookscope stopped ended, as recorded.
+const STOPPED_MIDWAY: &str = "hookscope stopped before it came whole";
+
 /// How long stopping waits for the requests in progress to be answered: those waiting for the
 /// app or a delay stop waiting at once, so this covers committing and writing the answers (and
 /// bounds a client that stalls meanwhile).
 pub const DRAIN: Duration = Duration::from_secs(2);
 
+/// How serving a connection ended.
+enum Served<E> {
+    /// By itself, or gracefully once the receiver stopped.
+    Ended(Result<(), E>),
+    /// The receiver stopped with the connection's first head still on its way: the connection
+    /// is closed at once (hyper would wait for the head), and the head is the caller's to record.
+    FirstHeadCut,
+}
+
 /// Serves `conn` until it ends or the receiver stops; then hyper answers the request in
-/// progress, if any, and closes the connection.
+/// progress, if any, and closes the connection. `first_head`, for an HTTP/1 connection that
+/// opened with bytes, is its progress: with no request started when the stop comes, those
+/// bytes are a head still on its way.
 async fn until_stopped<C: hyper_util::server::graceful::GracefulConnection>(
     conn: C,
     mut stop: watch::Receiver<bool>,
-) -> Result<(), C::Error> {
+    first_head: Option<&crate::watchdog::Progress>,
+) -> Served<C::Error> {
     let mut conn = std::pin::pin!(conn);
     tokio::select! {
-        // The connection first: it is what is ready nearly every time.
+        // The connection first: it is what is ready nearly every time, and a head complete
+        // when the stop is seen has started its request in this very poll.
         biased;
-        served = conn.as_mut() => return served,
+        served = conn.as_mut() => return Served::Ended(served),
         _ = stop.wait_for(|stop| *stop) => {}
     }
+    if first_head.is_some_and(|p| p.started() == 0) {
+        return Served::FirstHeadCut;
+    }
     conn.as_mut().graceful_shutdown();
-    conn.await
+    Served::Ended(conn.await)
 }
 
 /// The first bytes a client speaking HTTP/2 with prior knowledge sends.
@@ -549,6 +583,10 @@ enum BodyProblem {
         error: String,
         partial: Bytes,
     },
+    /// hookscope began stopping while the body was on its way.
+    Stopped {
+        partial: Bytes,
+    },
 }
 
 /// Reads the whole body within the time allowed. A body that arrives as one frame (most do,
@@ -560,6 +598,7 @@ async fn read_body(
     limit: u64,
     hint: Option<u64>,
     timeout: Duration,
+    stopping: &watch::Receiver<bool>,
 ) -> Result<Bytes, BodyProblem> {
     let mut first = Bytes::new();
     let mut joined: Option<BytesMut> = None;
@@ -598,22 +637,30 @@ async fn read_body(
         })
         .await;
         match now {
-            Some(r) => r,
-            None => tokio::time::timeout(timeout, read)
-                .await
-                .unwrap_or_else(|_| {
-                    Err(format!("no complete body within {} s", timeout.as_secs()))
-                }),
+            Some(r) => r.map_err(Some),
+            // Stopping does not wait out a body still on its way: what came is recorded.
+            None => {
+                let mut stopping = stopping.clone();
+                tokio::select! {
+                    read = tokio::time::timeout(timeout, read) => read
+                        .unwrap_or_else(|_| {
+                            Err(format!("no complete body within {} s", timeout.as_secs()))
+                        })
+                        .map_err(Some),
+                    _ = stopping.wait_for(|stop| *stop) => Err(None),
+                }
+            }
         }
     };
     let came = joined.map_or(first, BytesMut::freeze);
     match outcome {
         Ok(None) => Ok(came),
+        Err(None) => Err(BodyProblem::Stopped { partial: came }),
         Ok(Some(size)) => Err(BodyProblem::TooLarge {
             size,
             declared: false,
         }),
-        Err(error) => Err(BodyProblem::Incomplete {
+        Err(Some(error)) => Err(BodyProblem::Incomplete {
             error,
             partial: came,
         }),
@@ -653,6 +700,8 @@ async fn handle(
     // or conflicting one with 400 before this runs); none for a chunked body.
     let declared = hyper::body::Body::size_hint(&body).exact();
 
+    // Whether stopping cut the body short: the sender is then told to retry, not that it erred.
+    let mut cut_by_stop = false;
     let (body, body_size, problem) = match declared {
         Some(len) if len > config.max_body => (
             Bytes::new(),
@@ -663,7 +712,15 @@ async fn handle(
                 declared: true,
             }),
         ),
-        _ => match read_body(body, config.max_body, declared, config.body_timeout).await {
+        _ => match read_body(
+            body,
+            config.max_body,
+            declared,
+            config.body_timeout,
+            &shared.stopping,
+        )
+        .await
+        {
             Ok(bytes) => {
                 let n = bytes.len() as u64;
                 (bytes, n, None)
@@ -679,6 +736,16 @@ async fn handle(
             ),
             Err(BodyProblem::Incomplete { error, partial }) => {
                 let received = partial.len() as u64;
+                (
+                    partial,
+                    received,
+                    Some(Unchecked::BodyIncomplete { error, received }),
+                )
+            }
+            Err(BodyProblem::Stopped { partial }) => {
+                let received = partial.len() as u64;
+                cut_by_stop = true;
+                let error = STOPPED_MIDWAY.to_owned();
                 (
                     partial,
                     received,
@@ -801,6 +868,9 @@ async fn handle(
         out.apply(mode);
         out
     };
+    if cut_by_stop {
+        out = Answer::text(StatusCode::SERVICE_UNAVAILABLE, STOPPING);
+    }
     record.response = out.record();
     // Committed before the answer goes out: a sender that saw 2xx can rely on it.
     if let Err(e) = commit(shared, &mut record).await {

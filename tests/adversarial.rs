@@ -254,6 +254,50 @@ async fn stopping_closes_idle_keep_alive_connections_at_once() {
 }
 
 #[tokio::test]
+async fn stopping_records_a_head_or_body_still_on_its_way() {
+    // Both would have been recorded at their timeouts; stopping comes first and must not lose
+    // them (the timeouts are longer than the test).
+    let (server, mut rx) = start_with(|c| {
+        c.header_timeout = Duration::from_secs(60);
+        c.body_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let addr = server.local_addr();
+    let mut head = tokio::net::TcpStream::connect(addr).await.unwrap();
+    head.write_all(b"POST /half-head HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    let mut body = tokio::net::TcpStream::connect(addr).await.unwrap();
+    body.write_all(b"POST /half-body HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{\"a\":")
+        .await
+        .unwrap();
+    // Both are being read before the stop.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.shutdown().await;
+    let mut got = [next(&mut rx).await, next(&mut rx).await];
+    got.sort_by(|a, b| a.path.cmp(&b.path));
+    let [b, h] = got;
+    assert_eq!(b.path, "/half-body");
+    assert_eq!(&b.body[..], b"{\"a\":");
+    assert!(
+        matches!(&b.verdict, Verdict::Unchecked(Unchecked::BodyIncomplete { error, received: 5 })
+            if error == "hookscope stopped before it came whole"),
+        "{:?}",
+        b.verdict
+    );
+    // Told to try again, as for anything hookscope could not take while stopping.
+    assert_eq!(b.response.status, 503);
+    assert_eq!(h.path, "/half-head");
+    assert!(
+        matches!(&h.verdict, Verdict::Unchecked(Unchecked::HeadCutShort { error, .. })
+            if error == "hookscope stopped before it came whole"),
+        "{:?}",
+        h.verdict
+    );
+    assert_eq!(h.response.status, 0);
+}
+
+#[tokio::test]
 async fn an_idle_http2_connection_is_closed_too() {
     // hyper's HTTP/2 server has no idle limit of its own; the same watchdog covers it.
     let (server, mut rx) = start(1 << 20).await;

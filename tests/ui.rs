@@ -320,8 +320,8 @@ fn a_body_not_kept_whole_says_so_beside_its_size_and_over_the_body() {
                 received: 11,
             },
             b"{\"partial\":",
-            " body      11 B, then the client stopped",
-            " only what came before the client stopped · text, not pretty-printed (v: raw bytes) · 1 line",
+            " body      11 B came, then it ended",
+            " only the part that came: the body never came whole · text, not pretty-printed (v: raw bytes) · 1 line",
         ),
         (
             Unchecked::BodyIncomplete {
@@ -329,8 +329,8 @@ fn a_body_not_kept_whole_says_so_beside_its_size_and_over_the_body() {
                 received: 0,
             },
             b"",
-            " body      0 B, then the client stopped",
-            " no body: the client stopped before any of it came",
+            " body      0 B came, then it ended",
+            " no body: it ended before any of it came",
         ),
     ];
     for (verdict, body, overview, body_head) in cases {

@@ -420,7 +420,7 @@ fn body_size_said(d: &Delivery) -> String {
             format!("over {}, none kept", human_bytes(*limit))
         }
         Verdict::Unchecked(Unchecked::BodyIncomplete { received, .. }) => {
-            format!("{}, then the client stopped", human_bytes(*received))
+            format!("{} came, then it ended", human_bytes(*received))
         }
         _ => human_bytes(d.body_size),
     }
@@ -466,7 +466,7 @@ fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize, scroll: usize) -> 
             format!(" {}", crate::delivery::BODY_REFUSED)
         }
         (BodyKind::Empty, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
-            " no body: the client stopped before any of it came".to_owned()
+            " no body: it ended before any of it came".to_owned()
         }
         (_, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
             format!(

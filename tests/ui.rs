@@ -143,6 +143,28 @@ fn long_json_body_scrolls() {
 }
 
 #[test]
+fn a_long_json_string_wraps_under_its_key_and_the_end_is_still_reachable() {
+    let mut app = app(60, 24, false);
+    let note = "word ".repeat(60);
+    let body = format!(r#"{{"id":"evt_1","type":"a.b","data":{{"note":"{note}","last":true}}}}"#);
+    let d = builder().signed(SECRET, "msg_wrap", body.as_bytes());
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    keys(&mut app, &[KeyCode::Enter, KeyCode::Tab, KeyCode::Tab]);
+    let s = screen(&app);
+    // "note" sits four in (two levels); its string goes on at six, after the margin.
+    assert!(s.contains("\"     \"note\": \"word word"), "{s}");
+    assert!(s.contains("\"       word word"), "{s}");
+    // The end of the detail shows the last line at the pane's bottom, its wrapped rows
+    // counted as drawn.
+    keys(&mut app, &[KeyCode::Char('>')]);
+    let s = screen(&app);
+    let rows: Vec<&str> = s.lines().collect();
+    let bottom = rows.len() - 2; // above the hint bar
+    assert_eq!(rows[bottom].trim_matches('"').trim_end(), " }", "{s}");
+    assert!(rows[bottom - 1].contains("   }"), "{s}");
+}
+
+#[test]
 fn narrow_80x24_with_filter_and_failure() {
     let mut app = app(80, 24, true);
     session(&mut app);

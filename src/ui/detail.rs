@@ -41,12 +41,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     let visible: Vec<Line> = if app.tab == Tab::Body {
         // The body tab slices its own lines (it can be huge).
         let scroll = app.scroll.min(body_end(app, entry, width, height));
-        body_lines(app, theme, height, scroll)
+        body_lines(app, theme, width, height, scroll)
     } else {
         let lines = tab_lines(entry, app, theme, width);
-        let scroll = app
-            .scroll
-            .min(last_start(lines.iter().map(Line::width), width, height));
+        let scroll = app.scroll.min(last_start(rows(&lines, width), height));
         lines.into_iter().skip(scroll).take(height * 4).collect()
     };
     frame.render_widget(Paragraph::new(visible).wrap(Wrap { trim: false }), body);
@@ -75,8 +73,7 @@ fn body_end(app: &App, entry: &Entry, width: usize, height: usize) -> usize {
         Some(view) => last_start(
             view.lines
                 .iter()
-                .map(|l| 1 + unicode_width::UnicodeWidthStr::width(l.text.as_str())),
-            width,
+                .map(|l| row_breaks(&l.text, width, hangs(app, view)).len()),
             height.saturating_sub(1),
         ),
         None => 0,
@@ -108,20 +105,29 @@ pub fn max_scroll(app: &App) -> usize {
         return body_end(app, entry, width, height);
     }
     let lines = tab_lines(entry, app, &Theme::new(false), width);
-    last_start(lines.iter().map(Line::width), width, height)
+    last_start(rows(&lines, width), height)
 }
 
-/// The first of lines `widths` wide from which the rest fill `height` rows of `width` columns
-/// (the last line alone when it takes more).
-fn last_start(
-    widths: impl DoubleEndedIterator<Item = usize> + ExactSizeIterator,
+/// The rows each of `lines` takes in `width` columns, counted as its width over the pane's,
+/// which word wrapping can only exceed: the end is always reachable.
+fn rows<'a>(
+    lines: &'a [Line<'_>],
     width: usize,
+) -> impl DoubleEndedIterator<Item = usize> + ExactSizeIterator + 'a {
+    lines
+        .iter()
+        .map(move |l| l.width().div_ceil(width.max(1)).max(1))
+}
+
+/// The first of lines taking `rows` rows each from which the rest fill `height` rows (the last
+/// line alone when it takes more).
+fn last_start(
+    rows: impl DoubleEndedIterator<Item = usize> + ExactSizeIterator,
     height: usize,
 ) -> usize {
-    let n = widths.len();
+    let n = rows.len();
     let (mut start, mut used) = (n, 0);
-    for w in widths.rev() {
-        let rows = w.div_ceil(width.max(1)).max(1);
+    for rows in rows.rev() {
         if used + rows > height {
             break;
         }
@@ -426,7 +432,13 @@ fn body_size_said(d: &Delivery) -> String {
     }
 }
 
-fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize, scroll: usize) -> Vec<Line<'a>> {
+fn body_lines<'a>(
+    app: &'a App,
+    theme: &Theme,
+    width: usize,
+    height: usize,
+    scroll: usize,
+) -> Vec<Line<'a>> {
     if let Some(e) = app.selected_entry().filter(|e| e.body_dropped) {
         return vec![Line::from(Span::styled(
             format!(
@@ -479,16 +491,102 @@ fn body_lines<'a>(app: &'a App, theme: &Theme, height: usize, scroll: usize) -> 
     };
     lines.push(Line::from(Span::styled(head, theme.dim())));
     let start = scroll.min(view.lines.len().saturating_sub(1));
-    for l in view.lines.iter().skip(start).take(height) {
-        let spans: Vec<Span> = std::iter::once(Span::raw(" "))
-            .chain(
-                l.spans()
-                    .map(|(text, tok)| Span::styled(text, theme.token(tok))),
-            )
-            .collect();
-        lines.push(Line::from(spans));
+    for l in view.lines.iter().skip(start) {
+        if lines.len() > height {
+            break;
+        }
+        wrap_body_line(l, width, hangs(app, view), theme, &mut lines);
     }
     lines
+}
+
+/// Whether the body's long lines go on under their indentation: in pretty JSON, whose shape
+/// that keeps. Raw bytes and text go on at the margin: spaces that are not there would be
+/// read (and copied from the screen) as part of them.
+fn hangs(app: &App, view: &crate::highlight::BodyView) -> bool {
+    !app.raw && view.kind == BodyKind::Json
+}
+
+/// Adds `line` as rows of at most `width` columns, each led by the pane's one-column margin:
+/// with `hang`, a line longer than the pane goes on under its own indentation plus two, so a
+/// long string in a pretty-printed payload does not run back to the edge and break its shape.
+fn wrap_body_line<'a>(
+    line: &'a crate::highlight::StyledLine,
+    width: usize,
+    hang: bool,
+    theme: &Theme,
+    out: &mut Vec<Line<'a>>,
+) {
+    let breaks = row_breaks(&line.text, width, hang);
+    let indent = continuation_indent(&line.text, width, hang);
+    for (i, &(from, to)) in breaks.iter().enumerate() {
+        let lead = if i == 0 {
+            Span::raw(" ")
+        } else {
+            Span::raw(" ".repeat(1 + indent))
+        };
+        let mut spans = vec![lead];
+        let mut at = 0;
+        for (text, tok) in line.spans() {
+            let (start, end) = (at, at + text.len());
+            at = end;
+            let (a, b) = (start.max(from), end.min(to));
+            if a < b {
+                spans.push(Span::styled(&line.text[a..b], theme.token(tok)));
+            }
+        }
+        out.push(Line::from(spans));
+    }
+}
+
+/// Columns a body line's continuation rows are indented by (after the margin): with `hang`,
+/// its own indentation plus two, but never more than half the pane, so every row still holds
+/// text.
+fn continuation_indent(text: &str, width: usize, hang: bool) -> usize {
+    if !hang {
+        return 0;
+    }
+    let own = text.len() - text.trim_start_matches(' ').len();
+    (own + 2).min(width.saturating_sub(1) / 2)
+}
+
+/// Where a body line's rows begin and end (byte ranges of `text`) in a pane `width` columns
+/// wide, as [`wrap_body_line`] lays them out: a row ends after its last space when that space
+/// is in the row's second half, else where the next character would not fit. Zero-width
+/// characters (combining marks) never start a row, so they stay with what they mark.
+fn row_breaks(text: &str, width: usize, hang: bool) -> Vec<(usize, usize)> {
+    use unicode_width::UnicodeWidthChar as _;
+    let indent = continuation_indent(text, width, hang);
+    let mut rows = Vec::new();
+    let (mut from, mut used) = (0, 0);
+    // The byte just past the row's last space, and the columns up to it.
+    let mut space: Option<(usize, usize)> = None;
+    let room = |rows: &Vec<(usize, usize)>| {
+        let lead = if rows.is_empty() { 1 } else { 1 + indent };
+        width.saturating_sub(lead).max(1)
+    };
+    for (i, c) in text.char_indices() {
+        let w = c.width().unwrap_or(0);
+        let avail = room(&rows);
+        if used + w > avail && used > 0 {
+            // What followed the space moves down with the rest of the word, when it fits there.
+            let next = width.saturating_sub(1 + indent).max(1);
+            let (end, carried) = match space {
+                Some((after, cols)) if cols * 2 >= avail && used - cols + w <= next => {
+                    (after, used - cols)
+                }
+                _ => (i, 0),
+            };
+            rows.push((from, end));
+            (from, used, space) = (end, carried, None);
+        }
+        used += w;
+        if c == ' ' {
+            space = Some((i + 1, used));
+        }
+    }
+    rows.push((from, text.len()));
+    rows
 }
 
 fn response<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
@@ -549,4 +647,118 @@ fn response<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
         (None, None) => {}
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use unicode_width::UnicodeWidthStr as _;
+
+    /// The rows' texts, as laid out.
+    fn laid_out(text: &str, width: usize) -> Vec<&str> {
+        row_breaks(text, width, true)
+            .into_iter()
+            .map(|(a, b)| &text[a..b])
+            .collect()
+    }
+
+    #[test]
+    fn a_line_that_fits_is_one_row() {
+        assert_eq!(laid_out("  \"id\": 1", 20), ["  \"id\": 1"]);
+        assert_eq!(laid_out("", 20), [""]);
+    }
+
+    #[test]
+    fn a_long_line_breaks_after_a_space_in_the_rows_second_half_else_where_it_must() {
+        // 20 columns: 19 after the margin on the first row; continuation rows are indented
+        // by the line's own two spaces plus two, leaving 15.
+        let text = "  \"note\": \"aaaa bbbbbbbbbb cccccccccc\"";
+        assert_eq!(
+            laid_out(text, 20),
+            ["  \"note\": \"aaaa ", "bbbbbbbbbb ", "cccccccccc\""]
+        );
+        // No space at all: cut where the next character would not fit.
+        let text = "  \"k\": \"ABCDEFGHIJKLMNOPQRSTUVWXYZ\"";
+        assert_eq!(
+            laid_out(text, 20),
+            ["  \"k\": \"ABCDEFGHIJK", "LMNOPQRSTUVWXYZ", "\""]
+        );
+    }
+
+    #[test]
+    fn wide_characters_never_overflow_and_combining_marks_stay_with_their_letter() {
+        // Each 漢 takes two columns: nine fit in the first row's 19.
+        let rows = laid_out("漢漢漢漢漢漢漢漢漢漢漢漢", 20);
+        assert_eq!(rows[0].width(), 18);
+        // e + U+0301 at the cut: the mark is zero-width and goes with its e.
+        let text = format!("{}e\u{301}xyz", "a".repeat(18));
+        let rows = laid_out(&text, 20);
+        assert_eq!(rows[0], format!("{}e\u{301}", "a".repeat(18)));
+    }
+
+    #[test]
+    fn continuation_rows_start_under_the_lines_indentation() {
+        let view = crate::highlight::pretty(
+            format!(r#"{{"a":{{"note":"{}"}}}}"#, "word ".repeat(30)).as_bytes(),
+            crate::highlight::Limits::default(),
+        );
+        let long = view.lines.iter().find(|l| l.text.contains("note")).unwrap();
+        let mut out = Vec::new();
+        wrap_body_line(long, 40, true, &Theme::new(false), &mut out);
+        assert!(out.len() > 3, "{out:?}");
+        let text = |l: &Line| {
+            l.spans
+                .iter()
+                .map(|s| s.content.as_ref())
+                .collect::<String>()
+        };
+        // The line is indented by four ("note" is two levels in): its rows go on at six, after
+        // the margin.
+        assert!(
+            text(&out[0]).starts_with("     \"note\""),
+            "{:?}",
+            text(&out[0])
+        );
+        for row in &out[1..] {
+            assert!(text(row).starts_with("       word"), "{:?}", text(row));
+            assert!(row.width() <= 40, "{:?}", text(row));
+        }
+        // The rows counted for scrolling are the rows drawn.
+        assert_eq!(row_breaks(&long.text, 40, true).len(), out.len());
+        // Without the hang (raw bytes, text) rows go on at the margin.
+        let mut flat = Vec::new();
+        wrap_body_line(long, 40, false, &Theme::new(false), &mut flat);
+        assert!(text(&flat[1]).starts_with(" word"), "{:?}", text(&flat[1]));
+        assert_eq!(row_breaks(&long.text, 40, false).len(), flat.len());
+    }
+
+    proptest! {
+        #[test]
+        fn rows_hold_the_whole_line_in_order_and_fit_the_pane(
+            text in "[ a-z漢\u{301}]{0,200}",
+            width in 1usize..60,
+            hang: bool,
+        ) {
+            let breaks = row_breaks(&text, width, hang);
+            prop_assert!(!breaks.is_empty());
+            prop_assert_eq!(breaks[0].0, 0);
+            prop_assert_eq!(breaks[breaks.len() - 1].1, text.len());
+            let indent = continuation_indent(&text, width, hang);
+            for (i, pair) in breaks.iter().enumerate() {
+                if let Some(next) = breaks.get(i + 1) {
+                    prop_assert_eq!(pair.1, next.0);
+                    // Every row but the last holds something: no endless empty rows.
+                    prop_assert!(pair.1 > pair.0);
+                }
+                let lead = if i == 0 { 1 } else { 1 + indent };
+                let row = &text[pair.0..pair.1];
+                // A row fits, unless one character alone is wider than the room left.
+                prop_assert!(
+                    lead + row.width() <= width.max(lead + 2) || row.chars().count() == 1,
+                    "{:?} at {} in {}", row, lead, width
+                );
+            }
+        }
+    }
 }

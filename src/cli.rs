@@ -290,8 +290,8 @@ pub struct ServeArgs {
     /// Line format in headless mode.
     #[arg(long, value_enum, default_value_t = Format::Human, requires = "headless")]
     pub format: Format,
-    /// Headless, for scripts and CI: end the run once N deliveries are printed (any answered
-    /// meanwhile are printed too, later ones get 503). Exit status 0 when none failed
+    /// Headless, for scripts and CI: end the run once N deliveries are printed (it then stops
+    /// listening; any answered meanwhile are printed too). Exit status 0 when none failed
     /// verification or was refused, 1 when one did.
     #[arg(long, requires = "headless", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub exit_after: Option<u64>,

@@ -100,21 +100,29 @@ fn failed(d: &Delivery) -> bool {
 /// future that completes at the next one), `until` says so, or the output fails (a closed
 /// pipe). Returns what was printed.
 ///
-/// On the first signal (or when `until` is reached) the channel is closed and what it
-/// already holds is printed: the receiver answers a delivery only once the channel has taken
-/// it, so every delivery a sender saw acknowledged gets its line, and later ones are answered
-/// 503. If stdout is not being read that could wait for ever, so a second signal gives up
-/// (an error of kind `Interrupted`), and so does a run that ended by itself or by SIGTERM
-/// once stdout has taken nothing for [`Until::patience`] ([`Printed::abandoned`] says how
-/// many lines it gave up on). After Ctrl-C it waits: someone is there to press it again.
-pub async fn run<F: Future<Output = Signal>>(
+/// On the first signal (or when `until` is reached) the run stops the receiver
+/// (`stop_receiving` makes a future that completes once it has): no connection is accepted
+/// any more, and the requests in progress finish, each published to the channel and printed.
+/// Then the channel is closed and what it still holds is printed: the receiver answers a
+/// delivery only once it is in the store or the channel has taken it, so with the receiver
+/// stopped first every delivery it answered gets its line. If stdout is not being read that
+/// could wait for ever, so a second signal gives up (an error of kind `Interrupted`), and so
+/// does a run that ended by itself or by SIGTERM once stdout has taken nothing for
+/// [`Until::patience`] ([`Printed::abandoned`] says how many lines it gave up on). After
+/// Ctrl-C it waits: someone is there to press it again.
+pub async fn run<F: Future<Output = Signal>, G: Future<Output = ()>>(
     mut rx: mpsc::Receiver<Box<Delivery>>,
     format: Format,
     mut out: Output,
     until: Until,
     signal: impl FnMut() -> F,
+    stop_receiving: impl FnOnce() -> G,
 ) -> io::Result<Printed> {
     let mut stops = Stops::new(signal, until);
+    let mut closing = Closing {
+        begin: Some(stop_receiving),
+        stopping: None,
+    };
     let mut printed = Printed::default();
     let mut buf = Vec::with_capacity(WRITE_BATCH);
     let mut queued = Vec::with_capacity(TAKE);
@@ -123,10 +131,15 @@ pub async fn run<F: Future<Output = Signal>>(
         // rather than under a lock per delivery.
         let taken = tokio::select! {
             n = rx.recv_many(&mut queued, TAKE) => n,
+            // The receiver has stopped: what the channel still holds is the last.
+            () = closing.stopped() => {
+                rx.close();
+                continue;
+            }
             stop = stops.next() => match stop {
                 Stop::First => {
-                    rx.close();
-                    rx.recv_many(&mut queued, TAKE).await
+                    closing.begin();
+                    continue;
                 }
                 Stop::Again => return Err(gave_up()),
                 // Nothing waits on stdout here, so this is only ever a timer that ran out
@@ -144,14 +157,32 @@ pub async fn run<F: Future<Output = Signal>>(
             write_line(&mut buf, &d, format);
             printed.failures += u64::from(failed(&d));
             if buf.len() >= WRITE_BATCH {
-                match write(&mut out, &buf, &mut stops, &mut rx, &mut printed.lines).await {
+                match write(
+                    &mut out,
+                    &buf,
+                    &mut stops,
+                    &mut closing,
+                    &mut rx,
+                    &mut printed.lines,
+                )
+                .await
+                {
                     Ok(()) => buf.clear(),
                     Err(halt) => return halted(halt, printed, &stops, batch, &mut rx),
                 }
             }
         }
         if !buf.is_empty() {
-            match write(&mut out, &buf, &mut stops, &mut rx, &mut printed.lines).await {
+            match write(
+                &mut out,
+                &buf,
+                &mut stops,
+                &mut closing,
+                &mut rx,
+                &mut printed.lines,
+            )
+            .await
+            {
                 Ok(()) => buf.clear(),
                 Err(halt) => return halted(halt, printed, &stops, batch, &mut rx),
             }
@@ -199,25 +230,60 @@ enum Halt {
     },
 }
 
+/// The receiver's stop, once the run is ending: the channel stays open while the requests in
+/// progress finish and publish, and closes when the receiver has stopped.
+struct Closing<B, G> {
+    /// Starts the stop; taken when the run begins to end.
+    begin: Option<B>,
+    /// The stop under way, until it completes.
+    stopping: Option<std::pin::Pin<Box<G>>>,
+}
+
+impl<B: FnOnce() -> G, G: Future<Output = ()>> Closing<B, G> {
+    /// Stops the receiver, unless that has begun already.
+    fn begin(&mut self) {
+        if let Some(begin) = self.begin.take() {
+            self.stopping = Some(Box::pin(begin()));
+        }
+    }
+
+    /// Completes once the receiver has stopped: never before the stop began, and once only.
+    /// Dropping it while it waits loses nothing (the stop lives in `self`).
+    async fn stopped(&mut self) {
+        match &mut self.stopping {
+            Some(stopping) => {
+                stopping.as_mut().await;
+                self.stopping = None;
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
 /// Writes `buf`, however long stdout takes to read it, adding each line that goes out to
-/// `lines`. A signal meanwhile closes the queue (what it holds is still printed); a second
-/// gives up, and so does a run that has ended by itself or by SIGTERM once stdout takes
-/// nothing for its patience.
-async fn write<S: FnMut() -> F, F: Future<Output = Signal>>(
+/// `lines`. A signal meanwhile stops the receiver (what it publishes meanwhile and what the
+/// channel holds are still printed); a second gives up, and so does a run that has ended by
+/// itself or by SIGTERM once stdout takes nothing for its patience.
+async fn write<S: FnMut() -> F, F: Future<Output = Signal>, B: FnOnce() -> G, G>(
     out: &mut Output,
     buf: &[u8],
     stops: &mut Stops<S, F>,
+    closing: &mut Closing<B, G>,
     rx: &mut mpsc::Receiver<Box<Delivery>>,
     lines: &mut u64,
-) -> Result<(), Halt> {
+) -> Result<(), Halt>
+where
+    G: Future<Output = ()>,
+{
     let mut rest = buf;
     while !rest.is_empty() {
         let mut write = std::pin::pin!(out.write_some(rest));
         let written = loop {
             tokio::select! {
                 written = &mut write => break written.map_err(Halt::Io)?,
+                () = closing.stopped() => rx.close(),
                 stop = stops.next() => match stop {
-                    Stop::First => rx.close(),
+                    Stop::First => closing.begin(),
                     Stop::Again => return Err(Halt::GaveUp),
                     Stop::Stalled => {
                         let unwritten = memchr::memchr_iter(b'\n', rest).count() as u64;
@@ -232,8 +298,9 @@ async fn write<S: FnMut() -> F, F: Future<Output = Signal>>(
         // Any progress, however slow the reader: only a stdout that takes nothing is given up on.
         stops.progress();
         if stops.count.is_some_and(|n| *lines >= n) {
-            // Enough: what is queued still gets printed, then the run ends.
-            rx.close();
+            // Enough: what is queued and what is in progress still get printed, then the run
+            // ends.
+            closing.begin();
             stops.count = None;
             stops.deadline = None;
             stops.ended_by_itself();
@@ -1109,7 +1176,8 @@ mod tests {
             Format::Json,
             out,
             Until::default(),
-            signal
+            signal,
+            || async {}
         ));
         let waiting = tokio::time::timeout(Duration::from_millis(200), &mut run).await;
         assert!(waiting.is_err(), "finished with stdout full");
@@ -1152,7 +1220,7 @@ mod tests {
         };
         let printed = tokio::time::timeout(
             Duration::from_secs(10),
-            run(more, Format::Json, out, until, signal),
+            run(more, Format::Json, out, until, signal, || async {}),
         )
         .await
         .expect("the run ends without anyone reading or interrupting")
@@ -1179,7 +1247,14 @@ mod tests {
         // the patience.
         let (_reader, _writer, out) = piped();
         let (interrupt, signal) = interrupts();
-        let mut interrupted = std::pin::pin!(run(queue(2_000), Format::Json, out, until, signal));
+        let mut interrupted = std::pin::pin!(run(
+            queue(2_000),
+            Format::Json,
+            out,
+            until,
+            signal,
+            || async {}
+        ));
         let started = tokio::time::timeout(Duration::from_millis(100), &mut interrupted).await;
         assert!(started.is_err());
         interrupt.send(()).unwrap();
@@ -1190,7 +1265,14 @@ mod tests {
         // patience, then the run ends and says what it gave up on.
         let (_reader, _writer, out) = piped();
         let (terminate, signal) = signals(Signal::Terminate);
-        let mut terminated = std::pin::pin!(run(queue(2_000), Format::Json, out, until, signal));
+        let mut terminated = std::pin::pin!(run(
+            queue(2_000),
+            Format::Json,
+            out,
+            until,
+            signal,
+            || async {}
+        ));
         let started = tokio::time::timeout(Duration::from_millis(100), &mut terminated).await;
         assert!(started.is_err());
         terminate.send(()).unwrap();
@@ -1214,7 +1296,7 @@ mod tests {
         };
         let printed = tokio::time::timeout(
             Duration::from_secs(10),
-            run(queue(2_000), Format::Json, out, until, signal),
+            run(queue(2_000), Format::Json, out, until, signal, || async {}),
         )
         .await
         .expect("the run ends without anyone reading or interrupting")
@@ -1255,7 +1337,7 @@ mod tests {
         let started = std::time::Instant::now();
         let printed = tokio::time::timeout(
             Duration::from_secs(60),
-            run(queue(n), Format::Json, out, until, signal),
+            run(queue(n), Format::Json, out, until, signal, || async {}),
         )
         .await
         .expect("the run ends once the reader has it all")
@@ -1283,7 +1365,8 @@ mod tests {
             Format::Json,
             out,
             Until::default(),
-            signal
+            signal,
+            || async {}
         ));
         assert!(
             tokio::time::timeout(Duration::from_millis(100), &mut run)
@@ -1323,7 +1406,7 @@ mod tests {
         let (_interrupt, signal) = interrupts();
         let result = tokio::time::timeout(
             Duration::from_secs(10),
-            run(rx, Format::Human, out, until, signal),
+            run(rx, Format::Human, out, until, signal, || async {}),
         )
         .await
         .expect("the run ends by itself");

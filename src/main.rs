@@ -237,12 +237,16 @@ async fn serve(
             deadline: args.timeout.map(|t| tokio::time::Instant::now() + t),
             ..Default::default()
         };
+        // Ending, the printer stops the receiver first and prints what the requests in
+        // progress publish as they finish: each delivery answered gets its line.
+        let stopper = receiver.stopper();
         let printed = headless::run(
             rx,
             args.format,
             hookscope::stdout::Output::stdout(),
             until,
             || hookscope::signals::stop_requested(false),
+            || stopper.stop(),
         )
         .await;
         match printed {

@@ -129,12 +129,37 @@ pub struct Stats {
 pub struct Receiver {
     local_addr: SocketAddr,
     stats: Arc<Stats>,
-    shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
+    stopper: Stopper,
+}
+
+/// Stops a receiver from elsewhere: the headless printer, which goes on printing what the
+/// requests in progress publish while they finish.
+#[derive(Clone)]
+pub struct Stopper {
+    shutdown: Arc<watch::Sender<bool>>,
     open: Open,
 }
 
+impl Stopper {
+    /// Stops accepting connections and waits, up to [`DRAIN`], for the open ones to close once
+    /// their requests in progress are answered (as [`Receiver::shutdown`] does).
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        // The accepting task holds a permit while it waits to accept; it lets go at the stop.
+        self.drained().await;
+    }
+
+    async fn drained(&self) {
+        let started = tokio::time::Instant::now();
+        while self.open.any() && started.elapsed() < DRAIN {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
 /// The connections open now: each holds one of the connection limit's permits.
+#[derive(Clone)]
 struct Open {
     slots: Arc<tokio::sync::Semaphore>,
     permits: usize,
@@ -353,9 +378,11 @@ impl Receiver {
         Receiver {
             local_addr,
             stats,
-            shutdown,
             task,
-            open,
+            stopper: Stopper {
+                shutdown: Arc::new(shutdown),
+                open,
+            },
         }
     }
 
@@ -373,12 +400,15 @@ impl Receiver {
     /// are answered (those waiting for the app or the answer mode's delay stop waiting), for up
     /// to [`DRAIN`]: what was being answered is answered and recorded, not cut off.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
+        let _ = self.stopper.shutdown.send(true);
         let _ = self.task.await;
-        let started = tokio::time::Instant::now();
-        while self.open.any() && started.elapsed() < DRAIN {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        self.stopper.drained().await;
+    }
+
+    /// What stops this receiver as [`Receiver::shutdown`] does, for a task that does not own
+    /// it. Calling `shutdown` afterwards is harmless.
+    pub fn stopper(&self) -> Stopper {
+        self.stopper.clone()
     }
 }
 

@@ -1397,6 +1397,16 @@ mod tests {
         rx: mpsc::Receiver<Box<Delivery>>,
         until: Until,
     ) -> (io::Result<Printed>, String) {
+        run_stopping_to_text(rx, until, || async {}).await
+    }
+
+    /// [`run_to_text`], with `stop` standing for the receiver's stop.
+    #[cfg(target_os = "linux")]
+    async fn run_stopping_to_text<G: Future<Output = ()>>(
+        rx: mpsc::Receiver<Box<Delivery>>,
+        until: Until,
+        stop: impl FnOnce() -> G,
+    ) -> (io::Result<Printed>, String) {
         use std::io::Read as _;
         let (mut reader, writer, out) = piped();
         let drain = std::thread::spawn(move || {
@@ -1406,12 +1416,38 @@ mod tests {
         let (_interrupt, signal) = interrupts();
         let result = tokio::time::timeout(
             Duration::from_secs(10),
-            run(rx, Format::Human, out, until, signal, || async {}),
+            run(rx, Format::Human, out, until, signal, stop),
         )
         .await
         .expect("the run ends by itself");
         drop(writer);
         (result, drain.join().unwrap().unwrap())
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn what_the_receiver_publishes_while_it_stops_is_printed_before_the_queue_closes() {
+        let (tx, rx) = mpsc::channel(16);
+        let mut first = verified();
+        first.seq = 1;
+        tx.try_send(Box::new(first)).unwrap();
+        let until = Until {
+            count: Some(1),
+            ..Until::default()
+        };
+        // The count is reached: the receiver is stopped, and a request it was finishing
+        // publishes meanwhile; only then is the queue closed.
+        let publisher = tx.clone();
+        let stop = move || async move {
+            tokio::task::yield_now().await;
+            let mut late = verified();
+            late.seq = 2;
+            publisher.send(Box::new(late)).await.unwrap();
+        };
+        let (result, text) = run_stopping_to_text(rx, until, stop).await;
+        assert_eq!(result.unwrap().lines, 2, "{text}");
+        assert_eq!(text.lines().count(), 2);
+        assert!(tx.try_send(Box::new(verified())).is_err(), "closed after");
     }
 
     #[cfg(target_os = "linux")]

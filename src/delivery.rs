@@ -159,10 +159,18 @@ impl Delivery {
     }
 
     /// `POST /path?query`, escaped for display; for a refused head whose request line was not
-    /// seen (one after others on a kept-alive connection), says so.
+    /// seen (one after others on a kept-alive connection), says so, and for a TLS handshake
+    /// (which has none) says that.
     pub fn target(&self) -> Cow<'_, str> {
         if self.method.is_empty() && self.path.is_empty() {
-            return Cow::Borrowed("(request line not seen)");
+            let tls = matches!(&self.verdict,
+                Verdict::Unchecked(crate::verify::Unchecked::Malformed { reason })
+                    if reason == crate::malformed::TLS);
+            return Cow::Borrowed(if tls {
+                "(TLS handshake)"
+            } else {
+                "(request line not seen)"
+            });
         }
         format!(
             "{} {}",

@@ -431,6 +431,13 @@ fn a_tls_handshake_says_where_to_point_the_tunnel() {
         "{s}"
     );
     assert!(!s.contains("broke HTTP's rules"), "{s}");
+    // The list row and the request line name it, rather than a request line never seen.
+    assert!(s.contains("! (TLS handshake)"), "{s}");
+    assert!(
+        s.contains(" request   (TLS handshake)  from 127.0.0.1:5000"),
+        "{s}"
+    );
+    assert!(!s.contains("request line not seen"), "{s}");
 }
 
 #[test]

@@ -587,19 +587,104 @@ async fn record_refused_head(
 /// One that could not be committed has `seq` 0: its number in this run could be the store's id
 /// of another delivery, and a replay of it would be linked to that one.
 async fn commit(shared: &Shared, record: &mut Delivery) -> Result<(), crate::store::StoreError> {
-    if let Some(store) = &shared.config.store {
-        match store.append(Delivery::clone(record)).await {
-            Ok(id) => {
-                record.seq = id.max(0) as u64;
-                record.stored = true;
-            }
-            Err(e) => {
-                record.seq = 0;
-                return Err(e);
-            }
+    match &shared.config.store {
+        Some(store) => {
+            let result = store.append(Delivery::clone(record)).await;
+            stored(record, result)
+        }
+        None => Ok(()),
+    }
+}
+
+/// [`commit`], for a handler the sender's hang-up can drop: the row is stored whatever the
+/// handler does, so should it be dropped while the store is busy (another process's write
+/// lock, an import), the record is still published once committed, rather than stored and
+/// never shown.
+async fn commit_held(
+    shared: &Arc<Shared>,
+    mut record: Box<Delivery>,
+) -> (Box<Delivery>, Result<(), crate::store::StoreError>) {
+    let Some(store) = &shared.config.store else {
+        return (record, Ok(()));
+    };
+    let committed = match store.submit(Delivery::clone(&record)) {
+        Ok(committed) => committed,
+        Err(e) => {
+            record.seq = 0;
+            return (record, Err(e));
+        }
+    };
+    let (mut record, result) = Committing {
+        shared: shared.clone(),
+        record: Some((record, committed)),
+    }
+    .await;
+    let result = stored(&mut record, result);
+    (record, result)
+}
+
+/// A record whose commit is under way, held by its handler: resolves to the record and how
+/// the commit went. Dropped first (with the handler), it finishes the job on a task of its
+/// own: waits for the commit, then publishes.
+struct Committing {
+    shared: Arc<Shared>,
+    /// Until the commit is done.
+    record: Option<(Box<Delivery>, crate::store::Committed)>,
+}
+
+impl Future for Committing {
+    type Output = (Box<Delivery>, Result<i64, crate::store::StoreError>);
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let Some((_, committed)) = &mut self.record else {
+            // Polled again after it resolved: it never resolves twice.
+            return std::task::Poll::Pending;
+        };
+        let result = std::task::ready!(std::pin::Pin::new(committed).poll(cx));
+        match self.record.take() {
+            Some((record, _)) => std::task::Poll::Ready((record, result)),
+            None => std::task::Poll::Pending,
         }
     }
-    Ok(())
+}
+
+impl Drop for Committing {
+    fn drop(&mut self) {
+        let Some((mut record, committed)) = self.record.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // the runtime is going away with the receiver
+        };
+        let shared = self.shared.clone();
+        runtime.spawn(async move {
+            let result = committed.await;
+            let _ = stored(&mut record, result);
+            shared.stats.answered.fetch_add(1, Ordering::Relaxed);
+            publish(&shared, record).await;
+        });
+    }
+}
+
+/// Notes on `record` how its commit went: the store's id, or `seq` 0 (see [`commit`]).
+fn stored(
+    record: &mut Delivery,
+    result: Result<i64, crate::store::StoreError>,
+) -> Result<(), crate::store::StoreError> {
+    match result {
+        Ok(id) => {
+            record.seq = id.max(0) as u64;
+            record.stored = true;
+            Ok(())
+        }
+        Err(e) => {
+            record.seq = 0;
+            Err(e)
+        }
+    }
 }
 
 enum BodyProblem {
@@ -903,7 +988,8 @@ async fn handle(
     }
     record.response = out.record();
     // Committed before the answer goes out: a sender that saw 2xx can rely on it.
-    if let Err(e) = commit(shared, &mut record).await {
+    let (mut record, committed) = commit_held(shared, record).await;
+    if let Err(e) = committed {
         // Not stored, so not acknowledged: 503 makes the provider retry later.
         out = Answer::text(StatusCode::SERVICE_UNAVAILABLE, format!("{NOT_STORED}{e}"));
         record.response = out.record();

@@ -535,3 +535,44 @@ async fn the_demo_shows_every_kind_of_verdict() {
         "{folded}"
     );
 }
+
+#[tokio::test]
+async fn a_sender_that_hangs_up_while_the_store_is_busy_is_still_shown() {
+    // Another process holds the store's write lock (an import, say) for longer than the
+    // sender waits: the delivery is stored once the lock goes, and must be shown with it, not
+    // dropped with the handler the sender's hang-up ends.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.sqlite3");
+    let store = hookscope::store::Store::open(&path).unwrap();
+    let retention = hookscope::store::Retention {
+        max_count: None,
+        max_days: None,
+    };
+    let (writer, _threads) = hookscope::store::Writer::start(store, retention).unwrap();
+    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
+    config.store = Some(writer);
+    let (tx, mut rx) = mpsc::channel(16);
+    let server = Receiver::start(config, tx).await.unwrap();
+
+    let lock = rusqlite::Connection::open(&path).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let request = post_bytes("/busy", &signed(SECRET, "msg_busy", b"{}"), b"{}", false);
+    let mut s = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    s.write_all(&request).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(s);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    lock.execute_batch("COMMIT").unwrap();
+
+    let d = next(&mut rx).await;
+    assert_eq!(d.msg_id.as_deref(), Some("msg_busy"));
+    assert!(
+        d.stored && d.seq > 0,
+        "stored, with its id: {} {}",
+        d.stored,
+        d.seq
+    );
+}

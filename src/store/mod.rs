@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-pub use writer::{Closing, Writer};
+pub use writer::{Closing, Committed, Writer};
 
 /// Default `--retain`: deliveries kept.
 pub const DEFAULT_RETAIN: u64 = 10_000;

@@ -89,11 +89,34 @@ impl Writer {
 
     /// Stores a delivery; resolves once it is committed, with its id.
     pub async fn append(&self, delivery: Delivery) -> Result<i64, StoreError> {
+        self.submit(delivery)?.await
+    }
+
+    /// Hands a delivery to the writer, which stores it whether or not the result is awaited;
+    /// the result says when it is committed, with its id.
+    pub fn submit(&self, delivery: Delivery) -> Result<Committed, StoreError> {
         let (done, rx) = oneshot::channel();
         self.tx
             .send(Job { delivery, done })
             .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        Ok(Committed(rx))
+    }
+}
+
+/// A delivery's commit under way: resolves to its id once committed.
+#[derive(Debug)]
+pub struct Committed(oneshot::Receiver<Result<i64, StoreError>>);
+
+impl std::future::Future for Committed {
+    type Output = Result<i64, StoreError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(StoreError::Closed)))
     }
 }
 

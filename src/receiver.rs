@@ -687,6 +687,31 @@ fn stored(
     }
 }
 
+/// How much of a refused body is read and thrown away after the answer, at most, and for how
+/// long: see [`linger`].
+const LINGER_BYTES: u64 = 64 << 20;
+const LINGER_TIME: Duration = Duration::from_secs(2);
+
+/// Reads and discards what a body refused unread goes on sending, for a while, so its sender
+/// gets to read the 413: closed under its writes, the connection is reset and the answer lost
+/// (the sender sees a broken pipe, not why). Servers call this a lingering close. A body larger
+/// than [`LINGER_BYTES`] or slower than [`LINGER_TIME`] is cut off all the same.
+fn linger(mut body: Incoming) {
+    tokio::spawn(async move {
+        let mut left = LINGER_BYTES;
+        let discard = async {
+            while let Some(Ok(frame)) = body.frame().await {
+                let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+                left = left.saturating_sub(n);
+                if left == 0 {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(LINGER_TIME, discard).await;
+    });
+}
+
 enum BodyProblem {
     TooLarge {
         size: u64,
@@ -771,10 +796,13 @@ async fn read_body(
     match outcome {
         Ok(None) => Ok(came),
         Err(None) => Err(BodyProblem::Stopped { partial: came }),
-        Ok(Some(size)) => Err(BodyProblem::TooLarge {
-            size,
-            declared: false,
-        }),
+        Ok(Some(size)) => {
+            linger(body);
+            Err(BodyProblem::TooLarge {
+                size,
+                declared: false,
+            })
+        }
         Err(Some(error)) => Err(BodyProblem::Incomplete {
             error,
             partial: came,
@@ -818,15 +846,18 @@ async fn handle(
     // Whether stopping cut the body short: the sender is then told to retry, not that it erred.
     let mut cut_by_stop = false;
     let (body, body_size, problem) = match declared {
-        Some(len) if len > config.max_body => (
-            Bytes::new(),
-            len,
-            Some(Unchecked::BodyTooLarge {
-                limit: config.max_body,
-                size: len,
-                declared: true,
-            }),
-        ),
+        Some(len) if len > config.max_body => {
+            linger(body);
+            (
+                Bytes::new(),
+                len,
+                Some(Unchecked::BodyTooLarge {
+                    limit: config.max_body,
+                    size: len,
+                    declared: true,
+                }),
+            )
+        }
         _ => match read_body(
             body,
             config.max_body,

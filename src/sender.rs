@@ -409,7 +409,7 @@ async fn send_one(
         let resp = client
             .request(req)
             .await
-            .map_err(|e| describe_client_error(&e, &opts.to))?;
+            .map_err(|e| describe_client_error(&e, &opts.to, msg.body.len()))?;
         let status = resp.status().as_u16();
         let body = crate::client::preview(resp.into_body(), crate::client::ANSWER_READ)
             .await
@@ -425,23 +425,63 @@ async fn send_one(
     }
 }
 
-fn describe_client_error(e: &hyper_util::client::legacy::Error, to: &Uri) -> String {
+fn describe_client_error(e: &hyper_util::client::legacy::Error, to: &Uri, body: usize) -> String {
     if let Some(said) = crate::client::nothing_listens(e, to) {
         return format!(
             "{said}: is hookscope running there? (it listens on 127.0.0.1:8787 unless --port says otherwise)"
         );
     }
     let mut text = crate::client::error_chain(e);
+    if cut_off_mid_body(e) && body > 1 << 20 {
+        // A receiver refuses a body over its limit without reading it, and its answer is lost
+        // when the connection closes under the writes.
+        text.push_str(&format!(
+            " (the receiver closed the connection while the {} body was being sent: likely refused as too large; hookscope's --max-body is 16 MiB unless set)",
+            crate::verify::human_bytes(body as u64)
+        ));
+    }
     if e.is_connect() && crate::client::tls_advice(e).is_none() {
         text.push_str(" (is hookscope listening there?)");
     }
     text
 }
 
+/// Whether the connection was closed or reset under the request's writes.
+fn cut_off_mid_body(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(e);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+            )
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::verify::{Verdict, Verifier};
+
+    #[test]
+    fn a_connection_closed_under_the_writes_is_told_apart_from_other_failures() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("error writing a body to connection")]
+        struct Wrapped(#[source] std::io::Error);
+        let io = |kind| std::io::Error::from(kind);
+        assert!(cut_off_mid_body(&Wrapped(io(
+            std::io::ErrorKind::BrokenPipe
+        ))));
+        assert!(cut_off_mid_body(&io(std::io::ErrorKind::ConnectionReset)));
+        assert!(!cut_off_mid_body(&Wrapped(io(
+            std::io::ErrorKind::TimedOut
+        ))));
+    }
 
     fn opts(faults: Vec<Fault>) -> Options {
         Options {

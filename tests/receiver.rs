@@ -119,6 +119,63 @@ async fn without_a_secret_every_post_is_200_unverified() {
 }
 
 #[tokio::test]
+async fn a_sender_that_sends_its_whole_oversized_body_still_reads_the_413() {
+    // Most clients write the body before reading an answer. Closed under their writes, the
+    // connection is reset and the 413 lost: the sender sees a broken pipe, not why. Refused
+    // as announced (content-length) and once the limit is crossed (chunked), alike.
+    let (server, mut rx) = start(&[SECRET], 1 << 20, 16).await;
+    let size = 8 << 20;
+    let part = vec![b'a'; 64 << 10];
+    for chunked in [false, true] {
+        let stream = tokio::net::TcpStream::connect(server.local_addr())
+            .await
+            .unwrap();
+        let (mut read, mut write) = stream.into_split();
+        let (head, frame, end) = if chunked {
+            let frame = [format!("{:x}\r\n", part.len()).as_bytes(), &part, b"\r\n"].concat();
+            let head = "POST /big HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n";
+            (head.to_string(), frame, &b"0\r\n\r\n"[..])
+        } else {
+            let head = format!("POST /big HTTP/1.1\r\nhost: x\r\ncontent-length: {size}\r\n\r\n");
+            (head, part.clone(), &b""[..])
+        };
+        write.write_all(head.as_bytes()).await.unwrap();
+        // The whole body, as such a client does, before it reads anything.
+        let mut sent = 0;
+        while sent < size {
+            if write.write_all(&frame).await.is_err() {
+                break;
+            }
+            sent += part.len();
+        }
+        let ended = write.write_all(end).await.is_ok();
+        assert!(
+            sent == size && ended,
+            "chunked {chunked}: the connection was closed under the body's writes"
+        );
+        // Read up to the answer's head (the connection may then be kept alive: all of the
+        // body was read).
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tokio::io::AsyncReadExt::read(&mut read, &mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+        assert!(
+            answer.starts_with(b"HTTP/1.1 413"),
+            "chunked {chunked}: {:?}",
+            String::from_utf8_lossy(&answer[..answer.len().min(80)])
+        );
+        assert!(matches!(
+            next(&mut rx).await.verdict,
+            Verdict::Unchecked(Unchecked::BodyTooLarge { .. })
+        ));
+    }
+}
+
+#[tokio::test]
 async fn oversized_bodies_get_413_are_recorded_and_the_server_keeps_serving() {
     let (server, mut rx) = start(&[SECRET], 1024, 16).await;
     let addr = server.local_addr();

@@ -152,11 +152,11 @@ pub async fn run<F: Future<Output = Signal>, G: Future<Output = ()>>(
         }
         // A burst goes out in writes of up to WRITE_BATCH; the rest as soon as the queue is
         // drained, so a script reading line by line sees each delivery without delay.
-        let mut batch = queued.drain(..);
+        let mut batch = queued.drain(..).peekable();
         while let Some(d) = batch.next() {
             write_line(&mut buf, &d, format);
             printed.failures += u64::from(failed(&d));
-            if buf.len() >= WRITE_BATCH {
+            if buf.len() >= WRITE_BATCH || batch.peek().is_none() {
                 match write(
                     &mut out,
                     &buf,
@@ -170,21 +170,6 @@ pub async fn run<F: Future<Output = Signal>, G: Future<Output = ()>>(
                     Ok(()) => buf.clear(),
                     Err(halt) => return halted(halt, printed, &stops, batch, &mut rx),
                 }
-            }
-        }
-        if !buf.is_empty() {
-            match write(
-                &mut out,
-                &buf,
-                &mut stops,
-                &mut closing,
-                &mut rx,
-                &mut printed.lines,
-            )
-            .await
-            {
-                Ok(()) => buf.clear(),
-                Err(halt) => return halted(halt, printed, &stops, batch, &mut rx),
             }
         }
     }

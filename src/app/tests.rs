@@ -1076,8 +1076,8 @@ fn acting_on_no_selection_says_why_nothing_happened() {
     );
 }
 
-#[test]
-fn a_request_that_never_came_whole_is_not_offered_for_re_sending() {
+/// A request with `verdict` and `status`: c, C, r and R each refuse it, saying `why`.
+fn refuses_to_re_send(verdict: crate::verify::Unchecked, status: u16, why: &str) {
     let (mut app, mut b) = (app(), builder());
     let mut d = b.request(
         "POST",
@@ -1085,53 +1085,44 @@ fn a_request_that_never_came_whole_is_not_offered_for_re_sending() {
         vec![("svix-id".into(), b"msg_1".to_vec())],
         b"",
     );
-    d.verdict = crate::verify::Verdict::Unchecked(crate::verify::Unchecked::HeadCutShort {
-        received: 40,
-        error: "closed by the client".into(),
-    });
-    d.response.status = 0;
+    d.verdict = crate::verify::Verdict::Unchecked(verdict);
+    d.response.status = status;
     app.update(Action::Deliveries(vec![Arc::new(d)]));
     for c in ['c', 'C', 'r', 'R'] {
         assert_eq!(ch(&mut app, c), None, "{c}");
         let said = app.status.as_ref().map(|(s, _)| s.as_str());
         assert_eq!(
             said,
-            Some(
-                "nothing to re-send: a request refused as malformed or never complete cannot be re-sent as it came"
-            ),
+            Some(format!("nothing to re-send: {why}").as_str()),
             "{c}"
         );
     }
 }
 
 #[test]
-fn a_request_whose_body_was_not_kept_is_not_offered_for_re_sending() {
-    let (mut app, mut b) = (app(), builder());
-    let mut d = b.request(
-        "POST",
-        "/uploads",
-        vec![("svix-id".into(), b"msg_1".to_vec())],
-        b"",
+fn a_request_that_never_came_whole_is_not_offered_for_re_sending() {
+    refuses_to_re_send(
+        crate::verify::Unchecked::HeadCutShort {
+            received: 40,
+            error: "closed by the client".into(),
+        },
+        0,
+        "a request refused as malformed or never complete cannot be re-sent as it came",
     );
+}
+
+#[test]
+fn a_request_whose_body_was_not_kept_is_not_offered_for_re_sending() {
     // Refused unread: replaying it sent its signature over an empty body (a 401 of our making).
-    d.verdict = crate::verify::Verdict::Unchecked(crate::verify::Unchecked::BodyTooLarge {
-        limit: 1 << 24,
-        size: 1 << 30,
-        declared: true,
-    });
-    d.response.status = 413;
-    app.update(Action::Deliveries(vec![Arc::new(d)]));
-    for c in ['c', 'C', 'r', 'R'] {
-        assert_eq!(ch(&mut app, c), None, "{c}");
-        let said = app.status.as_ref().map(|(s, _)| s.as_str());
-        assert_eq!(
-            said,
-            Some(
-                "nothing to re-send: its body was over --max-body and refused unread: a replay would not send the body that came"
-            ),
-            "{c}"
-        );
-    }
+    refuses_to_re_send(
+        crate::verify::Unchecked::BodyTooLarge {
+            limit: 1 << 24,
+            size: 1 << 30,
+            declared: true,
+        },
+        413,
+        "its body was over --max-body and refused unread: a replay would not send the body that came",
+    );
 }
 
 #[test]

@@ -663,7 +663,7 @@ impl Drop for Committing {
         runtime.spawn(async move {
             let result = committed.await;
             let _ = stored(&mut record, result);
-            shared.stats.answered.fetch_add(1, Ordering::Relaxed);
+            // Not counted answered: the sender left before the answer went out.
             publish(&shared, record).await;
         });
     }
@@ -718,21 +718,19 @@ enum BodyProblem {
         declared: bool,
     },
     /// The body stopped short; `partial` is what came (kept: what a proxy let through is often
-    /// the clue to why).
+    /// the clue to why). `by_stop`: hookscope began stopping while it was on its way.
     Incomplete {
         error: String,
         partial: Bytes,
-    },
-    /// hookscope began stopping while the body was on its way.
-    Stopped {
-        partial: Bytes,
+        by_stop: bool,
     },
 }
 
 /// Reads the whole body within the time allowed. A body that arrives as one frame (most do,
 /// even at 64 KiB) is kept as hyper handed it over, a slice of its read buffer: copying it cost
 /// a tenth of the receiver's time at 64 KiB. Whoever keeps deliveries for long owns a copy
-/// instead (the inspector does), so the slice does not pin hyper's buffer.
+/// instead (the inspector does), so the slice does not pin hyper's buffer. The receiver's stop
+/// (`stopping`) ends the wait for a body still on its way.
 async fn read_body(
     mut body: Incoming,
     limit: u64,
@@ -777,7 +775,7 @@ async fn read_body(
         })
         .await;
         match now {
-            Some(r) => r.map_err(Some),
+            Some(r) => r.map_err(|error| (error, false)),
             // Stopping does not wait out a body still on its way: what came is recorded.
             None => {
                 let mut stopping = stopping.clone();
@@ -786,8 +784,8 @@ async fn read_body(
                         .unwrap_or_else(|_| {
                             Err(format!("no complete body within {} s", timeout.as_secs()))
                         })
-                        .map_err(Some),
-                    _ = stopping.wait_for(|stop| *stop) => Err(None),
+                        .map_err(|error| (error, false)),
+                    _ = stopping.wait_for(|stop| *stop) => Err((STOPPED_MIDWAY.to_owned(), true)),
                 }
             }
         }
@@ -795,7 +793,6 @@ async fn read_body(
     let came = joined.map_or(first, BytesMut::freeze);
     match outcome {
         Ok(None) => Ok(came),
-        Err(None) => Err(BodyProblem::Stopped { partial: came }),
         Ok(Some(size)) => {
             linger(body);
             Err(BodyProblem::TooLarge {
@@ -803,9 +800,10 @@ async fn read_body(
                 declared: false,
             })
         }
-        Err(Some(error)) => Err(BodyProblem::Incomplete {
+        Err((error, by_stop)) => Err(BodyProblem::Incomplete {
             error,
             partial: came,
+            by_stop,
         }),
     }
 }
@@ -880,18 +878,13 @@ async fn handle(
                     declared,
                 }),
             ),
-            Err(BodyProblem::Incomplete { error, partial }) => {
+            Err(BodyProblem::Incomplete {
+                error,
+                partial,
+                by_stop,
+            }) => {
                 let received = partial.len() as u64;
-                (
-                    partial,
-                    received,
-                    Some(Unchecked::BodyIncomplete { error, received }),
-                )
-            }
-            Err(BodyProblem::Stopped { partial }) => {
-                let received = partial.len() as u64;
-                cut_by_stop = true;
-                let error = STOPPED_MIDWAY.to_owned();
+                cut_by_stop = by_stop;
                 (
                     partial,
                     received,

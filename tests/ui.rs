@@ -342,7 +342,7 @@ fn a_body_not_kept_whole_says_so_beside_its_size_and_over_the_body() {
                 received: 11,
             },
             b"{\"partial\":",
-            " body      11 B came, then it ended",
+            " body      11 B of 100 B announced came, then it ended",
             " only the part that came: the body never came whole · text, not pretty-printed (v: raw bytes) · 1 line",
         ),
         (
@@ -358,6 +358,10 @@ fn a_body_not_kept_whole_says_so_beside_its_size_and_over_the_body() {
     for (verdict, body, overview, body_head) in cases {
         let mut app = app(120, 24, false);
         let mut d = builder().request("POST", "/uploads", vec![], body);
+        if !body.is_empty() {
+            // What the client announced, of which only `body` came.
+            d.headers.push(("content-length".into(), b"100".to_vec()));
+        }
         d.verdict = Verdict::Unchecked(verdict);
         app.update(Action::Deliveries(vec![Arc::new(d)]));
         keys(&mut app, &[KeyCode::Enter]);

@@ -291,10 +291,14 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
         .and_then(|full| full.header("content-type"))
         .map(|v| sanitize::bytes_line(v).into_owned())
         .unwrap_or_else(|| "no content-type".into());
+    let announced = app
+        .full_of(e)
+        .and_then(|full| full.header("content-length"))
+        .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse().ok());
     kv(
         &mut lines,
         "body",
-        format!("{}  {ctype}", body_size_said(d)),
+        format!("{}  {ctype}", body_size_said(d, announced)),
         theme,
         width,
     );
@@ -415,7 +419,8 @@ fn headers<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
 
 /// The body's size, and whether it is all there: a size alone would pass an announced size
 /// for bytes held, or a part for the whole.
-fn body_size_said(d: &Delivery) -> String {
+/// `announced` is the request's content-length, when it had one.
+fn body_size_said(d: &Delivery, announced: Option<u64>) -> String {
     match &d.verdict {
         Verdict::Unchecked(Unchecked::BodyTooLarge {
             size,
@@ -425,9 +430,14 @@ fn body_size_said(d: &Delivery) -> String {
         Verdict::Unchecked(Unchecked::BodyTooLarge { limit, .. }) => {
             format!("over {}, none kept", human_bytes(*limit))
         }
-        Verdict::Unchecked(Unchecked::BodyIncomplete { received, .. }) => {
-            format!("{} came, then it ended", human_bytes(*received))
-        }
+        Verdict::Unchecked(Unchecked::BodyIncomplete { received, .. }) => match announced {
+            Some(n) => format!(
+                "{} of {} announced came, then it ended",
+                human_bytes(*received),
+                human_bytes(n)
+            ),
+            None => format!("{} came, then it ended", human_bytes(*received)),
+        },
         _ => human_bytes(d.body_size),
     }
 }

@@ -271,13 +271,17 @@ pub async fn run<W: Write>(
     let next = Arc::new(AtomicU64::new(0));
     // Requests that have left: past their rate slot's wait, sent or being sent.
     let launched = Arc::new(AtomicU64::new(0));
+    // With --rate, the most any request left after its slot, in microseconds: workers all
+    // busy waiting for answers fall behind the schedule.
+    let behind = Arc::new(AtomicU64::new(0));
     let (stopping, stop_seen) = tokio::sync::watch::channel(false);
     let (tx, mut rx) = mpsc::channel::<(Message, Outcome, Duration)>(1024);
     let started = Instant::now();
     for _ in 0..opts.concurrency.clamp(1, 10_000) {
         let (opts, next, tx, client) = (opts.clone(), next.clone(), tx.clone(), client.clone());
         let auth = auth.clone();
-        let (launched, mut stop_seen) = (launched.clone(), stop_seen.clone());
+        let (launched, behind, mut stop_seen) =
+            (launched.clone(), behind.clone(), stop_seen.clone());
         tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -292,6 +296,8 @@ pub async fn run<W: Write>(
                         () = tokio::time::sleep_until(slot.into()) => {}
                         _ = stop_seen.changed() => break,
                     }
+                    let late = Instant::now().saturating_duration_since(slot);
+                    behind.fetch_max(late.as_micros() as u64, Ordering::Relaxed);
                 }
                 launched.fetch_add(1, Ordering::Relaxed);
                 let Ok(msg) = build_message(&opts, OffsetDateTime::now_utc()) else {
@@ -369,13 +375,39 @@ pub async fn run<W: Write>(
             )
         }
     };
+    let behind = match opts.rate {
+        Some(rate) if summary.stopped.is_none() => fell_behind(
+            Duration::from_micros(behind.load(Ordering::Relaxed)),
+            opts.count,
+            rate,
+        ),
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
-        "sent {} · 2xx {} · non-2xx {} · errors {}{rate}{stopped}",
+        "sent {} · 2xx {} · non-2xx {} · errors {}{rate}{behind}{stopped}",
         summary.sent, summary.ok, summary.non_2xx, summary.errors,
     );
     let _ = out.flush();
     Ok(summary)
+}
+
+/// What the summary says when requests left later than `--rate`'s schedule by more than a
+/// tenth of the whole schedule (`count` at `rate` a second) and a few milliseconds of timer
+/// slack: every worker was waiting for an answer when its next slot came.
+fn fell_behind(late: Duration, count: u64, rate: f64) -> String {
+    let schedule = Duration::from_secs_f64(count.saturating_sub(1) as f64 / rate);
+    if late <= Duration::from_millis(5) || late <= schedule / 10 {
+        return String::new();
+    }
+    let late = if late < Duration::from_secs(1) {
+        format!("{} ms", late.as_millis())
+    } else {
+        format!("{:.1} s", late.as_secs_f64())
+    };
+    format!(
+        " · up to {late} behind --rate: give more --concurrency (-c) for the receiver's latency"
+    )
 }
 
 /// A rate as said in the summary: whole numbers, but tenths below 10 (two answers in 20 s
@@ -603,6 +635,64 @@ mod tests {
         // What was not sent and what was sent (or is on its way) make the count asked for.
         assert!(
             not_sent + summary.sent <= 100 && not_sent + summary.sent + 4 >= 100,
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn falling_behind_the_rate_is_said_past_a_tenth_of_the_schedule() {
+        let ms = Duration::from_millis;
+        // 2,000 at 100,000 a second is a 20 ms schedule; one worker left up to 93 ms late.
+        assert_eq!(
+            fell_behind(ms(93), 2_000, 100_000.0),
+            " · up to 93 ms behind --rate: give more --concurrency (-c) for the receiver's latency"
+        );
+        assert!(
+            fell_behind(Duration::from_millis(2_340), 100, 10.0).contains("up to 2.3 s behind")
+        );
+        // Timer slack, or lateness small beside a long schedule: nothing to say.
+        assert_eq!(fell_behind(ms(4), 2_000, 100_000.0), "");
+        assert_eq!(fell_behind(ms(50), 100, 10.0), "");
+    }
+
+    #[tokio::test]
+    async fn a_rate_one_worker_cannot_keep_is_said_in_the_summary() {
+        // A receiver that takes 20 ms per answer, one worker, 1,000 a second asked: every slot
+        // after the first is missed by more and more.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+            while let Ok((mut s, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 64 << 10];
+                    while let Ok(n) = s.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+                        if s.write_all(ok).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        let o = Options {
+            to: parse_target(&format!("http://127.0.0.1:{port}/")).unwrap(),
+            count: 10,
+            concurrency: 1,
+            rate: Some(1_000.0),
+            quiet: true,
+            ..opts(vec![])
+        };
+        let mut out = Vec::new();
+        let summary = run(o, &mut out, std::future::pending()).await.unwrap();
+        assert_eq!(summary.ok, 10);
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains(" behind --rate: give more --concurrency (-c)"),
             "{out}"
         );
     }

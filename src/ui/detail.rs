@@ -417,9 +417,9 @@ fn headers<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     lines
 }
 
-/// The body's size, and whether it is all there: a size alone would pass an announced size
-/// for bytes held, or a part for the whole.
-/// `announced` is the request's content-length, when it had one.
+/// The body's size, and whether it is all there (of `announced`, the request's content-length,
+/// when it had one): a size alone would pass an announced size for bytes held, or a part for
+/// the whole.
 fn body_size_said(d: &Delivery, announced: Option<u64>) -> String {
     match &d.verdict {
         Verdict::Unchecked(Unchecked::BodyTooLarge {

@@ -845,7 +845,16 @@ async fn handle(
     let mut cut_by_stop = false;
     let (body, body_size, problem) = match declared {
         Some(len) if len > config.max_body => {
-            linger(body);
+            // A sender that asked to be told first (`Expect: 100-continue`) sends nothing more
+            // once it has the 413; reading would tell it to go on (hyper answers the read with
+            // "100 Continue").
+            if !parts
+                .headers
+                .get(header::EXPECT)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+            {
+                linger(body);
+            }
             (
                 Bytes::new(),
                 len,

@@ -441,6 +441,36 @@ async fn http_1_0_and_expect_100_continue() {
 }
 
 #[tokio::test]
+async fn an_oversized_body_announced_with_expect_100_continue_gets_the_413_alone() {
+    use tokio::io::AsyncReadExt as _;
+    // The answer mode's delay holds the 413 back a while: nothing may meanwhile tell the
+    // sender to go on with its 20 MB.
+    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
+    config.max_body = 1 << 20;
+    config.control = hookscope::forward::Control::new(hookscope::forward::RespondMode::Delay(
+        Duration::from_millis(300),
+    ));
+    let (tx, mut rx) = mpsc::channel(16);
+    let server = Receiver::start(config, tx).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    stream
+        .write_all(b"POST /big HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 20000000\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let said = String::from_utf8_lossy(&buf[..n]);
+    assert!(said.starts_with("HTTP/1.1 413"), "{said}");
+    assert_eq!(next(&mut rx).await.body_size, 20_000_000);
+}
+
+#[tokio::test]
 async fn dozens_of_headers_are_recorded_and_too_many_refused_without_harm() {
     let (server, mut rx) = start(&[SECRET], 1 << 20, 16).await;
     let body = b"{}";

@@ -165,6 +165,30 @@ fn a_long_json_string_wraps_under_its_key_and_the_end_is_still_reachable() {
 }
 
 #[test]
+fn a_long_body_heading_wraps_under_the_margin_and_the_end_is_still_reachable() {
+    use hookscope::verify::{Unchecked, Verdict};
+    let mut app = app(60, 24, false);
+    // Forty lines of an object cut short: shown raw, with the parser's note, as a part.
+    let body = format!("{{\n{}", "  \"k\": 1,\n".repeat(39)) + "  \"last\": 2";
+    let mut d = builder().request("POST", "/cut", vec![], body.as_bytes());
+    d.verdict = Verdict::Unchecked(Unchecked::BodyIncomplete {
+        error: "closed by the client".into(),
+        received: body.len() as u64,
+    });
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    keys(&mut app, &[KeyCode::Enter, KeyCode::Tab, KeyCode::Tab]);
+    let s = screen(&app);
+    // The heading's rows go on after the margin, not at the pane's edge.
+    assert!(s.contains("\" only the part that came: the body never came whole"), "{s}");
+    assert!(s.contains("\" not pretty-printed"), "{s}");
+    keys(&mut app, &[KeyCode::Char('>')]);
+    let s = screen(&app);
+    let rows: Vec<&str> = s.lines().collect();
+    let bottom = rows.len() - 2; // above the hint bar
+    assert_eq!(rows[bottom].trim_matches('"').trim_end(), "   \"last\": 2", "{s}");
+}
+
+#[test]
 fn narrow_80x24_with_filter_and_failure() {
     let mut app = app(80, 24, true);
     session(&mut app);

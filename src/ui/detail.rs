@@ -74,7 +74,7 @@ fn body_end(app: &App, entry: &Entry, width: usize, height: usize) -> usize {
             view.lines
                 .iter()
                 .map(|l| row_breaks(&l.text, width, hangs(app, view)).len()),
-            height.saturating_sub(1),
+            height.saturating_sub(head_rows(app, view, width).len()),
         ),
         None => 0,
     }
@@ -463,6 +463,22 @@ fn body_lines<'a>(
         return vec![Line::from(Span::styled(" preparing…", theme.dim()))];
     };
     let mut lines = Vec::with_capacity(height + 1);
+    for part in head_rows(app, view, width) {
+        lines.push(Line::from(Span::styled(format!(" {part}"), theme.dim())));
+    }
+    let start = scroll.min(view.lines.len().saturating_sub(1));
+    for l in view.lines.iter().skip(start) {
+        if lines.len() > height {
+            break;
+        }
+        wrap_body_line(l, width, hangs(app, view), theme, &mut lines);
+    }
+    lines
+}
+
+/// The Body tab's first line, what the view made of the body, wrapped to `width` after the
+/// margin: a row count the scroll limit shares (a long note takes more than one).
+fn head_rows(app: &App, view: &crate::highlight::BodyView, width: usize) -> Vec<String> {
     // Say what the default view made of the body: a text or binary body is shown as it came,
     // and "pretty" over it would suggest it is JSON.
     let mode = match (app.raw, view.kind) {
@@ -485,29 +501,18 @@ fn body_lines<'a>(
     let verdict = app.selected_entry().map(|e| &e.delivery.verdict);
     let head = match (view.kind, verdict) {
         (_, Some(Verdict::Unchecked(Unchecked::BodyTooLarge { .. }))) => {
-            format!(" {}", crate::delivery::BODY_REFUSED)
+            crate::delivery::BODY_REFUSED.to_owned()
         }
         (BodyKind::Empty, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
-            " no body: it ended before any of it came".to_owned()
+            "no body: it ended before any of it came".to_owned()
         }
         (_, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
-            format!(
-                " {} · {mode} · {count}{note}",
-                crate::delivery::BODY_PARTIAL
-            )
+            format!("{} · {mode} · {count}{note}", crate::delivery::BODY_PARTIAL)
         }
-        (BodyKind::Empty, _) => " no body".to_owned(),
-        _ => format!(" {mode} · {count}{note}"),
+        (BodyKind::Empty, _) => "no body".to_owned(),
+        _ => format!("{mode} · {count}{note}"),
     };
-    lines.push(Line::from(Span::styled(head, theme.dim())));
-    let start = scroll.min(view.lines.len().saturating_sub(1));
-    for l in view.lines.iter().skip(start) {
-        if lines.len() > height {
-            break;
-        }
-        wrap_body_line(l, width, hangs(app, view), theme, &mut lines);
-    }
-    lines
+    super::wrap(&head, width.saturating_sub(1))
 }
 
 /// Whether the body's long lines go on under their indentation: in pretty JSON, whose shape

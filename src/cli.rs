@@ -522,8 +522,9 @@ pub struct SendArgs {
     #[command(flatten)]
     pub secrets: SecretArgs,
     /// Event type; customer.created and task.completed have realistic sample payloads, other
-    /// types get a minimal {id, type, created_at, data} object.
-    #[arg(long = "type", default_value = "customer.created", value_name = "TYPE", value_parser = parse_event_type)]
+    /// types get a minimal {id, type, created_at, data} object. (Not with --data, whose body
+    /// is sent as given, type and all.)
+    #[arg(long = "type", default_value = "customer.created", value_name = "TYPE", value_parser = parse_event_type, conflicts_with = "data")]
     pub event_type: String,
     /// Body to send verbatim instead of a sample: JSON text, @FILE to read a file, or @- to
     /// read stdin.
@@ -727,6 +728,17 @@ mod tests {
                 "an event type cannot be empty (e.g. customer.created)"
             );
         }
+    }
+
+    #[test]
+    fn send_refuses_a_type_beside_data_which_would_ignore_it() {
+        let e = Cli::try_parse_from(["hookscope", "send", "--type", "a.b", "--data", "{}"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'--type <TYPE>' cannot be used with"), "{e}");
+        // The default type is no conflict.
+        assert!(Cli::try_parse_from(["hookscope", "send", "--data", "{}"]).is_ok());
+        assert!(Cli::try_parse_from(["hookscope", "send", "--type", "a.b"]).is_ok());
     }
 
     #[test]

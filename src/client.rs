@@ -221,6 +221,13 @@ pub fn tls_advice(e: &(dyn std::error::Error + 'static)) -> Option<&'static str>
                 R::InvalidMessage(_) | R::InappropriateMessage { .. } => {
                     "the server does not speak TLS there: if it is plain http, use http://"
                 }
+                // A self-signed certificate made as its own CA (openssl req -x509's default)
+                // lands here, as CaUsedAsEndEntity.
+                R::InvalidCertificate(_) => {
+                    "the server's certificate is not one this machine can trust (a self-signed \
+                     one, say): add its CA to the system's store or point SSL_CERT_FILE at it, \
+                     or pass --insecure to skip the check"
+                }
                 _ => "the TLS handshake failed",
             });
         }
@@ -321,6 +328,26 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_refused_certificate_is_told_about_insecure() {
+        use rustls::{CertificateError as C, Error as R};
+        // Wrapped as the TLS layers wrap it: an io::Error inside an io::Error.
+        let said = |e: R| {
+            let io = std::io::Error::other(std::io::Error::other(e));
+            tls_advice(&io).unwrap_or_default()
+        };
+        assert!(said(R::InvalidCertificate(C::UnknownIssuer)).contains("--insecure"));
+        // Any refusal not named on its own: BadSignature stands in here for the
+        // Other(CaUsedAsEndEntity) that a self-signed certificate made as its own CA
+        // (openssl req -x509's default) gets.
+        let self_signed = said(R::InvalidCertificate(C::BadSignature));
+        assert!(
+            self_signed.contains("(a self-signed one, say)") && self_signed.contains("--insecure"),
+            "{self_signed}"
+        );
+        assert_eq!(said(R::HandshakeNotComplete), "the TLS handshake failed");
+    }
 
     #[test]
     fn a_url_without_its_scheme_is_told_how_to_write_it() {

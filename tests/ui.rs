@@ -179,13 +179,20 @@ fn a_long_body_heading_wraps_under_the_margin_and_the_end_is_still_reachable() {
     keys(&mut app, &[KeyCode::Enter, KeyCode::Tab, KeyCode::Tab]);
     let s = screen(&app);
     // The heading's rows go on after the margin, not at the pane's edge.
-    assert!(s.contains("\" only the part that came: the body never came whole"), "{s}");
+    assert!(
+        s.contains("\" only the part that came: the body never came whole"),
+        "{s}"
+    );
     assert!(s.contains("\" not pretty-printed"), "{s}");
     keys(&mut app, &[KeyCode::Char('>')]);
     let s = screen(&app);
     let rows: Vec<&str> = s.lines().collect();
     let bottom = rows.len() - 2; // above the hint bar
-    assert_eq!(rows[bottom].trim_matches('"').trim_end(), "   \"last\": 2", "{s}");
+    assert_eq!(
+        rows[bottom].trim_matches('"').trim_end(),
+        "   \"last\": 2",
+        "{s}"
+    );
 }
 
 #[test]

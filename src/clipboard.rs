@@ -212,10 +212,46 @@ pub const OSC52_COMMON: usize = 64 * 1024;
 /// and writing megabytes of base64 into the terminal holds the inspector up meanwhile.
 pub const OSC52_MAX: usize = 1024 * 1024;
 
+/// What stands between hookscope and the terminal that may drop an OSC 52 copy, from
+/// `$STY` (GNU screen, which sets it in its windows), `$TMUX` and `$TERM`: a `TERM` of tmux or
+/// screen with neither variable set is a multiplexer on the other side of SSH.
+pub fn in_the_way(sty: bool, tmux: bool, term: Option<&str>) -> Option<String> {
+    let term = term.unwrap_or("");
+    let shown = crate::sanitize::line(term);
+    if sty {
+        Some("GNU screen, which hookscope runs in, does not pass OSC 52 on".into())
+    } else if tmux {
+        None
+    } else if term.starts_with("tmux") {
+        Some(format!(
+            "a tmux around this session (TERM={shown}) passes it on only with `set -g set-clipboard on`"
+        ))
+    } else if term.starts_with("screen") {
+        Some(format!(
+            "a tmux or screen around this session (TERM={shown}) may drop it (tmux passes it on with `set -g set-clipboard on`)"
+        ))
+    } else {
+        None
+    }
+}
+
+/// [`in_the_way`] for this process's environment.
+pub fn in_the_way_here() -> Option<String> {
+    let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let term = std::env::var("TERM").ok();
+    in_the_way(set("STY"), set("TMUX"), term.as_deref())
+}
+
 /// A copy through the terminal, when the system clipboard could not take it: the OSC 52
 /// sequence to write (none when `text` is too large to send) and what to tell the user. The
-/// terminal never says whether it took it, so the message says when it may well not have.
-pub fn through_terminal(text: &str, what: &str, why: &str) -> (Option<String>, String) {
+/// terminal never says whether it took it, so the message says when it may well not have: a
+/// large copy, or `in_the_way` ([`in_the_way`]).
+pub fn through_terminal(
+    text: &str,
+    what: &str,
+    why: &str,
+    in_the_way: Option<&str>,
+) -> (Option<String>, String) {
     if text.len() > OSC52_MAX {
         return (
             None,
@@ -233,9 +269,10 @@ pub fn through_terminal(text: &str, what: &str, why: &str) -> (Option<String>, S
     } else {
         String::new()
     };
+    let way = in_the_way.map(|w| format!("; but {w}")).unwrap_or_default();
     (
         Some(osc52(text)),
-        format!("copied {what} via the terminal (OSC 52{caution}; system clipboard: {why})"),
+        format!("copied {what} via the terminal (OSC 52{caution}; system clipboard: {why}{way})"),
     )
 }
 
@@ -271,22 +308,56 @@ mod tests {
     }
 
     #[test]
+    fn a_multiplexer_that_may_drop_the_copy_is_named() {
+        let way = |sty, tmux, term| in_the_way(sty, tmux, term);
+        assert_eq!(
+            way(true, false, Some("screen.xterm-256color")).as_deref(),
+            Some("GNU screen, which hookscope runs in, does not pass OSC 52 on")
+        );
+        // hookscope's own tmux takes the copy as a paste buffer: nothing in the way.
+        assert_eq!(way(false, true, Some("tmux-256color")), None);
+        // TERM says tmux, and no tmux here: one on the other side of SSH.
+        assert_eq!(
+            way(false, false, Some("tmux-256color")).as_deref(),
+            Some(
+                "a tmux around this session (TERM=tmux-256color) passes it on only with `set -g set-clipboard on`"
+            )
+        );
+        assert!(
+            way(false, false, Some("screen-256color"))
+                .is_some_and(|w| w.starts_with("a tmux or screen around this session"))
+        );
+        assert_eq!(way(false, false, Some("xterm-256color")), None);
+        assert_eq!(way(false, false, None), None);
+        let (_, said) = through_terminal(
+            "evt_1",
+            "event id evt_1",
+            "over SSH",
+            way(false, false, Some("tmux-256color")).as_deref(),
+        );
+        assert_eq!(
+            said,
+            "copied event id evt_1 via the terminal (OSC 52; system clipboard: over SSH; but a tmux around this session (TERM=tmux-256color) passes it on only with `set -g set-clipboard on`)"
+        );
+    }
+
+    #[test]
     fn a_copy_through_the_terminal_says_when_it_may_not_have_been_taken() {
-        let (sent, said) = through_terminal("evt_1", "event id evt_1", "no display");
+        let (sent, said) = through_terminal("evt_1", "event id evt_1", "no display", None);
         assert_eq!(sent.as_deref(), Some("\x1b]52;c;ZXZ0XzE=\x07"));
         assert_eq!(
             said,
             "copied event id evt_1 via the terminal (OSC 52; system clipboard: no display)"
         );
         let large = "x".repeat(OSC52_COMMON + 1);
-        let (sent, said) = through_terminal(&large, "payload (64 KiB)", "no display");
+        let (sent, said) = through_terminal(&large, "payload (64 KiB)", "no display", None);
         assert_eq!(sent, Some(osc52(&large)));
         assert_eq!(
             said,
             "copied payload (64 KiB) via the terminal (OSC 52: many terminals drop one over 64 KiB; system clipboard: no display)"
         );
         let huge = "x".repeat(OSC52_MAX + 1);
-        let (sent, said) = through_terminal(&huge, "payload (1 MiB)", "no display");
+        let (sent, said) = through_terminal(&huge, "payload (1 MiB)", "no display", None);
         assert_eq!(sent, None, "nothing written to the terminal");
         assert_eq!(
             said,

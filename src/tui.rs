@@ -442,7 +442,9 @@ fn finish_copy<W: io::Write>(
         Copied::System { what } => format!("copied {what} to the clipboard"),
         Copied::Tmux { what, onward, why } => clipboard::through_tmux(&what, onward, &why),
         Copied::Fallback { text, what, why } => {
-            let (sequence, said) = clipboard::through_terminal(&text, &what, &why);
+            let in_the_way = clipboard::in_the_way_here();
+            let (sequence, said) =
+                clipboard::through_terminal(&text, &what, &why, in_the_way.as_deref());
             if let Some(sequence) = sequence {
                 let out = term.backend_mut();
                 out.write_all(sequence.as_bytes())?;

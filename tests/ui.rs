@@ -373,7 +373,7 @@ fn a_body_not_kept_whole_says_so_beside_its_size_and_over_the_body() {
                 received: 11,
             },
             b"{\"partial\":",
-            " body      11 B of 100 B announced came, then it ended",
+            " body      11 B of 100 B announced, incomplete",
             " only the part that came: the body never came whole · text, not pretty-printed (v: raw bytes) · 1 line",
         ),
         (
@@ -382,8 +382,8 @@ fn a_body_not_kept_whole_says_so_beside_its_size_and_over_the_body() {
                 received: 0,
             },
             b"",
-            " body      0 B came, then it ended",
-            " no body: it ended before any of it came",
+            " body      0 B, incomplete",
+            " no body: none of it came",
         ),
     ];
     for (verdict, body, overview, body_head) in cases {

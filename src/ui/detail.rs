@@ -432,11 +432,11 @@ fn body_size_said(d: &Delivery, announced: Option<u64>) -> String {
         }
         Verdict::Unchecked(Unchecked::BodyIncomplete { received, .. }) => match announced {
             Some(n) => format!(
-                "{} of {} announced came, then it ended",
+                "{} of {} announced, incomplete",
                 human_bytes(*received),
                 human_bytes(n)
             ),
-            None => format!("{} came, then it ended", human_bytes(*received)),
+            None => format!("{}, incomplete", human_bytes(*received)),
         },
         _ => human_bytes(d.body_size),
     }
@@ -504,7 +504,7 @@ fn head_rows(app: &App, view: &crate::highlight::BodyView, width: usize) -> Vec<
             crate::delivery::BODY_REFUSED.to_owned()
         }
         (BodyKind::Empty, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
-            "no body: it ended before any of it came".to_owned()
+            "no body: none of it came".to_owned()
         }
         (_, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
             format!("{} · {mode} · {count}{note}", crate::delivery::BODY_PARTIAL)

@@ -230,7 +230,7 @@ impl fmt::Display for Unchecked {
             ),
             Unchecked::BodyIncomplete { error, received } => write!(
                 f,
-                "body incomplete: {} came, then it ended ({})",
+                "body incomplete after {}: {}",
                 human_bytes(*received),
                 crate::sanitize::line(error)
             ),

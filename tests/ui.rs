@@ -976,6 +976,37 @@ fn a_long_header_value_wraps_under_itself() {
 }
 
 #[test]
+fn a_header_name_too_long_to_hang_its_value_beside_takes_rows_of_its_own() {
+    // 40 columns: a name over half the pane would leave its value a sliver.
+    let mut app = app(40, 24, false);
+    let mut headers: Vec<(String, Vec<u8>)> = (0..12)
+        .map(|i| (format!("x-h{i}"), b"v".to_vec()))
+        .collect();
+    headers.push((
+        "x-a-rather-long-header-name-from-a-proxy".into(),
+        "word ".repeat(20).into_bytes(),
+    ));
+    let d = builder().request("POST", "/", headers, b"{}");
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    keys(
+        &mut app,
+        &[KeyCode::Enter, KeyCode::Tab, KeyCode::Char('>')],
+    );
+    let s = screen(&app);
+    let rows: Vec<&str> = s.lines().map(|l| l.trim_matches('"')).collect();
+    let at = rows
+        .iter()
+        .position(|r| r.starts_with(" x-a-rather-long-header-name-from-a-pro"))
+        .unwrap_or_else(|| panic!("{s}"));
+    // The name goes on at the margin where it is cut.
+    assert_eq!(rows[at + 1].trim_end(), " y:", "{s}");
+    // The value goes on under the name, three in; the end shows its last row at the bottom.
+    let bottom = rows.len() - 2; // above the hint bar
+    assert!(rows[bottom].starts_with("   word"), "{s}");
+    assert!(rows[at + 1..=bottom].iter().all(|r| r.len() <= 40), "{s}");
+}
+
+#[test]
 fn a_delivery_the_store_could_not_keep_is_flagged_until_one_is_kept() {
     let mut app = app(100, 20, false);
     app.bodies_in_store = true;

@@ -408,10 +408,12 @@ fn headers<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
             // A long value (a signature list, a cookie) goes on under itself.
             headline(&mut lines, lead, theme.key(), &value, width);
         } else {
-            lines.push(Line::from(vec![
-                Span::styled(lead, theme.key()),
-                Span::raw(value.into_owned()),
-            ]));
+            // A name too long to hang its value beside: the name on rows of its own, the
+            // value under it, both wrapped here (the scroll limit counts the rows drawn).
+            for part in super::wrap(lead.trim(), width.saturating_sub(1)) {
+                lines.push(Line::from(Span::styled(format!(" {part}"), theme.key())));
+            }
+            headline(&mut lines, "   ".into(), theme.key(), &value, width);
         }
     }
     lines

@@ -172,6 +172,10 @@ impl Delivery {
                 "(request line not seen)"
             });
         }
+        // A request line of one word (`GARBAGE`) has no target to put a space before.
+        if self.path.is_empty() {
+            return crate::sanitize::line(&self.method);
+        }
         format!(
             "{} {}",
             crate::sanitize::line(&self.method),
@@ -261,6 +265,9 @@ mod tests {
         );
         (d.method, d.path, d.version, d.remote) = ("".into(), String::new(), "".into(), None);
         assert_eq!(d.request_line(), "(request line not seen)  from —");
+        // One word where the request line should be: no space after it.
+        d.method = "GARBAGE".into();
+        assert_eq!(d.target(), "GARBAGE");
     }
 
     #[test]

@@ -350,15 +350,6 @@ async fn counted(waiting: &Waiting) {
     }
 }
 
-/// A sender that gives up on its request after `after`, as a provider does at its timeout.
-async fn hang_up_after(addr: SocketAddr, path: &str, msg_id: &str, after: Duration) {
-    use tokio::io::AsyncWriteExt as _;
-    let request = post_bytes(path, &signed(SECRET, msg_id, b"{}"), b"{}", false);
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(&request).await.unwrap();
-    tokio::time::sleep(after).await;
-}
-
 #[tokio::test]
 async fn a_sender_that_hangs_up_before_the_app_answers_is_recorded_not_lost() {
     // A provider's timeout (Svix: 15 s) shorter than the app takes: the provider gives up and

@@ -644,13 +644,13 @@ async fn a_sender_that_hangs_up_while_the_store_is_busy_is_still_shown() {
 
     let lock = rusqlite::Connection::open(&path).unwrap();
     lock.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let request = post_bytes("/busy", &signed(SECRET, "msg_busy", b"{}"), b"{}", false);
-    let mut s = tokio::net::TcpStream::connect(server.local_addr())
-        .await
-        .unwrap();
-    s.write_all(&request).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    drop(s);
+    hang_up_after(
+        server.local_addr(),
+        "/busy",
+        "msg_busy",
+        Duration::from_millis(300),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     lock.execute_batch("COMMIT").unwrap();
 

@@ -75,6 +75,15 @@ pub fn post_bytes(path: &str, headers: &[(&str, String)], body: &[u8], close: bo
     bytes
 }
 
+/// A sender that posts a signed `{}` to `path` and gives up on it after `after`, as a provider
+/// does at its timeout.
+pub async fn hang_up_after(addr: SocketAddr, path: &str, msg_id: &str, after: Duration) {
+    let request = post_bytes(path, &signed(SECRET, msg_id, b"{}"), b"{}", false);
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(&request).await.unwrap();
+    tokio::time::sleep(after).await;
+}
+
 /// Svix headers signing `body` now with `secret`.
 pub fn signed(secret: &str, id: &str, body: &[u8]) -> Vec<(&'static str, String)> {
     signed_at(

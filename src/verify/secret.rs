@@ -36,12 +36,17 @@ pub enum SecretError {
     LeadingWhitespace,
     /// Whitespace inside or after the key (often a trailing newline from a file).
     #[error(
-        "the key contains whitespace at character {position} after its prefix (a trailing newline or a stray space from copying?)"
+        "the secret contains whitespace at character {position} (a trailing newline or a stray space from copying?)"
     )]
     Whitespace {
-        /// 1-based character position.
+        /// 1-based character position in the secret, its prefix included.
         position: usize,
     },
+    /// The secret kept the quotes around it, as `docker --env-file` and some `.env` loaders do.
+    #[error(
+        "the secret is wrapped in quotes ({0}whsec_…{0}): pass it without them (a .env file read by a tool that keeps quotes, such as docker's --env-file?)"
+    )]
+    Quoted(char),
     /// A character outside the base64 alphabet.
     #[error("the secret is not valid base64: {problem}")]
     NotBase64 {
@@ -271,11 +276,9 @@ fn split_scope(arg: &str) -> Result<(Option<String>, &str), SecretError> {
 impl Key {
     /// Parses key text without a scope.
     pub fn parse(text: &str) -> Result<Key, SecretError> {
-        if text.starts_with(char::is_whitespace) {
-            return Err(SecretError::LeadingWhitespace);
-        }
+        refuse_wrapping(text)?;
         if let Some(b64) = text.strip_prefix("whpk_") {
-            let bytes = decode(b64, "whpk_")?;
+            let bytes = decode(b64, "whpk_", "whpk_".len())?;
             let arr: [u8; 32] =
                 bytes
                     .as_slice()
@@ -293,7 +296,7 @@ impl Key {
             });
         }
         if let Some(b64) = text.strip_prefix("whsk_") {
-            let bytes = decode(b64, "whsk_")?;
+            let bytes = decode(b64, "whsk_", "whsk_".len())?;
             // Svix's whsk_ keys carry the 32-byte seed followed by the 32-byte public key.
             if bytes.len() != 64 && bytes.len() != 32 {
                 return Err(SecretError::WrongKeyLength {
@@ -318,9 +321,7 @@ impl Key {
         if text.is_empty() {
             return Err(SecretError::Empty);
         }
-        if text.starts_with(char::is_whitespace) {
-            return Err(SecretError::LeadingWhitespace);
-        }
+        refuse_wrapping(text)?;
         for prefix in ["whpk_", "whsk_"] {
             if text.starts_with(prefix) {
                 return Err(SecretError::NotHmac(prefix));
@@ -332,7 +333,7 @@ impl Key {
             return Err(SecretError::LooksLikeSignature(version.trim().to_string()));
         }
         let b64 = text.strip_prefix("whsec_").unwrap_or(text);
-        let bytes = decode(b64, "whsec_")?;
+        let bytes = decode(b64, "whsec_", text.len() - b64.len())?;
         Ok(Key::Hmac(HmacKey::new(bytes)))
     }
 
@@ -345,15 +346,31 @@ impl Key {
     }
 }
 
-fn decode(b64: &str, prefix: &'static str) -> Result<Vec<u8>, SecretError> {
+/// Whitespace or quotes around the whole secret: what a copy or a `.env` loader leaves.
+fn refuse_wrapping(text: &str) -> Result<(), SecretError> {
+    if text.starts_with(char::is_whitespace) {
+        return Err(SecretError::LeadingWhitespace);
+    }
+    // Neither quote is in the base64 alphabet, so this never refuses a real key.
+    match text.chars().next() {
+        Some(q @ ('"' | '\'')) => Err(SecretError::Quoted(q)),
+        _ => Ok(()),
+    }
+}
+
+/// Decodes the key after its prefix; `skipped` (the prefix's length, 0 for a bare key) makes
+/// the positions in errors count from the start of the secret as the user typed it.
+fn decode(b64: &str, prefix: &'static str, skipped: usize) -> Result<Vec<u8>, SecretError> {
     if b64.is_empty() {
         return Err(SecretError::PrefixOnly(prefix));
     }
     if let Some(pos) = b64.chars().position(char::is_whitespace) {
-        return Err(SecretError::Whitespace { position: pos + 1 });
+        return Err(SecretError::Whitespace {
+            position: skipped + pos + 1,
+        });
     }
     let bytes = LENIENT.decode(b64).map_err(|e| SecretError::NotBase64 {
-        problem: describe_base64_error(b64, &e),
+        problem: describe_base64_error(b64, skipped, &e),
     })?;
     if bytes.is_empty() {
         return Err(SecretError::PrefixOnly(prefix));
@@ -361,13 +378,16 @@ fn decode(b64: &str, prefix: &'static str) -> Result<Vec<u8>, SecretError> {
     Ok(bytes)
 }
 
-fn describe_base64_error(text: &str, e: &base64::DecodeError) -> String {
+fn describe_base64_error(text: &str, skipped: usize, e: &base64::DecodeError) -> String {
     match e {
         base64::DecodeError::InvalidByte(pos, byte) => {
-            let shown = crate::sanitize::line(&(*byte as char).to_string()).into_owned();
+            // The decoder reports a byte; show the whole character it starts (`é`, not `Ã`).
+            let whole = text.get(*pos..).and_then(|rest| rest.chars().next());
+            let c = whole.unwrap_or(*byte as char);
+            let shown = crate::sanitize::line(&c.to_string()).into_owned();
             format!(
-                "character {} of the key (after its prefix) is `{shown}`, which is not in the base64 alphabet (A–Z a–z 0–9 + /)",
-                pos + 1
+                "character {} of the secret is `{shown}`, which is not in the base64 alphabet (A–Z a–z 0–9 + /)",
+                skipped + char_position(text, *pos)
             )
         }
         base64::DecodeError::InvalidLength(len) => {
@@ -376,13 +396,20 @@ fn describe_base64_error(text: &str, e: &base64::DecodeError) -> String {
         base64::DecodeError::InvalidLastSymbol { offset: pos, .. } => {
             format!(
                 "the last character (position {}) is not valid there",
-                pos + 1
+                skipped + char_position(text, *pos)
             )
         }
         base64::DecodeError::InvalidPadding => {
             format!("misplaced `=` padding in {} characters", text.len())
         }
     }
+}
+
+/// The 1-based character position of a byte offset the base64 decoder reported.
+fn char_position(text: &str, byte: usize) -> usize {
+    text.get(..byte)
+        .map_or(byte, |before| before.chars().count())
+        + 1
 }
 
 /// Masks secret text for display: `whsec_MfKQ…aSw`. Short keys show only their prefix.
@@ -445,6 +472,10 @@ mod tests {
         );
         assert_eq!(
             Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n").unwrap_err(),
+            SecretError::Whitespace { position: 39 }
+        );
+        assert_eq!(
+            Secret::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \n").unwrap_err(),
             SecretError::Whitespace { position: 33 }
         );
         // Before the prefix, the position "after its prefix" would mean nothing.
@@ -457,8 +488,28 @@ mod tests {
         let err = Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw!").unwrap_err();
         assert!(
             err.to_string()
-                .contains("character 33 of the key (after its prefix) is `!`"),
+                .contains("character 39 of the secret is `!`"),
             "{err}"
+        );
+        // Counted in characters from the start of what was typed, with or without a prefix.
+        let err = Secret::parse("MfKQ9r8G\u{e9}KYqrTwjUPD8ILPZIo2LaLaSw").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("character 9 of the secret is `\u{e9}`"),
+            "{err}"
+        );
+        // Quotes a .env loader kept, around any kind of key and behind a scope.
+        for (arg, quote) in [
+            ("\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"", '"'),
+            ("'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'", '\''),
+            ("/billing=\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"", '"'),
+            ("\"whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=\"", '"'),
+        ] {
+            assert_eq!(Secret::parse(arg).unwrap_err(), SecretError::Quoted(quote));
+        }
+        assert_eq!(
+            Secret::parse_hmac("\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"").unwrap_err(),
+            SecretError::Quoted('"')
         );
         assert!(matches!(
             Secret::parse_hmac("whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=").unwrap_err(),

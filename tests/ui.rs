@@ -938,10 +938,24 @@ fn the_counts_and_the_answer_mode_stay_on_screen_beside_many_secrets_and_long_ur
     );
     app.update(Action::Resize(80, 24));
     session(&mut app);
+    // What does not fit ends in an ellipsis, never at the edge where it reads as another URL;
+    // the labels go first, then the longer URL gives way, so both stay in sight.
+    let s = screen(&app);
+    let rows: Vec<&str> = s.lines().collect();
+    assert_eq!(
+        rows[0].trim_matches('"').trim_end(),
+        " http://127.0.0.1:8787  ⇄ https://a-rather-long-…  → app http://localhost:3000/…",
+        "{s}"
+    );
     keys(&mut app, &[KeyCode::Char('m')]);
     let s = screen(&app);
     let rows: Vec<&str> = s.lines().collect();
-    assert!(rows[0].contains("answering status:500 (m)"), "{s}");
+    let row = rows[0].trim_matches('"').trim_end();
+    assert!(
+        row.starts_with(" http://127.0.0.1:8787   answering status:500 (m)   ⇄ https://"),
+        "{s}"
+    );
+    assert!(row.ends_with("…"), "{s}");
     assert!(
         rows[1].contains("whsec_MfKQ…aSw, +2 more  ✓ 3  ✗ 1  Σ 5"),
         "{s}"

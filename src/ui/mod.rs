@@ -118,8 +118,10 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             theme.warn(),
         ));
     }
+    let mut urls = Vec::new();
     if let Some(url) = &app.info.tunnel {
         first.push(Span::raw("  ⇄ "));
+        urls.push(first.len());
         first.push(Span::styled(
             crate::sanitize::line(url).into_owned(),
             theme.strong(),
@@ -127,12 +129,20 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     }
     if let Some(url) = &app.info.forward {
         first.push(Span::raw("  → app "));
+        urls.push(first.len());
         first.push(Span::styled(
             crate::sanitize::line(url).into_owned(),
             theme.strong(),
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(first)), top);
+    frame.render_widget(
+        Paragraph::new(Line::from(fit_first_row(
+            first,
+            &urls,
+            usize::from(top.width),
+        ))),
+        top,
+    );
 
     let spark_width = 24u16.min(bottom.width / 4);
     let [left, spark] =
@@ -185,6 +195,72 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         .copied()
         .collect();
     frame.render_widget(Sparkline::default().data(&data).style(theme.spark()), spark);
+}
+
+/// The header's first row made to fit `room` columns without cutting anything silently: a
+/// port or a tunnel URL cut at the pane's edge reads as a different one. The labels go first
+/// (" listening ", then the product name), then the longest of the `urls` (indices into
+/// `spans`: the tunnel's, the app's) is shortened, each ending in `…`, so both stay in sight;
+/// whatever still does not fit ends in `…` at the edge.
+fn fit_first_row(mut spans: Vec<Span<'static>>, urls: &[usize], room: usize) -> Vec<Span<'static>> {
+    /// Enough of a URL to tell which it is: `https://f00d-cafe.…`.
+    const URL_KEPT: usize = 20;
+    let width = |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>();
+    if width(&spans) > room && spans.len() > 2 {
+        spans[1] = Span::raw(" ");
+    }
+    if width(&spans) > room && spans.len() > 1 {
+        spans[0] = Span::raw("");
+    }
+    let mut over = width(&spans).saturating_sub(room);
+    while over > 0 {
+        let Some(&longest) = urls
+            .iter()
+            .filter(|&&i| spans.get(i).is_some_and(|s| s.width() > URL_KEPT))
+            .max_by_key(|&&i| spans[i].width())
+        else {
+            break;
+        };
+        let span = &spans[longest];
+        let mut text: String = span.content.trim_end_matches('…').to_string();
+        // One character off, and the ellipsis (one column) in its place on the first cut.
+        let first_cut = !span.content.ends_with('…');
+        text.pop();
+        if first_cut {
+            text.pop();
+        }
+        text.push('…');
+        spans[longest] = Span::styled(text, span.style);
+        over = width(&spans).saturating_sub(room);
+    }
+    let mut used = 0;
+    let mut out = Vec::with_capacity(spans.len());
+    let total = width(&spans);
+    for span in spans {
+        let w = span.width();
+        if total <= room || used + w < room {
+            used += w;
+            out.push(span);
+            continue;
+        }
+        // This span crosses the edge: as much of it as fits before a last column for `…`.
+        let mut cut = String::new();
+        let mut cut_width = 0;
+        for c in span.content.chars() {
+            let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            if used + cut_width + cw >= room {
+                break;
+            }
+            cut.push(c);
+            cut_width += cw;
+        }
+        if room > 0 {
+            cut.push('…');
+        }
+        out.push(Span::styled(cut, span.style));
+        break;
+    }
+    out
 }
 
 /// `text` cut to `room` columns, ending in `…` when cut.
@@ -366,6 +442,60 @@ mod tests {
         assert_eq!(fit_list(&items, 13), "aaaa, +2 more");
         assert_eq!(fit_list(&items, 12), "+3 more");
         assert_eq!(fit_list(&[], 5), "");
+    }
+
+    #[test]
+    fn the_first_header_row_drops_its_labels_then_ends_in_an_ellipsis_rather_than_cut() {
+        let row = |room| {
+            let spans = vec![
+                Span::raw(" hookscope "),
+                Span::raw(" listening "),
+                Span::raw("http://127.0.0.1:8787"),
+                Span::raw("  ⇄ "),
+                Span::raw("https://f00d-cafe.ngrok-free.app"),
+            ];
+            let fitted = fit_first_row(spans, &[4], room);
+            let text: String = fitted.iter().map(|s| s.content.as_ref()).collect();
+            let width: usize = fitted.iter().map(Span::width).sum();
+            assert!(width <= room, "{text:?} is wider than {room}");
+            text
+        };
+        let all = " hookscope  listening http://127.0.0.1:8787  ⇄ https://f00d-cafe.ngrok-free.app";
+        assert_eq!(row(100), all);
+        assert_eq!(row(all.chars().count()), all);
+        assert_eq!(
+            row(70),
+            " hookscope  http://127.0.0.1:8787  ⇄ https://f00d-cafe.ngrok-free.app"
+        );
+        assert_eq!(
+            row(58),
+            " http://127.0.0.1:8787  ⇄ https://f00d-cafe.ngrok-free.app"
+        );
+        assert_eq!(row(40), " http://127.0.0.1:8787  ⇄ https://f00d-…");
+        // The port is never shown cut: a shorter number would be a different port.
+        assert_eq!(row(20), " http://127.0.0.1:8…");
+        assert_eq!(row(1), "…");
+        assert_eq!(row(0), "");
+    }
+
+    #[test]
+    fn the_longest_url_gives_way_first_so_both_stay_in_sight() {
+        let spans = vec![
+            Span::raw(" hookscope "),
+            Span::raw(" listening "),
+            Span::raw("http://127.0.0.1:8787"),
+            Span::raw("  ⇄ "),
+            Span::raw("https://a-rather-long-name-for-a-tunnel.ngrok-free.app"),
+            Span::raw("  → app "),
+            Span::raw("http://localhost:3000/api/webhooks/incoming"),
+        ];
+        let fitted = fit_first_row(spans, &[4, 6], 100);
+        let text: String = fitted.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(
+            text,
+            " http://127.0.0.1:8787  ⇄ https://a-rather-long-name-for-a…  → app http://localhost:3000/api/webhoo…"
+        );
+        assert!(fitted.iter().map(Span::width).sum::<usize>() <= 100);
     }
 
     #[test]

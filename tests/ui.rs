@@ -624,6 +624,36 @@ fn a_delivery_whose_sender_hung_up_says_so_where_the_answer_would_be() {
 }
 
 #[test]
+fn a_type_or_an_id_too_long_for_its_column_ends_in_an_ellipsis() {
+    let mut app = app(60, 12, false);
+    let mut b = builder();
+    let d = b.signed(
+        SECRET,
+        "msg_2KWPBgLlAfxdpx2AI54pPJ85f0",
+        &event(
+            "customer.subscription.trial_will_end",
+            "evt_2KWPBgLlAfxdpx2AI54pPJ85fKq",
+        ),
+    );
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    let s = screen(&app);
+    let row = s.lines().nth(4).unwrap_or_default();
+    // Cut where the column ends, and said to be cut: `customer.subscription.tr` alone would
+    // read as a type of its own.
+    assert!(
+        row.contains("✓ customer.subscription.… evt_2KWPBgL…  "),
+        "{s}"
+    );
+    // With room, nothing is cut and nothing added.
+    app.update(Action::Resize(120, 12));
+    let s = screen(&app);
+    assert!(s.contains("customer.subscription.trial_will_end"), "{s}");
+    assert!(s.contains("evt_2KWPBgLlAfxdpx2AI54pPJ85fKq "), "{s}");
+    let row = s.lines().nth(4).unwrap_or_default();
+    assert!(!row.contains('…'), "{s}");
+}
+
+#[test]
 fn a_narrow_list_leaves_columns_out_rather_than_cut_its_numbers() {
     // The list's rows at every width; the number-like words (times, sizes, statuses) each
     // row shows when there is room for everything.

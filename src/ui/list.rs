@@ -1,9 +1,10 @@
 //! The delivery list: newest first, only the visible rows are built.
 
+use super::clip;
 use super::theme::Theme;
 use crate::app::{App, Mark};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
@@ -29,6 +30,21 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         }
     }
     let columns = columns(area.width);
+    // The widths the table will give its columns (its own layout: from the left, one apart),
+    // so a type or an id too long for its column ends in `…` rather than at the edge.
+    let widths: Vec<usize> = Layout::horizontal(columns.iter().map(|(_, w)| *w))
+        .flex(Flex::Start)
+        .spacing(COLUMN_GAP)
+        .split(Rect::new(0, 0, area.width, 1))
+        .iter()
+        .map(|r| usize::from(r.width))
+        .collect();
+    let width_of = |col: Col| {
+        columns
+            .iter()
+            .position(|(c, _)| *c == col)
+            .map_or(0, |i| widths[i])
+    };
     let today = app.today();
     let rows: Vec<Row> = (offset..(offset + rows_fit).min(app.view.len()))
         .filter_map(|r| app.entry_at_row(r).map(|(_, e)| (r, e)))
@@ -46,13 +62,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
                 )),
                 Col::Mark => Cell::from(Span::styled(e.mark.symbol(), mark_style)),
                 Col::What => Cell::from(match app.attempt_badge(e) {
-                    Some(n) => Line::from(vec![
-                        Span::raw(e.what()),
-                        Span::styled(format!(" ×{n}"), theme.warn()),
-                    ]),
-                    None => Line::from(e.what()),
+                    Some(n) => {
+                        let badge = format!(" ×{n}");
+                        let room = width_of(Col::What).saturating_sub(badge.chars().count());
+                        Line::from(vec![
+                            Span::raw(clip(&e.what(), room).into_owned()),
+                            Span::styled(badge, theme.warn()),
+                        ])
+                    }
+                    None => Line::from(clip(&e.what(), width_of(Col::What)).into_owned()),
                 }),
-                Col::Id => Cell::from(e.id()),
+                Col::Id => Cell::from(clip(&e.id(), width_of(Col::Id)).into_owned()),
                 Col::Size => Cell::from(
                     Line::from(crate::verify::human_bytes(e.delivery.body_size)).right_aligned(),
                 ),
@@ -83,10 +103,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         .collect();
     let header = Row::new(columns.iter().map(|(col, _)| col.title())).style(theme.dim());
     let table = Table::new(rows, columns.iter().map(|(_, width)| *width))
+        .flex(Flex::Start)
+        .column_spacing(COLUMN_GAP)
         .header(header)
         .block(block);
     frame.render_widget(table, area);
 }
+
+/// Columns between columns.
+const COLUMN_GAP: u16 = 1;
 
 /// A column of the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

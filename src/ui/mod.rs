@@ -173,7 +173,7 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             " ⚠ not stored, answering 503: {} ",
             crate::sanitize::line(why.lines().next().unwrap_or(""))
         );
-        second.push(Span::styled(clip(&text, room), theme.warn()));
+        second.push(Span::styled(clip(&text, room).into_owned(), theme.warn()));
     } else if app.info.secrets.is_empty() {
         second.push(Span::styled(
             " ⚠ no secret: signatures not checked ",
@@ -243,32 +243,37 @@ fn fit_first_row(mut spans: Vec<Span<'static>>, urls: &[usize], room: usize) -> 
             out.push(span);
             continue;
         }
-        // This span crosses the edge: as much of it as fits before a last column for `…`.
-        let mut cut = String::new();
-        let mut cut_width = 0;
-        for c in span.content.chars() {
-            let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-            if used + cut_width + cw >= room {
-                break;
-            }
-            cut.push(c);
-            cut_width += cw;
-        }
-        if room > 0 {
-            cut.push('…');
-        }
-        out.push(Span::styled(cut, span.style));
+        // This span crosses the edge: as much of it as fits, ending in `…`.
+        out.push(Span::styled(cut(&span.content, room - used), span.style));
         break;
     }
     out
 }
 
-/// `text` cut to `room` columns, ending in `…` when cut.
-fn clip(text: &str, room: usize) -> String {
-    if text.chars().count() <= room {
-        return text.to_string();
+/// `text` cut to `room` terminal columns, ending in `…` when cut: a type or an id cut at a
+/// column's edge would read as another one.
+pub(super) fn clip(text: &str, room: usize) -> std::borrow::Cow<'_, str> {
+    use unicode_width::UnicodeWidthStr;
+    if text.width() <= room {
+        return text.into();
     }
-    let mut cut: String = text.chars().take(room.saturating_sub(1)).collect();
+    cut(text, room).into()
+}
+
+/// As much of `text` as fits in `room` columns with `…` after it, even when all of it would
+/// fit: for what has more after it that does not.
+fn cut(text: &str, room: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut cut = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w >= room {
+            break;
+        }
+        cut.push(c);
+        used += w;
+    }
     if room > 0 {
         cut.push('…');
     }
@@ -474,6 +479,8 @@ mod tests {
         assert_eq!(row(40), " http://127.0.0.1:8787  ⇄ https://f00d-…");
         // The port is never shown cut: a shorter number would be a different port.
         assert_eq!(row(20), " http://127.0.0.1:8…");
+        // A span that ends at the edge with more after it still ends in the ellipsis.
+        assert_eq!(row(26), " http://127.0.0.1:8787  ⇄…");
         assert_eq!(row(1), "…");
         assert_eq!(row(0), "");
     }

@@ -89,11 +89,61 @@ fn the_empty_state_names_the_port_listened_on() {
     let mut app = app(100, 16, false);
     app.info.listen = "http://127.0.0.1:9000".into();
     let s = screen(&app);
-    assert!(s.contains("(ngrok http 9000)"), "{s}");
+    assert!(s.contains("      ngrok http 9000 "), "{s}");
     assert!(
-        s.contains("hookscope send --to http://127.0.0.1:9000/"),
+        s.contains("      hookscope send --to http://127.0.0.1:9000/ "),
         "{s}"
     );
+}
+
+#[test]
+fn in_a_narrow_pane_the_empty_state_wraps_and_keeps_its_commands_whole() {
+    for width in [32, 40, 50, 60] {
+        let mut app = app(width, 24, false);
+        app.info.listen = "http://127.0.0.1:9000".into();
+        let s = screen(&app);
+        assert!(s.contains("      ngrok http 9000 "), "{s}");
+        // The command does not fit in 32 columns whole: it is cut where all can see it.
+        if width >= 50 {
+            assert!(
+                s.contains("      hookscope send --to http://127.0.0.1:9000/ "),
+                "{s}"
+            );
+        }
+        // No prose is lost at the pane's edge: every word is on the screen.
+        let words: Vec<&str> = s
+            .lines()
+            .flat_map(|l| l.trim_matches('"').split_whitespace())
+            .collect();
+        for word in "Point your tunnel here and register its URL with the provider: or fire a \
+                     signed test event from another terminal:"
+            .split_whitespace()
+        {
+            assert!(words.contains(&word), "{word:?} at width {width}: {s}");
+        }
+    }
+    // A filter that matches nothing says how to get out of it, whole.
+    let mut app = app(40, 24, false);
+    session(&mut app);
+    keys(
+        &mut app,
+        &[
+            KeyCode::Char('/'),
+            KeyCode::Char('q'),
+            KeyCode::Char('q'),
+            KeyCode::Enter,
+        ],
+    );
+    let s = screen(&app);
+    // Beside the counts, which stay whole, how many secrets there are when none fits.
+    assert!(s.contains(" 1 secret  ✓ 3  ✗ 1  Σ 5 "), "{s}");
+    let words: Vec<&str> = s
+        .lines()
+        .flat_map(|l| l.trim_matches('"').split_whitespace())
+        .collect();
+    for word in ["Esc", "clears", "toggles", "failures", "only."] {
+        assert!(words.contains(&word), "{word:?}: {s}");
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The delivery list: newest first, only the visible rows are built.
 
-use super::clip;
 use super::theme::Theme;
+use super::{clip, wrap};
 use crate::app::{App, Mark};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -15,7 +15,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         .borders(Borders::TOP)
         .title(title(app, theme));
     if app.view.is_empty() {
-        frame.render_widget(Paragraph::new(empty_text(app, theme)).block(block), area);
+        let lines = empty_text(app, theme, usize::from(area.width));
+        frame.render_widget(Paragraph::new(lines).block(block), area);
         return;
     }
     let rows_fit = area.height.saturating_sub(2) as usize;
@@ -237,38 +238,56 @@ fn title<'a>(app: &App, theme: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
-fn empty_text<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
+fn empty_text<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+    // Prose wraps to the pane under a two-column margin; a command is never broken across
+    // rows (what is copied from the screen must run), so it takes a row of its own.
+    let room = width.saturating_sub(2);
+    let prose = |text: &str, style: Style| -> Vec<Line<'a>> {
+        wrap(text, room)
+            .into_iter()
+            .map(|l| Line::from(Span::styled(format!("  {l}"), style)))
+            .collect()
+    };
+    let command = |text: String| Line::from(Span::styled(format!("      {text}"), theme.strong()));
     if !app.entries.is_empty() {
-        return vec![
-            Line::from(""),
-            Line::from(Span::raw(
-                "  Nothing matches the filter. Esc clears it; f toggles failures only.",
-            )),
-        ];
+        let mut lines = vec![Line::from("")];
+        lines.extend(prose(
+            "Nothing matches the filter. Esc clears it; f toggles failures only.",
+            Style::new(),
+        ));
+        return lines;
     }
-    vec![
-        Line::from(""),
-        Line::from(vec![
+    let listen = app.info.listen.clone();
+    let mut lines = vec![Line::from("")];
+    if format!("Waiting for deliveries on {listen} …")
+        .chars()
+        .count()
+        <= room
+    {
+        lines.push(Line::from(vec![
             Span::raw("  Waiting for deliveries on "),
-            Span::styled(app.info.listen.clone(), theme.strong()),
+            Span::styled(listen.clone(), theme.strong()),
             Span::raw(" …"),
-        ]),
-        Line::from(""),
-        Line::from(Span::styled(
-            format!(
-                "  Point your tunnel here (ngrok http {}) and register its URL with the provider,",
-                port_of(&app.info.listen)
-            ),
-            theme.dim(),
-        )),
-        Line::from(Span::styled(
-            format!(
-                "  or fire a signed test event from another terminal:  {}",
-                send_command(&app.info.listen)
-            ),
-            theme.dim(),
-        )),
-    ]
+        ]));
+    } else {
+        lines.extend(prose("Waiting for deliveries on", Style::new()));
+        lines.push(Line::from(Span::styled(
+            format!("  {listen}"),
+            theme.strong(),
+        )));
+    }
+    lines.push(Line::from(""));
+    lines.extend(prose(
+        "Point your tunnel here and register its URL with the provider:",
+        theme.dim(),
+    ));
+    lines.push(command(format!("ngrok http {}", port_of(&listen))));
+    lines.extend(prose(
+        "or fire a signed test event from another terminal:",
+        theme.dim(),
+    ));
+    lines.push(command(send_command(&listen)));
+    lines
 }
 
 /// The port of a listen URL (`http://127.0.0.1:8787`, `http://[::1]:9000`).

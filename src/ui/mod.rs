@@ -180,11 +180,18 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             theme.warn(),
         ));
     } else {
-        // The counts keep their place; the secrets take what room is left.
+        // The counts keep their place; the secrets take what room is left, and where not
+        // even one fits, how many there are (or nothing: the counts come first).
         let label = " secrets ";
-        let room = room.saturating_sub(label.len());
-        second.push(Span::raw(label));
-        second.push(Span::styled(fit_list(&app.info.secrets, room), theme.dim()));
+        let listed = fit_list(&app.info.secrets, room.saturating_sub(label.len()));
+        let n = app.info.secrets.len();
+        let how_many = format!(" {n} secret{}", if n == 1 { "" } else { "s" });
+        if let Some(listed) = listed {
+            second.push(Span::raw(label));
+            second.push(Span::styled(listed, theme.dim()));
+        } else if how_many.chars().count() <= room {
+            second.push(Span::styled(how_many, theme.dim()));
+        }
     }
     second.extend(counts);
     frame.render_widget(Paragraph::new(Line::from(second)), left);
@@ -280,12 +287,13 @@ fn cut(text: &str, room: usize) -> String {
     cut
 }
 
-/// As many of `items` as fit in `room` columns, comma-separated, then `+N more` for the rest.
-fn fit_list(items: &[String], room: usize) -> String {
+/// As many of `items` as fit in `room` columns, comma-separated, then `+N more` for the rest;
+/// `None` when not even the first fits beside its `+N more`.
+fn fit_list(items: &[String], room: usize) -> Option<String> {
     let width = |s: &str| s.chars().count();
     let all = items.join(", ");
     if width(&all) <= room {
-        return all;
+        return Some(all);
     }
     let mut shown = String::new();
     for (i, item) in items.iter().enumerate() {
@@ -294,12 +302,12 @@ fn fit_list(items: &[String], room: usize) -> String {
         // Not all fit, so what must still fit after this item is ", +N more".
         let tail = width(&format!(", +{rest} more"));
         if rest == 0 || width(&shown) + width(sep) + width(item) + tail > room {
-            return format!("{shown}{sep}+{} more", items.len() - i);
+            return (i > 0).then(|| format!("{shown}{sep}+{} more", items.len() - i));
         }
         shown.push_str(sep);
         shown.push_str(item);
     }
-    shown
+    Some(shown)
 }
 
 fn hints(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
@@ -345,7 +353,7 @@ fn hints(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
 
 /// Splits text into lines of at most `width` characters at spaces (hanging indents are the
 /// caller's); words longer than a line are cut.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(10);
     let mut out = Vec::new();
     let mut line = String::new();
@@ -441,12 +449,15 @@ mod tests {
     #[test]
     fn a_list_fits_its_room_and_says_how_many_more() {
         let items: Vec<String> = ["aaaa", "bbbb", "cccc"].map(String::from).to_vec();
-        assert_eq!(fit_list(&items, 100), "aaaa, bbbb, cccc");
-        assert_eq!(fit_list(&items, 16), "aaaa, bbbb, cccc");
-        assert_eq!(fit_list(&items, 15), "aaaa, +2 more");
-        assert_eq!(fit_list(&items, 13), "aaaa, +2 more");
-        assert_eq!(fit_list(&items, 12), "+3 more");
-        assert_eq!(fit_list(&[], 5), "");
+        let fit = |room| fit_list(&items, room);
+        assert_eq!(fit(100).as_deref(), Some("aaaa, bbbb, cccc"));
+        assert_eq!(fit(16).as_deref(), Some("aaaa, bbbb, cccc"));
+        assert_eq!(fit(15).as_deref(), Some("aaaa, +2 more"));
+        assert_eq!(fit(13).as_deref(), Some("aaaa, +2 more"));
+        // Not even one: the caller says how many instead.
+        assert_eq!(fit(12), None);
+        assert_eq!(fit_list(&["aaaa".into()], 3), None);
+        assert_eq!(fit_list(&[], 5).as_deref(), Some(""));
     }
 
     #[test]

@@ -103,10 +103,18 @@ fn in_a_narrow_pane_the_empty_state_wraps_and_keeps_its_commands_whole() {
         app.info.listen = "http://127.0.0.1:9000".into();
         let s = screen(&app);
         assert!(s.contains("      ngrok http 9000 "), "{s}");
-        // The command does not fit in 32 columns whole: it is cut where all can see it.
+        // The command does not fit in 40 columns whole: it ends in `…` where it is cut.
         if width >= 50 {
             assert!(
                 s.contains("      hookscope send --to http://127.0.0.1:9000/ "),
+                "{s}"
+            );
+        } else {
+            let row = s
+                .lines()
+                .find(|r| r.contains("      hookscope send --to http"));
+            assert!(
+                row.is_some_and(|r| r.trim_matches('"').trim_end().ends_with('…')),
                 "{s}"
             );
         }
@@ -280,6 +288,38 @@ fn help_overlay_scrolls_in_a_24_row_terminal() {
     assert!(!top.contains("marks: ✓ verified"), "{top}");
     keys(&mut app, &[KeyCode::End]);
     insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn in_a_narrow_pane_the_help_wraps_every_description_and_scrolls_to_the_end() {
+    let mut app = app(40, 24, false);
+    session(&mut app);
+    keys(&mut app, &[KeyCode::Char('?')]);
+    // Every word of every description, gathered from the top of the help to its end.
+    let mut seen: Vec<String> = Vec::new();
+    for _ in 0..60 {
+        let s = screen(&app);
+        for row in s.lines() {
+            let inside = row.trim_matches('"');
+            // Inside the box only: a word cut at its border is not the word.
+            if let Some(text) = inside.strip_prefix('│') {
+                let text = text.strip_suffix('│').unwrap_or(text);
+                seen.extend(text.split_whitespace().map(String::from));
+            }
+        }
+        keys(&mut app, &[KeyCode::Char('j')]);
+    }
+    let s = screen(&app);
+    assert!(s.contains("│ marks:"), "the end is reachable: {s}");
+    assert!(
+        s.contains(" of ") && s.contains('…'),
+        "the title is cut with an ellipsis: {s}"
+    );
+    for (_, _, _, what) in hookscope::app::keymap::DEFAULT {
+        for word in what.split_whitespace() {
+            assert!(seen.iter().any(|w| w == word), "{word:?} of {what:?}: {s}");
+        }
+    }
 }
 
 #[test]

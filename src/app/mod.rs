@@ -818,7 +818,7 @@ impl App {
         }
         if self.help {
             // Where the terminal is too short for all of it, the moving keys scroll it.
-            let hidden = crate::ui::help::hidden_lines(self.size.1);
+            let hidden = crate::ui::help::hidden_lines(self.size);
             let scrolled = match command {
                 _ if hidden == 0 => None,
                 Some(Command::Down) => Some(self.help_scroll + 1),
@@ -1189,7 +1189,7 @@ impl App {
         if self.help {
             // The help covers the list: the wheel scrolls the help, a click closes it, and
             // neither reaches the rows underneath.
-            let hidden = crate::ui::help::hidden_lines(self.size.1);
+            let hidden = crate::ui::help::hidden_lines(self.size);
             match m.kind {
                 MouseEventKind::ScrollDown => self.help_scroll = (self.help_scroll + 1).min(hidden),
                 MouseEventKind::ScrollUp => self.help_scroll = self.help_scroll.saturating_sub(1),

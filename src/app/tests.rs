@@ -345,7 +345,7 @@ fn in_a_short_terminal_the_moving_keys_scroll_the_help() {
     // Away from the newest, so the wheel would have somewhere to move it either way.
     ch(&mut app, 'j');
     ch(&mut app, 'j');
-    let hidden = crate::ui::help::hidden_lines(24);
+    let hidden = crate::ui::help::hidden_lines((80, 24));
     assert!(hidden > 0, "a 24-row terminal is too short for the help");
     ch(&mut app, '?');
     ch(&mut app, 'j');

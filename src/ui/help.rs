@@ -7,38 +7,59 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-/// Lines beyond the keys: a blank one, the mouse and the marks.
-const EXTRA: usize = 3;
+/// The overlay's width where the terminal allows: every description on one row.
+const WIDTH: u16 = 62;
 
-/// How many lines of the help a terminal of `height` rows hides (0 when it fits): the App
-/// scrolls within them.
-pub fn hidden_lines(height: u16) -> usize {
-    let lines = keymap::DEFAULT.len() + EXTRA;
-    lines.saturating_sub(usize::from(height.saturating_sub(2)))
+/// Columns a key takes, before its description.
+const KEY_COLUMNS: usize = 10;
+
+/// The overlay's size in a terminal of `size` (columns, rows).
+fn popup_size(size: (u16, u16)) -> (u16, u16) {
+    let width = WIDTH.min(size.0);
+    let lines = lines(usize::from(width.saturating_sub(2)), &Theme::new(false)).len();
+    let height = u16::try_from(lines + 2).unwrap_or(u16::MAX).min(size.1);
+    (width, height)
+}
+
+/// How many lines of the help a terminal of `size` (columns, rows) hides (0 when it fits):
+/// the App scrolls within them.
+pub fn hidden_lines(size: (u16, u16)) -> usize {
+    let (width, _) = popup_size(size);
+    let lines = lines(usize::from(width.saturating_sub(2)), &Theme::new(false)).len();
+    lines.saturating_sub(usize::from(size.1.saturating_sub(2)))
+}
+
+/// The help's lines inside a box `inner` columns wide: a description too long for its row
+/// goes on under itself, past the keys' column, and so does the legend.
+fn lines(inner: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let room = inner.saturating_sub(KEY_COLUMNS + 1);
+    let mut lines = Vec::with_capacity(keymap::DEFAULT.len() + 4);
+    for (keys, _, _, what) in keymap::DEFAULT {
+        for (i, part) in super::wrap(what, room).into_iter().enumerate() {
+            let keys = if i == 0 { *keys } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {keys:<8}"), theme.key()),
+                Span::raw(format!(" {part}")),
+            ]));
+        }
+    }
+    lines.push(Line::from(""));
+    for legend in [
+        "mouse: wheel scrolls, click selects",
+        "marks: ✓ verified  ✗ rejected  • unverified  ! refused",
+    ] {
+        for part in super::wrap(legend, inner.saturating_sub(1)) {
+            lines.push(Line::from(Span::styled(format!(" {part}"), theme.dim())));
+        }
+    }
+    lines
 }
 
 /// Draws the overlay centred in `area`, `scroll` lines down when it does not fit.
 pub fn draw(frame: &mut Frame, area: Rect, scroll: usize, theme: &Theme) {
-    let mut lines: Vec<Line> = keymap::DEFAULT
-        .iter()
-        .map(|(keys, _, _, what)| {
-            Line::from(vec![
-                Span::styled(format!(" {keys:<8}"), theme.key()),
-                Span::raw(format!(" {what}")),
-            ])
-        })
-        .collect();
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        " mouse: wheel scrolls, click selects",
-        theme.dim(),
-    )));
-    lines.push(Line::from(Span::styled(
-        " marks: ✓ verified  ✗ rejected  • unverified  ! refused",
-        theme.dim(),
-    )));
-    debug_assert_eq!(lines.len(), keymap::DEFAULT.len() + EXTRA);
-    let hidden = hidden_lines(area.height);
+    let (width, height) = popup_size((area.width, area.height));
+    let lines = lines(usize::from(width.saturating_sub(2)), theme);
+    let hidden = hidden_lines((area.width, area.height));
     let scroll = scroll.min(hidden);
     // A 24-row terminal hides the last keys and the legend: say how to reach them.
     let title = if hidden == 0 {
@@ -51,8 +72,8 @@ pub fn draw(frame: &mut Frame, area: Rect, scroll: usize, theme: &Theme) {
             lines.len()
         )
     };
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let width = 62.min(area.width);
+    // A title wider than the box ends in `…` rather than at the border.
+    let title = super::clip(&title, usize::from(width.saturating_sub(2))).into_owned();
     let [row] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)
         .areas(area);

@@ -248,7 +248,10 @@ fn empty_text<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
             .map(|l| Line::from(Span::styled(format!("  {l}"), style)))
             .collect()
     };
-    let command = |text: String| Line::from(Span::styled(format!("      {text}"), theme.strong()));
+    let command = |text: String| {
+        let row = format!("      {text}");
+        Line::from(Span::styled(clip(&row, width).into_owned(), theme.strong()))
+    };
     if !app.entries.is_empty() {
         let mut lines = vec![Line::from("")];
         lines.extend(prose(

@@ -140,16 +140,6 @@ impl Tab {
     /// All tabs in order.
     pub const ALL: [Tab; 4] = [Tab::Overview, Tab::Headers, Tab::Body, Tab::Response];
 
-    /// The tab's title.
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Overview => "Overview",
-            Tab::Headers => "Headers",
-            Tab::Body => "Body",
-            Tab::Response => "Response",
-        }
-    }
-
     fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }

@@ -485,7 +485,7 @@ fn mouse_wheel_and_click() {
     let d = crate::ui::layout(Rect::new(0, 0, 100, 30), true)
         .detail
         .unwrap();
-    let (_, x, _) = crate::ui::tab_spans(d)[2];
+    let (_, _, x, _) = crate::ui::tab_spans(d)[2];
     app.update(Action::Mouse(mouse(
         MouseEventKind::Down(MouseButton::Left),
         x + 1,

@@ -21,14 +21,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     }
     frame.render_widget(Block::default().borders(Borders::TOP), area);
     let buf = frame.buffer_mut();
-    for (tab, x, _) in super::tab_spans(area) {
+    for (tab, title, x, end) in super::tab_spans(area) {
         let style = if tab == app.tab {
             theme.title()
         } else {
             theme.dim()
         };
-        if x + tab.title().len() as u16 + 2 <= area.right() {
-            buf.set_string(x, area.y, format!(" {} ", tab.title()), style);
+        if end <= area.right() {
+            buf.set_string(x, area.y, format!(" {title} "), style);
         }
     }
     let body = pane(area);

@@ -64,14 +64,34 @@ pub fn layout(area: Rect, detail: bool) -> Areas {
     }
 }
 
-/// The tab titles' columns on the detail's top border: `(tab, first column, past-last column)`.
-pub fn tab_spans(detail: Rect) -> Vec<(Tab, u16, u16)> {
+/// The tab titles' columns on the detail's top border: `(tab, title, first column, past-last
+/// column)`. A pane too narrow for the titles in full gets them shortened (`Resp`, then `R`)
+/// rather than lose the last ones: the selected tab must always be named.
+pub fn tab_spans(detail: Rect) -> Vec<(Tab, &'static str, u16, u16)> {
+    let titles = |t: Tab| -> [&'static str; 3] {
+        match t {
+            Tab::Overview => ["Overview", "Over", "O"],
+            Tab::Headers => ["Headers", "Head", "H"],
+            Tab::Body => ["Body", "Body", "B"],
+            Tab::Response => ["Response", "Resp", "R"],
+        }
+    };
+    // Each title takes its length and a space either side, one column apart, after the
+    // border's first column.
+    let needed = |form: usize| -> u16 {
+        Tab::ALL
+            .iter()
+            .map(|t| titles(*t)[form].len() as u16 + 3)
+            .sum()
+    };
+    let form = (0..3).find(|&f| needed(f) <= detail.width).unwrap_or(2);
     let mut x = detail.x + 1;
     Tab::ALL
         .iter()
         .map(|t| {
-            let w = t.title().len() as u16 + 2;
-            let span = (*t, x, x + w);
+            let title = titles(*t)[form];
+            let w = title.len() as u16 + 2;
+            let span = (*t, title, x, x + w);
             x += w + 1;
             span
         })
@@ -82,8 +102,8 @@ pub fn tab_spans(detail: Rect) -> Vec<(Tab, u16, u16)> {
 pub fn tab_at(detail: Rect, x: u16) -> Option<Tab> {
     tab_spans(detail)
         .into_iter()
-        .find(|(_, a, b)| (*a..*b).contains(&x))
-        .map(|(t, _, _)| t)
+        .find(|(_, _, a, b)| (*a..*b).contains(&x) && *b <= detail.right())
+        .map(|(t, _, _, _)| t)
 }
 
 /// Draws the whole screen.
@@ -583,5 +603,26 @@ mod tests {
         assert_eq!(tab_at(d, 1), Some(Tab::Overview));
         assert_eq!(tab_at(d, 12), Some(Tab::Headers));
         assert_eq!(tab_at(d, 79), None);
+    }
+
+    #[test]
+    fn a_narrow_detail_shortens_its_tab_titles_rather_than_lose_the_last() {
+        let titles = |w| -> Vec<&str> {
+            let spans = tab_spans(Rect::new(0, 10, w, 10));
+            assert!(spans.iter().all(|(_, _, _, end)| *end <= w), "width {w}");
+            spans.into_iter().map(|(_, title, _, _)| title).collect()
+        };
+        assert_eq!(titles(39), ["Overview", "Headers", "Body", "Response"]);
+        assert_eq!(titles(38), ["Over", "Head", "Body", "Resp"]);
+        assert_eq!(titles(28), ["Over", "Head", "Body", "Resp"]);
+        assert_eq!(titles(27), ["O", "H", "B", "R"]);
+        assert_eq!(titles(16), ["O", "H", "B", "R"]);
+        // Narrower still, what does not fit is not drawn and cannot be clicked.
+        let d = Rect::new(0, 10, 12, 10);
+        assert_eq!(tab_at(d, 1), Some(Tab::Overview));
+        assert_eq!(tab_at(d, 13), None);
+        let d = Rect::new(0, 10, 34, 10);
+        let (_, _, x, _) = tab_spans(d)[3];
+        assert_eq!(tab_at(d, x + 1), Some(Tab::Response));
     }
 }

@@ -142,8 +142,9 @@ pub const HISTORY_LIMIT: u64 = 50;
 /// Options for `hookscope show`.
 #[derive(Debug, Args, Clone)]
 pub struct ShowArgs {
-    /// The store's id, a message id (msg_…) or an event id (evt_…).
-    pub id: String,
+    /// The store's id, a message id (msg_…) or an event id (evt_…); without one, the newest
+    /// delivery (what just came in).
+    pub id: Option<String>,
     /// The store.
     #[command(flatten)]
     pub store: StoreArgs,

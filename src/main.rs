@@ -543,16 +543,37 @@ fn say_which(store: &Store, key: &str, chosen: &hookscope::delivery::Delivery) -
 
 fn show(args: ShowArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&store_path(&args.store)?)?;
-    match store.find(&args.id)? {
+    let Some(id) = &args.id else {
+        return match store.newest()? {
+            Some(d) => {
+                // Which one it was, for the next command (`replay 812`), where the output
+                // does not say it (stdout may be piped elsewhere).
+                log!(
+                    "hookscope: the newest delivery, #{} (give an id, msg_… or evt_… for another)",
+                    d.seq
+                );
+                out_raw!("{}", headless::full_text(&d));
+                Ok(ExitCode::SUCCESS)
+            }
+            None => {
+                log!(
+                    "hookscope: {} holds no deliveries yet",
+                    store.path().display()
+                );
+                Ok(ExitCode::from(1))
+            }
+        };
+    };
+    match store.find(id)? {
         Some(d) => {
-            say_which(&store, &args.id, &d)?;
+            say_which(&store, id, &d)?;
             out_raw!("{}", headless::full_text(&d));
             Ok(ExitCode::SUCCESS)
         }
         None => {
             log!(
                 "hookscope: no delivery with id, message id or event id `{}` in {}",
-                sanitize::line(&args.id),
+                sanitize::line(id),
                 store.path().display()
             );
             Ok(ExitCode::from(1))

@@ -210,6 +210,10 @@ fn history_says_when_it_left_older_deliveries_out() {
     let (code, out, err) = hookscope(&["history", "--store", p]);
     assert_eq!((code, out.as_str()), (0, ""));
     assert_eq!(err, format!("hookscope: {p} holds no deliveries yet\n"));
+    // `show` without an id has no newest to show: said, and a failure for scripts.
+    let (code, out, err) = hookscope(&["show", "--store", p]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(err, format!("hookscope: {p} holds no deliveries yet\n"));
     // 50 first: exactly the default's worth leaves nothing out.
     store
         .insert(&ds[..50].iter().collect::<Vec<_>>(), "t")
@@ -364,6 +368,17 @@ fn history_and_show() {
     }
     let (_, _, err) = hookscope(&["show", &ds[1].seq.to_string(), "--store", p]);
     assert_eq!(err, "", "asked for by the store's id");
+    // Without an id: the newest, and stderr says which it is.
+    let (code, out, err) = hookscope(&["show", "--store", p]);
+    assert_eq!(code, 0, "{err}");
+    let (_, by_id, _) = hookscope(&["show", &newest.to_string(), "--store", p]);
+    assert_eq!(out, by_id);
+    assert_eq!(
+        err,
+        format!(
+            "hookscope: the newest delivery, #{newest} (give an id, msg_… or evt_… for another)\n"
+        )
+    );
 }
 
 /// Adds a forwarded delivery (the app answered 202 with JSON) and a replay of `first` to the

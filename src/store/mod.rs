@@ -606,6 +606,11 @@ impl Store {
         ids.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// The newest delivery in full, if any.
+    pub fn newest(&self) -> Result<Option<Delivery>, StoreError> {
+        self.first("ORDER BY id DESC LIMIT 1", [])
+    }
+
     /// One delivery in full by the store's id.
     pub fn get(&self, id: i64) -> Result<Option<Delivery>, StoreError> {
         self.first("WHERE id = ?1", rusqlite::params![id])

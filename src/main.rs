@@ -692,17 +692,27 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
     if let Some(e) = refused {
         return Err(e).with_context(|| format!("importing {source}"));
     }
-    let (count, ids) = importer.commit()?;
-    match ids {
+    let summary = importer.commit()?;
+    let already = match summary.already {
+        0 => String::new(),
+        1 => "; 1 was already in the store, left as it was".to_string(),
+        n => format!("; {n} were already in the store, left as they were"),
+    };
+    let into = store.path().display();
+    match summary.ids {
         Some((first, last)) if first == last => {
-            log!(
-                "imported 1 delivery into {} (id {first})",
-                store.path().display()
-            )
+            log!("imported 1 delivery into {into} (id {first}){already}")
         }
         Some((first, last)) => log!(
-            "imported {count} deliveries into {} (ids {first}–{last})",
-            store.path().display()
+            "imported {} deliveries into {into} (ids {first}–{last}){already}",
+            summary.added
+        ),
+        None if summary.already > 0 => log!(
+            "nothing imported: {into} already holds {} from {source}",
+            match summary.already {
+                1 => "the delivery".to_string(),
+                n => format!("all {n} deliveries"),
+            }
         ),
         None => log!("{source} holds no deliveries: nothing imported"),
     }

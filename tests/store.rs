@@ -421,7 +421,9 @@ fn round_trip(format: &str) {
     // The importing store has a delivery already: imported ids shift, and a replay's link must
     // follow its original there.
     let mut b_store = Store::open(&b).unwrap();
-    b_store.insert(&[&original[1]], "earlier").unwrap();
+    let mut earlier = original[1].clone();
+    earlier.received_at -= time::Duration::minutes(1);
+    b_store.insert(&[&earlier], "earlier").unwrap();
     drop(b_store);
     let (code, _, err) = hookscope(&[
         "export",
@@ -478,6 +480,27 @@ fn round_trip(format: &str) {
         "linked to the original's new id"
     );
     assert_ne!(imported[0].seq, original[0].seq, "the ids did shift");
+    // The same file again stores nothing twice, and says so; so does an export imported into
+    // the store it came from.
+    for (store, held) in [(&b, "all 6 deliveries"), (&a, "all 6 deliveries")] {
+        let (code, _, err) = hookscope(&[
+            "import",
+            file.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            err,
+            format!(
+                "nothing imported: {} already holds {held} from {}\n",
+                store.display(),
+                file.display()
+            )
+        );
+    }
+    assert_eq!(Store::open(&b).unwrap().count().unwrap(), 7);
+    assert_eq!(Store::open(&a).unwrap().count().unwrap(), 6);
     // Exporting refuses to overwrite.
     let (code, _, err) = hookscope(&[
         "export",

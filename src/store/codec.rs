@@ -13,6 +13,11 @@ pub const INSERT: &str = "INSERT INTO deliveries (received_at_ns, session, remot
 #[cfg(test)]
 pub const INSERT_V1: &str = "INSERT INTO deliveries (received_at_ns, session, remote, method, path, version, headers, body, body_size, msg_id, event_id, event_type, verified, failure, status, response_body, verdict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 
+/// The id of a stored delivery that is the same one as [`Row::identity`] describes: received at
+/// the same nanosecond, from the same address, with the same request and body. (The time index
+/// finds the few candidates; bodies are compared only for them.)
+pub const SAME_DELIVERY: &str = "SELECT id FROM deliveries WHERE received_at_ns = ?1 AND remote IS ?2 AND method = ?3 AND path = ?4 AND msg_id IS ?5 AND body_size = ?6 AND body = ?7 ORDER BY id LIMIT 1";
+
 /// The columns read back, with or without the body.
 pub fn columns(full: bool) -> String {
     let (headers, body) = if full {
@@ -109,6 +114,19 @@ impl Row {
                 .and_then(|f| serde_json::to_string(f).ok()),
             replay_of: d.replay_of.map(|r| r as i64),
         }
+    }
+
+    /// What tells this delivery apart from any other, for [`SAME_DELIVERY`].
+    pub fn identity(&self) -> [&dyn rusqlite::ToSql; 7] {
+        [
+            &self.received_at_ns,
+            &self.remote,
+            &self.method,
+            &self.path,
+            &self.msg_id,
+            &self.body_size,
+            &self.body,
+        ]
     }
 
     pub fn params(self) -> [Value; 19] {

@@ -7,7 +7,7 @@ mod schema;
 pub mod writer;
 
 use crate::delivery::Delivery;
-use rusqlite::{Connection, OpenFlags, params_from_iter};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params_from_iter};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -230,38 +230,82 @@ pub struct Importer<'s> {
     /// The first and last ids given.
     ids: Option<(i64, i64)>,
     count: u64,
+    already: u64,
+}
+
+/// What [`Importer::add`] did with a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// Stored under this new id.
+    Added(i64),
+    /// The store already holds it (the same file imported twice, or an export of this very
+    /// store), under this id: not stored again.
+    AlreadyStored(i64),
+}
+
+/// What an import kept, once committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Deliveries stored.
+    pub added: u64,
+    /// The first and last ids given, if any.
+    pub ids: Option<(i64, i64)>,
+    /// Deliveries left out because the store already held them.
+    pub already: u64,
 }
 
 impl Importer<'_> {
-    /// Adds one delivery. Its id (`seq`) is the exporting store's, so a replay's link is moved
-    /// to its original's new id when the original came before it in the same import, and
-    /// dropped otherwise rather than left pointing at an unrelated delivery.
-    pub fn add(&mut self, mut d: Delivery) -> Result<i64, StoreError> {
+    /// Adds one delivery, unless the store already holds it. Its id (`seq`) is the exporting
+    /// store's, so a replay's link is moved to its original's id here when the original came
+    /// before it in the same import, and dropped otherwise rather than left pointing at an
+    /// unrelated delivery.
+    pub fn add(&mut self, mut d: Delivery) -> Result<Imported, StoreError> {
         if let Some(of) = d.replay_of {
             d.replay_of = self.new_ids.get(&of).map(|&id| id.max(0) as u64);
         }
         let row = codec::Row::from_delivery(&d, &self.session);
         let e = |e| StoreError::from_sqlite(&self.path, e);
-        self.tx
-            .prepare_cached(codec::INSERT)
-            .and_then(|mut stmt| stmt.execute(row.params()))
+        let held: Option<i64> = self
+            .tx
+            .prepare_cached(codec::SAME_DELIVERY)
+            .and_then(|mut stmt| stmt.query_row(row.identity(), |r| r.get(0)))
+            .optional()
             .map_err(e)?;
-        let id = self.tx.last_insert_rowid();
+        let done = match held {
+            Some(id) => {
+                self.already += 1;
+                Imported::AlreadyStored(id)
+            }
+            None => {
+                self.tx
+                    .prepare_cached(codec::INSERT)
+                    .and_then(|mut stmt| stmt.execute(row.params()))
+                    .map_err(e)?;
+                let id = self.tx.last_insert_rowid();
+                self.ids = Some(self.ids.map_or((id, id), |(first, _)| (first, id)));
+                self.count += 1;
+                Imported::Added(id)
+            }
+        };
         if d.seq != 0 {
+            let (Imported::Added(id) | Imported::AlreadyStored(id)) = done;
             self.new_ids.insert(d.seq, id);
         }
-        self.ids = Some(self.ids.map_or((id, id), |(first, _)| (first, id)));
-        self.count += 1;
-        Ok(id)
+        Ok(done)
     }
 
-    /// Keeps everything added; returns how many and the first and last ids given.
-    pub fn commit(self) -> Result<(u64, Option<(i64, i64)>), StoreError> {
-        let (path, count, ids) = (self.path, self.count, self.ids);
+    /// Keeps everything added.
+    pub fn commit(self) -> Result<ImportSummary, StoreError> {
+        let summary = ImportSummary {
+            added: self.count,
+            ids: self.ids,
+            already: self.already,
+        };
+        let path = self.path;
         self.tx
             .commit()
             .map_err(|e| StoreError::from_sqlite(&path, e))?;
-        Ok((count, ids))
+        Ok(summary)
     }
 }
 
@@ -458,6 +502,7 @@ impl Store {
             new_ids: std::collections::HashMap::new(),
             ids: None,
             count: 0,
+            already: 0,
         })
     }
 

@@ -790,9 +790,19 @@ fn an_import_keeps_all_once_committed_and_nothing_if_not() {
     let mut importer = store.importer("import:b").unwrap();
     let ids: Vec<i64> = exported
         .iter()
-        .map(|d| importer.add(d.clone()).unwrap())
+        .map(|d| match importer.add(d.clone()).unwrap() {
+            Imported::Added(id) => id,
+            other => panic!("{other:?}"),
+        })
         .collect();
-    assert_eq!(importer.commit().unwrap(), (4, Some((ids[0], ids[3]))));
+    assert_eq!(
+        importer.commit().unwrap(),
+        ImportSummary {
+            added: 4,
+            ids: Some((ids[0], ids[3])),
+            already: 0
+        }
+    );
     let back = store.query(&Filter::default()).unwrap();
     assert_eq!(back.len(), 5);
     for (d, e) in back[1..].iter().zip(&exported) {
@@ -809,7 +819,54 @@ fn an_import_keeps_all_once_committed_and_nothing_if_not() {
     // An empty import says it gave no ids.
     assert_eq!(
         store.importer("import:c").unwrap().commit().unwrap(),
-        (0, None)
+        ImportSummary {
+            added: 0,
+            ids: None,
+            already: 0
+        }
+    );
+
+    // The same file again: nothing stored twice, and a replay in it still links to its
+    // original, found where it already was.
+    let mut importer = store.importer("import:d").unwrap();
+    let again: Vec<Imported> = exported
+        .iter()
+        .map(|d| importer.add(d.clone()).unwrap())
+        .collect();
+    assert_eq!(
+        again,
+        ids.iter()
+            .map(|&id| Imported::AlreadyStored(id))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(importer.commit().unwrap().already, 4);
+    assert_eq!(store.count().unwrap(), 5);
+    // One part changed (the body) is another delivery; so is the same one received again.
+    let mut importer = store.importer("import:e").unwrap();
+    let mut other_body = exported[0].clone();
+    other_body.body = b"{}".to_vec().into();
+    let mut later = exported[0].clone();
+    later.received_at += time::Duration::nanoseconds(1);
+    assert!(matches!(
+        importer.add(other_body).unwrap(),
+        Imported::Added(_)
+    ));
+    assert!(matches!(importer.add(later).unwrap(), Imported::Added(_)));
+    // A new replay of an original the import holds but the store already had links to the
+    // one stored.
+    assert_eq!(
+        importer.add(exported[1].clone()).unwrap(),
+        Imported::AlreadyStored(ids[1])
+    );
+    let mut replay = exported[2].clone();
+    replay.received_at += time::Duration::seconds(5);
+    let Imported::Added(id) = importer.add(replay).unwrap() else {
+        panic!("a later replay is new");
+    };
+    importer.commit().unwrap();
+    assert_eq!(
+        store.get(id).unwrap().unwrap().replay_of,
+        Some(ids[1] as u64)
     );
 }
 

@@ -374,6 +374,11 @@ async fn send(args: SendArgs) -> Result<ExitCode> {
             None => bytes::Bytes::from(d.clone().into_bytes()),
         }),
     };
+    // Sent as given all the same (a receiver's handling of a bad body is worth testing), but
+    // a typo in hand-written JSON should not pass for the provider's payload.
+    if let Some(note) = data.as_deref().and_then(sender::not_json) {
+        log!("note: the --data body {note}; sent as given");
+    }
     let mut faults = Vec::new();
     if args.tamper {
         faults.push(Fault::Tamper);

@@ -144,6 +144,17 @@ pub fn random_id(prefix: &str) -> String {
 }
 
 /// The payload for an event type: the shipped sample with a fresh id and time, or a minimal
+/// Why a `--data` body is not JSON, in words (`is empty`, `is not valid JSON: EOF while
+/// parsing an object at line 1 column 26`), or `None` when it is.
+pub fn not_json(body: &[u8]) -> Option<String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Some("is empty".into());
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+        .err()
+        .map(|e| format!("is not valid JSON: {e}"))
+}
+
 /// `{id, type, created_at, data}` object for other types.
 pub fn sample_payload(event_type: &str, now: OffsetDateTime) -> Bytes {
     let created = now

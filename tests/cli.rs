@@ -624,6 +624,20 @@ fn send_data_from_a_file_is_sent_verbatim() {
     assert_eq!(j["type"], "invoice.paid");
     assert_eq!(j["event_id"], "evt_file");
     assert_eq!(j["bytes"], 47);
+    assert!(!out.contains("note:"), "{out}");
+    // Not JSON: sent as given (how a receiver takes a bad body is worth a test), and said.
+    for (body, note) in [
+        (
+            r#"{"type":"x.y","id":"evt_1""#,
+            "note: the --data body is not valid JSON: EOF while parsing an object at line 1 column 26; sent as given",
+        ),
+        ("", "note: the --data body is empty; sent as given"),
+    ] {
+        let (code, out) = send(&h.url, &["--secret", SECRET, "--data", body]);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains(note), "{out}");
+        assert_eq!(h.json()["bytes"], body.len());
+    }
     let (code, out) = send(
         &h.url,
         &["--secret", SECRET, "--data", "@/nonexistent/event.json"],

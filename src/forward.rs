@@ -558,6 +558,10 @@ impl fmt::Display for RespondMode {
         match self {
             RespondMode::Normal => write!(f, "normal"),
             RespondMode::Status(s) => write!(f, "status:{s}"),
+            // Parts of a second as written (`delay:1.5s`, `delay:500ms`), not rounded away.
+            RespondMode::Delay(d) if d.subsec_millis() != 0 => {
+                write!(f, "delay:{}", limit_text(*d).replace(' ', ""))
+            }
             RespondMode::Delay(d) => write!(
                 f,
                 "delay:{}",
@@ -586,13 +590,26 @@ impl std::str::FromStr for RespondMode {
                 Ok(c) if (100..200).contains(&c) => Err(format!(
                     "`{s}`: {c} is an informational status, not an answer: give one from 200 to 599"
                 )),
-                _ => Err(bad()),
+                _ => Err(format!(
+                    "`{s}`: `{code}` is not an HTTP status: give one from 200 to 599 (status:500)"
+                )),
             },
-            Some(("delay", d)) => parse_duration(d).map(RespondMode::Delay).ok_or_else(bad),
-            Some(("flaky", p)) => match p.parse::<f64>() {
-                Ok(p) if (0.0..=1.0).contains(&p) => Ok(RespondMode::Flaky(p)),
-                _ => Err(bad()),
-            },
+            Some(("delay", d)) => parse_duration(d).map(RespondMode::Delay).ok_or_else(|| {
+                format!("`{s}`: `{d}` is not a duration: give one as 500ms, 1.5s, 45s or 2m")
+            }),
+            Some(("flaky", p)) => {
+                // `flaky:30%` reads as naturally as `flaky:0.3`.
+                let p = match p.strip_suffix('%') {
+                    Some(percent) => percent.parse::<f64>().map(|x| x / 100.0),
+                    None => p.parse::<f64>(),
+                };
+                match p {
+                    Ok(p) if (0.0..=1.0).contains(&p) => Ok(RespondMode::Flaky(p)),
+                    _ => Err(format!(
+                        "`{s}`: the share of deliveries to fail goes from 0 to 1 (flaky:0.3, or flaky:30%, fails about 3 in 10)"
+                    )),
+                }
+            }
             _ => Err(bad()),
         }
     }
@@ -607,18 +624,38 @@ pub fn limit_text(d: Duration) -> String {
     }
 }
 
-/// `250ms`, `45s`, `2m`, `1h`, or plain seconds.
+/// `250ms`, `45s`, `1.5s`, `2m`, `1h`, or plain seconds; parts of a unit down to a millisecond.
 pub fn parse_duration(s: &str) -> Option<Duration> {
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (n, unit) = s.split_at(split);
-    let n: u64 = n.parse().ok()?;
-    Some(match unit {
-        "ms" => Duration::from_millis(n),
-        "" | "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n.checked_mul(60)?),
-        "h" => Duration::from_secs(n.checked_mul(3600)?),
+    let ms_per_unit: u64 = match unit {
+        "ms" => 1,
+        "" | "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
         _ => return None,
-    })
+    };
+    // Whole units in integers (no float rounding for `30s`); a fraction to the millisecond.
+    let (whole, fraction) = n.split_once('.').unwrap_or((n, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let mut ms = whole.checked_mul(ms_per_unit)?;
+    if !fraction.is_empty() {
+        if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let part: f64 = format!("0.{fraction}").parse().ok()?;
+        ms = ms.checked_add((part * ms_per_unit as f64).round() as u64)?;
+    }
+    Some(Duration::from_millis(ms))
 }
 
 /// The mode shared by the receiver and the inspector.
@@ -766,7 +803,37 @@ mod tests {
             "delay:2m".parse::<RespondMode>().unwrap(),
             RespondMode::Delay(Duration::from_secs(120))
         );
-        assert!("status:99".parse::<RespondMode>().is_err());
+        // Parts of a second are kept and printed as given.
+        for (text, ms) in [
+            ("delay:1.5s", 1_500),
+            ("delay:500ms", 500),
+            ("delay:0.5m", 30_000),
+        ] {
+            let m: RespondMode = text.parse().unwrap();
+            assert_eq!(m, RespondMode::Delay(Duration::from_millis(ms)), "{text}");
+        }
+        assert_eq!(
+            "delay:1.5s".parse::<RespondMode>().unwrap().to_string(),
+            "delay:1.5s"
+        );
+        assert_eq!(
+            "delay:500ms".parse::<RespondMode>().unwrap().to_string(),
+            "delay:500ms"
+        );
+        assert_eq!("flaky:30%".parse(), Ok(RespondMode::Flaky(0.3)));
+        // Each wrong part is named.
+        let err = |text: &str| text.parse::<RespondMode>().unwrap_err();
+        assert!(
+            err("status:99").contains("`99` is not an HTTP status"),
+            "{}",
+            err("status:99")
+        );
+        assert!(err("status:abc").contains("`abc` is not an HTTP status"));
+        assert!(err("delay:-1s").contains("`-1s` is not a duration"));
+        assert!(err("delay:1.2.3s").contains("is not a duration"));
+        assert!(err("flaky:2").contains("goes from 0 to 1"));
+        assert!(err("flaky:150%").contains("goes from 0 to 1"));
+        assert!(err("sometimes").contains("is not a response mode"));
         for informational in ["status:100", "status:101"] {
             let err = informational.parse::<RespondMode>().unwrap_err();
             assert!(err.contains("informational status"), "{err}");

@@ -323,7 +323,7 @@ fn report_secrets(verifier: &Verifier, source: &SecretSource) {
     let secrets = verifier.secrets();
     if secrets.is_empty() {
         log!(
-            "warning: no secret configured: signatures are not checked and every POST is answered 200 (pass --secret whsec_… or export HOOKSCOPE_SECRET)"
+            "warning: no secret configured: signatures are not checked and every POST is accepted (pass --secret whsec_… or export HOOKSCOPE_SECRET)"
         );
         return;
     }

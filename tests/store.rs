@@ -17,6 +17,17 @@ use time::macros::datetime;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hookscope");
 
+/// `hookscope import FILE --store STORE`: its exit status and stderr (where it reports).
+fn import(file: &Path, store: &Path) -> (i32, String) {
+    let (code, _, err) = hookscope(&[
+        "import",
+        file.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    (code, err)
+}
+
 fn hookscope(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(BIN)
         .args(args)
@@ -458,12 +469,7 @@ fn round_trip(format: &str) {
             0o600
         );
     }
-    let (code, _, err) = hookscope(&[
-        "import",
-        file.to_str().unwrap(),
-        "--store",
-        b.to_str().unwrap(),
-    ]);
+    let (code, err) = import(&file, &b);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("imported 6 deliveries"), "{err}");
     let imported = Store::open(&b).unwrap().query(&Filter::default()).unwrap();
@@ -483,12 +489,7 @@ fn round_trip(format: &str) {
     // The same file again stores nothing twice, and says so; so does an export imported into
     // the store it came from.
     for (store, held) in [(&b, "all 6 deliveries"), (&a, "all 6 deliveries")] {
-        let (code, _, err) = hookscope(&[
-            "import",
-            file.to_str().unwrap(),
-            "--store",
-            store.to_str().unwrap(),
-        ]);
+        let (code, err) = import(&file, store);
         assert_eq!(code, 0, "{err}");
         assert_eq!(
             err,
@@ -608,12 +609,7 @@ fn an_import_that_is_not_utf8_says_where_and_imports_nothing() {
         b"{\"method\": \"POST\", \"path\": \"/\", \"headers\": [], \"received_at\": \"2026-11-27T10:00:00Z\"}\n{\"path\": \"/\xff\"}\n",
     )
     .unwrap();
-    let (code, _, err) = hookscope(&[
-        "import",
-        file.to_str().unwrap(),
-        "--store",
-        store.to_str().unwrap(),
-    ]);
+    let (code, err) = import(&file, &store);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("line 2: not UTF-8 (byte 0xff at column 12)"),
@@ -804,22 +800,12 @@ fn a_har_from_another_tool_is_verified_on_import_and_replays() {
     assert!(!request.contains("\n:"), "{request}");
     // A broken file says where.
     std::fs::write(&file, b"{\"id\":1}\nnot json\n").unwrap();
-    let (code, _, err) = hookscope(&[
-        "import",
-        file.to_str().unwrap(),
-        "--store",
-        store.to_str().unwrap(),
-    ]);
+    let (code, err) = import(&file, &store);
     assert_eq!(code, 2);
     assert!(err.contains("line 1") || err.contains("line 2"), "{err}");
     // An empty one says so rather than "imported 0 deliveries (ids 0–0)".
     std::fs::write(&file, b"").unwrap();
-    let (code, _, err) = hookscope(&[
-        "import",
-        file.to_str().unwrap(),
-        "--store",
-        store.to_str().unwrap(),
-    ]);
+    let (code, err) = import(&file, &store);
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("holds no deliveries: nothing imported"),

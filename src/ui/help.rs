@@ -13,19 +13,11 @@ const WIDTH: u16 = 62;
 /// Columns a key takes, before its description.
 const KEY_COLUMNS: usize = 10;
 
-/// The overlay's size in a terminal of `size` (columns, rows).
-fn popup_size(size: (u16, u16)) -> (u16, u16) {
-    let width = WIDTH.min(size.0);
-    let lines = lines(usize::from(width.saturating_sub(2)), &Theme::new(false)).len();
-    let height = u16::try_from(lines + 2).unwrap_or(u16::MAX).min(size.1);
-    (width, height)
-}
-
 /// How many lines of the help a terminal of `size` (columns, rows) hides (0 when it fits):
 /// the App scrolls within them.
 pub fn hidden_lines(size: (u16, u16)) -> usize {
-    let (width, _) = popup_size(size);
-    let lines = lines(usize::from(width.saturating_sub(2)), &Theme::new(false)).len();
+    let inner = usize::from(WIDTH.min(size.0).saturating_sub(2));
+    let lines = lines(inner, &Theme::new(false)).len();
     lines.saturating_sub(usize::from(size.1.saturating_sub(2)))
 }
 
@@ -57,9 +49,14 @@ fn lines(inner: usize, theme: &Theme) -> Vec<Line<'static>> {
 
 /// Draws the overlay centred in `area`, `scroll` lines down when it does not fit.
 pub fn draw(frame: &mut Frame, area: Rect, scroll: usize, theme: &Theme) {
-    let (width, height) = popup_size((area.width, area.height));
+    let width = WIDTH.min(area.width);
     let lines = lines(usize::from(width.saturating_sub(2)), theme);
-    let hidden = hidden_lines((area.width, area.height));
+    let height = u16::try_from(lines.len() + 2)
+        .unwrap_or(u16::MAX)
+        .min(area.height);
+    let hidden = lines
+        .len()
+        .saturating_sub(usize::from(area.height.saturating_sub(2)));
     let scroll = scroll.min(hidden);
     // A 24-row terminal hides the last keys and the legend: say how to reach them.
     let title = if hidden == 0 {

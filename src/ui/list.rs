@@ -44,7 +44,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         columns
             .iter()
             .position(|(c, _)| *c == col)
-            .map_or(0, |i| widths[i])
+            .and_then(|i| widths.get(i).copied())
+            .unwrap_or(0)
     };
     let today = app.today();
     let rows: Vec<Row> = (offset..(offset + rows_fit).min(app.view.len()))

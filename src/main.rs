@@ -354,6 +354,17 @@ async fn send(args: SendArgs) -> Result<ExitCode> {
         .filter(|s| s.applies_to(path))
         .max_by_key(|s| (s.scope().map_or(0, str::len), matches!(s.key, Key::Hmac(_))))
         .cloned();
+    if secret.is_none() && !secrets.is_empty() {
+        let scopes: Vec<&str> = secrets.iter().filter_map(|s| s.scope()).collect();
+        return Err(sender::SendError::NoSecretForPath {
+            path: sanitize::line(path).into_owned(),
+            scopes: match scopes.as_slice() {
+                [one] => format!("the secret is for {one} only"),
+                many => format!("the secrets are for {} only", many.join(", ")),
+            },
+        }
+        .into());
+    }
     let data = match &args.data {
         None => None,
         Some(d) => Some(match d.strip_prefix('@') {

@@ -96,6 +96,16 @@ pub enum SendError {
         "no secret to sign with: pass --secret whsec_… (the one the receiver verifies with) or export HOOKSCOPE_SECRET"
     )]
     NoSecret,
+    /// Every secret given is scoped to other paths than the one sent to.
+    #[error(
+        "no secret given covers {path}: {scopes} (send to a path under one, as the provider would, or give a secret without a scope)"
+    )]
+    NoSecretForPath {
+        /// The path sent to.
+        path: String,
+        /// The scopes given, said in words.
+        scopes: String,
+    },
     /// A public key cannot sign.
     #[error(
         "{0} is a whpk_ public key, which can only verify: sign with the whsec_ secret or the whsk_ signing key"

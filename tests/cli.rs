@@ -594,6 +594,26 @@ fn send_reports_an_unreachable_receiver() {
     let (code, out) = send(&format!("http://127.0.0.1:{port}/"), &[]);
     assert_eq!(code, 2);
     assert!(out.contains("no secret to sign with"), "{out}");
+    // Secrets given, but each for another path: said, not "no secret".
+    let scoped = format!("/billing={SECRET}");
+    let (code, out) = send(
+        &format!("http://127.0.0.1:{port}/other?x=1"),
+        &["--secret", &scoped],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("no secret given covers /other?x=1: the secret is for /billing only (send to a path under one"),
+        "{out}"
+    );
+    let (code, out) = send(
+        &format!("http://127.0.0.1:{port}/"),
+        &["--secret", &scoped, "--secret", &format!("/shop={SECRET}")],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("the secrets are for /billing, /shop only"),
+        "{out}"
+    );
 }
 
 #[test]

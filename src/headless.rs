@@ -503,6 +503,13 @@ fn verdict_line(d: &Delivery) -> String {
                 sanitize::line(&f.kind.to_string())
             )
         }
+        // Without any secret, start-up said so once; with secrets for other paths only, each
+        // line says it, as the delivery may well have been meant to be checked.
+        Verdict::Unchecked(Unchecked::NoSecretForPath { scopes }) => format!(
+            "• {what}{msg_suffix} · unverified: no secret covers {} (secrets for {})",
+            sanitize::line(&d.path),
+            sanitize::line(&scopes.join(", "))
+        ),
         Verdict::Unchecked(u) if !u.refused() => {
             format!("• {what}{msg_suffix} · unverified")
         }
@@ -844,6 +851,24 @@ mod tests {
     fn verified() -> Delivery {
         let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 19:01:08.25 UTC));
         b.signed(SECRET, "msg_1", &event("customer.created", "evt_1"))
+    }
+
+    #[test]
+    fn an_unverified_line_says_why_when_secrets_cover_other_paths_only() {
+        let mut d = verified();
+        d.verdict = Verdict::Unchecked(Unchecked::NoSecretForPath {
+            scopes: vec!["/billing".into(), "/shop".into()],
+        });
+        assert_eq!(
+            verdict_line(&d),
+            "• customer.created · evt_1 (msg_1) · unverified: no secret covers /webhooks (secrets for /billing, /shop)"
+        );
+        // Without any secret, start-up has said so: the line stays short.
+        d.verdict = Verdict::Unchecked(Unchecked::NoSecret);
+        assert_eq!(
+            verdict_line(&d),
+            "• customer.created · evt_1 (msg_1) · unverified"
+        );
     }
 
     #[test]

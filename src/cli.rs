@@ -97,8 +97,9 @@ pub struct FilterArgs {
     /// Only failures (rejected, answered 4xx/5xx, or not answered at all: a head that never ended)
     #[arg(long)]
     pub failed: bool,
-    /// Only deliveries since then: a duration back from now (30m, 2h, 7d), a local date or time
-    /// (2026-11-28, 2026-11-28 09:30, 09:30:15, as the inspector shows them) or an RFC 3339 time.
+    /// Only deliveries since then: a duration back from now (30m, 2h, 7d), today, yesterday, a
+    /// local date or time (2026-11-28, 2026-11-28 09:30, 09:30:15, as the inspector shows them)
+    /// or an RFC 3339 time.
     #[arg(long, value_parser = parse_since, value_name = "WHEN")]
     pub since: Option<time::OffsetDateTime>,
     /// Only the newest N.
@@ -234,23 +235,34 @@ fn since_at(s: &str, now: time::OffsetDateTime) -> Result<time::OffsetDateTime, 
             });
         }
     }
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
+    match t {
+        "today" => return Ok(local(now.date().midnight())),
+        "yesterday" => {
+            let day = now.date().previous_day().unwrap_or(now.date());
+            return Ok(local(day.midnight()));
+        }
+        _ => {}
+    }
     let unknown = || {
         format!(
-            "`{s}` is not a time: give a duration back from now (30m, 2h, 7d), a local date or \
-             time (2026-11-28, 2026-11-28 09:30, 09:30:15) or an RFC 3339 time"
+            "`{s}` is not a time: give a duration back from now (30m, 2h, 1.5d), today, yesterday, \
+             a local date or time (2026-11-28, 2026-11-28 09:30, 09:30:15) or an RFC 3339 time"
         )
     };
-    let n: i64 = num.parse().map_err(|_| unknown())?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n.saturating_mul(60),
-        "h" => n.saturating_mul(3600),
-        "d" => n.saturating_mul(86_400),
-        _ => return Err(unknown()),
-    };
-    Ok(now - time::Duration::seconds(secs))
+    // A unit is required: a bare number could be seconds or a year.
+    if t.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return Err(unknown());
+    }
+    let back = match t.strip_suffix('d') {
+        Some(days) => crate::forward::parse_duration(&format!("{days}h"))
+            .and_then(|hours| hours.checked_mul(24)),
+        None => crate::forward::parse_duration(t),
+    }
+    .ok_or_else(unknown)?;
+    let back = time::Duration::try_from(back).map_err(|_| unknown())?;
+    Ok(now
+        .checked_sub(back)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH))
 }
 
 /// Secrets, shared by receiving and sending.
@@ -815,7 +827,14 @@ mod tests {
             Ok(datetime!(2026-11-27 10:00 UTC))
         );
         assert_eq!(at("90m"), Ok(datetime!(2026-11-27 21:00 UTC)));
-        for bad in ["soon", "2026-13-01", "25:00", "3w"] {
+        // Fractions as in every other duration, days too; and the day's start, local.
+        assert_eq!(at("1.5h"), Ok(datetime!(2026-11-27 21:00 UTC)));
+        assert_eq!(at("0.5d"), Ok(datetime!(2026-11-27 10:30 UTC)));
+        assert_eq!(at("today"), Ok(datetime!(2026-11-27 22:00 UTC)));
+        assert_eq!(at("yesterday"), Ok(datetime!(2026-11-26 22:00 UTC)));
+        // Further back than time goes is the beginning, not an overflow.
+        assert_eq!(at("99999999999d"), Ok(time::OffsetDateTime::UNIX_EPOCH));
+        for bad in ["soon", "2026-13-01", "25:00", "3w", "30", "1.5", "d", ".h"] {
             let err = at(bad).unwrap_err();
             assert!(
                 err.contains("is not a time") && err.contains("09:30"),

@@ -792,9 +792,16 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
             .map(|m| format!(" {}", sanitize::line(m)))
             .unwrap_or_default()
     );
-    Ok(if (200..300).contains(&status) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    if (200..300).contains(&status) {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.resign
+        && let Some(stale) =
+            hookscope::replay::stale(&d, time::OffsetDateTime::now_utc().unix_timestamp())
+    {
+        log!(
+            "hookscope: as received, it was {stale}: --resign signs it again with a fresh timestamp and the same message id"
+        );
+    }
+    Ok(ExitCode::from(1))
 }

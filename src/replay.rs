@@ -193,6 +193,26 @@ fn sendable(name: &str, value: &[u8]) -> Result<(HeaderName, HeaderValue), Repla
     Ok((name, value))
 }
 
+/// Why a replay as received was likely refused, when its signed timestamp is older than the
+/// tolerance receivers keep (5 minutes, hookscope's and the Standard Webhooks libraries'):
+/// `signed 27m 16s ago, past the 5m receivers allow`. Each caller says how to re-sign.
+pub fn stale(d: &Delivery, now: i64) -> Option<String> {
+    let signed = ["svix-timestamp", "webhook-timestamp"]
+        .iter()
+        .find_map(|name| d.header(name))
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())?;
+    let age = u64::try_from(now.checked_sub(signed)?).ok()?;
+    let tolerance = crate::verify::DEFAULT_TOLERANCE;
+    (age > tolerance).then(|| {
+        format!(
+            "signed {} ago, past the {} receivers allow",
+            crate::verify::human_duration(age),
+            crate::verify::human_duration(tolerance)
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +222,22 @@ mod tests {
     use time::macros::datetime;
 
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    #[test]
+    fn a_stale_signature_is_named_as_the_likely_reason_for_a_refusal() {
+        let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC));
+        let d = b.signed(SECRET, "msg_r", &event("a.b", "evt_r"));
+        let signed = d.received_at.unix_timestamp();
+        assert_eq!(stale(&d, signed + 300), None, "within the tolerance");
+        assert_eq!(
+            stale(&d, signed + 27 * 60 + 16).as_deref(),
+            Some("signed 27m 16s ago, past the 5m receivers allow")
+        );
+        // Signed in the future is another problem; no timestamp, nothing to go on.
+        assert_eq!(stale(&d, signed - 3600), None);
+        let unsigned = b.request("POST", "/x", vec![], b"{}");
+        assert_eq!(stale(&unsigned, signed + 3600), None);
+    }
 
     #[test]
     fn resigning_refreshes_the_timestamp_and_keeps_the_message_id() {

@@ -349,16 +349,27 @@ async fn replay(
         d.headers.clone()
     };
     match crate::replay::send(listen, d, &headers, crate::client::Trust::System).await {
-        Ok((status, body)) => format!(
-            "replayed{}{}: answered {status} {}",
-            if resign { " re-signed" } else { "" },
-            if d.seq == 0 {
-                String::new()
-            } else {
-                format!(" #{}", d.seq)
-            },
-            crate::sanitize::line(&body)
-        ),
+        Ok((status, body)) => {
+            let mut said = format!(
+                "replayed{}{}: answered {status} {}",
+                if resign { " re-signed" } else { "" },
+                if d.seq == 0 {
+                    String::new()
+                } else {
+                    format!(" #{}", d.seq)
+                },
+                crate::sanitize::line(&body)
+            );
+            // The likely reason a replay as received was refused, and the key that helps.
+            if !resign
+                && !(200..300).contains(&status)
+                && let Some(stale) =
+                    crate::replay::stale(d, time::OffsetDateTime::now_utc().unix_timestamp())
+            {
+                said.push_str(&format!(" (as received, it was {stale}: R re-signs it)"));
+            }
+            said
+        }
         Err(e) => format!("replay failed: {}", crate::sanitize::line(&e.to_string())),
     }
 }

@@ -490,6 +490,22 @@ fn replay_and_answer_modes_from_the_keyboard() {
         s.contains("answering senders: normal") && !s.contains("(m) ")
     });
     assert!(send(port, &[]).contains("2xx 1"));
+
+    // A delivery signed ten minutes ago, replayed as received, is refused again: the status
+    // says why and which key re-signs it; R then gets it through.
+    assert!(send(port, &["--stale"]).contains("401"));
+    tmux.wait_for("the stale delivery", |s| s.contains("Σ 5"));
+    tmux.keys(&["r"]);
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    tmux.wait_for("the refused replay, with its reason", |s| {
+        let s = flat(s);
+        s.contains("answered 401 invalid signature (as received, it was signed 10m")
+            && s.contains("past the 5m receivers allow: R re-signs it)")
+    });
+    tmux.keys(&["R"]);
+    tmux.wait_for("the re-signed replay", |s| {
+        flat(s).contains("replayed re-signed") && flat(s).contains("answered 200 ok")
+    });
     tmux.keys(&["q"]);
     tmux.wait_for("the shell again", |s| {
         s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))

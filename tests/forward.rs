@@ -679,20 +679,28 @@ fn replay_from_the_command_line() {
         (
             o.status.code(),
             String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
         )
     };
     let run = |extra: &[&str]| run_id("evt_cli", extra);
-    let (code, text) = run(&[]);
+    let (code, text, err) = run(&[]);
     assert_eq!(code, Some(1), "{text}");
     assert!(
         text.starts_with("401 invalid signature · replayed #"),
         "{text}"
     );
+    // Refused as it was signed 20 minutes ago: the likely reason, and the way, are said.
+    assert!(
+        err.contains("hookscope: as received, it was signed 20m")
+            && err.contains("past the 5m receivers allow: --resign signs it again"),
+        "{err}"
+    );
     let line: serde_json::Value = serde_json::from_str(&out.next().unwrap().unwrap()).unwrap();
     assert_eq!(line["failure"], "timestamp_too_old");
     assert_eq!(line["replay_of"], id);
-    let (code, text) = run(&["--resign", "--secret", SECRET]);
+    let (code, text, err) = run(&["--resign", "--secret", SECRET]);
     assert_eq!(code, Some(0), "{text}");
+    assert_eq!(err, "");
     assert!(
         text.starts_with("200 ok · replayed #") && text.contains("re-signed msg_cli"),
         "{text}"
@@ -701,8 +709,9 @@ fn replay_from_the_command_line() {
     assert_eq!(line["verified"], true);
     assert_eq!(line["msg_id"], "msg_cli");
     // No message id to name: the line ends at the delivery's number.
-    let (code, text) = run_id(&ids[1].to_string(), &[]);
+    let (code, text, err) = run_id(&ids[1].to_string(), &[]);
     assert_eq!(code, Some(1));
+    assert_eq!(err, "", "no timestamp, nothing to advise");
     assert_eq!(
         text,
         format!("405 method not allowed · replayed #{}\n", ids[1])

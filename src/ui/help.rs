@@ -37,7 +37,7 @@ fn lines(inner: usize, theme: &Theme) -> Vec<Line<'static>> {
     }
     lines.push(Line::from(""));
     for legend in [
-        "mouse: wheel scrolls, click selects",
+        "mouse: wheel scrolls, click picks, Shift-drag selects text",
         "marks: ✓ verified  ✗ rejected  • unverified  ! refused",
     ] {
         for part in super::wrap(legend, inner.saturating_sub(1)) {

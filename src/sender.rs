@@ -153,7 +153,6 @@ pub fn random_id(prefix: &str) -> String {
     format!("{prefix}_{tail}")
 }
 
-/// The payload for an event type: the shipped sample with a fresh id and time, or a minimal
 /// Why a `--data` body is not JSON, in words (`is empty`, `is not valid JSON: EOF while
 /// parsing an object at line 1 column 26`), or `None` when it is.
 pub fn not_json(body: &[u8]) -> Option<String> {
@@ -165,6 +164,19 @@ pub fn not_json(body: &[u8]) -> Option<String> {
         .map(|e| format!("is not valid JSON: {e}"))
 }
 
+/// A request's round trip as a person reads it: `84 µs` on loopback (where `0.0 ms` said
+/// nothing), `1.6 ms`, `212 ms`, `3.2 s`.
+fn round_trip(took: Duration) -> String {
+    let us = took.as_micros();
+    match us {
+        0..1_000 => format!("{us} µs"),
+        1_000..100_000 => format!("{:.1} ms", us as f64 / 1000.0),
+        100_000..1_000_000 => format!("{} ms", took.as_millis()),
+        _ => format!("{:.1} s", took.as_secs_f64()),
+    }
+}
+
+/// The payload for an event type: the shipped sample with a fresh id and time, or a minimal
 /// `{id, type, created_at, data}` object for other types.
 pub fn sample_payload(event_type: &str, now: OffsetDateTime) -> Bytes {
     let created = now
@@ -349,7 +361,6 @@ pub async fn run<W: Write>(
             }
         };
         summary.sent += 1;
-        let ms = took.as_secs_f64() * 1000.0;
         let line = match outcome {
             Outcome::Answered { status, body } => {
                 if (200..300).contains(&status) {
@@ -361,7 +372,11 @@ pub async fn run<W: Write>(
                     Some(t) => format!("{} {}", msg.id, sanitize::line(t)),
                     None => msg.id.clone(),
                 };
-                format!("{status} {} · {what} · {ms:.1} ms", sanitize::line(&body))
+                format!(
+                    "{status} {} · {what} · {}",
+                    sanitize::line(&body),
+                    round_trip(took)
+                )
             }
             Outcome::Failed(e) => {
                 summary.errors += 1;
@@ -520,6 +535,18 @@ fn cut_off_mid_body(e: &(dyn std::error::Error + 'static)) -> bool {
 mod tests {
     use super::*;
     use crate::verify::{Verdict, Verifier};
+
+    #[test]
+    fn a_round_trip_reads_in_the_unit_that_says_something() {
+        let t = |us| round_trip(Duration::from_micros(us));
+        assert_eq!(t(84), "84 µs");
+        assert_eq!(t(999), "999 µs");
+        assert_eq!(t(1_000), "1.0 ms");
+        assert_eq!(t(1_640), "1.6 ms");
+        assert_eq!(t(212_400), "212 ms");
+        assert_eq!(t(3_240_000), "3.2 s");
+        assert_eq!(t(12_340_000), "12.3 s");
+    }
 
     #[test]
     fn a_connection_closed_under_the_writes_is_told_apart_from_other_failures() {

@@ -506,6 +506,20 @@ fn replay_and_answer_modes_from_the_keyboard() {
     tmux.wait_for("the re-signed replay", |s| {
         flat(s).contains("replayed re-signed") && flat(s).contains("answered 200 ok")
     });
+
+    // x twice: a fresh start, counts and all.
+    tmux.keys(&["x"]);
+    tmux.wait_for("the question", |s| {
+        flat(s).contains("x again clears 7 deliveries")
+    });
+    tmux.keys(&["x"]);
+    tmux.wait_for("the empty list", |s| {
+        flat(s).contains("cleared 7 deliveries from the list")
+            && s.contains("Σ 0")
+            && s.contains("Waiting for deliveries")
+    });
+    assert!(send(port, &[]).contains("2xx 1"));
+    tmux.wait_for("the next round", |s| s.contains("Σ 1"));
     tmux.keys(&["q"]);
     tmux.wait_for("the shell again", |s| {
         s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))

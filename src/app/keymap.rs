@@ -48,6 +48,8 @@ pub enum Command {
     ReplayResigned,
     /// Cycle what the sender is answered.
     CycleMode,
+    /// Empty the list for a fresh start (pressed twice; the store keeps what it held).
+    Clear,
     /// Show or hide the key help.
     Help,
     /// Close what is open: help, filter, detail.
@@ -178,6 +180,12 @@ pub const DEFAULT: &[(&str, &[Key], Command, &str)] = &[
         &[Key::Char('m')],
         Command::CycleMode,
         "answer mode: normal, 500, 410, delay, flaky",
+    ),
+    (
+        "x x",
+        &[Key::Char('x')],
+        Command::Clear,
+        "clear the list (the store keeps them)",
     ),
     ("?", &[Key::Char('?')], Command::Help, "this help"),
     (

@@ -351,6 +351,8 @@ pub struct App {
     pub unanswered: Option<(usize, u64)>,
     /// Entry keys by message id, oldest first: the attempts of one message.
     attempts: std::collections::HashMap<String, Vec<u64>>,
+    /// Until when (ms) a second `x` clears the list.
+    clear_armed: Option<i64>,
     /// Set when the user asked to quit.
     pub quit: bool,
 }
@@ -399,6 +401,7 @@ impl App {
             mode: RespondMode::Normal,
             unanswered: None,
             attempts: std::collections::HashMap::new(),
+            clear_armed: None,
             quit: false,
         }
     }
@@ -832,6 +835,8 @@ impl App {
     }
 
     fn command(&mut self, c: Command) -> Option<Effect> {
+        // A first `x` is undone by anything else asked for in between.
+        let armed = self.clear_armed.take();
         match c {
             Command::Up => self.move_rows(-1),
             Command::Down => self.move_rows(1),
@@ -968,6 +973,24 @@ impl App {
                     }
                 });
             }
+            Command::Clear if self.entries.is_empty() => {
+                self.say("nothing to clear: the list is empty".into());
+            }
+            // Twice, as nothing brings a cleared list back (with the store, a restart does).
+            Command::Clear if armed.is_some_and(|until| self.now_ms <= until) => self.clear(),
+            Command::Clear => {
+                self.clear_armed = Some(self.now_ms + STATUS_MS);
+                let n = self.entries.len();
+                self.say(format!(
+                    "x again clears {n} deliver{} from the list{}",
+                    if n == 1 { "y" } else { "ies" },
+                    if self.bodies_in_store {
+                        " (the store keeps them: hookscope history)"
+                    } else {
+                        " (--no-store: they are not kept anywhere)"
+                    }
+                ));
+            }
             Command::CycleMode => {
                 self.mode = self.mode.next();
                 self.say(format!("answering senders: {}", self.mode));
@@ -989,6 +1012,38 @@ impl App {
             Command::Quit => self.quit = true,
         }
         None
+    }
+
+    /// Empties the list and the header's counts, as at start-up with nothing stored: for a
+    /// fresh round of test events. The store, the answer mode and the filter stay as they are.
+    fn clear(&mut self) {
+        let n = self.entries.len();
+        self.entries.clear();
+        self.view.clear();
+        self.attempts.clear();
+        self.bodies.clear();
+        self.loaded.clear();
+        self.loading = None;
+        self.pending_copy = None;
+        self.selected = None;
+        self.follow = true;
+        self.unseen = 0;
+        self.list_offset = 0;
+        self.detail = false;
+        self.scroll = 0;
+        self.held_bytes = 0;
+        self.first_with_body = 0;
+        self.earlier = 0;
+        self.counts = Counts::default();
+        self.say(format!(
+            "cleared {n} deliver{} from the list{}",
+            if n == 1 { "y" } else { "ies" },
+            if self.bodies_in_store {
+                "; hookscope history still lists them"
+            } else {
+                ""
+            }
+        ));
     }
 
     fn copy_id(&mut self) -> Option<Effect> {

@@ -1154,3 +1154,56 @@ fn the_filter_prompt_takes_a_shells_line_editing_keys_and_no_other_chords() {
     ch(&mut app, 'e');
     assert_eq!(app.filter, "e");
 }
+
+#[test]
+fn x_twice_clears_the_list_and_its_counts_for_a_fresh_round() {
+    let mut app = app();
+    let status = |app: &App| app.status.as_ref().map(|s| s.0.clone()).unwrap_or_default();
+    ch(&mut app, 'x');
+    assert_eq!(status(&app), "nothing to clear: the list is empty");
+
+    let mut b = builder();
+    fill(&mut app, &mut b, 3);
+    app.update(Action::Tick(10_000));
+    ch(&mut app, 'x');
+    assert_eq!(
+        status(&app),
+        "x again clears 3 deliveries from the list (--no-store: they are not kept anywhere)"
+    );
+    assert_eq!(app.entries.len(), 3, "one x clears nothing");
+    // Anything else in between, or waiting past the status, and x asks again.
+    ch(&mut app, 'j');
+    ch(&mut app, 'x');
+    assert_eq!(app.entries.len(), 3);
+    app.update(Action::Tick(10_000 + STATUS_MS + 1));
+    ch(&mut app, 'x');
+    assert_eq!(app.entries.len(), 3);
+
+    app.bodies_in_store = true;
+    app.update(Action::Tick(20_000));
+    ch(&mut app, 'x');
+    assert!(status(&app).ends_with("(the store keeps them: hookscope history)"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.detail);
+    ch(&mut app, 'x');
+    ch(&mut app, 'x');
+    assert_eq!(
+        status(&app),
+        "cleared 3 deliveries from the list; hookscope history still lists them"
+    );
+    assert!(app.entries.is_empty() && app.view.is_empty());
+    assert_eq!((app.selected, app.detail), (None, false));
+    assert_eq!(
+        (app.counts.verified, app.counts.rejected, app.counts.total),
+        (0, 0, 0)
+    );
+    // What comes next is listed, counted and selected as on a fresh start; a retry of a
+    // message cleared away is a first attempt here.
+    b.advance(100);
+    let retry = b.signed(SECRET, "msg_0", &event("customer.created", "evt_0"));
+    app.update(Action::Deliveries(vec![Arc::new(retry)]));
+    assert_eq!(app.entries.len(), 1);
+    assert_eq!(app.counts.total, 1);
+    assert_eq!(app.selected_row(), Some(0));
+    assert_eq!(app.attempt_badge(&app.entries[0]), None);
+}

@@ -57,8 +57,9 @@ pub enum Command {
 /// Options for `hookscope replay`.
 #[derive(Debug, Args, Clone)]
 pub struct ReplayArgs {
-    /// The store's id, a message id (msg_…) or an event id (evt_…).
-    pub id: String,
+    /// The store's id, a message id (msg_…) or an event id (evt_…); without one, the newest
+    /// delivery (the one that just failed, say).
+    pub id: Option<String>,
     /// Where to send it: a base URL the original path is appended to (a running hookscope, which
     /// records and forwards it, or the app itself).
     #[arg(long, default_value = "http://127.0.0.1:8787", value_name = "URL")]

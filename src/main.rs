@@ -559,42 +559,43 @@ fn say_which(store: &Store, key: &str, chosen: &hookscope::delivery::Delivery) -
 
 fn show(args: ShowArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&store_path(&args.store)?)?;
-    let Some(id) = &args.id else {
-        return match store.newest()? {
-            Some(d) => {
-                // Which one it was, for the next command (`replay 812`), where the output
-                // does not say it (stdout may be piped elsewhere).
-                log!(
-                    "hookscope: the newest delivery, #{} (give an id, msg_… or evt_… for another)",
-                    d.seq
-                );
-                out_raw!("{}", headless::full_text(&d));
-                Ok(ExitCode::SUCCESS)
-            }
-            None => {
-                log!(
-                    "hookscope: {} holds no deliveries yet",
-                    store.path().display()
-                );
-                Ok(ExitCode::from(1))
-            }
-        };
-    };
-    match store.find(id)? {
+    Ok(match chosen(&store, args.id.as_deref())? {
         Some(d) => {
-            say_which(&store, id, &d)?;
             out_raw!("{}", headless::full_text(&d));
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
-        None => {
-            log!(
-                "hookscope: no delivery with id, message id or event id `{}` in {}",
-                sanitize::line(id),
+        None => ExitCode::from(1),
+    })
+}
+
+/// The delivery `show` or `replay` is about: the one `key` names (a store id, message id or
+/// event id), or the newest without one. Which one it is goes to stderr where the key does
+/// not settle it (for the next command: `replay 812`); `None` once said why there is none.
+fn chosen(store: &Store, key: Option<&str>) -> Result<Option<hookscope::delivery::Delivery>> {
+    let Some(key) = key else {
+        let newest = store.newest()?;
+        match &newest {
+            Some(d) => log!(
+                "hookscope: the newest delivery, #{} (give an id, msg_… or evt_… for another)",
+                d.seq
+            ),
+            None => log!(
+                "hookscope: {} holds no deliveries yet",
                 store.path().display()
-            );
-            Ok(ExitCode::from(1))
+            ),
         }
+        return Ok(newest);
+    };
+    let found = store.find(key)?;
+    match &found {
+        Some(d) => say_which(store, key, d)?,
+        None => log!(
+            "hookscope: no delivery with id, message id or event id `{}` in {}",
+            sanitize::line(key),
+            store.path().display()
+        ),
     }
+    Ok(found)
 }
 
 fn export(args: ExportArgs) -> Result<ExitCode> {
@@ -756,15 +757,9 @@ fn config_forward_line(args: &ServeArgs, url: Option<&str>) -> Option<String> {
 
 async fn replay(args: ReplayArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&store_path(&args.store)?)?;
-    let Some(d) = store.find(&args.id)? else {
-        log!(
-            "hookscope: no delivery with id, message id or event id `{}` in {}",
-            sanitize::line(&args.id),
-            store.path().display()
-        );
+    let Some(d) = chosen(&store, args.id.as_deref())? else {
         return Ok(ExitCode::from(1));
     };
-    say_which(&store, &args.id, &d)?;
     let headers = if args.resign {
         let (secrets, _) = cli::resolve_secrets(&args.secrets, env_var)?;
         hookscope::replay::resign(

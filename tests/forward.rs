@@ -662,16 +662,12 @@ fn replay_from_the_command_line() {
 
     let (mut server, url) = common::spawn_listening(&mut common::headless_json(&["--no-store"]));
     let mut out = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    // An empty key leaves the id out: the newest is replayed.
     let run_id = |key: &str, extra: &[&str]| {
         let o = std::process::Command::new(bin)
-            .args([
-                "replay",
-                key,
-                "--to",
-                &url,
-                "--store",
-                store.to_str().unwrap(),
-            ])
+            .arg("replay")
+            .args((!key.is_empty()).then_some(key))
+            .args(["--to", &url, "--store", store.to_str().unwrap()])
             .args(extra)
             .env_remove("HOOKSCOPE_SECRET")
             .output()
@@ -715,6 +711,16 @@ fn replay_from_the_command_line() {
     assert_eq!(
         text,
         format!("405 method not allowed · replayed #{}\n", ids[1])
+    );
+    // Without an id: the newest, named on stderr.
+    let (code, again, err) = run_id("", &[]);
+    assert_eq!((code, again), (Some(1), text));
+    assert_eq!(
+        err,
+        format!(
+            "hookscope: the newest delivery, #{} (give an id, msg_… or evt_… for another)\n",
+            ids[1]
+        )
     );
     let _ = server.kill();
     let _ = server.wait();

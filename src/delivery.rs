@@ -209,6 +209,15 @@ impl Delivery {
     }
 }
 
+/// `1 delivery`, `3 deliveries`: how many, as the status lines and summaries say it.
+pub fn deliveries(n: u64) -> String {
+    if n == 1 {
+        "1 delivery".into()
+    } else {
+        format!("{n} deliveries")
+    }
+}
+
 /// The message id from `svix-id`, else `webhook-id` (the first of each, when not empty).
 pub fn message_id<N: AsRef<str>, V: AsRef<[u8]>>(headers: &[(N, V)]) -> Option<String> {
     // One pass: this runs for every delivery.

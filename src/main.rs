@@ -649,8 +649,11 @@ fn export(args: ExportArgs) -> Result<ExitCode> {
                     )));
                 }
             };
-            let noun = if n == 1 { "delivery" } else { "deliveries" };
-            log!("exported {n} {noun} to {}", path.display());
+            log!(
+                "exported {} to {}",
+                hookscope::delivery::deliveries(n),
+                path.display()
+            );
         }
         None => {
             if let Err(e) = stream(&mut std::io::BufWriter::new(std::io::stdout().lock()))

@@ -980,10 +980,9 @@ impl App {
             Command::Clear if armed.is_some_and(|until| self.now_ms <= until) => self.clear(),
             Command::Clear => {
                 self.clear_armed = Some(self.now_ms + STATUS_MS);
-                let n = self.entries.len();
                 self.say(format!(
-                    "x again clears {n} deliver{} from the list{}",
-                    if n == 1 { "y" } else { "ies" },
+                    "x again clears {} from the list{}",
+                    crate::delivery::deliveries(self.entries.len() as u64),
                     if self.bodies_in_store {
                         " (the store keeps them: hookscope history)"
                     } else {
@@ -1036,8 +1035,8 @@ impl App {
         self.earlier = 0;
         self.counts = Counts::default();
         self.say(format!(
-            "cleared {n} deliver{} from the list{}",
-            if n == 1 { "y" } else { "ies" },
+            "cleared {} from the list{}",
+            crate::delivery::deliveries(n as u64),
             if self.bodies_in_store {
                 "; hookscope history still lists them"
             } else {

@@ -242,13 +242,12 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
             .unwrap_or_else(|| "—".into())
     };
     kv(&mut lines, "message", show(&d.msg_id), theme, width);
-    kv(
-        &mut lines,
-        "event",
-        format!("{}  {}", show(&d.event_id), show(&d.event_type)),
-        theme,
-        width,
-    );
+    // One dash where the body names neither (not JSON, or no `id` and `type`), not two.
+    let event = match (&d.event_id, &d.event_type) {
+        (None, None) => "—".to_string(),
+        (id, ty) => format!("{}  {}", show(id), show(ty)),
+    };
+    kv(&mut lines, "event", event, theme, width);
     let local = d.received_at.to_offset(app.offset);
     let mut received = format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}",

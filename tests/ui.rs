@@ -43,6 +43,12 @@ fn keys(app: &mut App, codes: &[KeyCode]) {
     }
 }
 
+/// Each character of `text` as a key press: `/inv` opens the filter and types `inv`.
+fn typed(app: &mut App, text: &str) {
+    let codes: Vec<KeyCode> = text.chars().map(KeyCode::Char).collect();
+    keys(app, &codes);
+}
+
 fn render(app: &App) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
     t.draw(|f| hookscope::ui::draw(f, app)).unwrap();
@@ -133,15 +139,8 @@ fn in_a_narrow_pane_the_empty_state_wraps_and_keeps_its_commands_whole() {
     // A filter that matches nothing says how to get out of it, whole.
     let mut app = app(40, 24, false);
     session(&mut app);
-    keys(
-        &mut app,
-        &[
-            KeyCode::Char('/'),
-            KeyCode::Char('q'),
-            KeyCode::Char('q'),
-            KeyCode::Enter,
-        ],
-    );
+    typed(&mut app, "/qq");
+    keys(&mut app, &[KeyCode::Enter]);
     let s = screen(&app);
     // Beside the counts, which stay whole, how many secrets there are when none fits.
     assert!(s.contains(" 1 secret  ✓ 3  ✗ 1  Σ 5 "), "{s}");
@@ -257,15 +256,7 @@ fn a_long_body_heading_wraps_under_the_margin_and_the_end_is_still_reachable() {
 fn narrow_80x24_with_filter_and_failure() {
     let mut app = app(80, 24, true);
     session(&mut app);
-    keys(
-        &mut app,
-        &[
-            KeyCode::Char('/'),
-            KeyCode::Char('i'),
-            KeyCode::Char('n'),
-            KeyCode::Char('v'),
-        ],
-    );
+    typed(&mut app, "/inv");
     keys(&mut app, &[KeyCode::Enter, KeyCode::Enter]);
     insta::assert_snapshot!(screen(&app));
 }

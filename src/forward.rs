@@ -849,6 +849,24 @@ mod tests {
         assert_eq!(RespondMode::Status(418).next(), RespondMode::Normal);
     }
 
+    proptest::proptest! {
+        /// Whatever is typed, a duration parses or is refused, never a panic; and a number
+        /// with a fraction and a unit is that many milliseconds, rounded.
+        #[test]
+        fn durations_parse_to_the_millisecond_or_are_refused(
+            junk in ".{0,12}",
+            whole in 0u32..100_000,
+            fraction in 0u32..1000,
+            unit in proptest::sample::select(vec![("ms", 1u64), ("s", 1_000), ("m", 60_000), ("h", 3_600_000)]),
+        ) {
+            let _ = parse_duration(&junk);
+            let (name, per) = unit;
+            let text = format!("{whole}.{fraction:03}{name}");
+            let want = u64::from(whole) * per + (f64::from(fraction) / 1000.0 * per as f64).round() as u64;
+            proptest::prop_assert_eq!(parse_duration(&text), Some(Duration::from_millis(want)), "{}", text);
+        }
+    }
+
     #[test]
     fn a_timeout_says_the_limit_as_given() {
         let said = |e: ForwardError| e.to_string();

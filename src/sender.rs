@@ -346,6 +346,8 @@ pub async fn run<W: Write>(
     }
     drop(tx);
     let mut summary = Summary::default();
+    // 401s to a run meant to verify: most likely the secret is not the receiver's.
+    let mut unauthorized = 0u64;
     let mut stop = std::pin::pin!(stop);
     loop {
         let (msg, outcome, took) = tokio::select! {
@@ -367,6 +369,9 @@ pub async fn run<W: Write>(
                     summary.ok += 1;
                 } else {
                     summary.non_2xx += 1;
+                }
+                if status == 401 {
+                    unauthorized += 1;
                 }
                 let what = match &msg.event_type {
                     Some(t) => format!("{} {}", msg.id, sanitize::line(t)),
@@ -424,6 +429,17 @@ pub async fn run<W: Write>(
         "sent {} · 2xx {} · non-2xx {} · errors {}{rate}{behind}{stopped}",
         summary.sent, summary.ok, summary.non_2xx, summary.errors,
     );
+    if unauthorized > 0 && opts.faults.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} answered 401: the receiver refused the signature; sign with the secret it verifies with (--secret or $HOOKSCOPE_SECRET; a hookscope receiver says why in its list)",
+            if unauthorized == summary.sent {
+                "every one".to_string()
+            } else {
+                unauthorized.to_string()
+            }
+        );
+    }
     let _ = out.flush();
     Ok(summary)
 }

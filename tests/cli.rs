@@ -198,12 +198,24 @@ fn headless_human_lines_look_like_the_reference_receiver() {
         "{line}"
     );
 
-    send(&h.url, &["--wrong-secret"]);
+    let (_, out) = send(&h.url, &["--wrong-secret"]);
     let line = h.line();
     assert!(
         line.starts_with("✗ bad_signature · msg_") && line.contains(" — no signature matched"),
         "{line}"
     );
+    // A refusal asked for (--wrong-secret, --tamper, --stale) needs no advice...
+    assert!(!out.contains("refused the signature"), "{out}");
+    // ...one that was not most likely means another secret than the receiver's.
+    let other = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    let (code, out) = send(&h.url, &["--secret", other, "-n", "2"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("every one answered 401: the receiver refused the signature; sign with the secret it verifies with"),
+        "{out}"
+    );
+    h.line();
+    h.line();
 }
 
 #[test]

@@ -518,11 +518,12 @@ fn parse_concurrency(s: &str) -> Result<usize, String> {
         .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
-/// `send --timeout`: zero would give up on every request before its answer could come.
-fn parse_request_timeout(s: &str) -> Result<u64, String> {
-    at_least_one(
+/// `send --timeout`: a duration as the other timeouts take it (a bare number is seconds, as it
+/// always was here); zero would give up on every request before its answer could come.
+fn parse_request_timeout(s: &str) -> Result<std::time::Duration, String> {
+    parse_some_time(
         s,
-        "would give up on every request before it could be answered: give at least 1 (seconds)",
+        "would give up on every request before it could be answered: give a time (30s, 500ms)",
     )
 }
 
@@ -569,9 +570,9 @@ pub struct SendArgs {
     /// Print only the summary line.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Give up on a request after this many seconds.
-    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = parse_request_timeout)]
-    pub timeout: u64,
+    /// Give up on a request after this long (30s, 500ms, 2m; a bare number is seconds).
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_request_timeout)]
+    pub timeout: std::time::Duration,
     /// Accept any certificate from an https receiver, as curl's -k: still encrypted, but who
     /// answers is not checked.
     #[arg(long, short = 'k')]
@@ -718,19 +719,29 @@ mod tests {
                 .unwrap_err()
                 .contains("would send nothing")
         );
-        assert_eq!(parse_request_timeout("5"), Ok(5));
-        assert!(
-            parse_request_timeout("0")
-                .unwrap_err()
-                .contains("would give up on every request")
+        use std::time::Duration;
+        assert_eq!(parse_request_timeout("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(
+            parse_request_timeout("1.5s"),
+            Ok(Duration::from_millis(1_500))
         );
-        for parse in [parse_retained, parse_request_timeout] {
-            assert_eq!(parse("-1").unwrap_err(), "`-1` is not a whole number");
-            assert_eq!(
-                parse("99999999999999999999").unwrap_err(),
-                "`99999999999999999999` is too large"
+        for zero in ["0", "0s", "0.0001s"] {
+            assert!(
+                parse_request_timeout(zero)
+                    .unwrap_err()
+                    .contains("would give up on every request"),
+                "{zero}"
             );
         }
+        assert!(parse_request_timeout("-1").is_err());
+        assert_eq!(
+            parse_retained("-1").unwrap_err(),
+            "`-1` is not a whole number"
+        );
+        assert_eq!(
+            parse_retained("99999999999999999999").unwrap_err(),
+            "`99999999999999999999` is too large"
+        );
     }
 
     #[test]

@@ -20,7 +20,6 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 use tokio::sync::mpsc;
 
 // Each delivery makes a few dozen short-lived allocations (header copies, the record, the JSON
@@ -411,7 +410,7 @@ async fn send(args: SendArgs) -> Result<ExitCode> {
         headers: args.headers,
         faults,
         quiet: args.quiet,
-        timeout: Duration::from_secs(args.timeout.max(1)),
+        timeout: args.timeout,
         trust: hookscope::client::Trust::insecure_if(args.insecure),
     };
     let summary = sender::run(

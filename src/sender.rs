@@ -505,7 +505,10 @@ async fn send_one(
     match tokio::time::timeout(opts.timeout, exchange).await {
         Ok(Ok((status, body))) => Outcome::Answered { status, body },
         Ok(Err(e)) => Outcome::Failed(e),
-        Err(_) => Outcome::Failed(format!("no answer within {} s", opts.timeout.as_secs())),
+        Err(_) => Outcome::Failed(format!(
+            "no answer within {} (--timeout)",
+            crate::forward::limit_text(opts.timeout)
+        )),
     }
 }
 

@@ -606,6 +606,17 @@ fn send_reports_an_unreachable_receiver() {
     let (code, out) = send(&format!("http://127.0.0.1:{port}/"), &[]);
     assert_eq!(code, 2);
     assert!(out.contains("no secret to sign with"), "{out}");
+    // A receiver that takes the request and never answers: given up on after --timeout, a
+    // duration like every other (a bare number is still seconds).
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}/", silent.local_addr().unwrap());
+    let (code, out) = send(&silent_url, &["--secret", SECRET, "--timeout", "300ms"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("no answer within 300 ms (--timeout)") && out.contains("errors 1"),
+        "{out}"
+    );
+    drop(silent);
     // Secrets given, but each for another path: said, not "no secret".
     let scoped = format!("/billing={SECRET}");
     let (code, out) = send(

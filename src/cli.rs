@@ -289,8 +289,9 @@ pub struct ServeArgs {
     /// Secrets to verify with.
     #[command(flatten)]
     pub secrets: SecretArgs,
-    /// Allowed difference between the signed timestamp and this machine's clock, both ways.
-    #[arg(long, default_value_t = DEFAULT_TOLERANCE, value_name = "SECONDS")]
+    /// Allowed difference between the signed timestamp and this machine's clock, both ways:
+    /// seconds, or a duration in whole seconds (5m, 1h).
+    #[arg(long, default_value_t = DEFAULT_TOLERANCE, value_name = "SECONDS", value_parser = parse_tolerance)]
     pub tolerance: u64,
     /// Connections served at once; more wait until one closes.
     #[arg(long, default_value_t = crate::receiver::DEFAULT_MAX_CONNECTIONS, value_name = "N", value_parser = parse_max_connections)]
@@ -518,6 +519,19 @@ fn parse_concurrency(s: &str) -> Result<usize, String> {
         .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
+/// `--tolerance`: seconds as signed timestamps count them, written as a number or a duration.
+fn parse_tolerance(s: &str) -> Result<u64, String> {
+    match crate::forward::parse_duration(s) {
+        Some(d) if d.subsec_millis() == 0 => Ok(d.as_secs()),
+        Some(_) => Err(format!(
+            "`{s}`: signed timestamps count whole seconds: give one (300, 5m)"
+        )),
+        None => Err(format!(
+            "`{s}` is not a number of seconds or a duration (300, 5m, 1h)"
+        )),
+    }
+}
+
 /// `send --timeout`: a duration as the other timeouts take it (a bare number is seconds, as it
 /// always was here); zero would give up on every request before its answer could come.
 fn parse_request_timeout(s: &str) -> Result<std::time::Duration, String> {
@@ -718,6 +732,19 @@ mod tests {
             parse_concurrency("0")
                 .unwrap_err()
                 .contains("would send nothing")
+        );
+        assert_eq!(parse_tolerance("300"), Ok(300));
+        assert_eq!(parse_tolerance("5m"), Ok(300));
+        assert_eq!(parse_tolerance("0"), Ok(0), "exact, for a test of clocks");
+        assert!(
+            parse_tolerance("1.5s")
+                .unwrap_err()
+                .contains("whole seconds")
+        );
+        assert!(
+            parse_tolerance("soon")
+                .unwrap_err()
+                .contains("is not a number of seconds")
         );
         use std::time::Duration;
         assert_eq!(parse_request_timeout("5"), Ok(Duration::from_secs(5)));

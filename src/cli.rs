@@ -284,7 +284,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1", value_name = "ADDR", value_parser = parse_bind)]
     pub bind: IpAddr,
     /// Port to listen on (0 picks a free one; the real one is printed on stderr).
-    #[arg(long, short, default_value_t = 8787)]
+    #[arg(long, short, default_value_t = 8787, value_parser = parse_port)]
     pub port: u16,
     /// Secrets to verify with.
     #[command(flatten)]
@@ -308,7 +308,7 @@ pub struct ServeArgs {
     /// Headless, for scripts and CI: end the run once N deliveries are printed (it then stops
     /// listening; any answered meanwhile are printed too). Exit status 0 when none failed
     /// verification or was refused, 1 when one did.
-    #[arg(long, requires = "headless", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, requires = "headless", value_name = "N", value_parser = parse_exit_after)]
     pub exit_after: Option<u64>,
     /// Headless: end the run after this long (30s, 2m), with the exit status of --exit-after;
     /// 124 (as timeout(1) does) when --exit-after's count was not reached. A run that ends by
@@ -517,6 +517,21 @@ fn parse_count(s: &str) -> Result<u64, String> {
 fn parse_concurrency(s: &str) -> Result<usize, String> {
     at_least_one(s, "would send nothing: give at least 1 request in flight")
         .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// `--port`: said in words, not as Rust's "invalid digit found in string".
+fn parse_port(s: &str) -> Result<u16, String> {
+    s.parse::<u16>().map_err(|_| {
+        format!("`{s}` is not a port: give a number from 1 to 65535 (0 picks a free one)")
+    })
+}
+
+/// `--exit-after`: zero would end the run before anything could come.
+fn parse_exit_after(s: &str) -> Result<u64, String> {
+    at_least_one(
+        s,
+        "would end the run before any delivery came: give at least 1 (or leave it out)",
+    )
 }
 
 /// `--tolerance`: seconds as signed timestamps count them, written as a number or a duration.
@@ -732,6 +747,25 @@ mod tests {
             parse_concurrency("0")
                 .unwrap_err()
                 .contains("would send nothing")
+        );
+        assert_eq!(parse_port("0"), Ok(0));
+        assert_eq!(parse_port("65535"), Ok(65535));
+        for bad in ["abc", "65536", "-1", ""] {
+            assert!(
+                parse_port(bad).unwrap_err().contains("is not a port"),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_exit_after("1"), Ok(1));
+        assert!(
+            parse_exit_after("0")
+                .unwrap_err()
+                .contains("would end the run")
+        );
+        assert!(
+            parse_exit_after("x")
+                .unwrap_err()
+                .contains("is not a whole number")
         );
         assert_eq!(parse_tolerance("300"), Ok(300));
         assert_eq!(parse_tolerance("5m"), Ok(300));

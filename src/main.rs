@@ -683,6 +683,12 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
     } else {
         args.file.display().to_string()
     };
+    if !stdin && args.file.is_dir() {
+        anyhow::bail!(
+            "{} is a folder: import takes a file written by export (JSONL or HAR)",
+            args.file.display()
+        );
+    }
     let input: Box<dyn std::io::Read> = if stdin {
         Box::new(std::io::stdin().lock())
     } else {

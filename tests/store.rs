@@ -811,6 +811,14 @@ fn a_har_from_another_tool_is_verified_on_import_and_replays() {
         err.contains("holds no deliveries: nothing imported"),
         "{err}"
     );
+    // A folder is not read as one.
+    let folder = file.parent().unwrap();
+    let (code, err) = import(folder, &store);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("is a folder: import takes a file written by export"),
+        "{err}"
+    );
 }
 
 #[test]

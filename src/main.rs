@@ -626,9 +626,15 @@ fn export(args: ExportArgs) -> Result<ExitCode> {
                     std::io::ErrorKind::AlreadyExists => anyhow::anyhow!(
                         "{p} already exists: export writes a new file, never over one (remove it or pick another name)"
                     ),
-                    std::io::ErrorKind::NotFound => anyhow::anyhow!(
-                        "cannot create {p}: its folder does not exist"
-                    ),
+                    // Only where that is the reason: a special file system (/proc) says
+                    // "not found" of a file it will not make in a folder that exists.
+                    std::io::ErrorKind::NotFound
+                        if path
+                            .parent()
+                            .is_some_and(|d| !d.as_os_str().is_empty() && !d.exists()) =>
+                    {
+                        anyhow::anyhow!("cannot create {p}: its folder does not exist")
+                    }
                     _ => anyhow::anyhow!("cannot create {p}: {e}"),
                 }
             })?;

@@ -525,6 +525,23 @@ fn round_trip(format: &str) {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("its folder does not exist"), "{err}");
+    // /proc exists and makes no files: its "not found" is not about a missing folder.
+    #[cfg(target_os = "linux")]
+    {
+        let (code, _, err) = hookscope(&[
+            "export",
+            "--store",
+            a.to_str().unwrap(),
+            "-o",
+            "/proc/hookscope-export.jsonl",
+        ]);
+        assert_eq!(code, 2);
+        assert!(
+            err.starts_with("hookscope: cannot create /proc/hookscope-export.jsonl: ")
+                && !err.contains("its folder does not exist"),
+            "{err}"
+        );
+    }
 }
 
 /// An export that fails partway (here a file size limit, standing in for a full disk) leaves

@@ -83,6 +83,14 @@ pub enum StoreError {
         /// The folder.
         path: PathBuf,
     },
+    /// A device, pipe or socket: `--store /dev/null` meant as "keep nothing".
+    #[error(
+        "the store {path} is not a regular file: the store is a SQLite file (to keep nothing on disk, use --no-store)"
+    )]
+    NotAFile {
+        /// The path given.
+        path: PathBuf,
+    },
     /// Not a SQLite database, or a damaged one.
     #[error(
         "{path} is not a hookscope store or is damaged ({detail}): move it aside (mv '{path}' '{path}.bad') and hookscope will start a new one there"
@@ -319,6 +327,11 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if path.is_dir() {
             return Err(StoreError::Folder {
+                path: path.to_path_buf(),
+            });
+        }
+        if path.exists() && !path.is_file() {
+            return Err(StoreError::NotAFile {
                 path: path.to_path_buf(),
             });
         }

@@ -413,6 +413,15 @@ fn refuses_stores_it_cannot_use_with_advice() {
         Store::open_existing(&folder),
         Err(StoreError::Folder { .. })
     ));
+    // `--store /dev/null` for "keep nothing": said, and --no-store named, not "disk I/O error".
+    #[cfg(unix)]
+    for open in [Store::open, Store::open_existing] {
+        let err = open(std::path::Path::new("/dev/null"))
+            .err()
+            .expect("refused");
+        assert!(matches!(err, StoreError::NotAFile { .. }), "{err}");
+        assert!(err.to_string().contains("use --no-store"), "{err}");
+    }
 
     let newer = path.with_file_name("newer.sqlite3");
     {

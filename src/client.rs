@@ -61,6 +61,20 @@ pub fn http_url(url: &str) -> Result<http::Uri, String> {
     if uri.host().is_none_or(str::is_empty) {
         return Err("the URL has no host".into());
     }
+    // The parser keeps `:99999` in the text but reads no port from it, and the request would
+    // go to the scheme's default (80) instead: a port written must be one.
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let host_and_port = authority.rsplit('@').next().unwrap_or(authority);
+    let after_host = host_and_port.rfind(']').map_or(0, |i| i + 1);
+    if let Some(colon) = host_and_port[after_host..].rfind(':') {
+        let port = &host_and_port[after_host + colon + 1..];
+        if !port.is_empty() && uri.port_u16().is_none_or(|p| p == 0) {
+            return Err(format!(
+                "`{}` is not a port: give one from 1 to 65535",
+                crate::sanitize::line(port)
+            ));
+        }
+    }
     Ok(uri)
 }
 
@@ -370,10 +384,26 @@ mod tests {
             "not a URL (e.g. http://127.0.0.1:8787/)"
         );
         assert_eq!(said(""), "not a URL (e.g. http://127.0.0.1:8787/)");
+        // A port that is none would have sent the request to port 80 instead.
+        for (url, port) in [
+            ("http://localhost:99999/", "99999"),
+            ("http://localhost:0/", "0"),
+            ("http://[::1]:70000/", "70000"),
+            ("http://user:pw@localhost:99999/", "99999"),
+        ] {
+            assert_eq!(
+                said(url),
+                format!("`{port}` is not a port: give one from 1 to 65535")
+            );
+        }
         for ok in [
             "http://127.0.0.1:8787",
             "https://a.example/hooks?x=1",
             "http://[::1]:80/",
+            "http://[::1]/",
+            "http://user:pw@localhost/",
+            "http://user:pw@localhost:3000/",
+            "http://localhost:/",
         ] {
             assert!(http_url(ok).is_ok(), "{ok}");
         }

@@ -650,7 +650,7 @@ pub fn resolve_secrets(
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        return Ok((parsed, SecretSource::Flags));
+        return Ok((without_repeats(parsed), SecretSource::Flags));
     }
     for name in SECRET_ENV {
         let Some(value) = env(name) else { continue };
@@ -666,9 +666,22 @@ pub fn resolve_secrets(
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        return Ok((parsed, SecretSource::Env(name)));
+        return Ok((without_repeats(parsed), SecretSource::Env(name)));
     }
     Ok((Vec::new(), SecretSource::None))
+}
+
+/// The secrets with each given only once (the first time): a secret pasted twice, in a flag
+/// and again in a script, would be tried twice per delivery and counted twice in a failure's
+/// "tried against 2 secrets".
+fn without_repeats(secrets: Vec<Secret>) -> Vec<Secret> {
+    let mut kept: Vec<Secret> = Vec::with_capacity(secrets.len());
+    for s in secrets {
+        if !kept.iter().any(|k| k.same_as(&s)) {
+            kept.push(s);
+        }
+    }
+    kept
 }
 
 /// Parses `16MiB`, `64k`, `1048576`, `1.5MB` (binary units either way: these are limits).
@@ -967,5 +980,52 @@ mod tests {
         let (none, src) = resolve_secrets(&SecretArgs::default(), |_| None).unwrap();
         assert!(none.is_empty());
         assert_eq!(src, SecretSource::None);
+
+        // The same secret twice, however written, is kept once; scoped elsewhere, it is
+        // another; and so is a signing key beside its public half.
+        let flags = SecretArgs {
+            secrets: [
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "/billing=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "/billing/=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            ]
+            .map(String::from)
+            .to_vec(),
+        };
+        let (kept, _) = resolve_secrets(&flags, |_| None).unwrap();
+        let labels: Vec<String> = kept.iter().map(|s| s.label().to_string()).collect();
+        assert_eq!(
+            labels,
+            [
+                "whsec_MfKQ…aSw",
+                "/billing=whsec_MfKQ…aSw",
+                "whsec_C2FV…7oD"
+            ]
+        );
+        let env = |_: &str| {
+            Some(
+                "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+                    .into(),
+            )
+        };
+        assert_eq!(
+            resolve_secrets(&SecretArgs::default(), env)
+                .unwrap()
+                .0
+                .len(),
+            1
+        );
+        let keys = SecretArgs {
+            secrets: [
+                "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=",
+                "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=",
+            ]
+            .map(String::from)
+            .to_vec(),
+        };
+        assert_eq!(resolve_secrets(&keys, |_| None).unwrap().0.len(), 1);
     }
 }

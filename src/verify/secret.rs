@@ -221,6 +221,31 @@ impl Secret {
         }
     }
 
+    /// Whether `other` is this very secret again (the same key for the same paths), however it
+    /// was written (`whsec_…` or bare): verifying with both would only try it twice.
+    pub fn same_as(&self, other: &Secret) -> bool {
+        let scope = |s: &Secret| {
+            s.scope
+                .as_deref()
+                .map(|p| p.trim_end_matches('/').to_owned())
+        };
+        let key = match (&self.key, &other.key) {
+            (Key::Hmac(a), Key::Hmac(b)) => a == b,
+            (
+                Key::Ed25519 {
+                    public: a,
+                    signing: sa,
+                },
+                Key::Ed25519 {
+                    public: b,
+                    signing: sb,
+                },
+            ) => a == b && sa.is_some() == sb.is_some(),
+            _ => false,
+        };
+        key && scope(self) == scope(other)
+    }
+
     /// Whether this secret applies to a request path (`/billing` covers `/billing` and
     /// `/billing/…` and `/billing?…`, not `/billingx`).
     pub fn applies_to(&self, path: &str) -> bool {

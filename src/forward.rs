@@ -164,6 +164,15 @@ impl ForwardResult {
         }
     }
 
+    /// How long the relay took, as said beside it: `12 ms`, or `<1 ms` on loopback (times are
+    /// kept in whole milliseconds, and "0 ms" reads as nothing happening).
+    pub fn took(&self) -> String {
+        match self.ms {
+            0 => "<1 ms".into(),
+            ms => format!("{ms} ms"),
+        }
+    }
+
     /// The status the sender gets: the app's, or 502/504 when it did not answer.
     pub fn answer_status(&self) -> u16 {
         match (&self.status, &self.error) {

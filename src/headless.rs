@@ -445,7 +445,7 @@ pub fn human_line(d: &Delivery) -> String {
     let refused = matches!(&d.verdict, Verdict::Unchecked(u) if u.refused());
     match &d.forward {
         Some(f) => match (&f.status, &f.error) {
-            (Some(s), _) => line.push_str(&format!(" → app {s} ({} ms)", f.ms)),
+            (Some(s), _) => line.push_str(&format!(" → app {s} ({})", f.took())),
             (None, Some(e)) if d.response.status == 0 => {
                 line.push_str(&format!(" → app failed: {e} (nothing answered)"))
             }
@@ -719,9 +719,9 @@ pub fn full_text(d: &Delivery) -> String {
     if let Some(f) = &d.forward {
         // Where it went, which the path rule decides, and how the app took it.
         let outcome = match (&f.status, &f.error) {
-            (Some(s), _) => format!("{s} in {} ms", f.ms),
-            (None, Some(e)) => format!("failed after {} ms: {e}", f.ms),
-            (None, None) => format!("no answer after {} ms", f.ms),
+            (Some(s), _) => format!("{s} in {}", f.took()),
+            (None, Some(e)) => format!("failed after {}: {e}", f.took()),
+            (None, None) => format!("no answer after {}", f.took()),
         };
         let _ = writeln!(
             out,
@@ -938,6 +938,23 @@ mod tests {
             ..d.forward.clone().unwrap()
         });
         assert!(full_text(&d).contains("→ failed after 5001 ms: "));
+        // On loopback an answer comes within the millisecond: not "0 ms".
+        d.forward = Some(ForwardResult {
+            status: Some(500),
+            ms: 0,
+            error: None,
+            ..d.forward.clone().unwrap()
+        });
+        assert!(
+            full_text(&d).contains("→ 500 in <1 ms\n"),
+            "{}",
+            full_text(&d)
+        );
+        assert!(
+            human_line(&d).ends_with(" → app 500 (<1 ms)"),
+            "{}",
+            human_line(&d)
+        );
         d.forward = None;
         assert!(!full_text(&d).contains("forwarded"));
     }

@@ -308,7 +308,7 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
     kv(&mut lines, "answered", answered, theme, width);
     if let Some(f) = &d.forward {
         let app_said = match (&f.status, &f.error) {
-            (Some(s), _) => format!("{s} in {} ms", f.ms),
+            (Some(s), _) => format!("{s} in {}", f.took()),
             (None, Some(e)) => format!("no answer: {e}"),
             (None, None) => "no answer".into(),
         };
@@ -639,7 +639,7 @@ fn response<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
         (Some(s), _) => {
             lines.push(Line::from(vec![
                 Span::styled(format!(" {s} "), status_style(*s)),
-                Span::raw(format!("from the app in {} ms", f.ms)),
+                Span::raw(format!("from the app in {}", f.took())),
             ]));
             for (n, v) in &f.headers {
                 lines.push(Line::from(vec![
@@ -657,7 +657,7 @@ fn response<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
             &mut lines,
             " ✗ ".into(),
             theme.bad(),
-            &format!("the app did not answer after {} ms: {e}", f.ms),
+            &format!("the app did not answer after {}: {e}", f.took()),
             width,
         ),
         (None, None) => {}

@@ -884,6 +884,9 @@ impl Verifier {
         if report.findings.is_empty() {
             hints.push("the signature does not match the secret configured for this path: check that it is this endpoint's signing secret (each endpoint has its own), and that nothing re-serialises or re-encodes the body on the way".to_string());
         }
+        // Said at start-up too, but under the inspector nobody saw it: a secret cut short in
+        // the copy fails every delivery, and this is where the user looks.
+        hints.extend(keys.iter().filter_map(|k| k.borrow().doubt()));
         Verdict::Failed(Failure {
             kind: FailureKind::BadSignature(report),
             hints,

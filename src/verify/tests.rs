@@ -72,6 +72,28 @@ fn counts_signatures_and_secrets() {
 }
 
 #[test]
+fn a_failure_against_a_secret_cut_short_says_so() {
+    // Half the secret, as a copy that stopped early leaves it: every delivery fails, and
+    // the failure is where the user looks (under the inspector, start-up's warning is hidden).
+    let cut = "whsec_MfKQ9r8GKYqrTwjU";
+    let f = failure(verifier(&[cut]).verify("/", &headers(SIG), BODY, TS));
+    assert!(
+        f.hints
+            .iter()
+            .any(|h| h.contains("decodes to only 12 bytes") && h.contains("is it the whole secret")),
+        "{:?}",
+        f.hints
+    );
+    // A whole secret that is merely another one gets no such doubt.
+    let f = failure(verifier(&[OTHER]).verify("/", &headers(SIG), BODY, TS));
+    assert!(
+        !f.hints.iter().any(|h| h.contains("decodes to only")),
+        "{:?}",
+        f.hints
+    );
+}
+
+#[test]
 fn signature_for_another_scope_says_wrong_endpoint() {
     let v = verifier(&[OTHER, &format!("/billing={SECRET}")]);
     let f = failure(v.verify("/orders", &headers(SIG), BODY, TS));

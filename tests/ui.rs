@@ -154,6 +154,19 @@ fn in_a_narrow_pane_the_empty_state_wraps_and_keeps_its_commands_whole() {
 }
 
 #[test]
+fn listening_beyond_loopback_is_flagged_in_the_header() {
+    let mut app = app(100, 16, false);
+    assert!(!screen(&app).contains("open to other machines"));
+    app.info.listen = "http://0.0.0.0:8787".into();
+    let s = screen(&app);
+    let first = s.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("http://0.0.0.0:8787  ⚠ open to other machines "),
+        "{s}"
+    );
+}
+
+#[test]
 fn list_with_verified_detail() {
     let mut app = app(100, 28, true);
     session(&mut app);

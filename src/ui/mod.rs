@@ -129,6 +129,11 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         Span::raw(" listening "),
         Span::styled(app.info.listen.clone(), theme.strong()),
     ];
+    // Start-up's warning about it went to stderr, under the inspector: say it where it shows.
+    if reachable_from_elsewhere(&app.info.listen) {
+        first.push(Span::raw(" "));
+        first.push(Span::styled(" ⚠ open to other machines ", theme.warn()));
+    }
     // Before the URLs, which can be long: senders getting a made-up answer must never be
     // cut off the screen.
     if app.mode != crate::forward::RespondMode::Normal {
@@ -222,6 +227,19 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         .copied()
         .collect();
     frame.render_widget(Sparkline::default().data(&data).style(theme.spark()), spark);
+}
+
+/// Whether the address listened on (`http://0.0.0.0:8787`) takes connections from other
+/// machines: anything but loopback.
+fn reachable_from_elsewhere(listen: &str) -> bool {
+    let authority = listen.split_once("://").map_or(listen, |(_, rest)| rest);
+    let host = authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _)| host)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| !ip.is_loopback())
 }
 
 /// The header's first row made to fit `room` columns without cutting anything silently: a
@@ -514,6 +532,24 @@ mod tests {
         assert_eq!(row(26), " http://127.0.0.1:8787  ⇄…");
         assert_eq!(row(1), "…");
         assert_eq!(row(0), "");
+    }
+
+    #[test]
+    fn an_address_open_to_other_machines_is_told_apart_from_loopback() {
+        for open in [
+            "http://0.0.0.0:8787",
+            "http://[::]:8787",
+            "http://192.168.1.5:9000",
+        ] {
+            assert!(reachable_from_elsewhere(open), "{open}");
+        }
+        for local in [
+            "http://127.0.0.1:8787",
+            "http://[::1]:8787",
+            "http://127.0.0.2:1",
+        ] {
+            assert!(!reachable_from_elsewhere(local), "{local}");
+        }
     }
 
     #[test]

@@ -359,7 +359,13 @@ pub fn read_each<R: BufRead>(
     mut each: impl FnMut(Delivery) -> ControlFlow<()>,
 ) -> Result<(), ImportError> {
     let (har, opening) = sniff(&mut input).map_err(ImportError::Io)?;
-    let input = std::io::Cursor::new(opening).chain(input);
+    // Where telling the format took everything there was, the input is not read again: a
+    // terminal's Ctrl-D ends one read only, and a second would wait for another.
+    let rest: Box<dyn BufRead + '_> = match opening {
+        Sniffed::Ended(_) => Box::new(std::io::empty()),
+        Sniffed::More(_) => Box::new(input),
+    };
+    let input = std::io::Cursor::new(opening.into_bytes()).chain(rest);
     if har {
         read_har(input, verifier, &mut each)
     } else {
@@ -367,9 +373,25 @@ pub fn read_each<R: BufRead>(
     }
 }
 
+/// The bytes [`sniff`] read, and whether the input ended there.
+enum Sniffed {
+    /// The input went on.
+    More(Vec<u8>),
+    /// The input ended within them.
+    Ended(Vec<u8>),
+}
+
+impl Sniffed {
+    fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Sniffed::More(b) | Sniffed::Ended(b) => b,
+        }
+    }
+}
+
 /// Whether `input` opens as a HAR document (`{ "log"`), and the bytes read to tell, less a
 /// UTF-8 byte order mark (which Windows tools write and JSON does not allow).
-fn sniff<R: BufRead>(input: &mut R) -> std::io::Result<(bool, Vec<u8>)> {
+fn sniff<R: BufRead>(input: &mut R) -> std::io::Result<(bool, Sniffed)> {
     const BOM: &[u8] = b"\xef\xbb\xbf";
     let mut opening = Vec::new();
     // What must come next, whitespace aside, for a HAR.
@@ -377,7 +399,7 @@ fn sniff<R: BufRead>(input: &mut R) -> std::io::Result<(bool, Vec<u8>)> {
     let mut at_start = true;
     loop {
         let Some(&byte) = input.fill_buf()?.first() else {
-            return Ok((false, opening));
+            return Ok((false, Sniffed::Ended(opening)));
         };
         input.consume(1);
         opening.push(byte);
@@ -395,11 +417,11 @@ fn sniff<R: BufRead>(input: &mut R) -> std::io::Result<(bool, Vec<u8>)> {
             continue;
         }
         if byte != expected[0] {
-            return Ok((false, opening));
+            return Ok((false, Sniffed::More(opening)));
         }
         expected = &expected[1..];
         if expected.is_empty() {
-            return Ok((true, opening));
+            return Ok((true, Sniffed::More(opening)));
         }
     }
 }
@@ -946,6 +968,42 @@ mod tests {
                 taken.get(),
                 file.len()
             );
+        }
+    }
+
+    #[test]
+    fn an_input_that_ends_while_its_format_is_told_is_not_read_again() {
+        /// A terminal: Ctrl-D ends one read, and another would wait for more typing.
+        struct Terminal {
+            typed: &'static [u8],
+            ended: bool,
+        }
+        impl std::io::Read for Terminal {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                assert!(
+                    !self.ended,
+                    "read again after the end: a terminal would wait here"
+                );
+                let n = self.typed.len().min(buf.len());
+                buf[..n].copy_from_slice(&self.typed[..n]);
+                self.typed = &self.typed[n..];
+                self.ended = n == 0;
+                Ok(n)
+            }
+        }
+        for typed in [&b""[..], b"  \n", b"{\"lo"] {
+            let input = std::io::BufReader::new(Terminal {
+                typed,
+                ended: false,
+            });
+            let mut seen = 0;
+            let read = read_each(input, &Verifier::new(Vec::new(), 300), |_| {
+                seen += 1;
+                ControlFlow::Continue(())
+            });
+            assert_eq!(seen, 0);
+            // Nothing, or a line cut short: said, never waited on.
+            assert_eq!(read.is_ok(), typed.trim_ascii().is_empty(), "{read:?}");
         }
     }
 

@@ -696,6 +696,9 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
         );
     }
     let input: Box<dyn std::io::Read> = if stdin {
+        if std::io::stdin().is_terminal() {
+            log!("reading an export from the terminal: paste it, then end it with Ctrl-D");
+        }
         Box::new(std::io::stdin().lock())
     } else {
         Box::new(

@@ -78,6 +78,55 @@ pub fn http_url(url: &str) -> Result<http::Uri, String> {
     Ok(uri)
 }
 
+/// What an answer says, in a line: the body's start, but for a tunnel's own error (ngrok
+/// answers for an agent that is gone, with an HTML page) what went wrong and where to read
+/// about it, and for any other HTML page its title rather than its markup.
+pub fn answer_text(headers: &http::HeaderMap, body: &[u8]) -> String {
+    if let Some(code) = headers
+        .get("ngrok-error-code")
+        .and_then(|v| v.to_str().ok())
+    {
+        // The caller escapes the whole line for the terminal.
+        let meaning = match code {
+            "ERR_NGROK_3200" => {
+                ": the tunnel is offline (is the ngrok agent, `ngrok http 8787`, still running?)"
+            }
+            "ERR_NGROK_8012" => {
+                ": the ngrok agent could not reach its local port (is hookscope listening where the tunnel points?)"
+            }
+            _ => "",
+        };
+        return format!(
+            "from ngrok, not the receiver: {code}{meaning}; https://ngrok.com/docs/errors/{}/",
+            code.to_ascii_lowercase()
+        );
+    }
+    let html = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    if html && let Some(title) = html_title(body) {
+        return format!("an HTML page: “{title}”");
+    }
+    let mut text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+    text.truncate(text.trim_end().len());
+    text
+}
+
+/// The text of an HTML page's `<title>`, whitespace collapsed.
+fn html_title(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
+    let lower = text.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find("</title")?;
+    let title = text[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!title.is_empty()).then_some(title)
+}
+
 /// A connector with Nagle off and a limit on connecting, trusting `trust`'s certificates.
 pub fn connector(connect_timeout: Duration, trust: Trust) -> Connector {
     let mut http = HttpConnector::new();
@@ -361,6 +410,51 @@ mod tests {
             "{self_signed}"
         );
         assert_eq!(said(R::HandshakeNotComplete), "the TLS handshake failed");
+    }
+
+    #[test]
+    fn an_answer_from_a_tunnel_or_an_html_page_reads_as_a_line() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = http::HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, http::HeaderValue::from_static(v));
+            }
+            h
+        };
+        let page = b"<!DOCTYPE html>\n<html><head><TITLE>\n  ngrok -  tunnel\nnot found </TITLE></head><body>ERR_NGROK_3200</body></html>";
+        assert_eq!(
+            answer_text(
+                &headers(&[
+                    ("content-type", "text/html"),
+                    ("ngrok-error-code", "ERR_NGROK_3200")
+                ]),
+                page
+            ),
+            "from ngrok, not the receiver: ERR_NGROK_3200: the tunnel is offline (is the ngrok agent, `ngrok http 8787`, still running?); https://ngrok.com/docs/errors/err_ngrok_3200/"
+        );
+        assert_eq!(
+            answer_text(&headers(&[("ngrok-error-code", "ERR_NGROK_9999")]), b""),
+            "from ngrok, not the receiver: ERR_NGROK_9999; https://ngrok.com/docs/errors/err_ngrok_9999/"
+        );
+        // Any other HTML page (a proxy's, a framework's error page): its title, not markup.
+        assert_eq!(
+            answer_text(
+                &headers(&[("content-type", "text/html; charset=utf-8")]),
+                page
+            ),
+            "an HTML page: “ngrok - tunnel not found”"
+        );
+        // Without a title, or not HTML, the body's start as before.
+        assert_eq!(
+            answer_text(&headers(&[("content-type", "text/html")]), b"<p>x</p>\n"),
+            "<p>x</p>"
+        );
+        assert_eq!(
+            answer_text(&headers(&[("content-type", "text/plain")]), b"ok\n"),
+            "ok"
+        );
+        assert_eq!(html_title(b"<title></title>"), None);
+        assert_eq!(html_title(b"<title>never closed"), None);
     }
 
     #[test]

@@ -166,13 +166,11 @@ pub async fn send(
             ReplayError::Send(format!("{url}: {said}"))
         })?;
         let status = resp.status().as_u16();
-        let body = crate::client::preview(resp.into_body(), crate::client::ANSWER_READ)
+        let (parts, body) = resp.into_parts();
+        let body = crate::client::preview(body, crate::client::ANSWER_READ)
             .await
             .map_err(|e| ReplayError::Send(e.to_string()))?;
-        Ok((
-            status,
-            String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
-        ))
+        Ok((status, crate::client::answer_text(&parts.headers, &body)))
     };
     tokio::time::timeout(Duration::from_secs(60), exchange)
         .await

@@ -254,6 +254,7 @@ fn skip_container_bytes(b: &[u8], mut i: usize) -> Option<usize> {
 }
 
 /// Where a skip through nested values stands between two blocks.
+#[cfg(target_arch = "x86_64")]
 #[derive(Debug, Clone, Copy, Default)]
 struct Skip {
     depth: usize,
@@ -262,6 +263,7 @@ struct Skip {
     escaped: bool,
 }
 
+#[cfg(target_arch = "x86_64")]
 impl Skip {
     /// Walks `b[from..to]` a byte at a time: `Ok` with the position after the container's
     /// end, or `Err` with the state at `to`.
@@ -662,11 +664,11 @@ mod tests {
     /// Every block skip this CPU can run (the byte walk elsewhere), and the dispatcher.
     fn block_skips() -> Vec<(&'static str, SkipFn)> {
         #[cfg(target_arch = "x86_64")]
-        let mut v = blocks::variants();
+        let blocks = blocks::variants();
         #[cfg(not(target_arch = "x86_64"))]
-        let mut v: Vec<(&'static str, SkipFn)> = Vec::new();
-        v.push(("dispatch", skip_container));
-        v
+        let blocks = Vec::new();
+        let dispatch: (&'static str, SkipFn) = ("dispatch", skip_container);
+        blocks.into_iter().chain([dispatch]).collect()
     }
 
     #[test]

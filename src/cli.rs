@@ -150,6 +150,21 @@ pub struct ShowArgs {
     /// The store.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// What to print.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+}
+
+/// What `hookscope show` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShowFormat {
+    /// Verdict, request, headers and the pretty-printed body, to read.
+    Text,
+    /// One JSON object as `export` writes each line (body byte for byte), for scripts and jq.
+    Json,
+    /// The body's exact bytes and nothing else: save a real payload as a test fixture, or pipe
+    /// it to jq. (At a terminal, characters it would act on are shown escaped.)
+    Body,
 }
 
 /// Options for `hookscope export`.

@@ -5,6 +5,7 @@ use crate::sanitize;
 use crate::signals::Signal;
 use crate::stdout::Output;
 use crate::verify::{Unchecked, Verdict};
+use std::borrow::Cow;
 use std::io::{self, Write as _};
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
@@ -767,6 +768,48 @@ pub fn full_text(d: &Delivery) -> String {
     out
 }
 
+/// A delivery's body as `show --format body` prints it, and what to say about it on stderr:
+/// the exact bytes, or for a terminal (`terminal`) the text with what a terminal would act on
+/// escaped, and a final newline. `Err` when no body was kept to print.
+pub fn body_out(d: &Delivery, terminal: bool) -> Result<(Cow<'_, [u8]>, Option<String>), String> {
+    let mut note = match &d.verdict {
+        Verdict::Unchecked(Unchecked::BodyTooLarge { limit, .. }) => {
+            return Err(format!(
+                "#{} has no body to print: it was over --max-body ({}) and refused unread",
+                d.seq,
+                crate::verify::human_bytes(*limit)
+            ));
+        }
+        Verdict::Unchecked(Unchecked::BodyIncomplete { .. }) => Some(format!(
+            "#{}'s body never came whole: these are the {} that did",
+            d.seq,
+            crate::verify::human_bytes(d.body.len() as u64)
+        )),
+        _ => None,
+    };
+    if !terminal {
+        return Ok((Cow::Borrowed(&d.body[..]), note));
+    }
+    let shown = sanitize::bytes_multiline(&d.body);
+    if shown.as_bytes() != &d.body[..] {
+        const EXACT: &str = "(redirect or pipe stdout for the exact bytes)";
+        note = Some(match note {
+            Some(n) => format!(
+                "{n}; characters a terminal would act on, or bytes that are not UTF-8, are shown escaped {EXACT}"
+            ),
+            None => format!(
+                "#{}'s body holds characters a terminal would act on, or bytes that are not UTF-8: they are shown escaped {EXACT}",
+                d.seq
+            ),
+        });
+    }
+    let mut text = shown.into_owned().into_bytes();
+    if !text.is_empty() && !text.ends_with(b"\n") {
+        text.push(b'\n');
+    }
+    Ok((Cow::Owned(text), note))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1058,6 +1101,78 @@ mod tests {
         assert!(
             text.ends_with("\n(no body kept: it was over --max-body and refused unread)\n"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn show_body_is_the_exact_bytes_except_at_a_terminal() {
+        let mut d = verified();
+        let (out, note) = body_out(&d, false).unwrap();
+        assert_eq!((&out[..], note), (&d.body[..], None), "piped: as received");
+        let (out, note) = body_out(&d, true).unwrap();
+        assert_eq!(
+            out.last(),
+            Some(&b'\n'),
+            "a terminal's prompt starts on a line of its own"
+        );
+        assert_eq!(&out[..out.len() - 1], &d.body[..]);
+        assert_eq!(note, None, "plain text: nothing to say");
+
+        d.body = bytes::Bytes::from_static(b"{\"x\":\"\x1b]52;c;aGk=\x07\xff\"}\n");
+        let (out, _) = body_out(&d, false).unwrap();
+        assert_eq!(
+            &out[..],
+            &d.body[..],
+            "piped: an attack on a terminal is still the body"
+        );
+        let (out, note) = body_out(&d, true).unwrap();
+        assert_eq!(
+            &out[..],
+            br#"{"x":"\x1b]52;c;aGk=\x07\xff"}"#.iter().chain(b"\n").copied().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            note.as_deref(),
+            Some(
+                "#1's body holds characters a terminal would act on, or bytes that are not UTF-8: they are shown escaped (redirect or pipe stdout for the exact bytes)"
+            )
+        );
+    }
+
+    #[test]
+    fn show_body_says_when_there_is_no_body_or_only_part_of_one() {
+        let mut cut = refused(
+            Unchecked::BodyIncomplete {
+                error: "closed by the client".into(),
+                received: 9,
+            },
+            400,
+        );
+        cut.body = bytes::Bytes::from_static(b"{\"id\":\"\x1b");
+        let (out, note) = body_out(&cut, false).unwrap();
+        assert_eq!(&out[..], &cut.body[..]);
+        assert_eq!(
+            note.as_deref(),
+            Some("#1's body never came whole: these are the 8 B that did")
+        );
+        let (_, note) = body_out(&cut, true).unwrap();
+        assert_eq!(
+            note.as_deref(),
+            Some(
+                "#1's body never came whole: these are the 8 B that did; characters a terminal would act on, or bytes that are not UTF-8, are shown escaped (redirect or pipe stdout for the exact bytes)"
+            )
+        );
+        let mut large = refused(
+            Unchecked::BodyTooLarge {
+                limit: 16 << 20,
+                size: 1 << 30,
+                declared: true,
+            },
+            413,
+        );
+        large.body = bytes::Bytes::new();
+        assert_eq!(
+            body_out(&large, false).unwrap_err(),
+            "#1 has no body to print: it was over --max-body (16 MiB) and refused unread"
         );
     }
 

@@ -6,7 +6,7 @@ use clap::Parser as _;
 use hookscope::app::{App, Info};
 use hookscope::cli::{
     self, Cli, Command, ExportArgs, HistoryArgs, ImportArgs, ReplayArgs, SecretSource, SendArgs,
-    ServeArgs, ShowArgs, StoreArgs,
+    ServeArgs, ShowArgs, ShowFormat, StoreArgs,
 };
 use hookscope::demo;
 use hookscope::receiver::{self, Receiver};
@@ -41,14 +41,6 @@ macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
-
-/// Text on stdout, ignoring a closed pipe.
-macro_rules! out_raw {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout(), $($arg)*);
     }};
 }
 
@@ -558,13 +550,30 @@ fn say_which(store: &Store, key: &str, chosen: &hookscope::delivery::Delivery) -
 
 fn show(args: ShowArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&store_path(&args.store)?)?;
-    Ok(match chosen(&store, args.id.as_deref())? {
-        Some(d) => {
-            out_raw!("{}", headless::full_text(&d));
-            ExitCode::SUCCESS
+    let Some(d) = chosen(&store, args.id.as_deref())? else {
+        return Ok(ExitCode::from(1));
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error here, as for every printing command.
+    let _ = match args.format {
+        ShowFormat::Text => write!(stdout, "{}", headless::full_text(&d)),
+        ShowFormat::Json => {
+            hookscope::export::write(&mut stdout, &[d], hookscope::export::Format::Jsonl)
         }
-        None => ExitCode::from(1),
-    })
+        ShowFormat::Body => match headless::body_out(&d, stdout.is_terminal()) {
+            Ok((bytes, note)) => {
+                if let Some(note) = note {
+                    log!("hookscope: {note}");
+                }
+                stdout.write_all(&bytes).and_then(|()| stdout.flush())
+            }
+            Err(why) => {
+                log!("hookscope: {why}");
+                return Ok(ExitCode::from(1));
+            }
+        },
+    };
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The delivery `show` or `replay` is about: the one `key` names (a store id, message id or

@@ -392,6 +392,55 @@ fn history_and_show() {
     );
 }
 
+#[test]
+fn show_prints_the_body_or_one_json_object_for_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite3");
+    let ds = seeded(&path);
+    let p = path.to_str().unwrap();
+    let bytes_of = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .output()
+            .expect("run hookscope");
+        (
+            out.status.code(),
+            out.stdout,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // The body as received: not UTF-8, a NUL, CRLF; nothing said (stdout is a pipe here).
+    let (code, out, err) = bytes_of(&["show", "msg_c", "--format", "body", "--store", p]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    assert_eq!(out, b"\xff\x00{\"bin\":1}\r\n");
+    let (_, out, _) = bytes_of(&["show", "evt_a", "--format", "body", "--store", p]);
+    assert_eq!(out, &ds[0].body[..]);
+    // A GET has an empty body: nothing printed, and that is not an error.
+    let (code, out, _) = bytes_of(&["show", "--format", "body", "--store", p]);
+    assert_eq!((code, out.len()), (Some(0), 0));
+
+    // One JSON object, as export writes it: the body byte for byte, base64 where not UTF-8.
+    let (code, out, _) = bytes_of(&["show", "msg_c", "--format", "json", "--store", p]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1, "one line");
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["id"], ds[2].seq);
+    assert_eq!(v["msg_id"], "msg_c");
+    assert_eq!(v["path"], "/hooks/bin?a=1&b=two");
+    assert_eq!(v["body"], Value::Null);
+    let body = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        v["body_base64"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body, b"\xff\x00{\"bin\":1}\r\n");
+    let (_, out, _) = bytes_of(&["show", "evt_b", "--format", "json", "--store", p]);
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["failure"], "bad_signature");
+    let payload: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+    assert_eq!(payload["type"], "task.completed");
+}
+
 /// Adds a forwarded delivery (the app answered 202 with JSON) and a replay of `first` to the
 /// store at `path`; returns them as stored.
 fn forwarded_and_replayed(path: &Path, first: &Delivery) -> Vec<Delivery> {

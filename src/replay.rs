@@ -52,33 +52,81 @@ pub fn resign(
     now: i64,
 ) -> Result<Vec<(String, Vec<u8>)>, ReplayError> {
     let id = d.msg_id.clone().ok_or(ReplayError::NoMessageId)?;
-    let key = secrets
+    signed_headers(d, &id, &d.body, secrets, now)
+}
+
+/// A copy of the delivery carrying `body` as a new message (`msg_id`), signed at `now`: what
+/// the inspector sends after its body was edited. (A new id, because an app that drops
+/// repeated message ids would drop the edit unseen.)
+pub fn edited(
+    d: &Delivery,
+    body: Bytes,
+    msg_id: &str,
+    secrets: &[Secret],
+    now: i64,
+) -> Result<Delivery, ReplayError> {
+    let headers = signed_headers(d, msg_id, &body, secrets, now)?;
+    Ok(Delivery {
+        headers,
+        body_size: body.len() as u64,
+        body,
+        msg_id: Some(msg_id.to_string()),
+        ..d.clone()
+    })
+}
+
+/// The most specific HMAC secret for `path`: the one a re-signed replay is signed with.
+pub fn signing_key<'a>(path: &str, secrets: &'a [Secret]) -> Result<&'a [u8], ReplayError> {
+    secrets
         .iter()
-        .filter(|s| s.applies_to(&d.path))
+        .filter(|s| s.applies_to(path))
         .filter_map(|s| match &s.key {
             Key::Hmac(k) => Some((s.scope().map_or(0, str::len), k)),
             Key::Ed25519 { .. } => None,
         })
         .max_by_key(|(len, _)| *len)
-        .map(|(_, k)| k)
-        .ok_or_else(|| ReplayError::NoSecret(crate::sanitize::line(&d.path).into_owned()))?;
-    let signature = sign::sign_v1(key, &id, now, &d.body);
-    let family = if d.header("svix-id").is_some() {
-        "svix"
-    } else {
+        .map(|(_, k)| &**k)
+        .ok_or_else(|| ReplayError::NoSecret(crate::sanitize::line(path).into_owned()))
+}
+
+/// `d`'s headers with the id, timestamp and signature of its header family (svix- unless it
+/// came with webhook- only) made anew for `id` and `body` at `now`.
+fn signed_headers(
+    d: &Delivery,
+    id: &str,
+    body: &[u8],
+    secrets: &[Secret],
+    now: i64,
+) -> Result<Vec<(String, Vec<u8>)>, ReplayError> {
+    let key = signing_key(&d.path, secrets)?;
+    let signature = sign::sign_v1(key, id, now, body);
+    let family = if d.header("svix-id").is_none() && d.header("webhook-id").is_some() {
         "webhook"
+    } else {
+        "svix"
     };
+    let (id_name, ts_name, sig_name) = (
+        format!("{family}-id"),
+        format!("{family}-timestamp"),
+        format!("{family}-signature"),
+    );
     let mut headers: Vec<(String, Vec<u8>)> = d
         .headers
         .iter()
-        .filter(|(n, _)| {
-            !n.eq_ignore_ascii_case(&format!("{family}-timestamp"))
-                && !n.eq_ignore_ascii_case(&format!("{family}-signature"))
+        .filter(|(n, _)| !n.eq_ignore_ascii_case(&ts_name) && !n.eq_ignore_ascii_case(&sig_name))
+        .map(|(n, v)| match n.eq_ignore_ascii_case(&id_name) {
+            true => (n.clone(), id.as_bytes().to_vec()),
+            false => (n.clone(), v.clone()),
         })
-        .cloned()
         .collect();
-    headers.push((format!("{family}-timestamp"), now.to_string().into_bytes()));
-    headers.push((format!("{family}-signature"), signature.into_bytes()));
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case(&id_name))
+    {
+        headers.push((id_name, id.as_bytes().to_vec()));
+    }
+    headers.push((ts_name, now.to_string().into_bytes()));
+    headers.push((sig_name, signature.into_bytes()));
     Ok(headers)
 }
 
@@ -272,6 +320,47 @@ mod tests {
         assert_eq!(
             resign(&no_id, &secrets, later),
             Err(ReplayError::NoMessageId)
+        );
+    }
+
+    #[test]
+    fn an_edit_is_a_new_message_signed_in_the_headers_it_came_with() {
+        let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC));
+        let secrets = vec![Secret::parse(SECRET).unwrap()];
+        let verifier = Verifier::new(secrets.clone(), 300);
+        let now = b.at.unix_timestamp() + 60;
+        let body = Bytes::from_static(br#"{"id":"evt_r","amount":2}"#);
+        // webhook-* headers stay webhook-*: the id replaced where it stood, nothing svix added.
+        let mut d = b.signed(SECRET, "msg_r", &event("a.b", "evt_r"));
+        for (n, _) in &mut d.headers {
+            if let Some(rest) = n.strip_prefix("svix-") {
+                *n = format!("webhook-{rest}");
+            }
+        }
+        let e = edited(&d, body.clone(), "msg_new", &secrets, now).unwrap();
+        assert_eq!((&e.body, e.body_size), (&body, body.len() as u64));
+        assert_eq!(e.msg_id.as_deref(), Some("msg_new"));
+        assert_eq!(e.header("webhook-id"), Some(&b"msg_new"[..]));
+        assert!(e.headers.iter().all(|(n, _)| !n.starts_with("svix-")));
+        assert_eq!(
+            e.headers.iter().filter(|(n, _)| n.ends_with("-id")).count(),
+            1
+        );
+        assert!(matches!(
+            verifier.verify("/webhooks", &e.headers, &e.body, now),
+            Verdict::Verified(_)
+        ));
+        // A delivery that came unsigned is signed the svix way.
+        let plain = b.request("POST", "/webhooks", vec![], b"{}");
+        let e = edited(&plain, body.clone(), "msg_p", &secrets, now).unwrap();
+        assert_eq!(e.header("svix-id"), Some(&b"msg_p"[..]));
+        assert!(matches!(
+            verifier.verify("/webhooks", &e.headers, &e.body, now),
+            Verdict::Verified(_)
+        ));
+        assert_eq!(
+            edited(&d, body, "msg_x", &[], now).unwrap_err(),
+            ReplayError::NoSecret("/webhooks".into())
         );
     }
 

@@ -380,7 +380,7 @@ fn max_depth(b: &[u8]) -> usize {
     max
 }
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && matches!(b[i], b' ' | b'\n' | b'\r' | b'\t') {
         i += 1;
     }
@@ -388,7 +388,7 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// The index just past the closing quote of the string starting at `start`.
-fn string_end(b: &[u8], start: usize) -> usize {
+pub(crate) fn string_end(b: &[u8], start: usize) -> usize {
     let mut i = start + 1;
     while i < b.len() {
         match b[i] {

@@ -9,6 +9,7 @@ pub mod clipboard;
 pub mod curl;
 pub mod delivery;
 pub mod demo;
+pub mod edit;
 pub mod export;
 pub mod forward;
 pub mod headless;

@@ -52,6 +52,18 @@ pub struct Options {
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
+/// The alternate screen, the mouse and bracketed paste (pasted text comes as one event, not
+/// as keys that are each a command), with the cursor hidden. Raw mode is already on.
+fn take_screen() -> io::Result<()> {
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste,
+        cursor::Hide
+    )
+}
+
 /// Puts the terminal back as it was. Safe to call more than once.
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
@@ -105,14 +117,7 @@ pub async fn run(
     })?;
     ACTIVE.store(true, Ordering::SeqCst);
     let _guard = Guard;
-    // Bracketed paste: pasted text comes as one event, not as keys that are each a command.
-    execute!(
-        io::stdout(),
-        EnterAlternateScreen,
-        EnableMouseCapture,
-        EnableBracketedPaste,
-        cursor::Hide
-    )?;
+    take_screen()?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     term.clear()?;
     let size = term.size()?;
@@ -120,7 +125,8 @@ pub async fn run(
 
     let (input_tx, mut input) = mpsc::unbounded_channel::<Input>();
     let stop = Arc::new(AtomicBool::new(false));
-    let reader = spawn_input_reader(input_tx, stop.clone());
+    let (pauses, paused) = std::sync::mpsc::channel::<Pause>();
+    let reader = spawn_input_reader(input_tx, stop.clone(), paused);
 
     let (actions_tx, mut actions) = mpsc::unbounded_channel::<Action>();
     if let Some(sources) = opts.tunnels {
@@ -289,6 +295,33 @@ pub async fn run(
                         let _ = tx.send(Action::Copied(msg));
                     });
                 }
+                Effect::Edit { delivery } => {
+                    let edited = edit(&delivery, &opts.secrets, &pauses).await?;
+                    // The terminal comes back as it was left, or resized meanwhile.
+                    term.clear()?;
+                    let size = term.size()?;
+                    app.update(Action::Resize(size.width, size.height));
+                    // Ctrl-C in the editor reached hookscope too (they share the terminal's
+                    // process group): that one was the editor's, not a request to stop.
+                    signalled.set(crate::signals::stop_requested(true));
+                    match edited {
+                        Edited::Said(msg) => {
+                            app.update(Action::Copied(msg));
+                        }
+                        Edited::Stopped => break,
+                        Edited::Send(edit, note) => {
+                            let (tx, listen) = (actions_tx.clone(), opts.listen.clone());
+                            app.update(Action::Copied(format!(
+                                "sending #{}'s body as edited…",
+                                delivery.seq
+                            )));
+                            tokio::spawn(async move {
+                                let msg = send_edit(&listen, &edit, delivery.seq, note).await;
+                                let _ = tx.send(Action::Copied(msg));
+                            });
+                        }
+                    }
+                }
                 Effect::Search { query } => {
                     if let Some((interrupter, store)) = &searcher {
                         let (store, tx) = (store.clone(), actions_tx.clone());
@@ -331,6 +364,160 @@ pub async fn run(
         )),
         None => Ok(()),
     }
+}
+
+/// What became of an edit.
+enum Edited {
+    /// Send this: the edit, signed as a new message; with what to say of a body that is no
+    /// longer JSON.
+    Send(Box<Delivery>, Option<String>),
+    /// Nothing to send, for the reason given.
+    Said(String),
+    /// SIGTERM or SIGHUP came while the editor ran: stop, as after one.
+    Stopped,
+}
+
+/// Hands the terminal to the user's editor on `d`'s body (`e`), takes it back when the editor
+/// ends, and says what to send. The receiver goes on meanwhile; what arrives is listed after.
+async fn edit(
+    d: &Delivery,
+    secrets: &[crate::verify::Secret],
+    pauses: &std::sync::mpsc::Sender<Pause>,
+) -> io::Result<Edited> {
+    // Said before the editor opens, not after the work of an edit is lost.
+    if let Err(e) = crate::replay::signing_key(&d.path, secrets) {
+        return Ok(Edited::Said(format!("cannot sign an edit: {e}")));
+    }
+    let given = crate::edit::editable(&d.body);
+    let path = match crate::edit::scratch(d.seq, &given) {
+        Ok(p) => p,
+        Err(e) => {
+            return Ok(Edited::Said(format!(
+                "cannot edit: cannot write the body to {}: {e}",
+                std::env::temp_dir().display()
+            )));
+        }
+    };
+    let editor = crate::edit::editor();
+    // The input thread must not read keys meant for the editor.
+    let (ack, stopped) = tokio::sync::oneshot::channel();
+    if pauses.send(Pause::Now(ack)).is_ok() {
+        let _ = stopped.await;
+    }
+    restore();
+    // Seen while a graphical editor (`code --wait`) has the file; a terminal one covers it.
+    // Erased once the editor ends (as git does), so it is not left in the shell's scrollback.
+    let note = format!(
+        "hookscope: #{}'s body is open in `{}`: save and close it to send it signed",
+        d.seq,
+        crate::sanitize::line(&editor),
+    );
+    print!("{note}");
+    let _ = io::stdout().flush();
+    let modes = tty::Modes::save();
+    let ran = wait_for_editor(&editor, &path).await;
+    // An editor that ended without putting the terminal back (killed, crashed) leaves it raw
+    // and silent: raw mode taken over that would be "restored" at exit, for the shell.
+    modes.restore();
+    let rows = terminal::size().map_or(1, |(w, _)| {
+        unicode_width::UnicodeWidthStr::width(note.as_str()).div_ceil(usize::from(w.max(1)))
+    });
+    let _ = execute!(
+        io::stdout(),
+        cursor::MoveToColumn(0),
+        cursor::MoveUp(u16::try_from(rows.saturating_sub(1)).unwrap_or(0)),
+        terminal::Clear(terminal::ClearType::FromCursorDown)
+    );
+    terminal::enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    take_screen()?;
+    let _ = pauses.send(Pause::Resume);
+    let text = std::fs::read(&path);
+    let _ = std::fs::remove_file(&path);
+    let status = match ran {
+        Ok(Some(status)) => status,
+        Ok(None) => return Ok(Edited::Stopped),
+        Err(e) => {
+            return Ok(Edited::Said(format!(
+                "not sent: cannot run the editor `{}`: {e}",
+                crate::sanitize::line(&editor)
+            )));
+        }
+    };
+    if let Some(why) = crate::edit::failed(&editor, status) {
+        return Ok(Edited::Said(format!("not sent: {why}")));
+    }
+    let text = match text {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(Edited::Said(format!(
+                "not sent: cannot read {} back: {e}",
+                path.display()
+            )));
+        }
+    };
+    Ok(match crate::edit::outcome(&d.body, &given, &text) {
+        crate::edit::Outcome::Unchanged => Edited::Said(format!(
+            "not sent: #{}'s body was not changed (R sends it again, re-signed)",
+            d.seq
+        )),
+        crate::edit::Outcome::Emptied => {
+            Edited::Said("not sent: the editor left the body empty".into())
+        }
+        crate::edit::Outcome::Send { body, not_json } => {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let id = crate::sender::random_id("msg");
+            match crate::replay::edited(d, body.into(), &id, secrets, now) {
+                Ok(edit) => Edited::Send(Box::new(edit), not_json),
+                Err(e) => Edited::Said(format!("cannot sign the edit: {e}")),
+            }
+        }
+    })
+}
+
+/// Runs the editor until it ends: its status, or `None` when SIGTERM or SIGHUP came first
+/// (the editor is then ended too). Ctrl-C reaches hookscope as well as the editor, which
+/// takes it as its own key: it is passed over here.
+async fn wait_for_editor(
+    editor: &str,
+    path: &std::path::Path,
+) -> io::Result<Option<std::process::ExitStatus>> {
+    let ran = crate::edit::run(editor, path);
+    let mut ran = std::pin::pin!(ran);
+    loop {
+        tokio::select! {
+            status = &mut ran => return status.map(Some),
+            signal = crate::signals::stop_requested(true) => {
+                if signal != crate::signals::Signal::Interrupt {
+                    // Dropping the run kills the editor (kill_on_drop).
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
+
+/// Sends an edit through our own receiver and says how it went.
+async fn send_edit(listen: &str, edit: &Delivery, of: u64, not_json: Option<String>) -> String {
+    let sent = crate::replay::send(listen, edit, &edit.headers, crate::client::Trust::System).await;
+    let id = edit.msg_id.as_deref().unwrap_or_default();
+    let mut said = match sent {
+        Ok((status, body)) => format!(
+            "sent #{of} as edited, {id}: answered {status} {}",
+            crate::sanitize::line(&body)
+        ),
+        Err(e) => format!(
+            "sending the edit failed: {}",
+            crate::sanitize::line(&e.to_string())
+        ),
+    };
+    if let Some(e) = not_json {
+        said.push_str(&format!(
+            " (sent as written, though it is not JSON: {})",
+            crate::sanitize::line(&e)
+        ));
+    }
+    said
 }
 
 /// Sends a replay through our own receiver and says how it went.
@@ -476,13 +663,37 @@ enum Input {
     Unreadable(io::Error),
 }
 
+/// Tells the input thread to leave the terminal to another program (an editor) and back.
+enum Pause {
+    /// Stop reading keys, and say so once stopped.
+    Now(tokio::sync::oneshot::Sender<()>),
+    /// Read keys again.
+    Resume,
+}
+
 fn spawn_input_reader(
     tx: mpsc::UnboundedSender<Input>,
     stop: Arc<AtomicBool>,
+    pauses: std::sync::mpsc::Receiver<Pause>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let terminal = watch::Terminal::open();
         while !stop.load(Ordering::SeqCst) {
+            if let Ok(Pause::Now(ack)) = pauses.try_recv() {
+                let _ = ack.send(());
+                loop {
+                    match pauses.recv_timeout(Duration::from_millis(50)) {
+                        Ok(Pause::Resume) => break,
+                        Ok(Pause::Now(ack)) => {
+                            let _ = ack.send(());
+                        }
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                            if !stop.load(Ordering::SeqCst) => {}
+                        Err(_) => return,
+                    }
+                }
+                continue;
+            }
             // Asked before crossterm is: its poll spins at full speed, and never returns, once
             // the terminal has hung up (crossterm#793), so a closed terminal window would leave
             // hookscope running with its port and store held.
@@ -516,6 +727,46 @@ fn spawn_input_reader(
             }
         }
     })
+}
+
+/// The terminal's modes (termios), kept across a program that may leave them changed.
+mod tty {
+    /// The modes as saved; nothing where there is no terminal to ask.
+    pub struct Modes {
+        #[cfg(unix)]
+        saved: Option<(std::fs::File, libc::termios)>,
+    }
+
+    impl Modes {
+        /// The controlling terminal's modes now.
+        #[cfg(unix)]
+        pub fn save() -> Modes {
+            use std::os::fd::AsRawFd as _;
+            let saved = std::fs::File::open("/dev/tty").ok().and_then(|tty| {
+                // SAFETY: termios is plain data, filled in by tcgetattr before it is read.
+                let mut modes: libc::termios = unsafe { std::mem::zeroed() };
+                // SAFETY: a valid descriptor and a valid termios to fill.
+                (unsafe { libc::tcgetattr(tty.as_raw_fd(), &mut modes) } == 0)
+                    .then_some((tty, modes))
+            });
+            Modes { saved }
+        }
+
+        #[cfg(not(unix))]
+        pub fn save() -> Modes {
+            Modes {}
+        }
+
+        /// Sets the modes back as saved.
+        pub fn restore(&self) {
+            #[cfg(unix)]
+            if let Some((tty, modes)) = &self.saved {
+                use std::os::fd::AsRawFd as _;
+                // SAFETY: a valid descriptor and the termios tcgetattr filled.
+                unsafe { libc::tcsetattr(tty.as_raw_fd(), libc::TCSANOW, modes) };
+            }
+        }
+    }
 }
 
 /// Whether the terminal is still there, asked of the terminal itself.

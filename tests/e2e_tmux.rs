@@ -527,6 +527,122 @@ fn replay_and_answer_modes_from_the_keyboard() {
 }
 
 #[test]
+fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Some(tmux) = shell("edit") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // A stand-in for vi that reads the terminal as vi does, raw: it asks for an email and
+    // writes it into the body (the file is its last argument: EDITOR may carry options);
+    // given nothing, it leaves the file as it was.
+    let editor = dir.path().join("ed.sh");
+    std::fs::write(
+        &editor,
+        concat!(
+            "#!/bin/bash\n",
+            "printf 'new email? '\n",
+            // As vi does: every key as it is typed, Ctrl-C a key too. Keys typed during
+            // the second's sleep wait in the terminal for the editor (hookscope must not
+            // take them).
+            "stty raw -echo\n",
+            "sleep 1\n",
+            "email=\n",
+            "while IFS= read -r -n1 c && [ \"$c\" != $'\\r' ]; do\n",
+            // Ctrl-C: the signal a terminal in cooked mode sends to its foreground
+            // process group, hookscope and all; and the terminal left raw, as a crash
+            // would leave it.
+            "  [ \"$c\" = $'\\x03' ] && kill -INT 0\n",
+            "  email+=$c\n",
+            "done\n",
+            "stty sane\n",
+            "[ -z \"$email\" ] && exit 0\n",
+            "sed -i \"s/ada@example.com/$email/\" \"${@: -1}\"\n",
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let store = dir.path().join("e.sqlite3");
+    let port = free_port();
+    tmux.keys(&[
+        &format!(
+            "TMPDIR={} EDITOR='{} -e' {BIN} --port {port} --secret {SECRET} --no-tunnel --store {}",
+            dir.path().display(),
+            editor.display(),
+            store.display()
+        ),
+        "Enter",
+    ]);
+    tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
+    assert!(send(port, &[]).contains("2xx 1"));
+    tmux.wait_for("the delivery", |s| s.contains("Σ 1"));
+
+    tmux.keys(&["e"]);
+    let s = tmux.wait_for("the editor", |s| s.contains("new email?"));
+    assert!(s.contains("hookscope: #1's body is open in `"), "{s}");
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "0",
+        "the screen is the editor's"
+    );
+    // Every key goes to the editor: q, j and x are commands to the inspector.
+    tmux.keys(&["-l", "quit.jx@example.com"]);
+    tmux.keys(&["Enter"]);
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s = tmux.wait_for("the edit, sent and verified", |s| {
+        flat(s).contains("sent #1 as edited, msg_") && s.contains("✓ 2")
+    });
+    assert!(flat(&s).contains(": answered 200 ok"), "{s}");
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "1",
+        "the inspector has its screen back"
+    );
+    // The scratch file is gone: payloads carry personal data.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("hookscope-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    // Nothing typed: nothing changed, nothing sent. Ctrl-C in the editor is the editor's.
+    tmux.keys(&["e"]);
+    tmux.wait_for("the editor again", |s| s.contains("new email?"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("nothing sent", |s| {
+        flat(s).contains("not sent: #2's body was not changed")
+    });
+    tmux.keys(&["e"]);
+    tmux.wait_for("the editor again", |s| s.contains("new email?"));
+    tmux.keys(&["C-c"]);
+    let s = tmux.wait_for("the editor's end", |s| {
+        flat(s).contains("not sent: the editor")
+    });
+    assert!(s.contains("Σ 2"), "still running, nothing more sent:\n{s}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("the shell again", |s| {
+        s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
+    });
+    assert_cooked(&tmux);
+
+    // The edit went out as a new message, compact as the original came, linked to it.
+    let (ds, body) = {
+        let store = hookscope::store::Store::open(&store).unwrap();
+        let ds = store.query(&hookscope::store::Filter::default()).unwrap();
+        let body = ds[1].body.clone();
+        (ds, body)
+    };
+    assert_eq!(ds.len(), 2);
+    assert_eq!(ds[1].replay_of, Some(ds[0].seq));
+    assert_ne!(ds[1].msg_id, ds[0].msg_id);
+    assert_eq!(
+        String::from_utf8(body.to_vec()).unwrap(),
+        String::from_utf8(ds[0].body.to_vec())
+            .unwrap()
+            .replace("ada@example.com", "quit.jx@example.com")
+    );
+}
+
+#[test]
 fn headless_keeps_answering_while_its_terminal_is_stopped() {
     // Ctrl-S stops a terminal's output: a blocking write to it would stop the receiver too,
     // and senders would wait until their providers gave up.

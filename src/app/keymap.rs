@@ -46,6 +46,8 @@ pub enum Command {
     Replay,
     /// Re-send it re-signed with a fresh timestamp (same message id).
     ReplayResigned,
+    /// Edit the body in the user's editor, then send it signed as a new message.
+    EditAndSend,
     /// Cycle what the sender is answered.
     CycleMode,
     /// Empty the list for a fresh start (pressed twice; the store keeps what it held).
@@ -167,13 +169,19 @@ pub const DEFAULT: &[(&str, &[Key], Command, &str)] = &[
         "r",
         &[Key::Char('r')],
         Command::Replay,
-        "replay it exactly as received",
+        "replay as received",
     ),
     (
         "R",
         &[Key::Char('R')],
         Command::ReplayResigned,
-        "replay it re-signed (fresh timestamp)",
+        "replay re-signed (fresh timestamp)",
+    ),
+    (
+        "e",
+        &[Key::Char('e')],
+        Command::EditAndSend,
+        "edit the body ($EDITOR), then send it signed",
     ),
     (
         "m",

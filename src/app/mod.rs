@@ -87,6 +87,12 @@ pub enum Effect {
         /// Re-sign it with a fresh timestamp first.
         resign: bool,
     },
+    /// Open the body in the user's editor, then send what it leaves signed as a new message;
+    /// it arrives as a new delivery, a replay of this one.
+    Edit {
+        /// The delivery whose body is edited (in full).
+        delivery: Arc<Delivery>,
+    },
     /// Copy a curl command re-sending the delivery re-signed.
     CopyResignedCurl {
         /// The delivery.
@@ -114,9 +120,8 @@ impl PartialEq for Effect {
                     resign: s,
                 },
             ) => a.seq == b.seq && r == s,
-            (E::CopyResignedCurl { delivery: a }, E::CopyResignedCurl { delivery: b }) => {
-                a.seq == b.seq
-            }
+            (E::CopyResignedCurl { delivery: a }, E::CopyResignedCurl { delivery: b })
+            | (E::Edit { delivery: a }, E::Edit { delivery: b }) => a.seq == b.seq,
             (E::SetMode(a), E::SetMode(b)) => a == b,
             _ => false,
         }
@@ -900,6 +905,7 @@ impl App {
             | Command::CopyCurlResigned
             | Command::Replay
             | Command::ReplayResigned
+            | Command::EditAndSend
                 if self.selected_entry().is_none() =>
             {
                 self.say(if self.entries.is_empty() {
@@ -917,6 +923,7 @@ impl App {
             | Command::CopyCurlResigned
             | Command::Replay
             | Command::ReplayResigned
+            | Command::EditAndSend
                 if self
                     .selected_entry()
                     .is_some_and(|e| e.delivery.method.is_empty()) =>
@@ -929,6 +936,7 @@ impl App {
             | Command::CopyCurlResigned
             | Command::Replay
             | Command::ReplayResigned
+            | Command::EditAndSend
                 if let Some(why) = self
                     .selected_entry()
                     .and_then(|e| crate::replay::unrepeatable(&e.delivery)) =>
@@ -947,7 +955,10 @@ impl App {
                     what: "curl command".into(),
                 });
             }
-            Command::CopyCurlResigned | Command::Replay | Command::ReplayResigned => {
+            Command::CopyCurlResigned
+            | Command::Replay
+            | Command::ReplayResigned
+            | Command::EditAndSend => {
                 let (ready, load) = self.need_body(Some(c));
                 if !ready {
                     return load;
@@ -956,6 +967,7 @@ impl App {
                 let delivery = Arc::new(self.full_of(e)?.clone());
                 return Some(match c {
                     Command::CopyCurlResigned => Effect::CopyResignedCurl { delivery },
+                    Command::EditAndSend => Effect::Edit { delivery },
                     _ => {
                         self.say(format!(
                             "replaying {}{}…",

@@ -721,7 +721,7 @@ fn a_request_whose_line_was_not_seen_is_not_copied_as_curl_or_replayed() {
     let (mut app, mut b) = (app(), builder());
     let unseen = b.request("", "", vec![], b"");
     app.update(Action::Deliveries(vec![Arc::new(unseen)]));
-    for c in ['c', 'C', 'r', 'R'] {
+    for c in ['c', 'C', 'r', 'R', 'e'] {
         app.status = None;
         assert!(ch(&mut app, c).is_none(), "{c}");
         assert!(
@@ -924,6 +924,72 @@ fn replay_copy_resigned_and_mode_cycling() {
         matches!(&effects[..], [Effect::Replay { resign: true, .. }]),
         "{effects:?}"
     );
+}
+
+#[test]
+fn e_hands_the_whole_delivery_over_for_editing() {
+    let (mut app, mut b) = (app(), builder());
+    assert_eq!(ch(&mut app, 'e'), None, "nothing selected");
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .0
+            .starts_with("nothing to copy or replay yet")
+    );
+    fill(&mut app, &mut b, 2);
+    ch(&mut app, 'j');
+    let seq = app.selected_entry().unwrap().delivery.seq;
+    assert_eq!(seq, 1, "the older of two");
+    match ch(&mut app, 'e') {
+        Some(Effect::Edit { delivery }) => {
+            assert_eq!(delivery.seq, seq);
+            assert!(!delivery.body.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    // A body that never came whole is not a request to edit: its signature and length
+    // were for another.
+    let cut = b.record(
+        "POST",
+        "/webhooks",
+        vec![],
+        b"{\"id\":",
+        crate::verify::Verdict::Unchecked(crate::verify::Unchecked::BodyIncomplete {
+            error: "closed".into(),
+            received: 6,
+        }),
+    );
+    app.update(Action::Deliveries(vec![Arc::new(cut)]));
+    ch(&mut app, 'g');
+    assert_eq!(ch(&mut app, 'e'), None);
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .0
+            .starts_with("nothing to re-send: its body never came whole"),
+        "{:?}",
+        app.status
+    );
+    // With the store, the body is loaded first.
+    app.bodies_in_store = true;
+    let d = b.signed(SECRET, "msg_e", b"{\"a\":1}");
+    let full = Arc::new(crate::delivery::Delivery {
+        seq: 78,
+        stored: true,
+        ..d.clone()
+    });
+    app.update(Action::Deliveries(vec![stored(d, 78)]));
+    assert_eq!(ch(&mut app, 'e'), Some(Effect::Load { id: 78 }));
+    let effects = app.update(Action::Loaded {
+        id: 78,
+        delivery: Some(full),
+    });
+    match &effects[..] {
+        [Effect::Edit { delivery }] => assert_eq!(&delivery.body[..], b"{\"a\":1}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 proptest::proptest! {

@@ -1,7 +1,7 @@
 //! The help overlay, built from the key map so it always tells the truth.
 
 use super::theme::Theme;
-use crate::app::keymap;
+use crate::app::keymap::{self, Command};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -12,6 +12,23 @@ const WIDTH: u16 = 62;
 
 /// Columns a key takes, before its description.
 const KEY_COLUMNS: usize = 10;
+
+/// Opposite bindings the help shows on one row, so it fits 30 rows: the two commands (as
+/// the key map lists them), their keys, and what the row says (every word of both).
+const PAIRED: &[(Command, Command, &str, &str)] = &[
+    (
+        Command::Down,
+        Command::Up,
+        "j k ↓ ↑",
+        "older / newer delivery",
+    ),
+    (
+        Command::Replay,
+        Command::ReplayResigned,
+        "r R",
+        "replay as received / re-signed (fresh timestamp)",
+    ),
+];
 
 /// How many lines of the help a terminal of `size` (columns, rows) hides (0 when it fits):
 /// the App scrolls within them.
@@ -26,9 +43,14 @@ pub fn hidden_lines(size: (u16, u16)) -> usize {
 fn lines(inner: usize, theme: &Theme) -> Vec<Line<'static>> {
     let room = inner.saturating_sub(KEY_COLUMNS + 1);
     let mut lines = Vec::with_capacity(keymap::DEFAULT.len() + 4);
-    for (keys, _, _, what) in keymap::DEFAULT {
+    for &(keys, _, command, what) in keymap::DEFAULT {
+        let (keys, what) = match PAIRED.iter().find(|p| p.0 == command || p.1 == command) {
+            Some(&(first, _, keys, what)) if first == command => (keys, what),
+            Some(_) => continue,
+            None => (keys, what),
+        };
         for (i, part) in super::wrap(what, room).into_iter().enumerate() {
-            let keys = if i == 0 { *keys } else { "" };
+            let keys = if i == 0 { keys } else { "" };
             lines.push(Line::from(vec![
                 Span::styled(format!(" {keys:<8}"), theme.key()),
                 Span::raw(format!(" {part}")),

@@ -1,0 +1,355 @@
+//! Editing a delivery's body before sending it again (`e` in the inspector): the text an editor
+//! is given, what is sent from what it leaves, and running the editor.
+//!
+//! JSON is handed over one member per line and sent back compact when it came compact, as
+//! providers send it. Laying JSON out moves whitespace only, never a token, so numbers, escapes
+//! and key order stay as written (a serde round trip would turn `10.50` into `10.5`, and a
+//! 20-digit id into a float).
+
+use crate::highlight::{skip_ws, string_end};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// What the editor is given for a body: valid JSON one member per line (as the Body tab shows
+/// it), anything else as it is.
+pub fn editable(body: &[u8]) -> Vec<u8> {
+    match is_json(body) {
+        true => layout(body, true),
+        false => body.to_vec(),
+    }
+}
+
+/// What to do with what the editor left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Send this body. `not_json` says why it does not parse, when the original did.
+    Send {
+        /// The body to sign and send.
+        body: Vec<u8>,
+        /// The parser's complaint about an edit that broke the JSON.
+        not_json: Option<String>,
+    },
+    /// Nothing to send: the body is the one received.
+    Unchanged,
+    /// Nothing to send: the editor left no text.
+    Emptied,
+}
+
+/// What to send, given the `original` body, the text the editor was `given` and what it left
+/// (`edited`).
+pub fn outcome(original: &[u8], given: &[u8], edited: &[u8]) -> Outcome {
+    if edited == given {
+        return Outcome::Unchanged;
+    }
+    let mut edited = edited;
+    // Editors end what they write with a newline (vim on every write, even of an untouched
+    // file): one the body did not have is the editor's, not the user's.
+    if !original.ends_with(b"\n") {
+        edited = edited
+            .strip_suffix(b"\r\n")
+            .or_else(|| edited.strip_suffix(b"\n"))
+            .unwrap_or(edited);
+    }
+    if edited.iter().all(u8::is_ascii_whitespace) && !original.is_empty() {
+        return Outcome::Emptied;
+    }
+    let was_json = is_json(original);
+    let (body, not_json) = match serde_json::from_slice::<serde::de::IgnoredAny>(edited) {
+        Ok(_) if was_json && layout(original, false) == original => (layout(edited, false), None),
+        Ok(_) => (edited.to_vec(), None),
+        Err(e) => (edited.to_vec(), was_json.then(|| e.to_string())),
+    };
+    if body == original {
+        return Outcome::Unchanged;
+    }
+    Outcome::Send { body, not_json }
+}
+
+fn is_json(b: &[u8]) -> bool {
+    !b.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(b).is_ok()
+}
+
+/// Valid JSON `b` with its whitespace outside strings made anew: `pretty`, one member per
+/// line indented by two spaces and a final newline; otherwise none at all.
+fn layout(b: &[u8], pretty: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(if pretty { b.len() * 2 } else { b.len() });
+    let newline = |out: &mut Vec<u8>, depth: usize| {
+        if pretty {
+            out.push(b'\n');
+            out.resize(out.len() + depth * 2, b' ');
+        }
+    };
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b' ' | b'\n' | b'\r' | b'\t' => i += 1,
+            b'{' | b'[' => {
+                let close = if c == b'{' { b'}' } else { b']' };
+                let next = skip_ws(b, i + 1);
+                out.push(c);
+                if b.get(next) == Some(&close) {
+                    out.push(close);
+                    i = next + 1;
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                    i += 1;
+                }
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+                i += 1;
+            }
+            b',' => {
+                out.push(c);
+                newline(&mut out, depth);
+                i += 1;
+            }
+            b':' => {
+                out.push(c);
+                if pretty {
+                    out.push(b' ');
+                }
+                i += 1;
+            }
+            b'"' => {
+                let end = string_end(b, i);
+                out.extend_from_slice(&b[i..end]);
+                i = end;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    if pretty {
+        out.push(b'\n');
+    }
+    out
+}
+
+/// The editor to run: `$VISUAL`, then `$EDITOR` (as git and crontab choose), else `vi`.
+pub fn editor() -> String {
+    editor_from(|name| std::env::var_os(name))
+}
+
+/// [`editor`] with the environment read through `var`.
+fn editor_from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> String {
+    ["VISUAL", "EDITOR"]
+        .into_iter()
+        .filter_map(var)
+        .map(|v| v.to_string_lossy().trim().to_string())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| "vi".into())
+}
+
+/// A new file, readable by its owner only (payloads carry personal data), in the temporary
+/// folder, holding `text`: `.json` when it is JSON, so the editor highlights it.
+pub fn scratch(seq: u64, text: &[u8]) -> io::Result<PathBuf> {
+    use io::Write as _;
+    let ext = if is_json(text) { "json" } else { "txt" };
+    let name = format!(
+        "hookscope-{seq}-{}.{ext}",
+        crate::sender::random_id("edit").trim_start_matches("edit_")
+    );
+    let path = std::env::temp_dir().join(name);
+    let mut file = crate::store::create_private_file(&path)?;
+    file.write_all(text)?;
+    file.sync_all()?;
+    Ok(path)
+}
+
+/// Runs `editor` on `path` on this terminal as a shell runs `$EDITOR path` (so `code --wait`
+/// or `emacs -nw` work), and waits for it to end.
+pub async fn run(editor: &str, path: &Path) -> io::Result<std::process::ExitStatus> {
+    #[cfg(unix)]
+    let mut command = {
+        let mut c = tokio::process::Command::new("sh");
+        c.arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("hookscope-editor")
+            .arg(path);
+        c
+    };
+    #[cfg(not(unix))]
+    let mut command = {
+        let mut words = editor.split_whitespace();
+        let mut c = tokio::process::Command::new(words.next().unwrap_or("notepad"));
+        c.args(words).arg(path);
+        c
+    };
+    command.kill_on_drop(true).status().await
+}
+
+/// Why an editor's exit status means nothing is sent, if it does.
+pub fn failed(editor: &str, status: std::process::ExitStatus) -> Option<String> {
+    if status.success() {
+        return None;
+    }
+    let editor = crate::sanitize::line(editor);
+    Some(match status.code() {
+        // The shell's own: the command was not found, or could not be run.
+        Some(127) | Some(126) => format!(
+            "the editor `{editor}` could not be run: set $VISUAL or $EDITOR to one that can"
+        ),
+        Some(code) => format!("the editor `{editor}` exited with status {code}"),
+        None => format!("the editor `{editor}` was ended by a signal"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const COMPACT: &[u8] = br#"{"id":"evt_1","amount":10.50,"big":12345678901234567890123,"tags":[],"o":{},"s":"a,b:{c}\"]","n":[1,2]}"#;
+
+    #[test]
+    fn json_is_given_one_member_per_line_with_every_token_as_written() {
+        let given = editable(COMPACT);
+        assert_eq!(
+            String::from_utf8(given.clone()).unwrap(),
+            r#"{
+  "id": "evt_1",
+  "amount": 10.50,
+  "big": 12345678901234567890123,
+  "tags": [],
+  "o": {},
+  "s": "a,b:{c}\"]",
+  "n": [
+    1,
+    2
+  ]
+}
+"#
+        );
+        assert_eq!(layout(&given, false), COMPACT, "and back, byte for byte");
+        // Not JSON, or not UTF-8: as it is.
+        assert_eq!(editable(b"a=1&b=2"), b"a=1&b=2");
+        assert_eq!(editable(b"\xff\x00"), b"\xff\x00");
+    }
+
+    #[test]
+    fn an_untouched_or_emptied_file_sends_nothing() {
+        let given = editable(COMPACT);
+        assert_eq!(outcome(COMPACT, &given, &given), Outcome::Unchanged);
+        // Reindented, or written again with a newline, is still the same body.
+        let mut respaced = given.clone();
+        respaced.splice(1..1, b"\n\n   ".iter().copied());
+        assert_eq!(outcome(COMPACT, &given, &respaced), Outcome::Unchanged);
+        assert_eq!(outcome(b"a=1", b"a=1", b"a=1\n"), Outcome::Unchanged);
+        assert_eq!(outcome(COMPACT, &given, b""), Outcome::Emptied);
+        assert_eq!(outcome(COMPACT, &given, b"\n  \n"), Outcome::Emptied);
+    }
+
+    #[test]
+    fn an_edit_goes_out_as_compact_as_the_original_came() {
+        let given = editable(COMPACT);
+        let edited = String::from_utf8(given.clone())
+            .unwrap()
+            .replace("10.50", "99.00");
+        let Outcome::Send { body, not_json } = outcome(COMPACT, &given, edited.as_bytes()) else {
+            panic!("an edit is sent");
+        };
+        assert_eq!(
+            body,
+            String::from_utf8(COMPACT.to_vec())
+                .unwrap()
+                .replace("10.50", "99.00")
+                .into_bytes()
+        );
+        assert_eq!(not_json, None);
+        // A body that came pretty goes out as edited (less the editor's final newline).
+        let pretty = b"{\n    \"a\": 1\n}";
+        let Outcome::Send { body, .. } = outcome(pretty, pretty, b"{\n    \"a\": 2\n}\n") else {
+            panic!("an edit is sent");
+        };
+        assert_eq!(body, b"{\n    \"a\": 2\n}");
+        // Text stays text, with the line break it had.
+        let Outcome::Send { body, not_json } = outcome(b"a=1\n", b"a=1\n", b"a=2\n") else {
+            panic!("an edit is sent");
+        };
+        assert_eq!((body, not_json), (b"a=2\n".to_vec(), None));
+    }
+
+    #[test]
+    fn broken_json_is_still_sent_but_said() {
+        let given = editable(COMPACT);
+        let broken = String::from_utf8(given.clone())
+            .unwrap()
+            .replace("\"evt_1\",", "\"evt_1\"");
+        let Outcome::Send { body, not_json } = outcome(COMPACT, &given, broken.as_bytes()) else {
+            panic!("an edit is sent");
+        };
+        assert_eq!(body, broken.trim_end().as_bytes(), "as written");
+        assert_eq!(
+            not_json.as_deref(),
+            Some("expected `,` or `}` at line 3 column 3")
+        );
+    }
+
+    #[test]
+    fn the_editor_is_visual_then_editor_then_vi() {
+        let env = |visual: Option<&str>, editor: Option<&str>| {
+            let (visual, editor) = (visual.map(String::from), editor.map(String::from));
+            editor_from(move |name| match name {
+                "VISUAL" => visual.clone().map(Into::into),
+                "EDITOR" => editor.clone().map(Into::into),
+                _ => None,
+            })
+        };
+        assert_eq!(env(Some("code --wait"), Some("nano")), "code --wait");
+        assert_eq!(
+            env(Some(" "), Some("nano")),
+            "nano",
+            "a blank VISUAL is unset"
+        );
+        assert_eq!(env(None, None), "vi");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_editor_runs_as_a_shell_runs_it_and_its_failures_are_said() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = scratch(7, COMPACT).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "owner-only");
+        assert_eq!(path.extension().unwrap(), "json");
+        // An editor given with arguments, and a path the shell must not split.
+        let status = run("sed -i -e s/evt_1/evt_2/", &path).await.unwrap();
+        assert_eq!(failed("sed", status), None);
+        let text = std::fs::read(&path).unwrap();
+        assert!(text.starts_with(br#"{"id":"evt_2""#), "{text:?}");
+        std::fs::remove_file(&path).unwrap();
+
+        let status = run("false", Path::new("/nonexistent")).await.unwrap();
+        assert_eq!(
+            failed("false", status).as_deref(),
+            Some("the editor `false` exited with status 1")
+        );
+        let status = run("no-such-editor-here", Path::new("/x")).await.unwrap();
+        assert_eq!(
+            failed("no-such-editor-here", status).as_deref(),
+            Some(
+                "the editor `no-such-editor-here` could not be run: set $VISUAL or $EDITOR to one that can"
+            )
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn laying_json_out_moves_only_whitespace(v in crate::highlight::tests::arb_json()) {
+            let compact = serde_json::to_vec(&v).unwrap();
+            let pretty = layout(&compact, true);
+            let parsed: serde_json::Value = serde_json::from_slice(&pretty).unwrap();
+            prop_assert_eq!(&parsed, &v);
+            prop_assert_eq!(layout(&pretty, false), compact.clone());
+            let serde_pretty = serde_json::to_vec_pretty(&v).unwrap();
+            prop_assert_eq!(layout(&serde_pretty, false), compact);
+        }
+    }
+}

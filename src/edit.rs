@@ -132,7 +132,8 @@ fn layout(b: &[u8], pretty: bool) -> Vec<u8> {
     out
 }
 
-/// The editor to run: `$VISUAL`, then `$EDITOR` (as git and crontab choose), else `vi`.
+/// The editor to run: `$VISUAL`, then `$EDITOR` (as git and crontab choose), else `vi`
+/// (`notepad` on Windows).
 pub fn editor() -> String {
     editor_from(|name| std::env::var_os(name))
 }
@@ -144,8 +145,11 @@ fn editor_from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> String {
         .filter_map(var)
         .map(|v| v.to_string_lossy().trim().to_string())
         .find(|v| !v.is_empty())
-        .unwrap_or_else(|| "vi".into())
+        .unwrap_or_else(|| DEFAULT_EDITOR.into())
 }
+
+/// The editor when none is set: the one every Unix has, or Windows'.
+const DEFAULT_EDITOR: &str = if cfg!(windows) { "notepad" } else { "vi" };
 
 /// A new file, readable by its owner only (payloads carry personal data), in the temporary
 /// folder, holding `text`: `.json` when it is JSON, so the editor highlights it.
@@ -178,7 +182,7 @@ pub async fn run(editor: &str, path: &Path) -> io::Result<std::process::ExitStat
     #[cfg(not(unix))]
     let mut command = {
         let mut words = editor.split_whitespace();
-        let mut c = tokio::process::Command::new(words.next().unwrap_or("notepad"));
+        let mut c = tokio::process::Command::new(words.next().unwrap_or(DEFAULT_EDITOR));
         c.args(words).arg(path);
         c
     };
@@ -308,7 +312,7 @@ mod tests {
             "nano",
             "a blank VISUAL is unset"
         );
-        assert_eq!(env(None, None), "vi");
+        assert_eq!(env(None, None), DEFAULT_EDITOR);
     }
 
     #[cfg(unix)]

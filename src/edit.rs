@@ -54,8 +54,15 @@ pub fn outcome(original: &[u8], given: &[u8], edited: &[u8]) -> Outcome {
         return Outcome::Emptied;
     }
     let was_json = is_json(original);
+    // Compact JSON, perhaps with a line break after it: the edit goes out the same way.
+    let core = original.trim_ascii_end();
+    let compact = was_json && layout(core, false) == core;
     let (body, not_json) = match serde_json::from_slice::<serde::de::IgnoredAny>(edited) {
-        Ok(_) if was_json && layout(original, false) == original => (layout(edited, false), None),
+        Ok(_) if compact => {
+            let mut body = layout(edited, false);
+            body.extend_from_slice(&original[core.len()..]);
+            (body, None)
+        }
         Ok(_) => (edited.to_vec(), None),
         Err(e) => (edited.to_vec(), was_json.then(|| e.to_string())),
     };
@@ -267,6 +274,11 @@ mod tests {
                 .into_bytes()
         );
         assert_eq!(not_json, None);
+        // Compact with a line break after it: compact, with its line break.
+        let Outcome::Send { body, .. } = outcome(b"{\"a\":1}\n", b"", b"{\n  \"a\": 2\n}\n") else {
+            panic!("an edit is sent");
+        };
+        assert_eq!(body, b"{\"a\":2}\n");
         // A body that came pretty goes out as edited (less the editor's final newline).
         let pretty = b"{\n    \"a\": 1\n}";
         let Outcome::Send { body, .. } = outcome(pretty, pretty, b"{\n    \"a\": 2\n}\n") else {

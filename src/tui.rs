@@ -399,10 +399,11 @@ async fn edit(
         }
     };
     let editor = crate::edit::editor();
-    // The input thread must not read keys meant for the editor.
+    // The input thread must not read keys meant for the editor. It stops within its 50 ms
+    // wait; one stuck in crossterm (a terminal that hung up) is not waited for.
     let (ack, stopped) = tokio::sync::oneshot::channel();
     if pauses.send(Pause::Now(ack)).is_ok() {
-        let _ = stopped.await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), stopped).await;
     }
     restore();
     // Seen while a graphical editor (`code --wait`) has the file; a terminal one covers it.

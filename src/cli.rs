@@ -67,6 +67,10 @@ pub struct ReplayArgs {
     /// Re-sign with a fresh timestamp (same message id) so it passes the 5-minute tolerance.
     #[arg(long)]
     pub resign: bool,
+    /// Open the body in $VISUAL or $EDITOR first, then send what is saved signed with a fresh
+    /// timestamp as a new message (the inspector's e).
+    #[arg(long, conflicts_with = "resign")]
+    pub edit: bool,
     /// Accept any certificate from an https target, as curl's -k: still encrypted, but who
     /// answers is not checked.
     #[arg(long, short = 'k')]

@@ -196,6 +196,24 @@ pub async fn run(editor: &str, path: &Path) -> io::Result<std::process::ExitStat
     command.kill_on_drop(true).status().await
 }
 
+/// [`run`]s the editor until it ends: its status, or `None` when SIGTERM or SIGHUP came
+/// first (the editor is then ended too). Ctrl-C at the terminal reaches hookscope as well as
+/// the editor, which takes it as its own key: it is passed over here, as git does.
+pub async fn wait(editor: &str, path: &Path) -> io::Result<Option<std::process::ExitStatus>> {
+    let mut ran = std::pin::pin!(run(editor, path));
+    loop {
+        tokio::select! {
+            status = &mut ran => return status.map(Some),
+            signal = crate::signals::stop_requested(true) => {
+                if signal != crate::signals::Signal::Interrupt {
+                    // Dropping the run kills the editor (kill_on_drop).
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
+
 /// Why an editor's exit status means nothing is sent, if it does.
 pub fn failed(editor: &str, status: std::process::ExitStatus) -> Option<String> {
     if status.success() {

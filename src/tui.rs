@@ -416,7 +416,7 @@ async fn edit(
     print!("{note}");
     let _ = io::stdout().flush();
     let modes = tty::Modes::save();
-    let ran = wait_for_editor(&editor, &path).await;
+    let ran = crate::edit::wait(&editor, &path).await;
     // An editor that ended without putting the terminal back (killed, crashed) leaves it raw
     // and silent: raw mode taken over that would be "restored" at exit, for the shell.
     modes.restore();
@@ -474,28 +474,6 @@ async fn edit(
             }
         }
     })
-}
-
-/// Runs the editor until it ends: its status, or `None` when SIGTERM or SIGHUP came first
-/// (the editor is then ended too). Ctrl-C reaches hookscope as well as the editor, which
-/// takes it as its own key: it is passed over here.
-async fn wait_for_editor(
-    editor: &str,
-    path: &std::path::Path,
-) -> io::Result<Option<std::process::ExitStatus>> {
-    let ran = crate::edit::run(editor, path);
-    let mut ran = std::pin::pin!(ran);
-    loop {
-        tokio::select! {
-            status = &mut ran => return status.map(Some),
-            signal = crate::signals::stop_requested(true) => {
-                if signal != crate::signals::Signal::Interrupt {
-                    // Dropping the run kills the editor (kill_on_drop).
-                    return Ok(None);
-                }
-            }
-        }
-    }
 }
 
 /// Sends an edit through our own receiver and says how it went.

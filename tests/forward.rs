@@ -722,6 +722,68 @@ fn replay_from_the_command_line() {
             ids[1]
         )
     );
+
+    // (The two GET replays' lines.)
+    for _ in 0..2 {
+        let line: serde_json::Value = serde_json::from_str(&out.next().unwrap().unwrap()).unwrap();
+        assert_eq!(line["method"], "GET");
+    }
+
+    // --edit: the body through the editor (sed here, in place), sent signed as a new message.
+    let edit = |editor: &str, secret: &[&str]| {
+        let o = std::process::Command::new(bin)
+            .args(["replay", "evt_cli", "--edit", "--to", &url])
+            .args(["--store", store.to_str().unwrap()])
+            .args(secret)
+            .env("VISUAL", editor)
+            .env_remove("HOOKSCOPE_SECRET")
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let sed = "sed -i -e s/evt_cli/evt_edited/";
+    let (code, text, err) = edit(sed, &["--secret", SECRET]);
+    assert_eq!(code, Some(0), "{text}{err}");
+    assert!(
+        text.starts_with(&format!("200 ok · sent #{id} as edited, msg_")),
+        "{text}"
+    );
+    assert_eq!(
+        err,
+        format!(
+            "hookscope: #{id}'s body is open in `{sed}`: save and close it to send it signed\n"
+        )
+    );
+    let line: serde_json::Value = serde_json::from_str(&out.next().unwrap().unwrap()).unwrap();
+    assert_eq!(line["verified"], true);
+    assert_eq!(line["event_id"], "evt_edited");
+    assert_eq!(line["replay_of"], id);
+    assert!(
+        text.trim_end().ends_with(line["msg_id"].as_str().unwrap()),
+        "{text}"
+    );
+    assert_ne!(line["msg_id"], "msg_cli");
+    // Left as it was: nothing sent, and said.
+    let (code, text, err) = edit("true", &["--secret", SECRET]);
+    assert_eq!((code, text.as_str()), (Some(1), ""));
+    assert!(
+        err.ends_with(&format!(
+            "hookscope: nothing sent: #{id}'s body was not changed (--resign sends it again, re-signed)\n"
+        )),
+        "{err}"
+    );
+    // No secret to sign with: said before any editor opens.
+    let (code, _, err) = edit("touch /nonexistent/never", &[]);
+    assert_eq!(code, Some(2), "an error, as for --resign");
+    assert!(
+        err.contains("no whsec_ secret applies to /webhooks: pass --secret"),
+        "{err}"
+    );
+    assert!(!err.contains("is open in"), "{err}");
     let _ = server.kill();
     let _ = server.wait();
 }

@@ -275,15 +275,21 @@ mod tests {
         assert_eq!(outcome(COMPACT, &given, b"\n  \n"), Outcome::Emptied);
     }
 
+    /// The body and note of an outcome that sends.
+    fn sent(original: &[u8], given: &[u8], edited: &[u8]) -> (Vec<u8>, Option<String>) {
+        match outcome(original, given, edited) {
+            Outcome::Send { body, not_json } => (body, not_json),
+            other => panic!("an edit is sent, not {other:?}"),
+        }
+    }
+
     #[test]
     fn an_edit_goes_out_as_compact_as_the_original_came() {
         let given = editable(COMPACT);
         let edited = String::from_utf8(given.clone())
             .unwrap()
             .replace("10.50", "99.00");
-        let Outcome::Send { body, not_json } = outcome(COMPACT, &given, edited.as_bytes()) else {
-            panic!("an edit is sent");
-        };
+        let (body, not_json) = sent(COMPACT, &given, edited.as_bytes());
         assert_eq!(
             body,
             String::from_utf8(COMPACT.to_vec())
@@ -293,20 +299,14 @@ mod tests {
         );
         assert_eq!(not_json, None);
         // Compact with a line break after it: compact, with its line break.
-        let Outcome::Send { body, .. } = outcome(b"{\"a\":1}\n", b"", b"{\n  \"a\": 2\n}\n") else {
-            panic!("an edit is sent");
-        };
+        let (body, _) = sent(b"{\"a\":1}\n", b"", b"{\n  \"a\": 2\n}\n");
         assert_eq!(body, b"{\"a\":2}\n");
         // A body that came pretty goes out as edited (less the editor's final newline).
         let pretty = b"{\n    \"a\": 1\n}";
-        let Outcome::Send { body, .. } = outcome(pretty, pretty, b"{\n    \"a\": 2\n}\n") else {
-            panic!("an edit is sent");
-        };
+        let (body, _) = sent(pretty, pretty, b"{\n    \"a\": 2\n}\n");
         assert_eq!(body, b"{\n    \"a\": 2\n}");
         // Text stays text, with the line break it had.
-        let Outcome::Send { body, not_json } = outcome(b"a=1\n", b"a=1\n", b"a=2\n") else {
-            panic!("an edit is sent");
-        };
+        let (body, not_json) = sent(b"a=1\n", b"a=1\n", b"a=2\n");
         assert_eq!((body, not_json), (b"a=2\n".to_vec(), None));
     }
 
@@ -316,9 +316,7 @@ mod tests {
         let broken = String::from_utf8(given.clone())
             .unwrap()
             .replace("\"evt_1\",", "\"evt_1\"");
-        let Outcome::Send { body, not_json } = outcome(COMPACT, &given, broken.as_bytes()) else {
-            panic!("an edit is sent");
-        };
+        let (body, not_json) = sent(COMPACT, &given, broken.as_bytes());
         assert_eq!(body, broken.trim_end().as_bytes(), "as written");
         assert_eq!(
             not_json.as_deref(),

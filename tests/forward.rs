@@ -662,13 +662,13 @@ fn replay_from_the_command_line() {
 
     let (mut server, url) = common::spawn_listening(&mut common::headless_json(&["--no-store"]));
     let mut out = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
-    // An empty key leaves the id out: the newest is replayed.
-    let run_id = |key: &str, extra: &[&str]| {
+    // `replay ARGS`, with `visual` as the editor for --edit.
+    let replay = |args: &[&str], visual: &str| {
         let o = std::process::Command::new(bin)
             .arg("replay")
-            .args((!key.is_empty()).then_some(key))
+            .args(args)
             .args(["--to", &url, "--store", store.to_str().unwrap()])
-            .args(extra)
+            .env("VISUAL", visual)
             .env_remove("HOOKSCOPE_SECRET")
             .output()
             .unwrap();
@@ -677,6 +677,11 @@ fn replay_from_the_command_line() {
             String::from_utf8_lossy(&o.stdout).into_owned(),
             String::from_utf8_lossy(&o.stderr).into_owned(),
         )
+    };
+    // An empty key leaves the id out: the newest is replayed.
+    let run_id = |key: &str, extra: &[&str]| {
+        let key = (!key.is_empty()).then_some(key);
+        replay(&[key.as_slice(), extra].concat(), "false")
     };
     let run = |extra: &[&str]| run_id("evt_cli", extra);
     let (code, text, err) = run(&[]);
@@ -730,21 +735,8 @@ fn replay_from_the_command_line() {
     }
 
     // --edit: the body through the editor (sed here, in place), sent signed as a new message.
-    let edit = |editor: &str, secret: &[&str]| {
-        let o = std::process::Command::new(bin)
-            .args(["replay", "evt_cli", "--edit", "--to", &url])
-            .args(["--store", store.to_str().unwrap()])
-            .args(secret)
-            .env("VISUAL", editor)
-            .env_remove("HOOKSCOPE_SECRET")
-            .output()
-            .unwrap();
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    };
+    let edit =
+        |editor: &str, secret: &[&str]| replay(&[&["evt_cli", "--edit"], secret].concat(), editor);
     let sed = "sed -i -e s/evt_cli/evt_edited/";
     let (code, text, err) = edit(sed, &["--secret", SECRET]);
     assert_eq!(code, Some(0), "{text}{err}");

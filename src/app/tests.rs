@@ -867,6 +867,30 @@ fn attempts_group_by_message_id() {
     );
 }
 
+/// With the store on, a delivery (store id `id`) arrives light; `key` asks for its body, and
+/// what the app does once the store has loaded it.
+fn stored_then_loaded(
+    app: &mut App,
+    b: &mut Builder,
+    id: u64,
+    body: &[u8],
+    key: char,
+) -> Vec<Effect> {
+    app.bodies_in_store = true;
+    let d = b.signed(SECRET, &format!("msg_{id}"), body);
+    let full = Arc::new(crate::delivery::Delivery {
+        seq: id,
+        stored: true,
+        ..d.clone()
+    });
+    app.update(Action::Deliveries(vec![stored(d, id)]));
+    assert_eq!(ch(app, key), Some(Effect::Load { id }));
+    app.update(Action::Loaded {
+        id,
+        delivery: Some(full),
+    })
+}
+
 #[test]
 fn replay_copy_resigned_and_mode_cycling() {
     let (mut app, mut b) = (app(), builder());
@@ -907,19 +931,7 @@ fn replay_copy_resigned_and_mode_cycling() {
     }
     assert_eq!(app.mode, RespondMode::Normal);
     // With the store, a light delivery is loaded before it is replayed.
-    app.bodies_in_store = true;
-    let d = b.signed(SECRET, "msg_l", b"{}");
-    let full = Arc::new(crate::delivery::Delivery {
-        seq: 77,
-        stored: true,
-        ..d.clone()
-    });
-    app.update(Action::Deliveries(vec![stored(d, 77)]));
-    assert_eq!(ch(&mut app, 'R'), Some(Effect::Load { id: 77 }));
-    let effects = app.update(Action::Loaded {
-        id: 77,
-        delivery: Some(full),
-    });
+    let effects = stored_then_loaded(&mut app, &mut b, 77, b"{}", 'R');
     assert!(
         matches!(&effects[..], [Effect::Replay { resign: true, .. }]),
         "{effects:?}"
@@ -973,19 +985,7 @@ fn e_hands_the_whole_delivery_over_for_editing() {
         app.status
     );
     // With the store, the body is loaded first.
-    app.bodies_in_store = true;
-    let d = b.signed(SECRET, "msg_e", b"{\"a\":1}");
-    let full = Arc::new(crate::delivery::Delivery {
-        seq: 78,
-        stored: true,
-        ..d.clone()
-    });
-    app.update(Action::Deliveries(vec![stored(d, 78)]));
-    assert_eq!(ch(&mut app, 'e'), Some(Effect::Load { id: 78 }));
-    let effects = app.update(Action::Loaded {
-        id: 78,
-        delivery: Some(full),
-    });
+    let effects = stored_then_loaded(&mut app, &mut b, 78, b"{\"a\":1}", 'e');
     match &effects[..] {
         [Effect::Edit { delivery }] => assert_eq!(&delivery.body[..], b"{\"a\":1}"),
         other => panic!("{other:?}"),

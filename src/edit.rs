@@ -6,7 +6,9 @@
 //! and key order stay as written (a serde round trip would turn `10.50` into `10.5`, and a
 //! 20-digit id into a float).
 
+use crate::delivery::Delivery;
 use crate::highlight::{skip_ws, string_end};
+use crate::verify::Secret;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -230,6 +232,121 @@ pub fn failed(editor: &str, status: std::process::ExitStatus) -> Option<String> 
     })
 }
 
+/// Why an edit sends nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum NotSent {
+    /// No HMAC secret applies to the delivery's path.
+    #[error("cannot sign an edit: {0}")]
+    Unsignable(crate::replay::ReplayError),
+    /// The body could not be written out for the editor.
+    #[error("cannot write the body to {}: {error}", .dir.display())]
+    Scratch {
+        /// The temporary folder.
+        dir: PathBuf,
+        /// What the OS said.
+        error: io::Error,
+    },
+    /// The editor could not be started.
+    #[error("cannot run the editor `{editor}`: {error}")]
+    Unrunnable {
+        /// The editor, made printable.
+        editor: String,
+        /// What the OS said.
+        error: io::Error,
+    },
+    /// The editor failed or was not found ([`failed`]).
+    #[error("{0}")]
+    EditorFailed(String),
+    /// What the editor left could not be read back.
+    #[error("cannot read {} back: {error}", .path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        error: io::Error,
+    },
+    /// The body is the one received (the delivery's number).
+    #[error("#{0}'s body was not changed")]
+    Unchanged(u64),
+    /// The editor left no text.
+    #[error("the editor left the body empty")]
+    Emptied,
+    /// SIGTERM or SIGHUP came while the editor was open.
+    #[error("stopped while the editor was open")]
+    Stopped,
+}
+
+/// A delivery's body written out for the editor; the file goes when the draft does.
+pub struct Draft {
+    path: PathBuf,
+    given: Vec<u8>,
+    seq: u64,
+}
+
+impl Draft {
+    /// Writes `d`'s body out for editing, once it is known that an edit can be signed (said
+    /// before the editor opens, not after the work of an edit is lost).
+    pub fn new(d: &Delivery, secrets: &[Secret]) -> Result<Draft, NotSent> {
+        crate::replay::signing_key(&d.path, secrets).map_err(NotSent::Unsignable)?;
+        let given = editable(&d.body);
+        let path = scratch(d.seq, &given).map_err(|error| NotSent::Scratch {
+            dir: std::env::temp_dir(),
+            error,
+        })?;
+        Ok(Draft {
+            path,
+            given,
+            seq: d.seq,
+        })
+    }
+
+    /// The file the editor is given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What to send once `editor` has ended as `ran` says ([`wait`]): `d` with the edited body,
+    /// signed at `now` as a new message, and what to say of a body that is no longer JSON.
+    pub fn finish(
+        self,
+        d: &Delivery,
+        secrets: &[Secret],
+        editor: &str,
+        ran: io::Result<Option<std::process::ExitStatus>>,
+        now: i64,
+    ) -> Result<(Delivery, Option<String>), NotSent> {
+        let status = ran
+            .map_err(|error| NotSent::Unrunnable {
+                editor: crate::sanitize::line(editor).into_owned(),
+                error,
+            })?
+            .ok_or(NotSent::Stopped)?;
+        if let Some(why) = failed(editor, status) {
+            return Err(NotSent::EditorFailed(why));
+        }
+        let text = std::fs::read(&self.path).map_err(|error| NotSent::Unreadable {
+            path: self.path.clone(),
+            error,
+        })?;
+        let (body, not_json) = match outcome(&d.body, &self.given, &text) {
+            Outcome::Send { body, not_json } => (body, not_json),
+            Outcome::Unchanged => return Err(NotSent::Unchanged(self.seq)),
+            Outcome::Emptied => return Err(NotSent::Emptied),
+        };
+        let id = crate::sender::random_id("msg");
+        let edit = crate::replay::edited(d, body.into(), &id, secrets, now)
+            .map_err(NotSent::Unsignable)?;
+        Ok((edit, not_json))
+    }
+}
+
+impl Drop for Draft {
+    fn drop(&mut self) {
+        // Payloads carry personal data: nothing is left behind, whatever became of the edit.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,6 +487,62 @@ mod tests {
                 "the editor `no-such-editor-here` could not be run: set $VISUAL or $EDITOR to one that can"
             )
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_draft_is_signed_or_says_why_not_and_leaves_no_file_behind() {
+        use std::os::unix::process::ExitStatusExt as _;
+        const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let mut b = crate::testing::Builder::new(&[SECRET], time::OffsetDateTime::now_utc());
+        let d = b.signed(SECRET, "msg_d", COMPACT);
+        let secrets = vec![Secret::parse(SECRET).unwrap()];
+        let ok = || Ok(Some(std::process::ExitStatus::from_raw(0)));
+        // No secret for the path: said before any file is written.
+        let e = Draft::new(&d, &[]).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "cannot sign an edit: no whsec_ secret applies to /webhooks: pass --secret to re-sign"
+        );
+        // Untouched, or the editor stopped: nothing to send, and the file goes either way.
+        let draft = Draft::new(&d, &secrets).unwrap();
+        let path = draft.path().to_path_buf();
+        assert_eq!(std::fs::read(&path).unwrap(), editable(COMPACT));
+        let e = draft.finish(&d, &secrets, "vi", ok(), 0).err().unwrap();
+        assert_eq!(e.to_string(), "#1's body was not changed");
+        assert!(!path.exists());
+        let draft = Draft::new(&d, &secrets).unwrap();
+        let path = draft.path().to_path_buf();
+        let e = draft.finish(&d, &secrets, "vi", Ok(None), 0).err().unwrap();
+        assert!(matches!(e, NotSent::Stopped), "{e:?}");
+        assert!(!path.exists());
+        let e = Draft::new(&d, &secrets)
+            .unwrap()
+            .finish(
+                &d,
+                &secrets,
+                "vi",
+                Ok(Some(std::process::ExitStatus::from_raw(1 << 8))),
+                0,
+            )
+            .err()
+            .unwrap();
+        assert_eq!(e.to_string(), "the editor `vi` exited with status 1");
+        // Edited: signed as a new message.
+        let draft = Draft::new(&d, &secrets).unwrap();
+        std::fs::write(draft.path(), b"{\"id\": \"evt_2\"}\n").unwrap();
+        let now = d.received_at.unix_timestamp();
+        let (edit, not_json) = draft.finish(&d, &secrets, "vi", ok(), now).unwrap();
+        assert_eq!(
+            (&edit.body[..], not_json),
+            (&br#"{"id":"evt_2"}"#[..], None)
+        );
+        assert_ne!(edit.msg_id.as_deref(), Some("msg_d"));
+        let verifier = crate::verify::Verifier::new(secrets, 300);
+        assert!(matches!(
+            verifier.verify(&edit.path, &edit.headers, &edit.body, now),
+            crate::verify::Verdict::Verified(_)
+        ));
     }
 
     proptest! {

@@ -783,63 +783,38 @@ fn config_forward_line(args: &ServeArgs, url: Option<&str>) -> Option<String> {
 
 /// `replay --edit`: the body through the user's editor, then sent signed as a new message.
 async fn replay_edited(args: &ReplayArgs, d: &hookscope::delivery::Delivery) -> Result<ExitCode> {
-    use hookscope::edit;
+    use hookscope::edit::{self, NotSent};
     let (secrets, _) = cli::resolve_secrets(&args.secrets, env_var)?;
     if let Some(why) = hookscope::replay::unrepeatable(d) {
         anyhow::bail!("#{}: {why}", d.seq);
     }
-    // Said before the editor opens, not after the work of an edit is lost.
-    hookscope::replay::signing_key(&d.path, &secrets)?;
-    let given = edit::editable(&d.body);
-    let path = edit::scratch(d.seq, &given).with_context(|| {
-        format!(
-            "cannot write the body to edit into {}",
-            std::env::temp_dir().display()
-        )
-    })?;
+    // Nothing is edited yet: what was asked cannot be done at all, an error.
+    let draft = edit::Draft::new(d, &secrets)?;
     let editor = edit::editor();
     log!(
         "hookscope: #{}'s body is open in `{}`: save and close it to send it signed",
         d.seq,
         sanitize::line(&editor)
     );
-    let ran = edit::wait(&editor, &path).await;
-    let text = std::fs::read(&path);
-    let _ = std::fs::remove_file(&path);
-    let Some(status) =
-        ran.with_context(|| format!("cannot run the editor `{}`", sanitize::line(&editor)))?
-    else {
-        log!("hookscope: stopped while the editor was open: nothing sent");
-        return Ok(ExitCode::from(1));
-    };
-    if let Some(why) = edit::failed(&editor, status) {
-        log!("hookscope: nothing sent: {why}");
-        return Ok(ExitCode::from(1));
-    }
-    let text = text.with_context(|| format!("cannot read {} back", path.display()))?;
-    let (body, not_json) = match edit::outcome(&d.body, &given, &text) {
-        edit::Outcome::Send { body, not_json } => (body, not_json),
-        edit::Outcome::Unchanged => {
-            log!(
-                "hookscope: nothing sent: #{}'s body was not changed (--resign sends it again, re-signed)",
-                d.seq
-            );
+    let ran = edit::wait(&editor, draft.path()).await;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (e, not_json) = match draft.finish(d, &secrets, &editor, ran, now) {
+        Ok(sent) => sent,
+        Err(e @ NotSent::Unchanged(_)) => {
+            log!("hookscope: nothing sent: {e} (--resign sends it again, re-signed)");
             return Ok(ExitCode::from(1));
         }
-        edit::Outcome::Emptied => {
-            log!("hookscope: nothing sent: the editor left the body empty");
+        Err(e) => {
+            log!("hookscope: nothing sent: {e}");
             return Ok(ExitCode::from(1));
         }
     };
-    if let Some(e) = not_json {
+    if let Some(why) = not_json {
         log!(
             "hookscope: sending it as written, though it is not JSON: {}",
-            sanitize::line(&e)
+            sanitize::line(&why)
         );
     }
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let id = sender::random_id("msg");
-    let e = hookscope::replay::edited(d, body.into(), &id, &secrets, now)?;
     let (status, answer) = hookscope::replay::send(
         &args.to,
         &e,
@@ -848,9 +823,10 @@ async fn replay_edited(args: &ReplayArgs, d: &hookscope::delivery::Delivery) -> 
     )
     .await?;
     out!(
-        "{status} {} · sent #{} as edited, {id}",
+        "{status} {} · sent #{} as edited, {}",
         sanitize::line(&answer),
-        d.seq
+        d.seq,
+        e.msg_id.as_deref().unwrap_or_default()
     );
     Ok(if (200..300).contains(&status) {
         ExitCode::SUCCESS

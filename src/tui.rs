@@ -384,19 +384,10 @@ async fn edit(
     secrets: &[crate::verify::Secret],
     pauses: &std::sync::mpsc::Sender<Pause>,
 ) -> io::Result<Edited> {
-    // Said before the editor opens, not after the work of an edit is lost.
-    if let Err(e) = crate::replay::signing_key(&d.path, secrets) {
-        return Ok(Edited::Said(format!("cannot sign an edit: {e}")));
-    }
-    let given = crate::edit::editable(&d.body);
-    let path = match crate::edit::scratch(d.seq, &given) {
-        Ok(p) => p,
-        Err(e) => {
-            return Ok(Edited::Said(format!(
-                "cannot edit: cannot write the body to {}: {e}",
-                std::env::temp_dir().display()
-            )));
-        }
+    use crate::edit::NotSent;
+    let draft = match crate::edit::Draft::new(d, secrets) {
+        Ok(draft) => draft,
+        Err(e) => return Ok(Edited::Said(format!("not sent: {e}"))),
     };
     let editor = crate::edit::editor();
     // The input thread must not read keys meant for the editor. It stops within its 50 ms
@@ -416,7 +407,7 @@ async fn edit(
     print!("{note}");
     let _ = io::stdout().flush();
     let modes = tty::Modes::save();
-    let ran = crate::edit::wait(&editor, &path).await;
+    let ran = crate::edit::wait(&editor, draft.path()).await;
     // An editor that ended without putting the terminal back (killed, crashed) leaves it raw
     // and silent: raw mode taken over that would be "restored" at exit, for the shell.
     modes.restore();
@@ -433,46 +424,14 @@ async fn edit(
     ACTIVE.store(true, Ordering::SeqCst);
     take_screen()?;
     let _ = pauses.send(Pause::Resume);
-    let text = std::fs::read(&path);
-    let _ = std::fs::remove_file(&path);
-    let status = match ran {
-        Ok(Some(status)) => status,
-        Ok(None) => return Ok(Edited::Stopped),
-        Err(e) => {
-            return Ok(Edited::Said(format!(
-                "not sent: cannot run the editor `{}`: {e}",
-                crate::sanitize::line(&editor)
-            )));
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    Ok(match draft.finish(d, secrets, &editor, ran, now) {
+        Ok((edit, not_json)) => Edited::Send(Box::new(edit), not_json),
+        Err(NotSent::Stopped) => Edited::Stopped,
+        Err(e @ NotSent::Unchanged(_)) => {
+            Edited::Said(format!("not sent: {e} (R sends it again, re-signed)"))
         }
-    };
-    if let Some(why) = crate::edit::failed(&editor, status) {
-        return Ok(Edited::Said(format!("not sent: {why}")));
-    }
-    let text = match text {
-        Ok(t) => t,
-        Err(e) => {
-            return Ok(Edited::Said(format!(
-                "not sent: cannot read {} back: {e}",
-                path.display()
-            )));
-        }
-    };
-    Ok(match crate::edit::outcome(&d.body, &given, &text) {
-        crate::edit::Outcome::Unchanged => Edited::Said(format!(
-            "not sent: #{}'s body was not changed (R sends it again, re-signed)",
-            d.seq
-        )),
-        crate::edit::Outcome::Emptied => {
-            Edited::Said("not sent: the editor left the body empty".into())
-        }
-        crate::edit::Outcome::Send { body, not_json } => {
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            let id = crate::sender::random_id("msg");
-            match crate::replay::edited(d, body.into(), &id, secrets, now) {
-                Ok(edit) => Edited::Send(Box::new(edit), not_json),
-                Err(e) => Edited::Said(format!("cannot sign the edit: {e}")),
-            }
-        }
+        Err(e) => Edited::Said(format!("not sent: {e}")),
     })
 }
 

@@ -157,6 +157,11 @@ pub struct ShowArgs {
     /// What to print.
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
     pub format: ShowFormat,
+    /// Verify it again with this secret, as of when it came, in place of the verdict it got:
+    /// which of two secrets is the endpoint's? Repeat for several. (Not read from the
+    /// environment: without it, the verdict shown is the one it got.)
+    #[arg(long = "secret", value_name = "[/PATH=]SECRET")]
+    pub secrets: Vec<String>,
 }
 
 /// What `hookscope show` prints.

@@ -115,6 +115,26 @@ impl ResponseRecord {
 }
 
 impl Delivery {
+    /// Its verdict worked out again by `verifier` as of when it came (to try another secret on
+    /// a real delivery), or why there is nothing to verify: not a POST, or not a whole request.
+    pub fn verified_again(&self, verifier: &crate::verify::Verifier) -> Result<Verdict, String> {
+        if let Some(why) = crate::replay::unrepeatable(self) {
+            return Err(why.to_string());
+        }
+        if self.method != "POST" {
+            return Err(format!(
+                "it is a {}, and only POSTs are verified",
+                crate::sanitize::line(&self.method)
+            ));
+        }
+        Ok(verifier.verify(
+            &self.path,
+            &self.headers,
+            &self.body,
+            self.received_at.unix_timestamp(),
+        ))
+    }
+
     /// Assembles a delivery, deriving the message id and the payload's id and type.
     pub fn new(
         seq: u64,

@@ -550,9 +550,35 @@ fn say_which(store: &Store, key: &str, chosen: &hookscope::delivery::Delivery) -
 
 fn show(args: ShowArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&store_path(&args.store)?)?;
-    let Some(d) = chosen(&store, args.id.as_deref())? else {
+    let Some(mut d) = chosen(&store, args.id.as_deref())? else {
         return Ok(ExitCode::from(1));
     };
+    if !args.secrets.is_empty() {
+        let given = cli::SecretArgs {
+            secrets: args.secrets.clone(),
+        };
+        let (secrets, _) = cli::resolve_secrets(&given, |_| None)?;
+        let verifier = Verifier::new(secrets, hookscope::verify::DEFAULT_TOLERANCE);
+        match d.verified_again(&verifier) {
+            Ok(verdict) => {
+                log!(
+                    "hookscope: #{}'s verdict worked out again with --secret, as of when it came (its own: {})",
+                    d.seq,
+                    d.verdict
+                        .failure_code()
+                        .unwrap_or(match d.verdict.verified() {
+                            Some(true) => "verified",
+                            _ => "unverified",
+                        })
+                );
+                d.verdict = verdict;
+            }
+            Err(why) => {
+                log!("hookscope: #{} cannot be verified again: {why}", d.seq);
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error here, as for every printing command.
     let _ = match args.format {

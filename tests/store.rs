@@ -441,6 +441,57 @@ fn show_prints_the_body_or_one_json_object_for_scripts() {
     assert_eq!(payload["type"], "task.completed");
 }
 
+#[test]
+fn show_with_a_secret_verifies_again_as_of_when_it_came() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.sqlite3");
+    seeded(&path);
+    let p = path.to_str().unwrap();
+    // msg_b was signed with another secret than the one configured: is OTHER_SECRET the
+    // endpoint's? Its timestamp is days old by now, but it is checked as of when it came.
+    let (code, out, err) = hookscope(&["show", "msg_b", "--store", p]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("✗ bad_signature"), "{out}");
+    let (code, out, err) = hookscope(&["show", "msg_b", "--store", p, "--secret", OTHER_SECRET]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\nverdict   verified with "), "{out}");
+    assert_eq!(
+        err,
+        "hookscope: #2's verdict worked out again with --secret, as of when it came (its own: bad_signature)\n"
+    );
+    let (_, out, _) = hookscope(&[
+        "show",
+        "msg_b",
+        "--store",
+        p,
+        "--format",
+        "json",
+        "--secret",
+        OTHER_SECRET,
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["verified"], true);
+    // And the one it got, with the secret that verified it, fails with another.
+    let (_, out, _) = hookscope(&["show", "msg_a", "--store", p, "--secret", OTHER_SECRET]);
+    assert!(out.starts_with("✗ bad_signature"), "{out}");
+    // A GET has nothing to verify: said, and nothing printed.
+    let (code, out, err) = hookscope(&["show", "--store", p, "--secret", SECRET]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(
+        err.ends_with(
+            "hookscope: #4 cannot be verified again: it is a GET, and only POSTs are verified\n"
+        ),
+        "{err}"
+    );
+    // The environment's secret is not taken for one given.
+    let out = Command::new(BIN)
+        .args(["show", "msg_b", "--store", p])
+        .env("HOOKSCOPE_SECRET", OTHER_SECRET)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("✗ bad_signature"));
+}
+
 /// Adds a forwarded delivery (the app answered 202 with JSON) and a replay of `first` to the
 /// store at `path`; returns them as stored.
 fn forwarded_and_replayed(path: &Path, first: &Delivery) -> Vec<Delivery> {

@@ -170,13 +170,24 @@ pub async fn run(
     let mut signalled = std::pin::pin!(crate::signals::stop_requested(true));
     // Why keys could not be read, if that ended the loop: said once the terminal is restored.
     let mut unreadable = None;
+    // The terminal hung up (seen by the input thread, signalled, or failing a draw).
+    let mut gone = false;
 
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
-            term.draw(|f| {
+            let drawn = term.draw(|f| {
                 crate::ui::draw(f, &app);
                 clusters.settle(f.buffer_mut());
-            })?;
+            });
+            if let Err(e) = drawn {
+                // A terminal that hung up fails writes (EIO) before its hang-up is read or
+                // signalled: gone, as for Input::Gone, not an error to report to nobody.
+                if hung_up(&e) {
+                    gone = true;
+                    break;
+                }
+                return Err(e);
+            }
             last_draw = Instant::now();
             dirty = false;
             if let Some(log) = &mut latency {
@@ -197,7 +208,10 @@ pub async fn run(
                 Some(Input::Event(_)) => Vec::new(),
                 // The terminal is gone: nobody is looking, and nobody could press q. Stop as
                 // after q, so the store closes cleanly and the port is let go.
-                Some(Input::Gone) | None => break,
+                Some(Input::Gone) | None => {
+                    gone = true;
+                    break;
+                }
                 Some(Input::Unreadable(e)) => {
                     unreadable = Some(e);
                     break;
@@ -251,7 +265,10 @@ pub async fn run(
                 Vec::new()
             }
             _ = tokio::time::sleep_until(redraw_at), if dirty => continue,
-            _ = &mut signalled => break,
+            signal = &mut signalled => {
+                gone = signal == crate::signals::Signal::Hangup;
+                break;
+            }
         };
         dirty = true;
         for effect in effects {
@@ -346,7 +363,13 @@ pub async fn run(
         }
     }
     stop.store(true, Ordering::SeqCst);
-    drop(term);
+    if gone {
+        // Dropped, it would try to show the cursor on the terminal that is gone and complain
+        // on stderr that it could not (restore() shows it, quietly, where there is one).
+        std::mem::forget(term);
+    } else {
+        drop(term);
+    }
     restore();
     // The reader notices `stop` within its wait; one stuck in crossterm (a terminal hung up
     // after it was asked, crossterm#793) is left behind rather than waited for forever.
@@ -456,6 +479,18 @@ async fn send_edit(listen: &str, edit: &Delivery, of: u64, not_json: Option<Stri
         ));
     }
     said
+}
+
+/// Whether a write to the terminal failed because it hung up (the window closed, the ssh
+/// session or the tmux pane went): EIO, on Unix.
+fn hung_up(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    return e.raw_os_error() == Some(libc::EIO);
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
 }
 
 /// Sends a replay through our own receiver and says how it went.

@@ -302,6 +302,53 @@ fn closing_its_terminal_ends_the_inspector_and_closes_the_store() {
 }
 
 #[test]
+fn a_terminal_that_hangs_up_while_it_draws_ends_it_quietly() {
+    // Deliveries keep coming, so the inspector is drawing when the terminal goes: the write
+    // fails (EIO) before the hang-up is read or signalled. That is the terminal gone, not an
+    // error to report (to nobody) on the way out.
+    for round in 0..5 {
+        let name = format!("hup-drawing-{round}");
+        let Some(tmux) = shell(&name) else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let err = dir.path().join("err.txt");
+        let port = free_port();
+        tmux.keys(&[
+            &format!(
+                "{BIN} --port {port} --no-tunnel --secret {SECRET} --no-store 2>{}",
+                err.display()
+            ),
+            "Enter",
+        ]);
+        tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
+        let mut sender = Command::new(BIN)
+            .args(["send", "--to", &format!("http://127.0.0.1:{port}/")])
+            .args(["--secret", SECRET, "-n", "100000", "--rate", "400", "-q"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        tmux.wait_for("deliveries coming", |s| s.contains("Σ 5"));
+        let pid = child_of(&tmux.format("#{pane_pid}")).expect("hookscope runs in the pane");
+        tmux.cmd(&["kill-server"]);
+        let start = Instant::now();
+        while !ended(&pid) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{name}: still running 20 s after its terminal closed"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = sender.kill();
+        let _ = sender.wait();
+        let said = std::fs::read_to_string(&err).unwrap();
+        assert!(
+            !said.contains("hookscope:") && !said.contains("Failed"),
+            "{name}: ended with an error: {said}"
+        );
+    }
+}
+
+#[test]
 fn inspector_in_a_real_terminal() {
     let Some(tmux) = shell("e2e") else { return };
     let port = free_port();

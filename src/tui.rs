@@ -173,7 +173,7 @@ pub async fn run(
     // The terminal hung up (seen by the input thread, signalled, or failing a draw).
     let mut gone = false;
 
-    loop {
+    'ui: loop {
         if dirty && last_draw.elapsed() >= FRAME {
             let drawn = term.draw(|f| {
                 crate::ui::draw(f, &app);
@@ -313,7 +313,14 @@ pub async fn run(
                     });
                 }
                 Effect::Edit { delivery } => {
-                    let edited = edit(&delivery, &opts.secrets, &pauses).await?;
+                    let edited = match edit(&delivery, &opts.secrets, &pauses).await? {
+                        Edited::Stopped => {
+                            gone = true; // the terminal is the editor's, or no more
+                            break 'ui;
+                        }
+                        Edited::Said(msg) => Err(msg),
+                        Edited::Send(edit, note) => Ok((edit, note)),
+                    };
                     // The terminal comes back as it was left, or resized meanwhile.
                     term.clear()?;
                     let size = term.size()?;
@@ -322,11 +329,10 @@ pub async fn run(
                     // process group): that one was the editor's, not a request to stop.
                     signalled.set(crate::signals::stop_requested(true));
                     match edited {
-                        Edited::Said(msg) => {
+                        Err(msg) => {
                             app.update(Action::Copied(msg));
                         }
-                        Edited::Stopped => break,
-                        Edited::Send(edit, note) => {
+                        Ok((edit, note)) => {
                             let (tx, listen) = (actions_tx.clone(), opts.listen.clone());
                             app.update(Action::Copied(format!(
                                 "sending #{}'s body as edited…",
@@ -434,6 +440,10 @@ async fn edit(
     // An editor that ended without putting the terminal back (killed, crashed) leaves it raw
     // and silent: raw mode taken over that would be "restored" at exit, for the shell.
     modes.restore();
+    if let Ok(None) = ran {
+        // SIGTERM, or SIGHUP with the terminal gone: the terminal stays as the shell had it.
+        return Ok(Edited::Stopped);
+    }
     let rows = terminal::size().map_or(1, |(w, _)| {
         unicode_width::UnicodeWidthStr::width(note.as_str()).div_ceil(usize::from(w.max(1)))
     });

@@ -665,13 +665,31 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
         flat(s).contains("not sent: the editor")
     });
     assert!(s.contains("Σ 2"), "still running, nothing more sent:\n{s}");
-    tmux.keys(&["q"]);
-    tmux.wait_for("the shell again", |s| {
-        s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
-    });
+    // SIGTERM while the editor is open (raw): the editor goes with hookscope, and the
+    // terminal is the shell's again, cooked, with no scratch file left.
+    tmux.keys(&["e"]);
+    tmux.wait_for("the editor again", |s| s.contains("new email?"));
+    let pid = child_of(&tmux.format("#{pane_pid}")).expect("hookscope runs in the pane");
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let start = Instant::now();
+    while !ended(&pid) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "still running after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    tmux.keys(&["Enter"]);
     assert_cooked(&tmux);
+    assert!(
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .all(|e| !e.file_name().to_string_lossy().starts_with("hookscope-")),
+        "no scratch file left"
+    );
 
-    // The edit went out as a new message, compact as the original came, linked to it.
+    // The store was closed on the way out. The edit went out as a new message, compact as the original came, linked to it.
     let (ds, body) = {
         let store = hookscope::store::Store::open(&store).unwrap();
         let ds = store.query(&hookscope::store::Filter::default()).unwrap();

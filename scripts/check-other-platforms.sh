@@ -7,7 +7,11 @@
 # for those targets; `cargo check` never links, so a stand-in compiler that makes empty objects
 # (and an `ar` that makes an empty archive) is enough for the Rust to be checked.
 #
-# Needs the targets' standard libraries (`rustup target add x86_64-apple-darwin
+# macOS is checked on Apple silicon (aarch64): that covers code for an architecture other than
+# this machine's too (src/probe.rs's vector paths are x86_64's only), which Intel macOS would
+# not.
+#
+# Needs the targets' standard libraries (`rustup target add aarch64-apple-darwin
 # x86_64-pc-windows-gnu`); a target that cannot be had is skipped with a message, so a machine
 # without network still runs the rest of CI.
 set -euo pipefail
@@ -38,7 +42,7 @@ exit 0
 AR
 chmod +x "$stand_ins/cc" "$stand_ins/ar"
 
-for target in x86_64-apple-darwin x86_64-pc-windows-gnu; do
+for target in aarch64-apple-darwin x86_64-pc-windows-gnu; do
     if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
         if ! timeout 300 rustup target add "$target"; then
             echo "SKIPPED the $target check: its standard library could not be installed" >&2

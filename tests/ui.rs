@@ -86,6 +86,35 @@ fn session(app: &mut App) {
 }
 
 #[test]
+fn a_stored_delivery_no_secret_verified_names_the_command_that_tries_one() {
+    let hint = |d: Delivery| {
+        let mut app = app(100, 30, false);
+        app.update(Action::Deliveries(vec![Arc::new(d)]));
+        keys(&mut app, &[KeyCode::Enter]);
+        let flat = screen(&app).replace('"', "");
+        let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+        flat.contains("→ to try a secret on it: hookscope show 812 --secret whsec_…")
+    };
+    let mut b = builder();
+    let stored = |mut d: Delivery| {
+        d.seq = 812;
+        d.stored = true;
+        d
+    };
+    let wrong = b.signed(OTHER, "msg_w", &event("a.b", "evt_w"));
+    assert!(hint(stored(wrong.clone())), "bad_signature");
+    let mut unchecked = Builder::new(&[], datetime!(2026-11-27 09:59:50 UTC));
+    let unverified = unchecked.signed(SECRET, "msg_u", &event("a.b", "evt_u"));
+    assert!(hint(stored(unverified)), "no secret");
+    // Not in a store (--no-store): there is nothing for `show` to find.
+    let mut unstored = wrong;
+    unstored.seq = 812;
+    assert!(!hint(unstored));
+    // Nor where a secret would not help.
+    assert!(!hint(stored(b.signed(SECRET, "msg_v", b"{}"))));
+}
+
+#[test]
 fn empty_state() {
     insta::assert_snapshot!(screen(&app(100, 16, true)));
 }

@@ -169,6 +169,18 @@ fn hint_lines(lines: &mut Vec<Line<'_>>, hint: &str, theme: &Theme, width: usize
     }
 }
 
+/// For a stored delivery no secret verified: the command that tries one on it, as of when it
+/// came, without firing another event.
+fn try_a_secret(lines: &mut Vec<Line<'_>>, d: &Delivery, theme: &Theme, width: usize) {
+    if d.stored {
+        let hint = format!(
+            "to try a secret on it: hookscope show {} --secret whsec_…",
+            d.seq
+        );
+        hint_lines(lines, &hint, theme, width);
+    }
+}
+
 fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let d = &e.delivery;
     let mut lines = Vec::new();
@@ -182,6 +194,9 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
             headline(&mut lines, code, theme.bad(), &f.kind.to_string(), width);
             for hint in &f.hints {
                 hint_lines(&mut lines, hint, theme, width);
+            }
+            if matches!(f.kind, FailureKind::BadSignature(_)) {
+                try_a_secret(&mut lines, d, theme, width);
             }
             if let FailureKind::BadSignature(r) = &f.kind {
                 lines.push(Line::from(""));
@@ -211,6 +226,9 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
         Verdict::Unchecked(u) => {
             let mark = format!(" {}  ", e.mark.symbol());
             headline(&mut lines, mark, theme.warn(), &u.to_string(), width);
+            if matches!(u, Unchecked::NoSecret | Unchecked::NoSecretForPath { .. }) {
+                try_a_secret(&mut lines, d, theme, width);
+            }
             if let Unchecked::Malformed { reason } = u {
                 let hint = if reason.starts_with(crate::malformed::TLS) {
                     // The port is this run's; the record may be older, but a tunnel

@@ -807,8 +807,12 @@ fn config_forward_line(args: &ServeArgs, url: Option<&str>) -> Option<String> {
     )
 }
 
-/// `replay --edit`: the body through the user's editor, then sent signed as a new message.
-async fn replay_edited(args: &ReplayArgs, d: &hookscope::delivery::Delivery) -> Result<ExitCode> {
+/// `replay --edit`: the body through the user's editor, signed as a new message; `None` once
+/// it is said why nothing is to be sent.
+async fn edited_for_replay(
+    args: &ReplayArgs,
+    d: &hookscope::delivery::Delivery,
+) -> Result<Option<hookscope::delivery::Delivery>> {
     use hookscope::edit::{self, NotSent};
     let (secrets, _) = cli::resolve_secrets(&args.secrets, env_var)?;
     if let Some(why) = hookscope::replay::unrepeatable(d) {
@@ -828,11 +832,11 @@ async fn replay_edited(args: &ReplayArgs, d: &hookscope::delivery::Delivery) -> 
         Ok(sent) => sent,
         Err(e @ NotSent::Unchanged(_)) => {
             log!("hookscope: nothing sent: {e} (--resign sends it again, re-signed)");
-            return Ok(ExitCode::from(1));
+            return Ok(None);
         }
         Err(e) => {
             log!("hookscope: nothing sent: {e}");
-            return Ok(ExitCode::from(1));
+            return Ok(None);
         }
     };
     if let Some(why) = not_json {
@@ -841,24 +845,7 @@ async fn replay_edited(args: &ReplayArgs, d: &hookscope::delivery::Delivery) -> 
             sanitize::line(&why)
         );
     }
-    let (status, answer) = hookscope::replay::send(
-        &args.to,
-        &e,
-        &e.headers,
-        hookscope::client::Trust::insecure_if(args.insecure),
-    )
-    .await?;
-    out!(
-        "{status} {} · sent #{} as edited, {}",
-        sanitize::line(&answer),
-        d.seq,
-        e.msg_id.as_deref().unwrap_or_default()
-    );
-    Ok(if (200..300).contains(&status) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(Some(e))
 }
 
 async fn replay(args: ReplayArgs) -> Result<ExitCode> {
@@ -867,40 +854,49 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     };
     drop(store);
-    if args.edit {
-        return replay_edited(&args, &d).await;
-    }
-    let headers = if args.resign {
-        let (secrets, _) = cli::resolve_secrets(&args.secrets, env_var)?;
-        hookscope::replay::resign(
-            &d,
-            &secrets,
-            time::OffsetDateTime::now_utc().unix_timestamp(),
-        )?
+    // What goes out, and how its line names it.
+    let (sent, said) = if args.edit {
+        let Some(e) = edited_for_replay(&args, &d).await? else {
+            return Ok(ExitCode::from(1));
+        };
+        let said = format!(
+            "sent #{} as edited, {}",
+            d.seq,
+            e.msg_id.as_deref().unwrap_or_default()
+        );
+        (e, said)
     } else {
-        d.headers.clone()
+        let sent = if args.resign {
+            let (secrets, _) = cli::resolve_secrets(&args.secrets, env_var)?;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            hookscope::replay::resigned(&d, &secrets, now)?
+        } else {
+            d.clone()
+        };
+        let said = format!(
+            "replayed #{}{}{}",
+            d.seq,
+            if args.resign { " re-signed" } else { "" },
+            d.msg_id
+                .as_deref()
+                .map(|m| format!(" {}", sanitize::line(m)))
+                .unwrap_or_default()
+        );
+        (sent, said)
     };
     let (status, body) = hookscope::replay::send(
         &args.to,
-        &d,
-        &headers,
+        &sent,
+        &sent.headers,
         hookscope::client::Trust::insecure_if(args.insecure),
     )
     .await?;
-    out!(
-        "{status} {} · replayed #{}{}{}",
-        sanitize::line(&body),
-        d.seq,
-        if args.resign { " re-signed" } else { "" },
-        d.msg_id
-            .as_deref()
-            .map(|m| format!(" {}", sanitize::line(m)))
-            .unwrap_or_default()
-    );
+    out!("{status} {} · {said}", sanitize::line(&body));
     if (200..300).contains(&status) {
         return Ok(ExitCode::SUCCESS);
     }
     if !args.resign
+        && !args.edit
         && let Some(stale) =
             hookscope::replay::stale(&d, time::OffsetDateTime::now_utc().unix_timestamp())
     {

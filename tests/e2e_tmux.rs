@@ -240,6 +240,18 @@ fn without_a_terminal_to_read_keys_from_the_inspector_says_so() {
 }
 
 /// Whether process `pid` has ended (gone, or a zombie waiting to be reaped).
+/// Waits up to 20 s for process `pid` to end, after `what`.
+fn wait_until_ended(pid: &str, what: &str) {
+    let start = Instant::now();
+    while !ended(pid) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "still running 20 s after {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn ended(pid: &str) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
         stat.rsplit_once(')')
@@ -273,14 +285,7 @@ fn closing_its_terminal_ends_the_inspector_and_closes_the_store() {
         tmux.wait_for("the deliveries", |s| s.contains("Deliveries 3"));
         let pid = child_of(&tmux.format("#{pane_pid}")).expect("hookscope runs in the pane");
         tmux.cmd(&["kill-server"]);
-        let start = Instant::now();
-        while !ended(&pid) {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "{name}: still running 20 s after its terminal closed"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_until_ended(&pid, &format!("{name}: its terminal closed"));
         // Closed cleanly: the write-ahead log folded into the one file, every delivery in it.
         let wal = dir.path().join("s.sqlite3-wal");
         assert!(!wal.exists(), "{name}: {} left behind", wal.display());
@@ -330,14 +335,7 @@ fn a_terminal_that_hangs_up_while_it_draws_ends_it_quietly() {
         tmux.wait_for("deliveries coming", |s| s.contains("Σ 5"));
         let pid = child_of(&tmux.format("#{pane_pid}")).expect("hookscope runs in the pane");
         tmux.cmd(&["kill-server"]);
-        let start = Instant::now();
-        while !ended(&pid) {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "{name}: still running 20 s after its terminal closed"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_until_ended(&pid, &format!("{name}: its terminal closed"));
         let _ = sender.kill();
         let _ = sender.wait();
         let said = std::fs::read_to_string(&err).unwrap();
@@ -671,14 +669,7 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
     tmux.wait_for("the editor again", |s| s.contains("new email?"));
     let pid = child_of(&tmux.format("#{pane_pid}")).expect("hookscope runs in the pane");
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    let start = Instant::now();
-    while !ended(&pid) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "still running after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_ended(&pid, "SIGTERM");
     tmux.keys(&["Enter"]);
     assert_cooked(&tmux);
     assert!(

@@ -170,204 +170,210 @@ pub async fn run(
     let mut signalled = std::pin::pin!(crate::signals::stop_requested(true));
     // Why keys could not be read, if that ended the loop: said once the terminal is restored.
     let mut unreadable = None;
-    // The terminal hung up (seen by the input thread, signalled, or failing a draw).
+    // The terminal hung up (seen by the input thread, signalled, or failing a write).
     let mut gone = false;
 
-    'ui: loop {
-        if dirty && last_draw.elapsed() >= FRAME {
-            let drawn = term.draw(|f| {
-                crate::ui::draw(f, &app);
-                clusters.settle(f.buffer_mut());
-            });
-            if let Err(e) = drawn {
-                // A terminal that hung up fails writes (EIO) before its hang-up is read or
-                // signalled: gone, as for Input::Gone, not an error to report to nobody.
-                if hung_up(&e) {
-                    gone = true;
-                    break;
-                }
-                return Err(e);
-            }
-            last_draw = Instant::now();
-            dirty = false;
-            if let Some(log) = &mut latency {
-                log.drawn();
-            }
-        }
-        if app.quit {
-            break;
-        }
-        let redraw_at = tokio::time::Instant::from_std(last_draw + FRAME);
-        let effects = tokio::select! {
-            biased;
-            input = input.recv() => match input {
-                Some(Input::Event(Event::Key(k))) => app.update(Action::Key(k)),
-                Some(Input::Event(Event::Mouse(m))) => app.update(Action::Mouse(m)),
-                Some(Input::Event(Event::Resize(w, h))) => app.update(Action::Resize(w, h)),
-                Some(Input::Event(Event::Paste(text))) => app.update(Action::Paste(text)),
-                Some(Input::Event(_)) => Vec::new(),
-                // The terminal is gone: nobody is looking, and nobody could press q. Stop as
-                // after q, so the store closes cleanly and the port is let go.
-                Some(Input::Gone) | None => {
-                    gone = true;
-                    break;
-                }
-                Some(Input::Unreadable(e)) => {
-                    unreadable = Some(e);
-                    break;
-                }
-            },
-            Some(action) = actions.recv() => app.update(action),
-            Some(done) = copied.recv() => {
-                let msg = finish_copy(done, &mut term)?;
-                app.update(Action::Copied(msg))
-            }
-            first = deliveries.recv(), if deliveries_open => {
-                match first {
-                    Some(d) => {
-                        let mut batch = vec![light(d, app.bodies_in_store)];
-                        while batch.len() < BATCH {
-                            match deliveries.try_recv() {
-                                Ok(d) => batch.push(light(d, app.bodies_in_store)),
-                                Err(_) => break,
-                            }
-                        }
-                        if let Some(log) = &mut latency {
-                            log.arrived(&batch);
-                        }
-                        app.update(Action::Deliveries(batch))
-                    }
-                    None => {
-                        deliveries_open = false;
-                        Vec::new()
-                    }
+    // Every write to the terminal in here can fail: the loop's errors come out in one place.
+    let ended = async {
+        'ui: loop {
+            if dirty && last_draw.elapsed() >= FRAME {
+                term.draw(|f| {
+                    crate::ui::draw(f, &app);
+                    clusters.settle(f.buffer_mut());
+                })?;
+                last_draw = Instant::now();
+                dirty = false;
+                if let Some(log) = &mut latency {
+                    log.drawn();
                 }
             }
-            _ = ticker.tick() => {
-                let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-                let before = app.status.is_some();
-                app.update(Action::Tick(now_ms as i64));
-                let waiting = opts
-                    .waiting
-                    .now()
-                    .map(|(n, oldest)| (n, oldest.elapsed().as_secs()));
-                let waiting_changed = waiting != app.unanswered;
-                if waiting_changed {
-                    app.update(Action::Unanswered(waiting));
-                }
-                let second = now_ms / 1000;
-                // Idle redraws: once a second for the sparkline, or when a message expires or
-                // the wait for the app changes.
-                if second == last_second && before == app.status.is_some() && !waiting_changed {
-                    continue;
-                }
-                last_second = second;
-                Vec::new()
-            }
-            _ = tokio::time::sleep_until(redraw_at), if dirty => continue,
-            signal = &mut signalled => {
-                gone = signal == crate::signals::Signal::Hangup;
+            if app.quit {
                 break;
             }
-        };
-        dirty = true;
-        for effect in effects {
-            match effect {
-                Effect::Copy { text, what } => {
-                    if let Some(msg) = copy(&clipboard, &mut term, text, what)? {
-                        app.update(Action::Copied(msg));
+            let redraw_at = tokio::time::Instant::from_std(last_draw + FRAME);
+            let effects = tokio::select! {
+                biased;
+                input = input.recv() => match input {
+                    Some(Input::Event(Event::Key(k))) => app.update(Action::Key(k)),
+                    Some(Input::Event(Event::Mouse(m))) => app.update(Action::Mouse(m)),
+                    Some(Input::Event(Event::Resize(w, h))) => app.update(Action::Resize(w, h)),
+                    Some(Input::Event(Event::Paste(text))) => app.update(Action::Paste(text)),
+                    Some(Input::Event(_)) => Vec::new(),
+                    // The terminal is gone: nobody is looking, and nobody could press q. Stop as
+                    // after q, so the store closes cleanly and the port is let go.
+                    Some(Input::Gone) | None => {
+                        gone = true;
+                        break;
                     }
-                }
-                Effect::Load { id } => {
-                    if let Some(store) = &store {
-                        let (store, tx) = (store.clone(), actions_tx.clone());
-                        tokio::task::spawn_blocking(move || {
-                            let delivery = lock(&store).get(id as i64).ok().flatten().map(Arc::new);
-                            let _ = tx.send(Action::Loaded { id, delivery });
-                        });
+                    Some(Input::Unreadable(e)) => {
+                        unreadable = Some(e);
+                        break;
                     }
+                },
+                Some(action) = actions.recv() => app.update(action),
+                Some(done) = copied.recv() => {
+                    let msg = finish_copy(done, &mut term)?;
+                    app.update(Action::Copied(msg))
                 }
-                Effect::SetMode(mode) => opts.control.set(mode),
-                Effect::CopyResignedCurl { delivery } => {
-                    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                    let msg = match crate::replay::resigned(&delivery, &opts.secrets, now) {
-                        Ok(d) => {
-                            let text = crate::curl::command(&d, &opts.listen);
-                            copy(&clipboard, &mut term, text, "re-signed curl command".into())?
+                first = deliveries.recv(), if deliveries_open => {
+                    match first {
+                        Some(d) => {
+                            let mut batch = vec![light(d, app.bodies_in_store)];
+                            while batch.len() < BATCH {
+                                match deliveries.try_recv() {
+                                    Ok(d) => batch.push(light(d, app.bodies_in_store)),
+                                    Err(_) => break,
+                                }
+                            }
+                            if let Some(log) = &mut latency {
+                                log.arrived(&batch);
+                            }
+                            app.update(Action::Deliveries(batch))
                         }
-                        Err(e) => Some(format!("cannot re-sign: {e}")),
-                    };
-                    if let Some(msg) = msg {
-                        app.update(Action::Copied(msg));
+                        None => {
+                            deliveries_open = false;
+                            Vec::new()
+                        }
                     }
                 }
-                Effect::Replay { delivery, resign } => {
-                    let (tx, listen, secrets) = (
-                        actions_tx.clone(),
-                        opts.listen.clone(),
-                        opts.secrets.clone(),
-                    );
-                    tokio::spawn(async move {
-                        let msg = replay(&listen, &delivery, resign, &secrets).await;
-                        let _ = tx.send(Action::Copied(msg));
-                    });
+                _ = ticker.tick() => {
+                    let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+                    let before = app.status.is_some();
+                    app.update(Action::Tick(now_ms as i64));
+                    let waiting = opts
+                        .waiting
+                        .now()
+                        .map(|(n, oldest)| (n, oldest.elapsed().as_secs()));
+                    let waiting_changed = waiting != app.unanswered;
+                    if waiting_changed {
+                        app.update(Action::Unanswered(waiting));
+                    }
+                    let second = now_ms / 1000;
+                    // Idle redraws: once a second for the sparkline, or when a message expires or
+                    // the wait for the app changes.
+                    if second == last_second && before == app.status.is_some() && !waiting_changed {
+                        continue;
+                    }
+                    last_second = second;
+                    Vec::new()
                 }
-                Effect::Edit { delivery } => {
-                    let edited = match edit(&delivery, &opts.secrets, &pauses).await? {
-                        Edited::Stopped => {
-                            gone = true; // the terminal is the editor's, or no more
-                            break 'ui;
-                        }
-                        Edited::Said(msg) => Err(msg),
-                        Edited::Send(edit, note) => Ok((edit, note)),
-                    };
-                    // The terminal comes back as it was left, or resized meanwhile.
-                    term.clear()?;
-                    let size = term.size()?;
-                    app.update(Action::Resize(size.width, size.height));
-                    // Ctrl-C in the editor reached hookscope too (they share the terminal's
-                    // process group): that one was the editor's, not a request to stop.
-                    signalled.set(crate::signals::stop_requested(true));
-                    match edited {
-                        Err(msg) => {
+                _ = tokio::time::sleep_until(redraw_at), if dirty => continue,
+                signal = &mut signalled => {
+                    gone = signal == crate::signals::Signal::Hangup;
+                    break;
+                }
+            };
+            dirty = true;
+            for effect in effects {
+                match effect {
+                    Effect::Copy { text, what } => {
+                        if let Some(msg) = copy(&clipboard, &mut term, text, what)? {
                             app.update(Action::Copied(msg));
                         }
-                        Ok((edit, note)) => {
-                            let (tx, listen) = (actions_tx.clone(), opts.listen.clone());
-                            app.update(Action::Copied(format!(
-                                "sending #{}'s body as edited…",
-                                delivery.seq
-                            )));
-                            tokio::spawn(async move {
-                                let msg = send_edit(&listen, &edit, delivery.seq, note).await;
-                                let _ = tx.send(Action::Copied(msg));
+                    }
+                    Effect::Load { id } => {
+                        if let Some(store) = &store {
+                            let (store, tx) = (store.clone(), actions_tx.clone());
+                            tokio::task::spawn_blocking(move || {
+                                let delivery =
+                                    lock(&store).get(id as i64).ok().flatten().map(Arc::new);
+                                let _ = tx.send(Action::Loaded { id, delivery });
+                            });
+                        }
+                    }
+                    Effect::SetMode(mode) => opts.control.set(mode),
+                    Effect::CopyResignedCurl { delivery } => {
+                        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                        let msg = match crate::replay::resigned(&delivery, &opts.secrets, now) {
+                            Ok(d) => {
+                                let text = crate::curl::command(&d, &opts.listen);
+                                copy(&clipboard, &mut term, text, "re-signed curl command".into())?
+                            }
+                            Err(e) => Some(format!("cannot re-sign: {e}")),
+                        };
+                        if let Some(msg) = msg {
+                            app.update(Action::Copied(msg));
+                        }
+                    }
+                    Effect::Replay { delivery, resign } => {
+                        let (tx, listen, secrets) = (
+                            actions_tx.clone(),
+                            opts.listen.clone(),
+                            opts.secrets.clone(),
+                        );
+                        tokio::spawn(async move {
+                            let msg = replay(&listen, &delivery, resign, &secrets).await;
+                            let _ = tx.send(Action::Copied(msg));
+                        });
+                    }
+                    Effect::Edit { delivery } => {
+                        let edited = match edit(&delivery, &opts.secrets, &pauses).await? {
+                            Edited::Stopped => {
+                                gone = true; // the terminal is the editor's, or no more
+                                break 'ui;
+                            }
+                            Edited::Said(msg) => Err(msg),
+                            Edited::Send(edit, note) => Ok((edit, note)),
+                        };
+                        // The terminal comes back as it was left, or resized meanwhile.
+                        term.clear()?;
+                        let size = term.size()?;
+                        app.update(Action::Resize(size.width, size.height));
+                        // Ctrl-C in the editor reached hookscope too (they share the terminal's
+                        // process group): that one was the editor's, not a request to stop.
+                        signalled.set(crate::signals::stop_requested(true));
+                        match edited {
+                            Err(msg) => {
+                                app.update(Action::Copied(msg));
+                            }
+                            Ok((edit, note)) => {
+                                let (tx, listen) = (actions_tx.clone(), opts.listen.clone());
+                                app.update(Action::Copied(format!(
+                                    "sending #{}'s body as edited…",
+                                    delivery.seq
+                                )));
+                                tokio::spawn(async move {
+                                    let msg = send_edit(&listen, &edit, delivery.seq, note).await;
+                                    let _ = tx.send(Action::Copied(msg));
+                                });
+                            }
+                        }
+                    }
+                    Effect::Search { query } => {
+                        if let Some((interrupter, store)) = &searcher {
+                            let (store, tx) = (store.clone(), actions_tx.clone());
+                            let this = searches.fetch_add(1, Ordering::SeqCst) + 1;
+                            interrupter.interrupt();
+                            let newest = searches.clone();
+                            tokio::task::spawn_blocking(move || {
+                                let store = lock(&store);
+                                if newest.load(Ordering::SeqCst) != this {
+                                    return; // typed on meanwhile: a newer search follows
+                                }
+                                let ids = match store.search_ids(&query) {
+                                    Err(crate::store::StoreError::Interrupted) => return,
+                                    found => found.unwrap_or_default(),
+                                };
+                                let ids = ids.into_iter().map(|i| i.max(0) as u64).collect();
+                                let _ = tx.send(Action::SearchResults { query, ids });
                             });
                         }
                     }
                 }
-                Effect::Search { query } => {
-                    if let Some((interrupter, store)) = &searcher {
-                        let (store, tx) = (store.clone(), actions_tx.clone());
-                        let this = searches.fetch_add(1, Ordering::SeqCst) + 1;
-                        interrupter.interrupt();
-                        let newest = searches.clone();
-                        tokio::task::spawn_blocking(move || {
-                            let store = lock(&store);
-                            if newest.load(Ordering::SeqCst) != this {
-                                return; // typed on meanwhile: a newer search follows
-                            }
-                            let ids = match store.search_ids(&query) {
-                                Err(crate::store::StoreError::Interrupted) => return,
-                                found => found.unwrap_or_default(),
-                            };
-                            let ids = ids.into_iter().map(|i| i.max(0) as u64).collect();
-                            let _ = tx.send(Action::SearchResults { query, ids });
-                        });
-                    }
-                }
             }
         }
+        Ok::<(), io::Error>(())
     }
+    .await;
+    // A terminal that hung up fails writes (EIO) before its hang-up is read or signalled:
+    // gone, as for Input::Gone, not an error to report to nobody.
+    let ended = match ended {
+        Err(e) if hung_up(&e) => {
+            gone = true;
+            Ok(())
+        }
+        other => other,
+    };
     stop.store(true, Ordering::SeqCst);
     if gone {
         // Dropped, it would try to show the cursor on the terminal that is gone and complain
@@ -386,6 +392,7 @@ pub async fn run(
     if reader.is_finished() {
         let _ = reader.join();
     }
+    ended?;
     match unreadable {
         Some(e) => Err(io::Error::new(
             e.kind(),

@@ -310,8 +310,8 @@ fn closing_its_terminal_ends_the_inspector_and_closes_the_store() {
 fn a_terminal_that_hangs_up_while_it_draws_ends_it_quietly() {
     // Deliveries keep coming, so the inspector is drawing when the terminal goes: the write
     // fails (EIO) before the hang-up is read or signalled. That is the terminal gone, not an
-    // error to report (to nobody) on the way out. The race is lost about half the time:
-    // ten rounds make a regression all but certain to show.
+    // error to report (to nobody) on the way out. It is a race: without the fix, five rounds
+    // met it in about half the runs, ten in three runs of three.
     for round in 0..10 {
         let name = format!("hup-drawing-{round}");
         let Some(tmux) = shell(&name) else { return };

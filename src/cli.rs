@@ -50,7 +50,7 @@ pub enum Command {
     Export(ExportArgs),
     /// Add deliveries from a JSONL or HAR file to the store.
     Import(ImportArgs),
-    /// Re-send a stored delivery, as received or re-signed with a fresh timestamp.
+    /// Re-send a stored delivery: as received, re-signed with a fresh timestamp, or edited.
     Replay(ReplayArgs),
 }
 

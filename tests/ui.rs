@@ -110,8 +110,14 @@ fn a_stored_delivery_no_secret_verified_names_the_command_that_tries_one() {
     let mut unstored = wrong;
     unstored.seq = 812;
     assert!(!hint(unstored));
-    // Nor where a secret would not help.
+    // Nor where a secret would not help: verified, or the mismatch has another cause (a
+    // newline added on the way).
     assert!(!hint(stored(b.signed(SECRET, "msg_v", b"{}"))));
+    let body = event("a.b", "evt_n");
+    let headers = signed_headers(SECRET, "msg_n", b.at.unix_timestamp(), &body);
+    let newline = b.request("POST", "/webhooks", headers, &[&body[..], b"\n"].concat());
+    assert_eq!(newline.verdict.failure_code(), Some("bad_signature"));
+    assert!(!hint(stored(newline)));
 }
 
 #[test]

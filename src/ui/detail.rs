@@ -5,7 +5,7 @@ use crate::app::{App, Entry, Tab};
 use crate::delivery::Delivery;
 use crate::highlight::BodyKind;
 use crate::sanitize;
-use crate::verify::{FailureKind, Unchecked, Verdict, human_bytes, human_duration};
+use crate::verify::{FailureKind, Finding, Unchecked, Verdict, human_bytes, human_duration};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -195,7 +195,16 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
             for hint in &f.hints {
                 hint_lines(&mut lines, hint, theme, width);
             }
-            if matches!(f.kind, FailureKind::BadSignature(_)) {
+            // Only where nothing else explains the mismatch: a newline added on the way or a
+            // signature in the wrong form would not be mended by another secret.
+            if let FailureKind::BadSignature(r) = &f.kind
+                && r.findings.iter().all(|f| {
+                    matches!(
+                        f,
+                        Finding::DuplicateHeader { .. } | Finding::OnlyV1NoHmacSecret
+                    )
+                })
+            {
                 try_a_secret(&mut lines, d, theme, width);
             }
             if let FailureKind::BadSignature(r) = &f.kind {

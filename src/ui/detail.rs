@@ -195,19 +195,18 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
             for hint in &f.hints {
                 hint_lines(&mut lines, hint, theme, width);
             }
-            // Only where nothing else explains the mismatch: a newline added on the way or a
-            // signature in the wrong form would not be mended by another secret.
-            if let FailureKind::BadSignature(r) = &f.kind
-                && r.findings.iter().all(|f| {
+            if let FailureKind::BadSignature(r) = &f.kind {
+                // Only where nothing else explains the mismatch: a newline added on the way
+                // or a signature in the wrong form would not be mended by another secret.
+                let secret_is_likely = r.findings.iter().all(|f| {
                     matches!(
                         f,
                         Finding::DuplicateHeader { .. } | Finding::OnlyV1NoHmacSecret
                     )
-                })
-            {
-                try_a_secret(&mut lines, d, theme, width);
-            }
-            if let FailureKind::BadSignature(r) = &f.kind {
+                });
+                if secret_is_likely {
+                    try_a_secret(&mut lines, d, theme, width);
+                }
                 lines.push(Line::from(""));
                 for (secret, sig) in &r.expected {
                     kv(

@@ -323,6 +323,11 @@ pub struct ServeArgs {
     /// Largest body accepted (bytes, or with a unit: 64KiB, 16MiB); larger ones get 413.
     #[arg(long, default_value = "16MiB", value_parser = parse_max_body, value_name = "SIZE")]
     pub max_body: u64,
+    /// Request bodies held at once, across connections, while they are read and answered; a
+    /// body that would go past it gets 503, for the sender to retry later. Never less than
+    /// --max-body.
+    #[arg(long, default_value = "256MiB", value_parser = parse_body_memory, value_name = "SIZE")]
+    pub max_body_memory: u64,
     /// No terminal UI: print one line per delivery on stdout (logs go to stderr).
     #[arg(long)]
     pub headless: bool,
@@ -410,6 +415,16 @@ fn parse_max_body(s: &str) -> Result<u64, String> {
     match parse_size(s)? {
         0 => Err(format!(
             "`{s}` would refuse every delivery with a body (413): give a size (64KiB, 16MiB)"
+        )),
+        n => Ok(n),
+    }
+}
+
+/// `--max-body-memory`: no room at all would refuse every delivery that has a body.
+fn parse_body_memory(s: &str) -> Result<u64, String> {
+    match parse_size(s)? {
+        0 => Err(format!(
+            "`{s}` would refuse every delivery with a body (503): give a size (64MiB, 1GiB)"
         )),
         n => Ok(n),
     }
@@ -975,6 +990,8 @@ mod tests {
                 .contains("every delivery")
         );
         assert_eq!(parse_max_body("1"), Ok(1));
+        assert!(parse_body_memory("0").unwrap_err().contains("503"));
+        assert_eq!(parse_body_memory("1GiB"), Ok(1 << 30));
         assert!(parse_size("5 parsecs").is_err());
     }
 

@@ -1,6 +1,6 @@
 //! The record of one HTTP request received, shared by the receiver, headless output and the UI.
 
-use crate::verify::Verdict;
+use crate::verify::{Unchecked, Verdict};
 use bytes::Bytes;
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -51,6 +51,19 @@ pub const NO_ANSWER: &str = "the connection was closed without one";
 
 /// What the inspector and `show` say over a body refused unread (over `--max-body`).
 pub const BODY_REFUSED: &str = "no body kept: it was over --max-body and refused unread";
+
+/// What they say over a body refused for want of room (`--max-body-memory`).
+pub const BODY_NO_ROOM: &str =
+    "no body kept: other bodies held all of --max-body-memory, so it was refused unread";
+
+/// What the inspector and `show` say in place of a body the receiver refused and kept none of.
+pub fn body_refused(verdict: &Verdict) -> Option<&'static str> {
+    match verdict {
+        Verdict::Unchecked(Unchecked::BodyTooLarge { .. }) => Some(BODY_REFUSED),
+        Verdict::Unchecked(Unchecked::NoRoom { .. }) => Some(BODY_NO_ROOM),
+        _ => None,
+    }
+}
 
 /// What they say over the part of a body that came before it ended early (its client hung up
 /// or stalled, or hookscope stopped).

@@ -748,15 +748,12 @@ pub fn full_text(d: &Delivery) -> String {
         let _ = writeln!(out, "{}: {}", sanitize::line(n), sanitize::bytes_line(v));
     }
     let _ = writeln!(out);
-    match &d.verdict {
-        Verdict::Unchecked(Unchecked::BodyTooLarge { .. }) => {
-            let _ = writeln!(out, "({})", crate::delivery::BODY_REFUSED);
-            return out;
-        }
-        Verdict::Unchecked(Unchecked::BodyIncomplete { .. }) => {
-            let _ = writeln!(out, "({})", crate::delivery::BODY_PARTIAL);
-        }
-        _ => {}
+    if let Some(refused) = crate::delivery::body_refused(&d.verdict) {
+        let _ = writeln!(out, "({refused})");
+        return out;
+    }
+    if let Verdict::Unchecked(Unchecked::BodyIncomplete { .. }) = &d.verdict {
+        let _ = writeln!(out, "({})", crate::delivery::BODY_PARTIAL);
     }
     let view = crate::highlight::pretty(&d.body, crate::highlight::Limits::default());
     if let Some(note) = &view.note {
@@ -778,6 +775,12 @@ pub fn body_out(d: &Delivery, terminal: bool) -> Result<(Cow<'_, [u8]>, Option<S
                 "#{} has no body to print: it was over --max-body ({}) and refused unread",
                 d.seq,
                 crate::verify::human_bytes(*limit)
+            ));
+        }
+        Verdict::Unchecked(Unchecked::NoRoom { .. }) => {
+            return Err(format!(
+                "#{} has no body to print: it came while other bodies held all of --max-body-memory, and was refused unread",
+                d.seq
             ));
         }
         Verdict::Unchecked(Unchecked::BodyIncomplete { .. }) => Some(format!(
@@ -1102,6 +1105,20 @@ mod tests {
             text.ends_with("\n(no body kept: it was over --max-body and refused unread)\n"),
             "{text}"
         );
+        let no_room = refused(
+            Unchecked::NoRoom {
+                limit: 256 << 20,
+                size: 1 << 20,
+                declared: true,
+            },
+            503,
+        );
+        let text = full_text(&no_room);
+        assert!(
+            text.contains("verdict   no room for the body: with its 1 MiB announced, the request bodies held at once would be over the --max-body-memory limit of 256 MiB; answered 503 for the sender to retry later\n")
+                && text.ends_with("\n(no body kept: other bodies held all of --max-body-memory, so it was refused unread)\n"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -1173,6 +1190,18 @@ mod tests {
         assert_eq!(
             body_out(&large, false).unwrap_err(),
             "#1 has no body to print: it was over --max-body (16 MiB) and refused unread"
+        );
+        let no_room = refused(
+            Unchecked::NoRoom {
+                limit: 256 << 20,
+                size: 1 << 20,
+                declared: false,
+            },
+            503,
+        );
+        assert_eq!(
+            body_out(&no_room, false).unwrap_err(),
+            "#1 has no body to print: it came while other bodies held all of --max-body-memory, and was refused unread"
         );
     }
 

@@ -3,6 +3,7 @@
 //! The binary wires these modules together; tests and benches reach them through this library.
 
 pub mod app;
+pub mod budget;
 pub mod cli;
 pub mod client;
 pub mod clipboard;

@@ -129,6 +129,7 @@ async fn serve(
     let verifier = Verifier::new(secrets, args.tolerance);
     let mut config = receiver::Config::new(addr, verifier.clone());
     config.max_body = args.max_body;
+    config.body_memory = args.max_body_memory;
     config.max_connections = args.max_connections;
     // The target as shown and logged: without a password the URL may carry.
     let mut forward_shown = None;

@@ -6,6 +6,7 @@
 //! cut short; a head that breaks HTTP's rules gets hyper's own 400, 414 or 431. Every request is
 //! published, whatever its answer, the malformed ones with what was wrong ([`crate::malformed`]).
 
+use crate::budget::{Budget, Share};
 use crate::delivery::{self, Delivery, ResponseRecord};
 use crate::forward::RespondMode;
 use crate::probe;
@@ -70,6 +71,10 @@ pub struct Config {
     /// Connections served at once; further ones wait in the listen backlog until one closes
     /// (the head and body timeouts bound how long a stalled one can hold its place).
     pub max_connections: usize,
+    /// Bytes of request bodies held at once, across connections, while they are read and
+    /// answered; a body that would go past it is refused with 503. Never less than `max_body`,
+    /// so one body of that size always fits.
+    pub body_memory: u64,
     /// Publish each delivery without its body and headers, for a consumer that shows neither
     /// (the headless printer): a stalled consumer then holds a small record per queued
     /// delivery, not up to `max_body` of payload. The store, forwarding and the answer still
@@ -91,6 +96,7 @@ impl Config {
             control: crate::forward::Control::new(RespondMode::Normal),
             waiting: crate::forward::Waiting::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            body_memory: crate::budget::DEFAULT_BODY_MEMORY,
             summaries_only: false,
         }
     }
@@ -129,6 +135,7 @@ pub struct Stats {
 pub struct Receiver {
     local_addr: SocketAddr,
     stats: Arc<Stats>,
+    bodies: Arc<Budget>,
     task: JoinHandle<()>,
     stopper: Stopper,
 }
@@ -181,6 +188,8 @@ struct Shared {
     stats: Arc<Stats>,
     /// Turns true when the receiver is stopping: answers still waiting stop waiting.
     stopping: watch::Receiver<bool>,
+    /// What the bodies being read and answered hold, out of `config.body_memory`.
+    bodies: Arc<Budget>,
 }
 
 impl Receiver {
@@ -226,7 +235,9 @@ impl Receiver {
         let local_addr = listener.local_addr().unwrap_or(config.bind);
         let stats = Arc::new(Stats::default());
         let (shutdown, mut stop) = watch::channel(false);
+        let bodies = Budget::new(config.body_memory.max(config.max_body));
         let shared = Arc::new(Shared {
+            bodies: bodies.clone(),
             config,
             tx,
             seq: AtomicU64::new(0),
@@ -378,6 +389,7 @@ impl Receiver {
         Receiver {
             local_addr,
             stats,
+            bodies,
             task,
             stopper: Stopper {
                 shutdown: Arc::new(shutdown),
@@ -394,6 +406,11 @@ impl Receiver {
     /// The receiver's counters.
     pub fn stats(&self) -> Arc<Stats> {
         self.stats.clone()
+    }
+
+    /// Bytes of request bodies the requests being read and answered hold now.
+    pub fn bodies_held(&self) -> u64 {
+        self.bodies.held()
     }
 
     /// Stops accepting connections and closes the open ones once their requests in progress
@@ -717,6 +734,10 @@ enum BodyProblem {
         size: u64,
         declared: bool,
     },
+    /// Taking more of it would have gone past the bodies' memory budget (`size` read so far).
+    NoRoom {
+        size: u64,
+    },
     /// The body stopped short; `partial` is what came (kept: what a proxy let through is often
     /// the clue to why). `by_stop`: hookscope began stopping while it was on its way.
     Incomplete {
@@ -730,13 +751,14 @@ enum BodyProblem {
 /// even at 64 KiB) is kept as hyper handed it over, a slice of its read buffer: copying it cost
 /// a tenth of the receiver's time at 64 KiB. Whoever keeps deliveries for long owns a copy
 /// instead (the inspector does), so the slice does not pin hyper's buffer. The receiver's stop
-/// (`stopping`) ends the wait for a body still on its way.
+/// (`stopping`) ends the wait for a body still on its way. `share` grows to cover what is read.
 async fn read_body(
     mut body: Incoming,
     limit: u64,
     hint: Option<u64>,
     timeout: Duration,
     stopping: &watch::Receiver<bool>,
+    share: &mut Share<'_>,
 ) -> Result<Bytes, BodyProblem> {
     let mut first = Bytes::new();
     let mut joined: Option<BytesMut> = None;
@@ -749,7 +771,14 @@ async fn read_body(
             };
             len += data.len() as u64;
             if len > limit {
-                return Ok(Some(len));
+                return Ok(Some(BodyProblem::TooLarge {
+                    size: len,
+                    declared: false,
+                }));
+            }
+            // A body with a content-length was covered whole before it was read.
+            if !share.cover(len) {
+                return Ok(Some(BodyProblem::NoRoom { size: len }));
             }
             if let Some(buf) = &mut joined {
                 buf.extend_from_slice(&data);
@@ -793,12 +822,9 @@ async fn read_body(
     let came = joined.map_or(first, BytesMut::freeze);
     match outcome {
         Ok(None) => Ok(came),
-        Ok(Some(size)) => {
+        Ok(Some(refused)) => {
             linger(body);
-            Err(BodyProblem::TooLarge {
-                size,
-                declared: false,
-            })
+            Err(refused)
         }
         Err((error, by_stop)) => Err(BodyProblem::Incomplete {
             error,
@@ -843,23 +869,28 @@ async fn handle(
 
     // Whether stopping cut the body short: the sender is then told to retry, not that it erred.
     let mut cut_by_stop = false;
+    // This request's part of the bodies' memory, held until it is answered (or dropped).
+    let mut share = shared.bodies.share();
     let (body, body_size, problem) = match declared {
         Some(len) if len > config.max_body => {
-            // A sender that asked to be told first (`Expect: 100-continue`) sends nothing more
-            // once it has the 413; reading would tell it to go on (hyper answers the read with
-            // "100 Continue").
-            if !parts
-                .headers
-                .get(header::EXPECT)
-                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
-            {
-                linger(body);
-            }
+            refuse_unread(&parts.headers, body);
             (
                 Bytes::new(),
                 len,
                 Some(Unchecked::BodyTooLarge {
                     limit: config.max_body,
+                    size: len,
+                    declared: true,
+                }),
+            )
+        }
+        Some(len) if !share.cover(len) => {
+            refuse_unread(&parts.headers, body);
+            (
+                Bytes::new(),
+                len,
+                Some(Unchecked::NoRoom {
+                    limit: shared.bodies.limit(),
                     size: len,
                     declared: true,
                 }),
@@ -871,6 +902,7 @@ async fn handle(
             declared,
             config.body_timeout,
             &shared.stopping,
+            &mut share,
         )
         .await
         {
@@ -885,6 +917,15 @@ async fn handle(
                     limit: config.max_body,
                     size,
                     declared,
+                }),
+            ),
+            Err(BodyProblem::NoRoom { size }) => (
+                Bytes::new(),
+                size,
+                Some(Unchecked::NoRoom {
+                    limit: shared.bodies.limit(),
+                    size,
+                    declared: false,
                 }),
             ),
             Err(BodyProblem::Incomplete {
@@ -1126,8 +1167,25 @@ fn http_version(v: http::Version) -> Cow<'static, str> {
 fn body_readable(verdict: &Verdict) -> bool {
     !matches!(
         verdict,
-        Verdict::Unchecked(Unchecked::BodyTooLarge { .. } | Unchecked::BodyIncomplete { .. })
+        Verdict::Unchecked(
+            Unchecked::BodyTooLarge { .. }
+                | Unchecked::NoRoom { .. }
+                | Unchecked::BodyIncomplete { .. }
+        )
     )
+}
+
+/// Turns a body away unread. A sender that asked to be told first (`Expect: 100-continue`)
+/// sends nothing more once it has the answer; reading would tell it to go on (hyper answers
+/// the read with "100 Continue"). Any other is read and thrown away for a while, so it gets
+/// the answer rather than a reset connection.
+fn refuse_unread(headers: &http::HeaderMap, body: Incoming) {
+    if !headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+    {
+        linger(body);
+    }
 }
 
 /// The answer being built for the sender. Built from static parts in the common case: no text
@@ -1263,6 +1321,11 @@ pub fn answer(verdict: &Verdict) -> (StatusCode, &'static str) {
         Verdict::Unchecked(Unchecked::BodyTooLarge { .. }) => {
             (StatusCode::PAYLOAD_TOO_LARGE, "payload too large")
         }
+        // Not the sender's fault: a retry later finds room.
+        Verdict::Unchecked(Unchecked::NoRoom { .. }) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many request bodies held at once: try again later",
+        ),
         Verdict::Unchecked(Unchecked::BodyIncomplete { .. }) => {
             (StatusCode::BAD_REQUEST, "incomplete body")
         }

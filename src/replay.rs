@@ -152,6 +152,9 @@ pub fn unrepeatable(d: &Delivery) -> Option<ReplayError> {
         Unchecked::BodyTooLarge { .. } => Some(ReplayError::BodyNotKept(
             "its body was over --max-body and refused unread",
         )),
+        Unchecked::NoRoom { .. } => Some(ReplayError::BodyNotKept(
+            "its body was refused unread while other bodies held all of --max-body-memory (the sender was told to retry)",
+        )),
         Unchecked::BodyIncomplete { .. } => Some(ReplayError::BodyNotKept(
             "its body never came whole (only the part that came was kept)",
         )),

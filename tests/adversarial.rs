@@ -733,6 +733,127 @@ async fn a_body_that_never_ends_is_recorded_as_incomplete() {
     assert_eq!(d.response.status, 400);
 }
 
+/// Waits until the receiver's bodies hold `bytes`: the requests under way have been read so far.
+async fn until_held(server: &Receiver, bytes: u64) {
+    let waited = tokio::time::timeout(Duration::from_secs(20), async {
+        while server.bodies_held() != bytes {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(
+        waited.is_ok(),
+        "bodies held {}, not {bytes}",
+        server.bodies_held()
+    );
+}
+
+#[tokio::test]
+async fn bodies_held_at_once_are_bounded_across_connections_and_streams() {
+    // --max-body 64 KiB, but 100 KiB for every body at once: without that bound, 1024
+    // connections (or one HTTP/2 connection's 200 streams) could each hold --max-body.
+    let (server, mut rx) = start_with(|config| {
+        config.max_body = 64 * 1024;
+        config.body_memory = 100 * 1024;
+        config.body_timeout = Duration::from_secs(30);
+    })
+    .await;
+    let addr = server.local_addr();
+    // One sender announces 60,000 bytes and sends a few: its share is taken whole at once.
+    let mut held = tokio::net::TcpStream::connect(addr).await.unwrap();
+    held.write_all(b"POST /held HTTP/1.1\r\nhost: x\r\ncontent-length: 60000\r\n\r\n{\"a\":")
+        .await
+        .unwrap();
+    until_held(&server, 60_000).await;
+
+    // Another announcing 50,000 finds no room: 503 unread, recorded with why, nothing kept.
+    let big: &'static [u8] = vec![b' '; 50_000].leak();
+    let reply = post(addr, "/big", &signed(SECRET, "msg_big", big), big).await;
+    assert_eq!(reply.status, 503);
+    assert_eq!(
+        reply.body,
+        "too many request bodies held at once: try again later"
+    );
+    let d = next(&mut rx).await;
+    assert_eq!(d.path, "/big");
+    assert_eq!(
+        d.verdict,
+        Verdict::Unchecked(Unchecked::NoRoom {
+            limit: 100 * 1024,
+            size: 50_000,
+            declared: true,
+        })
+    );
+    assert!(d.body.is_empty());
+    assert_eq!(d.response.status, 503);
+    // A small one still fits beside the held body.
+    serves_next(addr, &mut rx, "msg_small").await;
+
+    // A chunked body is counted as it comes: 30,000 fits, 60,000 does not.
+    let mut chunked = tokio::net::TcpStream::connect(addr).await.unwrap();
+    chunked
+        .write_all(b"POST /chunked HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n")
+        .await
+        .unwrap();
+    let chunk = [
+        format!("{:x}\r\n", 30_000).into_bytes(),
+        vec![b' '; 30_000],
+        b"\r\n".to_vec(),
+    ]
+    .concat();
+    chunked.write_all(&chunk).await.unwrap();
+    until_held(&server, 90_000).await;
+    chunked.write_all(&chunk).await.unwrap();
+    let mut answer = vec![0; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(20), chunked.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(parse(&answer[..n]).status, 503);
+    let d = next(&mut rx).await;
+    assert_eq!(d.path, "/chunked");
+    assert_eq!(
+        d.verdict,
+        Verdict::Unchecked(Unchecked::NoRoom {
+            limit: 100 * 1024,
+            size: 60_000,
+            declared: false,
+        })
+    );
+    assert!(d.body.is_empty(), "what came of a refused body is not kept");
+    until_held(&server, 60_000).await;
+
+    // HTTP/2 streams draw on the same memory.
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut send, _closed) = http2(stream).await;
+    let resp = send
+        .send_request(signed_request("/h2", "msg_h2_big", big))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    assert!(matches!(
+        next(&mut rx).await.verdict,
+        Verdict::Unchecked(Unchecked::NoRoom { .. })
+    ));
+
+    // Once the held body's sender hangs up, its share is given back and the same body fits.
+    drop(held);
+    let cut = next(&mut rx).await;
+    assert_eq!(cut.path, "/held");
+    until_held(&server, 0).await;
+    assert_ok(
+        send.send_request(signed_request("/h2", "msg_h2_big_again", big))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        next(&mut rx).await.msg_id.as_deref(),
+        Some("msg_h2_big_again")
+    );
+    until_held(&server, 0).await;
+}
+
 #[tokio::test]
 async fn absurd_signature_headers_get_a_clear_verdict() {
     let (server, mut rx) = start(1 << 20).await;

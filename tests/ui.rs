@@ -497,6 +497,26 @@ fn a_body_not_kept_whole_says_so_beside_its_size_and_over_the_body() {
             " no body kept: it was over --max-body and refused unread",
         ),
         (
+            Unchecked::NoRoom {
+                limit: 256 << 20,
+                size: 100,
+                declared: true,
+            },
+            b"",
+            " body      100 B announced, none read",
+            " no body kept: other bodies held all of --max-body-memory, so it was refused unread",
+        ),
+        (
+            Unchecked::NoRoom {
+                limit: 256 << 20,
+                size: 60,
+                declared: false,
+            },
+            b"",
+            " body      60 B read, none kept",
+            " no body kept: other bodies held all of --max-body-memory, so it was refused unread",
+        ),
+        (
             Unchecked::BodyIncomplete {
                 error: "closed by the client".into(),
                 received: 11,

@@ -449,13 +449,23 @@ fn headers<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
 /// the whole.
 fn body_size_said(d: &Delivery, announced: Option<u64>) -> String {
     match &d.verdict {
-        Verdict::Unchecked(Unchecked::BodyTooLarge {
-            size,
-            declared: true,
-            ..
-        }) => format!("{} announced, none read", human_bytes(*size)),
+        Verdict::Unchecked(
+            Unchecked::BodyTooLarge {
+                size,
+                declared: true,
+                ..
+            }
+            | Unchecked::NoRoom {
+                size,
+                declared: true,
+                ..
+            },
+        ) => format!("{} announced, none read", human_bytes(*size)),
         Verdict::Unchecked(Unchecked::BodyTooLarge { limit, .. }) => {
             format!("over {}, none kept", human_bytes(*limit))
+        }
+        Verdict::Unchecked(Unchecked::NoRoom { size, .. }) => {
+            format!("{} read, none kept", human_bytes(*size))
         }
         Verdict::Unchecked(Unchecked::BodyIncomplete { received, .. }) => match announced {
             Some(n) => format!(
@@ -526,18 +536,19 @@ fn head_rows(app: &App, view: &crate::highlight::BodyView, width: usize) -> Vec<
     };
     // A body not kept whole says so first: a part would otherwise pass for the whole.
     let verdict = app.selected_entry().map(|e| &e.delivery.verdict);
-    let head = match (view.kind, verdict) {
-        (_, Some(Verdict::Unchecked(Unchecked::BodyTooLarge { .. }))) => {
-            crate::delivery::BODY_REFUSED.to_owned()
+    let head = if let Some(refused) = verdict.and_then(crate::delivery::body_refused) {
+        refused.to_owned()
+    } else {
+        match (view.kind, verdict) {
+            (BodyKind::Empty, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
+                "no body: none of it came".to_owned()
+            }
+            (_, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
+                format!("{} · {mode} · {count}{note}", crate::delivery::BODY_PARTIAL)
+            }
+            (BodyKind::Empty, _) => "no body".to_owned(),
+            _ => format!("{mode} · {count}{note}"),
         }
-        (BodyKind::Empty, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
-            "no body: none of it came".to_owned()
-        }
-        (_, Some(Verdict::Unchecked(Unchecked::BodyIncomplete { .. }))) => {
-            format!("{} · {mode} · {count}{note}", crate::delivery::BODY_PARTIAL)
-        }
-        (BodyKind::Empty, _) => "no body".to_owned(),
-        _ => format!("{mode} · {count}{note}"),
     };
     super::wrap(&head, width.saturating_sub(1))
 }

@@ -128,6 +128,16 @@ pub enum Unchecked {
         /// Whether `size` came from Content-Length rather than counting.
         declared: bool,
     },
+    /// Taking the body would have put the request bodies held at once, across every
+    /// connection, over `--max-body-memory`: refused (503) for the sender to retry later.
+    NoRoom {
+        /// `--max-body-memory` (at least `--max-body`).
+        limit: u64,
+        /// Bytes announced (Content-Length) or read before giving up.
+        size: u64,
+        /// Whether `size` came from Content-Length rather than counting.
+        declared: bool,
+    },
     /// A stored or imported verdict this version cannot read.
     Unreadable {
         /// What went wrong reading it.
@@ -171,6 +181,7 @@ impl Unchecked {
         match self {
             Unchecked::NotPost { .. }
             | Unchecked::BodyTooLarge { .. }
+            | Unchecked::NoRoom { .. }
             | Unchecked::BodyIncomplete { .. }
             | Unchecked::Malformed { .. }
             | Unchecked::HeadIncomplete { .. }
@@ -219,6 +230,23 @@ impl fmt::Display for Unchecked {
                 write!(
                     f,
                     "body too large: {} {how}, over the --max-body limit of {}",
+                    human_bytes(*size),
+                    human_bytes(*limit)
+                )
+            }
+            Unchecked::NoRoom {
+                limit,
+                size,
+                declared,
+            } => {
+                let how = if *declared {
+                    "announced"
+                } else {
+                    "received, at least"
+                };
+                write!(
+                    f,
+                    "no room for the body: with its {} {how}, the request bodies held at once would be over the --max-body-memory limit of {}; answered 503 for the sender to retry later",
                     human_bytes(*size),
                     human_bytes(*limit)
                 )

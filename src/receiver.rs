@@ -884,6 +884,8 @@ async fn handle(
                 }),
             )
         }
+        // An announced body is covered whole before it is read: when it fits, the share
+        // already holds it for the read below.
         Some(len) if !share.cover(len) => {
             refuse_unread(&parts.headers, body);
             (

@@ -52,6 +52,16 @@ pub enum Command {
     Import(ImportArgs),
     /// Re-send a stored delivery: as received, re-signed with a fresh timestamp, or edited.
     Replay(ReplayArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Install one, then open a new shell:\n  \
+        hookscope completions bash > ~/.local/share/bash-completion/completions/hookscope\n  \
+        hookscope completions zsh > ~/.zfunc/_hookscope      (with fpath+=~/.zfunc before compinit)\n  \
+        hookscope completions fish > ~/.config/fish/completions/hookscope.fish")]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Options for `hookscope replay`.

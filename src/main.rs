@@ -101,7 +101,24 @@ async fn run(
         Some(Command::Export(args)) => export(args),
         Some(Command::Import(args)) => import(args),
         Some(Command::Replay(args)) => replay(args).await,
+        Some(Command::Completions { shell }) => completions(shell),
         None => serve(cli.serve, offset, closing).await,
+    }
+}
+
+/// `hookscope completions SHELL`: the script, made from the same definitions clap parses with.
+fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
+    use clap::CommandFactory as _;
+    // Written whole into memory first: clap_complete panics on a failed write (a closed pipe),
+    // where this says so instead.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "hookscope", &mut script);
+    match std::io::Write::write_all(&mut std::io::stdout().lock(), &script) {
+        // Its reader went away (`| head`): nothing to report.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("writing the completion script")
+        }
+        _ => Ok(ExitCode::SUCCESS),
     }
 }
 

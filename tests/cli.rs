@@ -783,3 +783,49 @@ fn send_rate_spaces_events_on_a_schedule() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("not a positive rate"), "{out}");
 }
+
+#[test]
+fn completion_scripts_complete_subcommands_flags_and_their_values() {
+    // Every shell gets a script naming the subcommands and the newest flags: they are made
+    // from the definitions clap parses with.
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = Command::new(BIN)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}: {out:?}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for word in ["history", "replay", "max-body-memory"] {
+            assert!(script.contains(word), "{shell}'s script lacks {word}");
+        }
+    }
+    let unknown = Command::new(BIN)
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("possible values"));
+
+    // bash's script, sourced, completes as a user typing Tab would see.
+    let Ok(bash) = Command::new("bash").arg("--version").output() else {
+        eprintln!("skipped the bash half: no bash here");
+        return;
+    };
+    assert!(bash.status.success());
+    let complete = |words: &str| {
+        let script = format!(
+            r#"source <("{BIN}" completions bash) || exit 9
+words=({words})
+COMP_WORDS=("${{words[@]}}"); COMP_CWORD=$((${{#words[@]}} - 1))
+_hookscope hookscope "${{words[-1]}}" "${{words[-2]}}"
+printf '%s\n' "${{COMPREPLY[@]}}""#
+        );
+        let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+        assert!(out.status.success(), "{words}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(complete("hookscope hi"), "history\n");
+    assert_eq!(complete("hookscope show --fo"), "--format\n");
+    assert_eq!(complete("hookscope show --format ''"), "text\njson\nbody\n");
+    assert_eq!(complete("hookscope --max-body-m"), "--max-body-memory\n");
+}

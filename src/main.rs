@@ -209,6 +209,8 @@ async fn serve(
         } else {
             Some((Store::open(&path)?, Store::open(&path)?))
         };
+        // The inspector loads a stored delivery's body and headers when it shows them.
+        config.stored_as_summaries = readers.is_some();
         (readers, earlier)
     };
     let (tx, rx) = mpsc::channel(receiver::DEFAULT_QUEUE);

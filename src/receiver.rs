@@ -80,6 +80,11 @@ pub struct Config {
     /// delivery, not up to `max_body` of payload. The store, forwarding and the answer still
     /// see everything.
     pub summaries_only: bool,
+    /// Publish a delivery the store has kept without its body and headers, for a consumer
+    /// that loads them from the store when it shows them (the inspector): while it is not
+    /// taking deliveries (an editor open on one, a terminal that takes no output), its queue
+    /// holds records, not payloads and the read buffers they are slices of.
+    pub stored_as_summaries: bool,
 }
 
 impl Config {
@@ -98,6 +103,7 @@ impl Config {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             body_memory: crate::budget::DEFAULT_BODY_MEMORY,
             summaries_only: false,
+            stored_as_summaries: false,
         }
     }
 }
@@ -1343,9 +1349,9 @@ pub fn answer(verdict: &Verdict) -> (StatusCode, &'static str) {
 }
 
 /// Hands the record to the consumer (UI or printer), without its body and headers when the
-/// consumer shows neither; false when it is gone (shutting down).
+/// consumer shows neither, or loads them from the store; false when it is gone (shutting down).
 async fn publish(shared: &Shared, mut delivery: Box<Delivery>) -> bool {
-    if shared.config.summaries_only {
+    if shared.config.summaries_only || (shared.config.stored_as_summaries && delivery.stored) {
         delivery.body = Bytes::new();
         delivery.headers = Vec::new();
     }

@@ -583,8 +583,9 @@ impl LatencyLog {
 }
 
 /// With a store, the UI holds deliveries without bodies or headers (loaded on demand), so memory
-/// stays bounded however many arrive. Without one it keeps its own copy of each body: the
-/// receiver's is a slice of hyper's read buffer, which it would otherwise keep alive.
+/// stays bounded however many arrive; the receiver publishes stored ones without them already
+/// (`stored_as_summaries`). Without one it keeps its own copy of each body: the receiver's is a
+/// slice of hyper's read buffer, which it would otherwise keep alive.
 fn light(d: Box<Delivery>, bodies_in_store: bool) -> Arc<Delivery> {
     if bodies_in_store && d.stored {
         Arc::new(Delivery {

@@ -663,3 +663,50 @@ async fn a_sender_that_hangs_up_while_the_store_is_busy_is_still_shown() {
         d.seq
     );
 }
+
+#[tokio::test]
+async fn the_inspectors_queue_carries_a_stored_delivery_without_its_payload() {
+    // The inspector loads a stored delivery's body and headers when it shows one: while it
+    // takes nothing (an editor open), its queue holds records, not payloads. A delivery the
+    // store could not keep is published whole, as nothing else holds it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("light.sqlite3");
+    let store = hookscope::store::Store::open(&path).unwrap();
+    let retention = hookscope::store::Retention {
+        max_count: None,
+        max_days: None,
+    };
+    let (writer, _threads) = hookscope::store::Writer::start(store, retention).unwrap();
+    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
+    config.store = Some(writer);
+    config.stored_as_summaries = true;
+    let (tx, mut rx) = mpsc::channel(16);
+    let server = Receiver::start(config, tx).await.unwrap();
+    let addr = server.local_addr();
+
+    let body = br#"{"id":"evt_light","type":"customer.created","data":{}}"#;
+    let reply = post(addr, "/light", &signed(SECRET, "msg_light", body), body).await;
+    assert_eq!(reply.status, 200);
+    let d = next(&mut rx).await;
+    assert!(d.stored);
+    assert!(d.body.is_empty() && d.headers.is_empty(), "{d:?}");
+    // What the list shows is all there.
+    assert_eq!(d.msg_id.as_deref(), Some("msg_light"));
+    assert_eq!(d.event_id.as_deref(), Some("evt_light"));
+    assert_eq!(d.event_type.as_deref(), Some("customer.created"));
+    assert_eq!(d.body_size, body.len() as u64);
+    assert!(d.verdict.verified() == Some(true));
+
+    // Another process holds the store's write lock past the store's 5 s patience: 503, and
+    // the delivery comes whole.
+    let lock = rusqlite::Connection::open(&path).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let reply = post(addr, "/light", &signed(SECRET, "msg_unstored", body), body).await;
+    lock.execute_batch("COMMIT").unwrap();
+    assert_eq!(reply.status, 503, "{reply:?}");
+    let d = next(&mut rx).await;
+    assert!(!d.stored);
+    assert_eq!(&d.body[..], body);
+    assert!(d.headers.iter().any(|(n, _)| n == "svix-id"));
+}

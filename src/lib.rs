@@ -10,6 +10,7 @@ pub mod clipboard;
 pub mod curl;
 pub mod delivery;
 pub mod demo;
+pub mod descriptors;
 pub mod edit;
 pub mod export;
 pub mod forward;

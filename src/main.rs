@@ -147,7 +147,10 @@ async fn serve(
     let mut config = receiver::Config::new(addr, verifier.clone());
     config.max_body = args.max_body;
     config.body_memory = args.max_body_memory;
-    config.max_connections = args.max_connections;
+    // Raised `ulimit -n` as far as serving needs; said after the listening line.
+    let (connections, descriptors_short) =
+        hookscope::descriptors::apply(args.max_connections, args.forward_to.is_some());
+    config.max_connections = connections;
     // The target as shown and logged: without a password the URL may carry.
     let mut forward_shown = None;
     if let Some(url) = &args.forward_to {
@@ -182,6 +185,8 @@ async fn serve(
     };
     // The inspector's two read connections: one loads bodies, one searches them, so a long
     // search never holds up opening a delivery.
+    // Said after the listening line, which scripts read first for the port.
+    let mut stored_in = None;
     let (readers, earlier) = if args.no_store {
         (None, Vec::new())
     } else {
@@ -203,7 +208,7 @@ async fn serve(
             store::Writer::start(store, retention).context("starting the store writer")?;
         config.store = Some(writer);
         *closing = Some(threads);
-        log!("storing deliveries in {}", path.display());
+        stored_in = Some(path.clone());
         let readers = if args.headless {
             None
         } else {
@@ -217,6 +222,15 @@ async fn serve(
     let receiver = Receiver::start_on(listener, config, tx);
     let local = receiver.local_addr();
     log!("listening on http://{local}");
+    if let Some(path) = &stored_in {
+        log!("storing deliveries in {}", path.display());
+    }
+    if let Some(limit) = descriptors_short {
+        log!(
+            "warning: this process may open {limit} files at once (ulimit -n), so hookscope serves {connections} connections at once, not --max-connections's {}; more wait until one closes (raise `ulimit -n` to serve more)",
+            args.max_connections
+        );
+    }
     report_secrets(&verifier, &source);
     if let Some(f) = &config_forward_line(&args, forward_shown.as_deref()) {
         log!("{f}");
@@ -411,13 +425,21 @@ async fn send(args: SendArgs) -> Result<ExitCode> {
     if args.wrong_secret {
         faults.push(Fault::WrongSecret);
     }
+    // Each request in flight holds a connection: past `ulimit -n` they would fail to connect.
+    let (concurrency, short) = hookscope::descriptors::apply(args.concurrency, false);
+    if let Some(limit) = short {
+        log!(
+            "note: this process may open {limit} files at once (ulimit -n), so {concurrency} requests go at once, not --concurrency's {} (raise `ulimit -n` for more)",
+            args.concurrency
+        );
+    }
     let opts = sender::Options {
         to,
         secret,
         event_type: args.event_type,
         data,
         count: args.count,
-        concurrency: args.concurrency,
+        concurrency,
         rate: args.rate,
         headers: args.headers,
         faults,

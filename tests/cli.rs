@@ -829,3 +829,96 @@ printf '%s\n' "${{COMPREPLY[@]}}""#
     assert_eq!(complete("hookscope show --format ''"), "text\njson\nbody\n");
     assert_eq!(complete("hookscope --max-body-m"), "--max-body-memory\n");
 }
+
+/// hookscope started headless with a store under `sh -c "ulimit …"`: its stderr lines up to the
+/// one saying what it verifies with, and the child.
+fn under_ulimit(ulimit: &str, extra: &[&str]) -> (Child, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("d.sqlite3");
+    let mut child = Command::new("sh")
+        .args(["-c", &format!("{ulimit}; exec \"$0\" \"$@\""), BIN])
+        .args(["--headless", "--port", "0", "--store"])
+        .arg(&store)
+        .args(extra)
+        .env_remove("HOOKSCOPE_SECRET")
+        .env_remove("PIVOTAL_WEBHOOK_SECRET")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "ended early: {lines:?}"
+        );
+        let last = line.starts_with("warning: no secret configured");
+        lines.push(line.trim_end().to_owned());
+        if last {
+            break;
+        }
+    }
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    // The store's folder lives as long as the run.
+    std::mem::forget(dir);
+    (child, lines)
+}
+
+#[test]
+fn a_low_open_files_limit_is_raised_or_serves_fewer_connections_saying_so() {
+    // A soft limit below what 1024 connections need, under a hard one that allows it: raised,
+    // quietly. The first line is still the one scripts read for the port.
+    let (mut child, lines) = under_ulimit("ulimit -Sn 100", &[]);
+    assert!(
+        lines[0].starts_with("listening on http://127.0.0.1:"),
+        "{lines:?}"
+    );
+    assert!(lines[1].starts_with("storing deliveries in "), "{lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("ulimit")), "{lines:?}");
+    #[cfg(target_os = "linux")]
+    {
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+        let open = limits
+            .lines()
+            .find(|l| l.starts_with("Max open files"))
+            .unwrap();
+        let soft: u64 = open.split_whitespace().nth(3).unwrap().parse().unwrap();
+        assert_eq!(soft, 1024 + hookscope::descriptors::RESERVE, "{open}");
+    }
+    // `send` keeps to such a limit too, saying so, and every request gets through.
+    let url = lines[0].trim_start_matches("listening on ");
+    let sent = Command::new("sh")
+        .args(["-c", "ulimit -n 100; exec \"$0\" \"$@\"", BIN])
+        .args([
+            "send", "--to", url, "-n", "300", "-c", "500", "-q", "--secret", SECRET,
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&sent.stderr);
+    assert!(sent.status.success(), "{said}");
+    assert!(
+        said.contains("note: this process may open 100 files at once (ulimit -n), so 36 requests go at once, not --concurrency's 500"),
+        "{said}"
+    );
+    assert!(
+        String::from_utf8_lossy(&sent.stdout).contains("sent 300 · 2xx 300 · non-2xx 0 · errors 0"),
+        "{sent:?}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // A hard limit of 100 too: fewer connections, and a warning that says how to serve more.
+    let (mut child, lines) = under_ulimit("ulimit -n 100", &["--forward-to", "http://127.0.0.1:9"]);
+    let warning = lines
+        .iter()
+        .find(|l| l.contains("ulimit -n"))
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!(
+        warning,
+        "warning: this process may open 100 files at once (ulimit -n), so hookscope serves 18 connections at once, not --max-connections's 1024; more wait until one closes (raise `ulimit -n` to serve more)"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -623,6 +623,30 @@ async fn the_demo_shows_every_kind_of_verdict() {
     );
 }
 
+/// A receiver verifying with [`SECRET`] that commits to a store at `path` (keeping everything),
+/// set up further by `setup`; the store's threads run while the last of the three lives.
+async fn with_a_store(
+    path: &std::path::Path,
+    setup: impl FnOnce(&mut Config),
+) -> (
+    Receiver,
+    mpsc::Receiver<Box<Delivery>>,
+    hookscope::store::Closing,
+) {
+    let store = hookscope::store::Store::open(path).unwrap();
+    let retention = hookscope::store::Retention {
+        max_count: None,
+        max_days: None,
+    };
+    let (writer, threads) = hookscope::store::Writer::start(store, retention).unwrap();
+    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
+    config.store = Some(writer);
+    setup(&mut config);
+    let (tx, rx) = mpsc::channel(16);
+    (Receiver::start(config, tx).await.unwrap(), rx, threads)
+}
+
 #[tokio::test]
 async fn a_sender_that_hangs_up_while_the_store_is_busy_is_still_shown() {
     // Another process holds the store's write lock (an import, say) for longer than the
@@ -630,17 +654,7 @@ async fn a_sender_that_hangs_up_while_the_store_is_busy_is_still_shown() {
     // dropped with the handler the sender's hang-up ends.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("busy.sqlite3");
-    let store = hookscope::store::Store::open(&path).unwrap();
-    let retention = hookscope::store::Retention {
-        max_count: None,
-        max_days: None,
-    };
-    let (writer, _threads) = hookscope::store::Writer::start(store, retention).unwrap();
-    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
-    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
-    config.store = Some(writer);
-    let (tx, mut rx) = mpsc::channel(16);
-    let server = Receiver::start(config, tx).await.unwrap();
+    let (server, mut rx, _threads) = with_a_store(&path, |_| {}).await;
 
     let lock = rusqlite::Connection::open(&path).unwrap();
     lock.execute_batch("BEGIN IMMEDIATE").unwrap();
@@ -671,18 +685,8 @@ async fn the_inspectors_queue_carries_a_stored_delivery_without_its_payload() {
     // store could not keep is published whole, as nothing else holds it.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("light.sqlite3");
-    let store = hookscope::store::Store::open(&path).unwrap();
-    let retention = hookscope::store::Retention {
-        max_count: None,
-        max_days: None,
-    };
-    let (writer, _threads) = hookscope::store::Writer::start(store, retention).unwrap();
-    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()], 300);
-    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), verifier);
-    config.store = Some(writer);
-    config.stored_as_summaries = true;
-    let (tx, mut rx) = mpsc::channel(16);
-    let server = Receiver::start(config, tx).await.unwrap();
+    let (server, mut rx, _threads) =
+        with_a_store(&path, |config| config.stored_as_summaries = true).await;
     let addr = server.local_addr();
 
     let body = br#"{"id":"evt_light","type":"customer.created","data":{}}"#;

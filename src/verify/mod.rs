@@ -221,36 +221,22 @@ impl fmt::Display for Unchecked {
                 limit,
                 size,
                 declared,
-            } => {
-                let how = if *declared {
-                    "announced"
-                } else {
-                    "received, at least"
-                };
-                write!(
-                    f,
-                    "body too large: {} {how}, over the --max-body limit of {}",
-                    human_bytes(*size),
-                    human_bytes(*limit)
-                )
-            }
+            } => write!(
+                f,
+                "body too large: {}, over the --max-body limit of {}",
+                size_said(*size, *declared),
+                human_bytes(*limit)
+            ),
             Unchecked::NoRoom {
                 limit,
                 size,
                 declared,
-            } => {
-                let how = if *declared {
-                    "announced"
-                } else {
-                    "received, at least"
-                };
-                write!(
-                    f,
-                    "no room for the body: with its {} {how}, the request bodies held at once would be over the --max-body-memory limit of {}; answered 503 for the sender to retry later",
-                    human_bytes(*size),
-                    human_bytes(*limit)
-                )
-            }
+            } => write!(
+                f,
+                "no room for the body: with its {}, the request bodies held at once would be over the --max-body-memory limit of {}; answered 503 for the sender to retry later",
+                size_said(*size, *declared),
+                human_bytes(*limit)
+            ),
             Unchecked::Unreadable { detail } => write!(
                 f,
                 "verdict not readable by this version of hookscope ({})",
@@ -279,6 +265,16 @@ impl fmt::Display for Unchecked {
             ),
         }
     }
+}
+
+/// A refused body's size: announced by its content-length, or counted until it was refused.
+fn size_said(size: u64, declared: bool) -> String {
+    let how = if declared {
+        "announced"
+    } else {
+        "received, at least"
+    };
+    format!("{} {how}", human_bytes(size))
 }
 
 /// A verification failure with everything the verifier could tell about it.

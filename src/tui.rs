@@ -218,10 +218,10 @@ pub async fn run(
                 first = deliveries.recv(), if deliveries_open => {
                     match first {
                         Some(d) => {
-                            let mut batch = vec![light(d, app.bodies_in_store)];
+                            let mut batch = vec![own_copy(d)];
                             while batch.len() < BATCH {
                                 match deliveries.try_recv() {
-                                    Ok(d) => batch.push(light(d, app.bodies_in_store)),
+                                    Ok(d) => batch.push(own_copy(d)),
                                     Err(_) => break,
                                 }
                             }
@@ -582,23 +582,15 @@ impl LatencyLog {
     }
 }
 
-/// With a store, the UI holds deliveries without bodies or headers (loaded on demand), so memory
-/// stays bounded however many arrive; the receiver publishes stored ones without them already
-/// (`stored_as_summaries`). Without one it keeps its own copy of each body: the receiver's is a
-/// slice of hyper's read buffer, which it would otherwise keep alive.
-fn light(d: Box<Delivery>, bodies_in_store: bool) -> Arc<Delivery> {
-    if bodies_in_store && d.stored {
-        Arc::new(Delivery {
-            body: bytes::Bytes::new(),
-            headers: Vec::new(),
-            ..*d
-        })
-    } else {
-        Arc::new(Delivery {
-            body: bytes::Bytes::copy_from_slice(&d.body),
-            ..*d
-        })
-    }
+/// The UI's own copy of a delivery's body: the receiver's is a slice of hyper's read buffer,
+/// which it would otherwise keep alive. (With a store, the receiver publishes the deliveries it
+/// stored without body or headers, `stored_as_summaries`: the UI loads them on demand, so its
+/// memory stays bounded however many arrive.)
+fn own_copy(d: Box<Delivery>) -> Arc<Delivery> {
+    Arc::new(Delivery {
+        body: bytes::Bytes::copy_from_slice(&d.body),
+        ..*d
+    })
 }
 
 fn lock(

@@ -6,6 +6,10 @@
 //! back when its handler ends (answered, or dropped because the sender hung up); a body that
 //! would go past the budget is refused with 503, so the provider retries it later instead of
 //! the machine running out of memory.
+//!
+//! A consumer that keeps bodies (the inspector) can have its queue counted too: a body handed to
+//! it is added when published ([`Budget::queued`]) and given back once taken
+//! ([`Budget::give_back`]), so a consumer that stalls holds at most the budget's worth.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +41,21 @@ impl Budget {
     /// Bytes held now.
     pub fn held(&self) -> u64 {
         self.held.load(Ordering::Relaxed)
+    }
+
+    /// Counts `bytes` of a body handed to the consumer, whatever the limit (they are held
+    /// already), until it gives them back.
+    pub fn queued(&self, bytes: u64) {
+        self.held.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Gives back `bytes` of a body [`Budget::queued`] counted, once the consumer has taken it.
+    pub fn give_back(&self, bytes: u64) {
+        let _ = self
+            .held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                Some(held.saturating_sub(bytes))
+            });
     }
 
     /// An empty share, to grow as a body arrives.
@@ -105,6 +124,24 @@ mod tests {
         assert!(b.cover(100));
         drop(b);
         assert_eq!(budget.held(), 0);
+    }
+
+    #[test]
+    fn queued_bodies_count_until_given_back() {
+        let budget = Budget::new(100);
+        budget.queued(90);
+        let mut a = budget.share();
+        assert!(!a.cover(20), "the queue holds 90 of 100");
+        budget.queued(30);
+        assert_eq!(
+            budget.held(),
+            120,
+            "queued past the limit: they are held already"
+        );
+        budget.give_back(120);
+        assert!(a.cover(20));
+        budget.give_back(1_000);
+        assert_eq!(budget.held(), 0, "never below nothing");
     }
 
     #[test]

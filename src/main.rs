@@ -176,6 +176,9 @@ async fn serve(
     config.control = control.clone();
     // Headless lines show neither bodies nor headers: the printer's queue need not hold them.
     config.summaries_only = args.headless;
+    // The inspector gives each body back as it takes it: while it takes nothing (an editor
+    // open), what waits for it counts against --max-body-memory.
+    config.queued_bodies_count = !args.headless;
     // Listening comes first: a port in use must fail before a store file (and its folder)
     // is made for a run that never happens.
     let listener = Receiver::bind(addr).await?;
@@ -335,6 +338,7 @@ async fn serve(
             secrets: verifier.secrets().to_vec(),
             listen: format!("http://{local}"),
             waiting,
+            bodies: receiver.bodies(),
         };
         tui::run(app, rx, opts)
             .await

@@ -72,8 +72,9 @@ pub struct Config {
     /// (the head and body timeouts bound how long a stalled one can hold its place).
     pub max_connections: usize,
     /// Bytes of request bodies held at once, across connections, while they are read and
-    /// answered; a body that would go past it is refused with 503. Never less than `max_body`,
-    /// so one body of that size always fits.
+    /// answered (and queued, with `queued_bodies_count`); a body that would go past it is
+    /// refused with 503. Never less than `max_body`, so one body of that size fits when
+    /// nothing else is held.
     pub body_memory: u64,
     /// Publish each delivery without its body and headers, for a consumer that shows neither
     /// (the headless printer): a stalled consumer then holds a small record per queued
@@ -85,6 +86,11 @@ pub struct Config {
     /// taking deliveries (an editor open on one, a terminal that takes no output), its queue
     /// holds records, not payloads and the read buffers they are slices of.
     pub stored_as_summaries: bool,
+    /// Count the bodies of published deliveries against `body_memory` until the consumer gives
+    /// them back ([`Budget::give_back`] on [`Receiver::bodies`]): a consumer that keeps them and
+    /// stalls (the inspector while an editor runs) then holds at most that much, and senders
+    /// get 503 meanwhile. Only for a consumer that gives each one back.
+    pub queued_bodies_count: bool,
 }
 
 impl Config {
@@ -104,6 +110,7 @@ impl Config {
             body_memory: crate::budget::DEFAULT_BODY_MEMORY,
             summaries_only: false,
             stored_as_summaries: false,
+            queued_bodies_count: false,
         }
     }
 }
@@ -414,9 +421,15 @@ impl Receiver {
         self.stats.clone()
     }
 
-    /// Bytes of request bodies the requests being read and answered hold now.
+    /// Bytes of request bodies the requests being read and answered hold now, with those
+    /// queued for the consumer when it counts them.
     pub fn bodies_held(&self) -> u64 {
         self.bodies.held()
+    }
+
+    /// The memory budget for bodies, which a consumer that counts its queue gives back to.
+    pub fn bodies(&self) -> Arc<Budget> {
+        self.bodies.clone()
     }
 
     /// Stops accepting connections and closes the open ones once their requests in progress
@@ -1355,6 +1368,13 @@ async fn publish(shared: &Shared, mut delivery: Box<Delivery>) -> bool {
         delivery.body = Bytes::new();
         delivery.headers = Vec::new();
     }
+    // Counted before it is queued: the consumer may take it and give it back at once.
+    let queued = if shared.config.queued_bodies_count {
+        delivery.body.len() as u64
+    } else {
+        0
+    };
+    shared.bodies.queued(queued);
     match shared.tx.try_send(delivery) {
         Ok(()) => true,
         Err(mpsc::error::TrySendError::Full(delivery)) => {
@@ -1371,6 +1391,9 @@ async fn publish(shared: &Shared, mut delivery: Box<Delivery>) -> bool {
                 .await
                 .unwrap_or(false)
         }
-        Err(mpsc::error::TrySendError::Closed(_)) => false,
+        Err(mpsc::error::TrySendError::Closed(_)) => {
+            shared.bodies.give_back(queued);
+            false
+        }
     }
 }

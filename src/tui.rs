@@ -48,6 +48,9 @@ pub struct Options {
     /// The deliveries whose answer is still to be given (the app's, or the answer mode's
     /// delay), counted by the receiver.
     pub waiting: crate::forward::Waiting,
+    /// The receiver's memory budget for bodies, given back each delivery's body once it is
+    /// copied (the receiver counts its queue: `queued_bodies_count`).
+    pub bodies: Arc<crate::budget::Budget>,
 }
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -218,10 +221,10 @@ pub async fn run(
                 first = deliveries.recv(), if deliveries_open => {
                     match first {
                         Some(d) => {
-                            let mut batch = vec![own_copy(d)];
+                            let mut batch = vec![own_copy(d, &opts.bodies)];
                             while batch.len() < BATCH {
                                 match deliveries.try_recv() {
-                                    Ok(d) => batch.push(own_copy(d)),
+                                    Ok(d) => batch.push(own_copy(d, &opts.bodies)),
                                     Err(_) => break,
                                 }
                             }
@@ -585,8 +588,10 @@ impl LatencyLog {
 /// The UI's own copy of a delivery's body: the receiver's is a slice of hyper's read buffer,
 /// which it would otherwise keep alive. (With a store, the receiver publishes the deliveries it
 /// stored without body or headers, `stored_as_summaries`: the UI loads them on demand, so its
-/// memory stays bounded however many arrive.)
-fn own_copy(d: Box<Delivery>) -> Arc<Delivery> {
+/// memory stays bounded however many arrive.) The receiver's body goes, so it is given back
+/// to the `bodies` budget the receiver counted it in.
+fn own_copy(d: Box<Delivery>, bodies: &crate::budget::Budget) -> Arc<Delivery> {
+    bodies.give_back(d.body.len() as u64);
     Arc::new(Delivery {
         body: bytes::Bytes::copy_from_slice(&d.body),
         ..*d

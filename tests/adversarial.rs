@@ -855,6 +855,48 @@ async fn bodies_held_at_once_are_bounded_across_connections_and_streams() {
 }
 
 #[tokio::test]
+async fn bodies_waiting_for_a_consumer_that_counts_them_are_bounded_too() {
+    // The inspector keeps bodies; while it takes nothing (an editor open on a delivery), what
+    // waits for it counts against the same memory, until it gives each back as it takes it.
+    let (server, mut rx) = start_with(|config| {
+        config.max_body = 64 * 1024;
+        config.body_memory = 100 * 1024;
+        config.queued_bodies_count = true;
+    })
+    .await;
+    let addr = server.local_addr();
+    let first: &'static [u8] = vec![b' '; 60_000].leak();
+    let second: &'static [u8] = vec![b' '; 50_000].leak();
+    let reply = post(addr, "/first", &signed(SECRET, "msg_first", first), first).await;
+    assert_eq!(reply.status, 200);
+    // Answered, and waiting in the queue: still held.
+    until_held(&server, 60_000).await;
+    let reply = post(
+        addr,
+        "/second",
+        &signed(SECRET, "msg_second", second),
+        second,
+    )
+    .await;
+    assert_eq!(reply.status, 503);
+    // The consumer takes both (the second without a body) and gives back what it took.
+    for _ in 0..2 {
+        let d = next(&mut rx).await;
+        server.bodies().give_back(d.body.len() as u64);
+    }
+    until_held(&server, 0).await;
+    let reply = post(
+        addr,
+        "/second",
+        &signed(SECRET, "msg_second", second),
+        second,
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(next(&mut rx).await.body.len(), 50_000);
+}
+
+#[tokio::test]
 async fn absurd_signature_headers_get_a_clear_verdict() {
     let (server, mut rx) = start(1 << 20).await;
     let body = b"{}";

@@ -367,7 +367,7 @@ fn inspector_in_a_real_terminal() {
     );
 
     let out = send(port, &["-n", "2", "--type", "task.completed"]);
-    assert!(out.contains("2xx 2"), "{out}");
+    assert!(out.contains("· 2xx 2 ·"), "{out}");
     let out = send(port, &["--tamper"]);
     assert!(out.contains("401 invalid signature"), "{out}");
 
@@ -497,7 +497,7 @@ fn replay_and_answer_modes_from_the_keyboard() {
         "Enter",
     ]);
     tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
-    assert!(send(port, &[]).contains("2xx 1"));
+    assert!(send(port, &[]).contains("· 2xx 1 ·"));
     tmux.wait_for("the delivery", |s| s.contains("Σ 1"));
 
     // r: replayed through the receiver, it arrives as a second attempt of the same message.
@@ -535,7 +535,7 @@ fn replay_and_answer_modes_from_the_keyboard() {
     tmux.wait_for("normal again", |s| {
         s.contains("answering senders: normal") && !s.contains("(m) ")
     });
-    assert!(send(port, &[]).contains("2xx 1"));
+    assert!(send(port, &[]).contains("· 2xx 1 ·"));
 
     // A delivery signed ten minutes ago, replayed as received, is refused again: the status
     // says why and which key re-signs it; R then gets it through.
@@ -564,7 +564,7 @@ fn replay_and_answer_modes_from_the_keyboard() {
             && s.contains("Σ 0")
             && s.contains("Waiting for deliveries")
     });
-    assert!(send(port, &[]).contains("2xx 1"));
+    assert!(send(port, &[]).contains("· 2xx 1 ·"));
     tmux.wait_for("the next round", |s| s.contains("Σ 1"));
     tmux.keys(&["q"]);
     tmux.wait_for("the shell again", |s| {
@@ -618,7 +618,7 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
         "Enter",
     ]);
     tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
-    assert!(send(port, &[]).contains("2xx 1"));
+    assert!(send(port, &[]).contains("· 2xx 1 ·"));
     tmux.wait_for("the delivery", |s| s.contains("Σ 1"));
 
     tmux.keys(&["e"]);
@@ -818,7 +818,7 @@ fn a_paste_is_searched_for_not_typed_as_commands() {
     ]);
     tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
     let out = send(port, &[]);
-    assert!(out.contains("2xx 1"), "{out}");
+    assert!(out.contains("· 2xx 1 ·"), "{out}");
     tmux.wait_for("the delivery", |s| s.contains("customer.created"));
     // Pasted the way a terminal pastes (bracketed, as the inspector asks for): as keys, m would
     // change what senders are answered and q would quit.
@@ -851,7 +851,7 @@ fn characters_of_several_code_points_leave_nothing_behind() {
     // emoji whose width terminals disagree on, which are shown escaped.
     let body = r#"{"type": "a.b", "flag": "x🇯🇵y", "hindi": "नमस्ते", "kana": "ﾀﾞﾊﾟ", "thai": "น้ำ", "heart": "❤️", "thumb": "👍🏽"}"#;
     let out = send(port, &["--data", body]);
-    assert!(out.contains("2xx 1"), "{out}");
+    assert!(out.contains("· 2xx 1 ·"), "{out}");
     tmux.wait_for("the delivery", |s| s.contains("a.b"));
     tmux.keys(&["Enter", "Tab", "Tab"]);
     let s = tmux.wait_for("the body", |s| s.contains("\"thumb\""));
@@ -939,4 +939,35 @@ fn text_handed_to_tmux_lands_in_its_paste_buffer_whole() {
     let gone = std::ffi::OsString::from(format!("{socket}-gone,1,0"));
     let err = to_tmux("x", &gone).unwrap_err();
     assert!(err.contains("error connecting to"), "{err}");
+}
+
+#[test]
+fn the_inspector_gives_back_the_body_memory_of_what_it_takes() {
+    // The receiver counts what waits for the inspector against --max-body-memory; the
+    // inspector gives each body back as it takes it. 60,000 bytes twice in 100 KiB: the second
+    // gets in only once the first was given back.
+    let Some(tmux) = shell("bodies") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("big.json");
+    let body = format!(
+        r#"{{"id":"evt_big","type":"big.event","data":"{}"}}"#,
+        "x".repeat(60_000 - 45)
+    );
+    assert_eq!(body.len(), 60_000);
+    std::fs::write(&data, body).unwrap();
+    let port = free_port();
+    tmux.keys(&[
+        &format!(
+            "{BIN} --port {port} --secret {SECRET} --no-tunnel --no-store --max-body 64KiB --max-body-memory 100KiB"
+        ),
+        "Enter",
+    ]);
+    tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
+    let at = format!("@{}", data.display());
+    for n in 1..=3 {
+        let out = send(port, &["--data", &at]);
+        assert!(out.contains("· 2xx 1 ·"), "delivery {n}: {out}");
+        tmux.wait_for("the delivery listed", |s| s.contains(&format!("Σ {n}")));
+    }
+    tmux.keys(&["q"]);
 }

@@ -565,7 +565,10 @@ fn send_reads_only_the_start_of_an_endless_answer() {
     // Reading it all would end in the timeout: "errors 1".
     let (code, out) = send(&url, &["--secret", SECRET, "--timeout", "10"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("2xx 1") && out.contains("errors 0"), "{out}");
+    assert!(
+        out.contains("· 2xx 1 ·") && out.contains("errors 0"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -994,7 +994,7 @@ fn two_hookscope_processes_share_one_store_without_corrupting_it() {
     for s in senders {
         let out = s.wait_with_output().unwrap();
         assert!(
-            String::from_utf8_lossy(&out.stdout).contains("2xx 300"),
+            String::from_utf8_lossy(&out.stdout).contains("· 2xx 300 ·"),
             "{}",
             String::from_utf8_lossy(&out.stdout)
         );

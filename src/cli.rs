@@ -333,9 +333,9 @@ pub struct ServeArgs {
     /// Largest body accepted (bytes, or with a unit: 64KiB, 16MiB); larger ones get 413.
     #[arg(long, default_value = "16MiB", value_parser = parse_max_body, value_name = "SIZE")]
     pub max_body: u64,
-    /// Request bodies held at once, across connections, while they are read and answered; a
-    /// body that would go past it gets 503, for the sender to retry later. Never less than
-    /// --max-body.
+    /// Request bodies held at once, across connections, while they are read and answered and
+    /// until the inspector takes them; a body that would go past it gets 503, for the sender to
+    /// retry later. Never less than --max-body.
     #[arg(long, default_value = "256MiB", value_parser = parse_body_memory, value_name = "SIZE")]
     pub max_body_memory: u64,
     /// No terminal UI: print one line per delivery on stdout (logs go to stderr).

@@ -1090,6 +1090,8 @@ async fn handle(
         record.response = out.record();
     }
     let stored = record.stored;
+    // The body is the queue's to count from here (with `queued_bodies_count`), not twice.
+    drop(share);
     if !publish(shared, record).await && !stored {
         // Nobody will show or keep it (hookscope is shutting down): not acknowledged, so the
         // provider retries it later instead of counting it delivered.

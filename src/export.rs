@@ -771,7 +771,13 @@ fn from_har_entry(e: &Value, verifier: &Verifier) -> Result<Delivery, String> {
                 .unwrap_or("HTTP/1.1"),
         ),
         headers,
-        body_size: body.len() as u64,
+        // A body refused unread (over --max-body, or no room) kept nothing but its size, which
+        // hookscope's own export writes as bodySize; another tool's is taken at its text.
+        body_size: req
+            .get("bodySize")
+            .and_then(Value::as_u64)
+            .filter(|&n| ours.is_some() && n >= body.len() as u64)
+            .unwrap_or(body.len() as u64),
         body: Bytes::from(body),
     };
     let response = ResponseRecord {

@@ -744,6 +744,72 @@ fn jsonl_export_import_round_trip_is_byte_exact() {
 }
 
 #[test]
+fn a_body_refused_unread_keeps_its_size_through_export_and_import() {
+    // Nothing of such a body is kept but its size (announced, or counted until it was
+    // refused), which the list shows: both formats carry it back.
+    use hookscope::verify::{Unchecked, Verdict};
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.sqlite3");
+    let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC));
+    let mut refused = Vec::new();
+    for (i, verdict) in [
+        Unchecked::BodyTooLarge {
+            limit: 16 << 20,
+            size: 1 << 30,
+            declared: true,
+        },
+        Unchecked::NoRoom {
+            limit: 256 << 20,
+            size: 70_000,
+            declared: false,
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        b.advance(1_000);
+        let size = match verdict {
+            Unchecked::BodyTooLarge { size, .. } | Unchecked::NoRoom { size, .. } => size,
+            _ => unreachable!(),
+        };
+        let mut d = b.request("POST", &format!("/refused/{i}"), vec![], b"");
+        d.body_size = size;
+        d.verdict = Verdict::Unchecked(verdict);
+        refused.push(d);
+    }
+    let mut store = Store::open(&a).unwrap();
+    store
+        .insert(&refused.iter().collect::<Vec<_>>(), "seed")
+        .unwrap();
+    let original = store.query(&Filter::default()).unwrap();
+    drop(store);
+    for format in ["jsonl", "har"] {
+        let file = dir.path().join(format!("out.{format}"));
+        let (code, _, err) = hookscope(&[
+            "export",
+            "--store",
+            a.to_str().unwrap(),
+            "--format",
+            format,
+            "-o",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let into = dir.path().join(format!("{format}.sqlite3"));
+        let (code, err) = import(&file, &into);
+        assert_eq!(code, 0, "{err}");
+        let imported = Store::open(&into)
+            .unwrap()
+            .query(&Filter::default())
+            .unwrap();
+        assert_eq!(imported.len(), 2, "{format}");
+        for (x, y) in original.iter().zip(&imported) {
+            same(x, y);
+        }
+    }
+}
+
+#[test]
 fn har_export_import_round_trip_is_byte_exact() {
     round_trip("har");
 }

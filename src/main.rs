@@ -244,6 +244,13 @@ async fn serve(
     if let Some(warning) = cli::exposure(args.bind) {
         log!("{warning}");
     }
+    if args.max_body_memory < args.max_body {
+        log!(
+            "note: --max-body-memory ({}) is below --max-body ({}): up to {1} of bodies are held at once instead, so one body of that size fits",
+            hookscope::verify::human_bytes(args.max_body_memory),
+            hookscope::verify::human_bytes(args.max_body)
+        );
+    }
     if args.demo
         && let Some(secret) = verifier
             .secrets()

@@ -925,3 +925,24 @@ fn a_low_open_files_limit_is_raised_or_serves_fewer_connections_saying_so() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn a_body_memory_below_the_body_limit_is_raised_saying_so() {
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(["--headless", "--no-store", "--port", "0", "--timeout", "1s"])
+            .args(args)
+            .env_remove("HOOKSCOPE_SECRET")
+            .env_remove("PIVOTAL_WEBHOOK_SECRET")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run(&["--max-body", "1GiB"]);
+    assert!(
+        err.contains("note: --max-body-memory (256 MiB) is below --max-body (1 GiB): up to 1 GiB of bodies are held at once instead, so one body of that size fits"),
+        "{err}"
+    );
+    assert!(!run(&[]).contains("--max-body-memory"));
+}

@@ -1388,10 +1388,16 @@ async fn publish(shared: &Shared, mut delivery: Box<Delivery>) -> bool {
                 .fetch_add(1, Ordering::Relaxed);
             // Sent from a task of its own: should the sender hang up meanwhile (hyper then
             // drops the handler waiting here), the record still goes out.
-            let tx = shared.tx.clone();
-            tokio::spawn(async move { tx.send(delivery).await.is_ok() })
-                .await
-                .unwrap_or(false)
+            let (tx, bodies) = (shared.tx.clone(), shared.bodies.clone());
+            tokio::spawn(async move {
+                let sent = tx.send(delivery).await.is_ok();
+                if !sent {
+                    bodies.give_back(queued);
+                }
+                sent
+            })
+            .await
+            .unwrap_or(false)
         }
         Err(mpsc::error::TrySendError::Closed(_)) => {
             shared.bodies.give_back(queued);

@@ -422,9 +422,14 @@ fn parse_run_length(s: &str) -> Result<std::time::Duration, String> {
 
 /// `--max-body`: a limit of nothing would refuse every delivery that has a body.
 fn parse_max_body(s: &str) -> Result<u64, String> {
+    some_size(s, "413", "64KiB, 16MiB")
+}
+
+/// A size that is not zero: zero would refuse every delivery with a body, answering `status`.
+fn some_size(s: &str, status: &str, examples: &str) -> Result<u64, String> {
     match parse_size(s)? {
         0 => Err(format!(
-            "`{s}` would refuse every delivery with a body (413): give a size (64KiB, 16MiB)"
+            "`{s}` would refuse every delivery with a body ({status}): give a size ({examples})"
         )),
         n => Ok(n),
     }
@@ -432,12 +437,7 @@ fn parse_max_body(s: &str) -> Result<u64, String> {
 
 /// `--max-body-memory`: no room at all would refuse every delivery that has a body.
 fn parse_body_memory(s: &str) -> Result<u64, String> {
-    match parse_size(s)? {
-        0 => Err(format!(
-            "`{s}` would refuse every delivery with a body (503): give a size (64MiB, 1GiB)"
-        )),
-        n => Ok(n),
-    }
+    some_size(s, "503", "64MiB, 1GiB")
 }
 
 /// `--ngrok-api`: a URL polled every 5 s, which a typo would otherwise turn into silence.

@@ -61,7 +61,7 @@ pub struct Printed {
     /// Deliveries printed.
     pub lines: u64,
     /// Of the deliveries answered, printed or not, the ✗ ones: failed verification, or
-    /// refused (405, 413, a body cut short).
+    /// refused (405, 413, no room for the body, a body cut short).
     pub failures: u64,
     /// The run ended at [`Until::deadline`].
     pub timed_out: bool,

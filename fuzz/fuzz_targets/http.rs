@@ -14,6 +14,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 struct Harness {
     rt: tokio::runtime::Runtime,
     addr: SocketAddr,
+    // Kept for the whole run (forgetting it instead reads as a leak to LeakSanitizer).
+    _receiver: Receiver,
 }
 
 fn harness() -> &'static Harness {
@@ -25,7 +27,7 @@ fn harness() -> &'static Harness {
             std::process::abort();
         }));
         let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let addr = rt.block_on(async {
+        let (addr, receiver) = rt.block_on(async {
             let secret = Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("secret");
             let mut config = Config::new(
                 "127.0.0.1:0".parse().expect("addr"),
@@ -37,11 +39,13 @@ fn harness() -> &'static Harness {
             let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
             tokio::spawn(async move { while rx.recv().await.is_some() {} });
             let receiver = Receiver::start(config, tx).await.expect("receiver");
-            let addr = receiver.local_addr();
-            std::mem::forget(receiver);
-            addr
+            (receiver.local_addr(), receiver)
         });
-        Harness { rt, addr }
+        Harness {
+            rt,
+            addr,
+            _receiver: receiver,
+        }
     })
 }
 

@@ -28,6 +28,19 @@ fn import(file: &Path, store: &Path) -> (i32, String) {
     (code, err)
 }
 
+fn export(store: &Path, format: &str, file: &Path) -> (i32, String) {
+    let (code, _, err) = hookscope(&[
+        "export",
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        format,
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    (code, err)
+}
+
 fn hookscope(args: &[&str]) -> (i32, String, String) {
     let (code, out, err) = hookscope_bytes(args);
     (code, String::from_utf8_lossy(&out).into_owned(), err)
@@ -532,15 +545,7 @@ fn round_trip(format: &str) {
     earlier.received_at -= time::Duration::minutes(1);
     b_store.insert(&[&earlier], "earlier").unwrap();
     drop(b_store);
-    let (code, _, err) = hookscope(&[
-        "export",
-        "--store",
-        a.to_str().unwrap(),
-        "--format",
-        format,
-        "-o",
-        file.to_str().unwrap(),
-    ]);
+    let (code, err) = export(&a, format, &file);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("exported 6 deliveries"), "{err}");
     if format == "har" {
@@ -785,15 +790,7 @@ fn a_body_refused_unread_keeps_its_size_through_export_and_import() {
     drop(store);
     for format in ["jsonl", "har"] {
         let file = dir.path().join(format!("out.{format}"));
-        let (code, _, err) = hookscope(&[
-            "export",
-            "--store",
-            a.to_str().unwrap(),
-            "--format",
-            format,
-            "-o",
-            file.to_str().unwrap(),
-        ]);
+        let (code, err) = export(&a, format, &file);
         assert_eq!(code, 0, "{err}");
         let into = dir.path().join(format!("{format}.sqlite3"));
         let (code, err) = import(&file, &into);

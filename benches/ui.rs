@@ -21,6 +21,7 @@ fn app_with(n: usize, body_bytes: usize) -> App {
             secrets: vec!["whsec_MfKQ…aSw".into()],
             tunnel: None,
             forward: None,
+            files_short: None,
         },
         true,
         time::UtcOffset::UTC,

@@ -327,6 +327,7 @@ async fn serve(
                 .collect(),
             tunnel: None,
             forward: forward_shown,
+            files_short: descriptors_short.map(|files| (connections, files)),
         };
         let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let mut app = App::new(info, color, offset);

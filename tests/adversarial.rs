@@ -935,6 +935,7 @@ fn app() -> App {
             secrets: vec![],
             tunnel: None,
             forward: None,
+            files_short: None,
         },
         true,
         time::UtcOffset::UTC,

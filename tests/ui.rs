@@ -22,6 +22,7 @@ fn app(w: u16, h: u16, color: bool) -> App {
             secrets: vec!["whsec_MfKQ…aSw".into()],
             tunnel: Some("https://f00d-cafe.ngrok-free.app".into()),
             forward: None,
+            files_short: None,
         },
         color,
         UtcOffset::UTC,
@@ -197,6 +198,20 @@ fn listening_beyond_loopback_is_flagged_in_the_header() {
     let first = s.lines().next().unwrap_or_default();
     assert!(
         first.contains("http://0.0.0.0:8787  ⚠ open to other machines "),
+        "{s}"
+    );
+}
+
+#[test]
+fn serving_fewer_connections_than_asked_is_flagged_in_the_header() {
+    // Start-up's warning went to stderr, under the inspector: the header says it where it shows.
+    let mut app = app(100, 16, false);
+    assert!(!screen(&app).contains("ulimit"));
+    app.info.files_short = Some((36, 100));
+    let s = screen(&app);
+    let first = s.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("http://127.0.0.1:8787  ⚠ 36 connections at once (ulimit -n 100) "),
         "{s}"
     );
 }
@@ -1111,6 +1126,7 @@ fn the_counts_and_the_answer_mode_stay_on_screen_beside_many_secrets_and_long_ur
             ],
             tunnel: Some("https://a-rather-long-name-for-a-tunnel.ngrok-free.app".into()),
             forward: Some("http://localhost:3000/api/webhooks/incoming".into()),
+            files_short: None,
         },
         false,
         UtcOffset::UTC,

@@ -252,6 +252,9 @@ pub struct Info {
     pub tunnel: Option<String>,
     /// Where deliveries are forwarded (`--forward-to`).
     pub forward: Option<String>,
+    /// Connections served at once and the open-files limit that held them below
+    /// `--max-connections`, when it did.
+    pub files_short: Option<(usize, u64)>,
 }
 
 /// Totals over every delivery seen (held or since dropped from memory).

@@ -18,6 +18,7 @@ fn app() -> App {
             secrets: vec!["whsec_MfKQ…aSw".into()],
             tunnel: None,
             forward: None,
+            files_short: None,
         },
         true,
         UtcOffset::UTC,

@@ -134,6 +134,14 @@ fn header(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         first.push(Span::raw(" "));
         first.push(Span::styled(" ⚠ open to other machines ", theme.warn()));
     }
+    // So was the one about serving fewer connections than asked.
+    if let Some((connections, files)) = app.info.files_short {
+        first.push(Span::raw(" "));
+        first.push(Span::styled(
+            format!(" ⚠ {connections} connections at once (ulimit -n {files}) "),
+            theme.warn(),
+        ));
+    }
     // Before the URLs, which can be long: senders getting a made-up answer must never be
     // cut off the screen.
     if app.mode != crate::forward::RespondMode::Normal {

@@ -72,6 +72,14 @@ where
     (send, closed)
 }
 
+/// A connection to `addr` that has sent `bytes` (a request begun, or a whole one) and is left
+/// open for the test to go on with.
+async fn begun(addr: std::net::SocketAddr, bytes: &[u8]) -> tokio::net::TcpStream {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    stream
+}
+
 async fn next(rx: &mut mpsc::Receiver<Box<Delivery>>) -> Delivery {
     *tokio::time::timeout(Duration::from_secs(20), rx.recv())
         .await
@@ -100,10 +108,7 @@ async fn serves_next(
 async fn a_slowloris_head_is_cut_off_and_does_not_block_others() {
     let (server, mut rx) = start(1 << 20).await;
     let addr = server.local_addr();
-    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
-    slow.write_all(b"POST / HTTP/1.1\r\nhost: x\r\nx-slow: ")
-        .await
-        .unwrap();
+    let mut slow = begun(addr, b"POST / HTTP/1.1\r\nhost: x\r\nx-slow: ").await;
     // Meanwhile a real delivery is served at once.
     serves_next(addr, &mut rx, "msg_ok").await;
     // The stalled head is dropped after the header timeout.
@@ -132,11 +137,9 @@ async fn a_head_that_stalls_is_recorded_with_what_came_and_silence_is_not() {
     let addr = server.local_addr();
     // Said nothing, and began HTTP/2's preface: nothing to record.
     let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut partial = tokio::net::TcpStream::connect(addr).await.unwrap();
-    partial.write_all(b"PRI * HTTP/2").await.unwrap();
+    let mut partial = begun(addr, b"PRI * HTTP/2").await;
     let head = b"POST /half?x=1 HTTP/1.1\r\nhost: x\r\nsvix-id: msg_stalled\r\nx-slow: ";
-    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
-    slow.write_all(head).await.unwrap();
+    let mut slow = begun(addr, head).await;
     for conn in [&mut slow, &mut silent, &mut partial] {
         let mut rest = Vec::new();
         let closed = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut rest));
@@ -186,8 +189,7 @@ async fn silent_connections_and_a_stalled_http2_preface_are_closed_after_the_hea
     let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
     // The first bytes of HTTP/2's preface, then nothing: the server cannot yet tell which
     // protocol this is, and must not wait for ever.
-    let mut partial = tokio::net::TcpStream::connect(addr).await.unwrap();
-    partial.write_all(b"PRI * HTTP/2").await.unwrap();
+    let mut partial = begun(addr, b"PRI * HTTP/2").await;
     serves_next(addr, &mut rx, "msg_meanwhile").await;
     for (what, conn) in [("silent", &mut silent), ("partial preface", &mut partial)] {
         let mut rest = Vec::new();
@@ -263,14 +265,12 @@ async fn stopping_records_a_head_or_body_still_on_its_way() {
     })
     .await;
     let addr = server.local_addr();
-    let mut head = tokio::net::TcpStream::connect(addr).await.unwrap();
-    head.write_all(b"POST /half-head HTTP/1.1\r\nhost: x\r\n")
-        .await
-        .unwrap();
-    let mut body = tokio::net::TcpStream::connect(addr).await.unwrap();
-    body.write_all(b"POST /half-body HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{\"a\":")
-        .await
-        .unwrap();
+    let _head = begun(addr, b"POST /half-head HTTP/1.1\r\nhost: x\r\n").await;
+    let _body = begun(
+        addr,
+        b"POST /half-body HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{\"a\":",
+    )
+    .await;
     // Both are being read before the stop.
     tokio::time::sleep(Duration::from_millis(300)).await;
     server.shutdown().await;
@@ -475,8 +475,7 @@ async fn a_megabyte_header_or_thousands_of_headers_are_refused_and_recorded_and_
 
 /// Sends `bytes` on a new connection and reads until the server closes it.
 async fn exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(bytes).await.unwrap();
+    let mut s = begun(addr, bytes).await;
     let mut answer = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut answer))
         .await
@@ -634,8 +633,7 @@ async fn a_sender_that_hangs_up_while_the_queue_is_full_is_still_recorded() {
     let body = b"{}";
     // This one's answer waits for room, and its sender hangs up.
     let request = post_bytes("/", &signed(SECRET, "msg_gave_up", body), body, false);
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(&request).await.unwrap();
+    let s = begun(addr, &request).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     drop(s);
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -760,10 +758,11 @@ async fn bodies_held_at_once_are_bounded_across_connections_and_streams() {
     .await;
     let addr = server.local_addr();
     // One sender announces 60,000 bytes and sends a few: its share is taken whole at once.
-    let mut held = tokio::net::TcpStream::connect(addr).await.unwrap();
-    held.write_all(b"POST /held HTTP/1.1\r\nhost: x\r\ncontent-length: 60000\r\n\r\n{\"a\":")
-        .await
-        .unwrap();
+    let held = begun(
+        addr,
+        b"POST /held HTTP/1.1\r\nhost: x\r\ncontent-length: 60000\r\n\r\n{\"a\":",
+    )
+    .await;
     until_held(&server, 60_000).await;
 
     // Another announcing 50,000 finds no room: 503 unread, recorded with why, nothing kept.
@@ -790,11 +789,11 @@ async fn bodies_held_at_once_are_bounded_across_connections_and_streams() {
     serves_next(addr, &mut rx, "msg_small").await;
 
     // A chunked body is counted as it comes: 30,000 fits, 60,000 does not.
-    let mut chunked = tokio::net::TcpStream::connect(addr).await.unwrap();
-    chunked
-        .write_all(b"POST /chunked HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n")
-        .await
-        .unwrap();
+    let mut chunked = begun(
+        addr,
+        b"POST /chunked HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n",
+    )
+    .await;
     let chunk = [
         format!("{:x}\r\n", 30_000).into_bytes(),
         vec![b' '; 30_000],

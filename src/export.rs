@@ -289,7 +289,10 @@ fn har_entry(d: &Delivery) -> Value {
         .collect();
     // A forwarded delivery was answered with the app's answer: its headers, and the
     // time it took (all of the exchange hookscope can account for).
-    let answered_by_app = d.forward.as_ref().filter(|f| f.status.is_some());
+    let answered_by_app = d
+        .forward
+        .as_ref()
+        .filter(|f| f.status.is_some() && !f.body_cut);
     let response_headers: Vec<(&str, &str)> = match answered_by_app {
         Some(f) => f
             .headers
@@ -842,6 +845,7 @@ mod tests {
             body: Bytes::from_static(b"\xff"),
             ms: 3,
             error: Some(ForwardError::Timeout { ms: 30, secs: 0 }),
+            body_cut: false,
         });
         d.replay_of = Some(1);
         (jsonl_value(&d), har(&[d]))

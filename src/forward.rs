@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The request header that marks a replay of a stored delivery (its id).
 pub const REPLAY_HEADER: &str = "x-hookscope-replay-of";
-/// Largest app answer body kept.
-const MAX_ANSWER: usize = 1 << 20;
+/// Largest app answer body relayed; of a longer one, this much is kept to show.
+pub const MAX_ANSWER: usize = 1 << 20;
 
 /// Headers that belong to one connection (RFC 9110 §7.6.1), lower-case.
 const HOP_BY_HOP: [&str; 9] = [
@@ -78,6 +78,10 @@ pub struct ForwardResult {
     pub ms: u64,
     /// Why there is no answer.
     pub error: Option<ForwardError>,
+    /// The app's body was over 1 MiB: `body` is its beginning, and the sender got the app's
+    /// status with hookscope's note instead of a body cut short.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub body_cut: bool,
 }
 
 /// Why the app did not answer.
@@ -161,7 +165,30 @@ impl ForwardResult {
             body: Bytes::new(),
             ms,
             error: Some(error),
+            body_cut: false,
         }
+    }
+
+    /// Said beside the app's status when its body was not relayed: `, body over 1 MiB not
+    /// relayed`; empty otherwise.
+    pub fn cut_said(&self) -> String {
+        if self.body_cut {
+            format!(
+                ", body over {} not relayed",
+                crate::verify::human_bytes(MAX_ANSWER as u64)
+            )
+        } else {
+            String::new()
+        }
+    }
+
+    /// What the sender is told in place of a body over [`MAX_ANSWER`].
+    pub fn cut_note(&self) -> String {
+        format!(
+            "the app answered {} with a body over {}: hookscope relays its status, not that body",
+            self.status.unwrap_or(0),
+            crate::verify::human_bytes(MAX_ANSWER as u64)
+        )
     }
 
     /// How long the relay took, as said beside it: `12 ms`, or `<1 ms` on loopback (times are
@@ -330,7 +357,12 @@ impl Forwarder {
         let ms = started.elapsed().as_millis() as u64;
         let failed = |error| ForwardResult::given_up(url.clone(), error, ms);
         match result {
-            Ok(Ok((status, headers, body))) => {
+            Ok(Ok(Answer {
+                status,
+                headers,
+                body,
+                cut,
+            })) => {
                 let as_text = headers
                     .iter()
                     .map(|(n, v)| {
@@ -345,6 +377,7 @@ impl Forwarder {
                     body,
                     ms,
                     error: None,
+                    body_cut: cut,
                 };
                 (result, headers)
             }
@@ -402,7 +435,7 @@ impl Forwarder {
         headers: &[(String, Vec<u8>)],
         remote: Option<std::net::SocketAddr>,
         body: Bytes,
-    ) -> Result<(u16, http::HeaderMap, Bytes), ForwardError> {
+    ) -> Result<Answer, ForwardError> {
         if self.came_back(headers) {
             // Relaying it again would go round until some limit of the request broke.
             return Err(ForwardError::Loop);
@@ -440,24 +473,40 @@ impl Forwarder {
             });
         }
         let headers = resp.headers().clone();
-        let body = http_body_util::Limited::new(resp.into_body(), MAX_ANSWER)
-            .collect()
-            .await
-            .map_err(|e| ForwardError::Other {
-                detail: if e.is::<http_body_util::LengthLimitError>() {
-                    // Relayed answers are whole: a cut one would tell the sender something the
-                    // app never said.
-                    format!(
-                        "the app answered {status} with a body over {}: not relayed",
-                        crate::verify::human_bytes(MAX_ANSWER as u64)
-                    )
-                } else {
-                    format!("reading the app's answer: {e}")
-                },
-            })?
-            .to_bytes();
-        Ok((status, headers, body))
+        let mut body = resp.into_body();
+        let mut kept = bytes::BytesMut::new();
+        let mut cut = false;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| ForwardError::Other {
+                detail: format!("reading the app's answer: {e}"),
+            })?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            if kept.len() + data.len() > MAX_ANSWER {
+                // The rest is not read: what the app said is known (its status), and
+                // draining a body of any size could outlast the sender's patience.
+                kept.extend_from_slice(&data[..MAX_ANSWER - kept.len()]);
+                cut = true;
+                break;
+            }
+            kept.extend_from_slice(&data);
+        }
+        Ok(Answer {
+            status,
+            headers,
+            body: kept.freeze(),
+            cut,
+        })
     }
+}
+
+/// The app's answer, its body whole or (`cut`) its first [`MAX_ANSWER`] bytes.
+struct Answer {
+    status: u16,
+    headers: http::HeaderMap,
+    body: Bytes,
+    cut: bool,
 }
 
 fn classify(e: &hyper_util::client::legacy::Error) -> ForwardError {
@@ -890,6 +939,27 @@ mod tests {
         assert_eq!(said(old), "no answer within 30 s (--forward-timeout)");
         let new = serde_json::to_string(&ForwardError::Timeout { ms: 250, secs: 0 }).unwrap();
         assert_eq!(new, r#"{"kind":"timeout","ms":250}"#);
+    }
+
+    #[test]
+    fn a_cut_body_is_kept_as_such_and_results_stored_before_it_read_whole() {
+        let stored =
+            r#"{"url":"http://a/","status":200,"headers":[],"body":"eA==","ms":3,"error":null}"#;
+        let old: ForwardResult = serde_json::from_str(stored).unwrap();
+        assert!(!old.body_cut);
+        assert_eq!(
+            serde_json::to_string(&old).unwrap(),
+            stored,
+            "unchanged when whole"
+        );
+        let cut = ForwardResult {
+            body_cut: true,
+            ..old
+        };
+        let back: ForwardResult =
+            serde_json::from_str(&serde_json::to_string(&cut).unwrap()).unwrap();
+        assert_eq!(back, cut);
+        assert_eq!(cut.cut_said(), ", body over 1 MiB not relayed");
     }
 
     #[test]

@@ -446,7 +446,7 @@ pub fn human_line(d: &Delivery) -> String {
     let refused = matches!(&d.verdict, Verdict::Unchecked(u) if u.refused());
     match &d.forward {
         Some(f) => match (&f.status, &f.error) {
-            (Some(s), _) => line.push_str(&format!(" → app {s} ({})", f.took())),
+            (Some(s), _) => line.push_str(&format!(" → app {s} ({}{})", f.took(), f.cut_said())),
             (None, Some(e)) if d.response.status == 0 => {
                 line.push_str(&format!(" → app failed: {e} (nothing answered)"))
             }
@@ -600,6 +600,8 @@ fn write_json(out: &mut Vec<u8>, d: &Delivery) {
             push_u64(out, f.ms);
             out.extend_from_slice(b",\"error\":");
             push_opt_str(out, f.error.as_ref().map(|e| e.to_string()).as_deref());
+            out.extend_from_slice(b",\"body_cut\":");
+            out.extend_from_slice(if f.body_cut { b"true" } else { b"false" });
             out.push(b'}');
         }
         None => out.extend_from_slice(b"null"),
@@ -720,7 +722,7 @@ pub fn full_text(d: &Delivery) -> String {
     if let Some(f) = &d.forward {
         // Where it went, which the path rule decides, and how the app took it.
         let outcome = match (&f.status, &f.error) {
-            (Some(s), _) => format!("{s} in {}", f.took()),
+            (Some(s), _) => format!("{s} in {}{}", f.took(), f.cut_said()),
             (None, Some(e)) => format!("failed after {}: {e}", f.took()),
             (None, None) => format!("no answer after {}", f.took()),
         };
@@ -856,6 +858,7 @@ mod tests {
         status: Option<u16>,
         ms: u64,
         error: Option<String>,
+        body_cut: bool,
     }
 
     fn oracle(d: &Delivery) -> String {
@@ -886,6 +889,7 @@ mod tests {
                 status: f.status,
                 ms: f.ms,
                 error: f.error.as_ref().map(|e| e.to_string()),
+                body_cut: f.body_cut,
             }),
             replay_of: d.replay_of,
         })
@@ -944,6 +948,7 @@ mod tests {
             body: bytes::Bytes::new(),
             ms: 5001,
             error: Some(ForwardError::Timeout { ms: 5000, secs: 0 }),
+            body_cut: false,
         });
         d.replay_of = Some(7);
         let line = json_line(&d);
@@ -971,6 +976,7 @@ mod tests {
             body: bytes::Bytes::new(),
             ms: 12,
             error: None,
+            body_cut: false,
         });
         let text = full_text(&d);
         assert!(
@@ -998,6 +1004,23 @@ mod tests {
         );
         assert!(
             human_line(&d).ends_with(" → app 500 (<1 ms)"),
+            "{}",
+            human_line(&d)
+        );
+        // A body too long to relay: the status was, and both say what was not.
+        d.forward = Some(ForwardResult {
+            status: Some(200),
+            ms: 3,
+            body_cut: true,
+            ..d.forward.clone().unwrap()
+        });
+        assert!(
+            full_text(&d).contains("→ 200 in 3 ms, body over 1 MiB not relayed\n"),
+            "{}",
+            full_text(&d)
+        );
+        assert!(
+            human_line(&d).ends_with(" → app 200 (3 ms, body over 1 MiB not relayed)"),
             "{}",
             human_line(&d)
         );
@@ -1715,7 +1738,7 @@ mod tests {
             v4 in any::<([u8; 4], u16)>(),
             v6 in any::<([u16; 8], u16)>(),
             which_remote in 0..3u8,
-            forward in proptest::option::of((text(), proptest::option::of(any::<u16>()), any::<u64>(), any::<bool>())),
+            forward in proptest::option::of((text(), proptest::option::of(any::<u16>()), any::<u64>(), any::<bool>(), any::<bool>())),
             replay_of in proptest::option::of(any::<u64>()),
         ) {
             let mut d = verified();
@@ -1734,13 +1757,14 @@ mod tests {
                 1 => Some(v4.into()),
                 _ => Some((std::net::Ipv6Addr::from(v6.0), v6.1).into()),
             };
-            d.forward = forward.map(|(url, status, ms, failed)| ForwardResult {
+            d.forward = forward.map(|(url, status, ms, failed, body_cut)| ForwardResult {
                 url,
                 status,
                 headers: Vec::new(),
                 body: bytes::Bytes::new(),
                 ms,
                 error: failed.then_some(ForwardError::Refused),
+                body_cut,
             });
             d.replay_of = replay_of;
             let expected = oracle(&d);

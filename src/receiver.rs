@@ -1262,6 +1262,9 @@ impl Answer {
                 status,
                 format!("hookscope could not reach the app at {}: {e}", f.url),
             ),
+            // Its status is what the sender acts on (a 200 retried as a 502 would be handled
+            // twice), and a body cut short would say what the app never said.
+            None if f.body_cut => Answer::text(status, f.cut_note()),
             None => Answer {
                 status,
                 text: None,

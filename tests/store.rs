@@ -516,6 +516,7 @@ fn forwarded_and_replayed(path: &Path, first: &Delivery) -> Vec<Delivery> {
         body: bytes::Bytes::from_static(b"{\"queued\":true}"),
         ms: 12,
         error: None,
+        body_cut: false,
     });
     forwarded.response = hookscope::delivery::ResponseRecord {
         status: 202,

@@ -1115,6 +1115,61 @@ fn the_response_tab_wraps_a_long_answer_under_itself() {
 }
 
 #[test]
+fn an_app_answer_too_long_to_relay_shows_its_beginning_and_says_what_the_sender_got() {
+    let mut app = app(70, 30, false);
+    let mut b = builder();
+    let mut d = b.signed(SECRET, "msg_big", &event("customer.created", "evt_big"));
+    let f = hookscope::forward::ForwardResult {
+        url: "http://127.0.0.1:3000/hooks".into(),
+        status: Some(500),
+        headers: vec![("content-type".into(), "text/html".into())],
+        body: format!(
+            "<h1>KeyError at /hooks</h1>\n<pre>Traceback{}",
+            "\n  frame".repeat(300)
+        )
+        .into(),
+        ms: 40,
+        error: None,
+        body_cut: true,
+    };
+    d.response = hookscope::delivery::ResponseRecord {
+        status: 500,
+        body: f.cut_note().into(),
+    };
+    d.forward = Some(f);
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    keys(&mut app, &[KeyCode::Enter]);
+    let s = screen(&app);
+    assert!(
+        s.contains("app       500 in 40 ms, body over 1 MiB not relayed"),
+        "{s}"
+    );
+    keys(&mut app, &[KeyCode::BackTab]);
+    let s = screen(&app);
+    let rows: Vec<&str> = s.lines().map(|l| l.trim_matches('"').trim_end()).collect();
+    let at = rows
+        .iter()
+        .position(|r| r.starts_with(" 500 from the app in 40 ms"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert_eq!(
+        &rows[at + 1..at + 7],
+        [
+            " content-type: text/html",
+            "",
+            " the body's first 1 MiB: the app sent more, and the sender got the",
+            " status with hookscope's note instead of a body cut short",
+            " <h1>KeyError at /hooks</h1>",
+            " <pre>Traceback",
+        ],
+        "{s}"
+    );
+    // A pane shows its first 200 lines, and says how much more there is.
+    typed(&mut app, ">");
+    let s = screen(&app);
+    assert!(s.contains(" … 816 B more of it not shown here"), "{s}");
+}
+
+#[test]
 fn the_counts_and_the_answer_mode_stay_on_screen_beside_many_secrets_and_long_urls() {
     let mut app = App::new(
         Info {

@@ -334,7 +334,7 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
     kv(&mut lines, "answered", answered, theme, width);
     if let Some(f) = &d.forward {
         let app_said = match (&f.status, &f.error) {
-            (Some(s), _) => format!("{s} in {}", f.took()),
+            (Some(s), _) => format!("{s} in {}{}", f.took(), f.cut_said()),
             (None, Some(e)) => format!("no answer: {e}"),
             (None, None) => "no answer".into(),
         };
@@ -686,8 +686,26 @@ fn response<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
                 ]));
             }
             lines.push(Line::from(""));
-            for l in sanitize::bytes_multiline(&f.body).lines().take(200) {
+            if f.body_cut {
+                let note = format!(
+                    "the body's first {}: the app sent more, and the sender got the status with \
+                     hookscope's note instead of a body cut short",
+                    crate::verify::human_bytes(crate::forward::MAX_ANSWER as u64)
+                );
+                for part in super::wrap(&note, width.saturating_sub(1)) {
+                    lines.push(Line::from(Span::styled(format!(" {part}"), theme.dim())));
+                }
+            }
+            let shown = shown_answer(&f.body);
+            for l in sanitize::bytes_multiline(shown).lines() {
                 lines.push(Line::from(format!(" {l}")));
+            }
+            let rest = f.body.len() - shown.len();
+            if rest > 0 {
+                lines.push(Line::from(Span::styled(
+                    format!(" … {} more of it not shown here", human_bytes(rest as u64)),
+                    theme.dim(),
+                )));
             }
         }
         (None, Some(e)) => headline(
@@ -702,6 +720,27 @@ fn response<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     lines
 }
 
+/// Of the app's body, what the Response tab shows: up to 200 lines and 64 KiB, ending on a
+/// whole character. More is no read in a pane, and a megabyte wrapped on every frame slows
+/// each key press.
+fn shown_answer(body: &[u8]) -> &[u8] {
+    const LINES: usize = 200;
+    const BYTES: usize = 64 << 10;
+    let mut end = body.len().min(BYTES);
+    if let Some(newline) = memchr::memchr_iter(b'\n', &body[..end]).nth(LINES - 1) {
+        end = newline;
+    }
+    // A continuation byte there means a character began before it (at most three bytes
+    // before): end before that one.
+    for _ in 0..3 {
+        if end == 0 || end == body.len() || body[end] & 0xC0 != 0x80 {
+            break;
+        }
+        end -= 1;
+    }
+    &body[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -714,6 +753,34 @@ mod tests {
             .into_iter()
             .map(|(a, b)| &text[a..b])
             .collect()
+    }
+
+    #[test]
+    fn the_apps_answer_is_shown_up_to_200_lines_or_64_kib_ending_on_a_whole_character() {
+        assert_eq!(shown_answer(b"short\nanswer"), b"short\nanswer");
+        let many = "line\n".repeat(300);
+        let shown = shown_answer(many.as_bytes());
+        assert_eq!(
+            shown.len(),
+            200 * 5 - 1,
+            "200 lines, the last without its newline"
+        );
+        // 'é' is two bytes: 64 KiB of them ends between a character's bytes only if cut there.
+        let wide = "é".repeat(40_000);
+        let shown = shown_answer(wide.as_bytes());
+        assert_eq!(shown.len(), 64 << 10);
+        let odd = format!("x{wide}");
+        let shown = shown_answer(odd.as_bytes());
+        assert_eq!(shown.len(), (64 << 10) - 1, "not half of an é");
+        assert!(std::str::from_utf8(shown).is_ok());
+        let emoji = "😀".repeat(20_000);
+        for lead in ["", "a", "ab", "abc"] {
+            let text = format!("{lead}{emoji}");
+            assert!(
+                std::str::from_utf8(shown_answer(text.as_bytes())).is_ok(),
+                "{lead:?}"
+            );
+        }
     }
 
     #[test]

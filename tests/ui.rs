@@ -7,7 +7,7 @@ use hookscope::testing::{Builder, event, signed_headers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::style::Color;
+use ratatui::style::{Color, Modifier};
 use std::sync::Arc;
 use time::UtcOffset;
 use time::macros::datetime;
@@ -1167,6 +1167,35 @@ fn an_app_answer_too_long_to_relay_shows_its_beginning_and_says_what_the_sender_
     typed(&mut app, ">");
     let s = screen(&app);
     assert!(s.contains(" … 816 B more of it not shown here"), "{s}");
+}
+
+#[test]
+fn the_filters_text_is_marked_in_the_body_and_n_goes_to_it() {
+    let mut app = app(60, 20, true);
+    let mut b = builder();
+    let fields: Vec<String> = (0..40).map(|i| format!("\"f{i}\":{i}")).collect();
+    let body = format!("{{\"id\":\"evt_n\",{},\"Amount\":1}}", fields.join(","));
+    let d = b.signed(SECRET, "msg_n", body.as_bytes());
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    typed(&mut app, "/amount");
+    keys(&mut app, &[KeyCode::Enter]);
+    typed(&mut app, "n");
+    let t = render(&app);
+    let buf = t.backend().buffer();
+    let s = t.backend().to_string();
+    let row = (0..buf.area.height)
+        .find(|&y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .starts_with(r#"   "Amount": 1"#)
+        })
+        .unwrap_or_else(|| panic!("{s}"));
+    let reversed = |x: u16| buf[(x, row)].modifier.contains(Modifier::REVERSED);
+    // `   "Amount"`: the quote at column 3 is not the text, columns 4 to 9 are.
+    assert!(!reversed(3) && !reversed(10), "{s}");
+    assert!((4..10).all(reversed), "{s}");
+    assert!(s.contains("“amount” at line 43 · match 1 of 1"), "{s}");
 }
 
 #[test]

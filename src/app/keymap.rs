@@ -30,6 +30,10 @@ pub enum Command {
     PrevTab,
     /// Start typing a filter.
     Filter,
+    /// Scroll the body to the next line holding the filter's text.
+    NextMatch,
+    /// Scroll the body to the previous line holding the filter's text.
+    PrevMatch,
     /// Show only failures, or everything.
     ToggleFailures,
     /// Show the body's exact bytes, or pretty.
@@ -126,13 +130,25 @@ pub const DEFAULT: &[(&str, &[Key], Command, &str)] = &[
         "> C-End",
         &[Key::Char('>'), Key::CtrlCode(KeyCode::End)],
         Command::DetailEnd,
-        "end of the detail (a long body's last line)",
+        "end of the detail",
     ),
     (
         "/",
         &[Key::Char('/')],
         Command::Filter,
         "filter by type, id, failure, status or body text",
+    ),
+    (
+        "n",
+        &[Key::Char('n')],
+        Command::NextMatch,
+        "next body line with the filter's text",
+    ),
+    (
+        "N",
+        &[Key::Char('N')],
+        Command::PrevMatch,
+        "previous body line with the filter's text",
     ),
     (
         "f",

@@ -861,8 +861,10 @@ impl App {
                 let page = self.page_height().max(1) as isize;
                 let delta = if c == Command::PageUp { -page } else { page };
                 if self.detail {
-                    let to = (self.scroll as isize + delta).max(0) as usize;
-                    self.scroll = to.min(crate::ui::detail_max_scroll(self));
+                    // From where the pane shows (a match near the end scrolls past it).
+                    let max = crate::ui::detail_max_scroll(self);
+                    let to = (self.scroll.min(max) as isize + delta).max(0) as usize;
+                    self.scroll = to.min(max);
                 } else {
                     self.move_rows(delta);
                 }
@@ -886,6 +888,7 @@ impl App {
             Command::Filter => {
                 self.editing_filter = true;
             }
+            Command::NextMatch | Command::PrevMatch => return self.seek(c),
             Command::ToggleFailures => {
                 self.failures_only = !self.failures_only;
                 self.refilter(false);
@@ -1291,6 +1294,76 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    /// Scrolls the Body tab to the next ([`Command::NextMatch`]) or previous line holding the
+    /// filter's text, as less's `n` and `N` do (going round at the end); from the list or
+    /// another tab, opens the Body tab at the first (or last) such line.
+    fn seek(&mut self, c: Command) -> Option<Effect> {
+        if self.filter.is_empty() {
+            self.say(
+                "n and N find the filter's text in the body: type / and the text first".into(),
+            );
+            return None;
+        }
+        if self.selected_entry().is_none() {
+            self.say("no delivery selected: none is shown (Esc clears the filter)".into());
+            return None;
+        }
+        let (ready, load) = self.need_body(Some(c));
+        if !ready {
+            return load;
+        }
+        let from = (self.detail && self.tab == Tab::Body).then_some(self.scroll);
+        self.detail = true;
+        self.tab = Tab::Body;
+        self.prepare_body();
+        let query = self.filter.to_lowercase();
+        let hits: Vec<usize> = self
+            .body_view()?
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.text.to_lowercase().contains(&query))
+            .map(|(i, _)| i)
+            .collect();
+        let (Some(&first), Some(&last)) = (hits.first(), hits.last()) else {
+            self.scroll = from.unwrap_or(0);
+            self.say(format!(
+                "“{}” is not in this body as shown (it matched elsewhere: its type, id or headers)",
+                sanitize::line(&self.filter)
+            ));
+            return None;
+        };
+        let forward = c == Command::NextMatch;
+        let (at, went_round) = match from {
+            None => (if forward { first } else { last }, false),
+            Some(s) if forward => hits
+                .iter()
+                .find(|&&i| i > s)
+                .map_or((first, true), |&i| (i, false)),
+            Some(s) => hits
+                .iter()
+                .rev()
+                .find(|&&i| i < s)
+                .map_or((last, true), |&i| (i, false)),
+        };
+        // Left where the line is, not where the pane can show it from: the next search goes
+        // on from that line (drawing and paging clamp it).
+        self.scroll = at;
+        let nth = hits.iter().position(|&i| i == at).unwrap_or(0) + 1;
+        self.say(format!(
+            "“{}” at line {} · match {nth} of {}{}",
+            sanitize::line(&self.filter),
+            at + 1,
+            hits.len(),
+            match (went_round, forward) {
+                (false, _) => "",
+                (true, true) => " · went round to the top",
+                (true, false) => " · went round to the end",
+            }
+        ));
+        None
     }
 
     /// Prepares the selected body once, when the Body tab shows it, loading it first if needed.

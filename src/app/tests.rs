@@ -1274,3 +1274,122 @@ fn x_twice_clears_the_list_and_its_counts_for_a_fresh_round() {
     assert_eq!(app.selected_row(), Some(0));
     assert_eq!(app.attempt_badge(&app.entries[0]), None);
 }
+
+/// The status line's text.
+fn said(app: &App) -> &str {
+    app.status.as_ref().map_or("", |(s, _)| s.as_str())
+}
+
+#[test]
+fn n_and_n_shifted_go_through_the_body_lines_holding_the_filter() {
+    let (mut app, mut b) = (app(), builder());
+    // Pretty-printed: line 0 `{`, then one key a line; "amount" on lines 2, 4 and 6.
+    let body = br#"{"id":"evt_a","amount":1,"type":"x","amount_due":2,"b":3,"AMOUNT":4}"#;
+    app.update(Action::Deliveries(vec![Arc::new(
+        b.signed(SECRET, "msg_a", body),
+    )]));
+    assert_eq!(ch(&mut app, 'n'), None);
+    assert!(
+        said(&app).starts_with("n and N find the filter's text"),
+        "{}",
+        said(&app)
+    );
+    ch(&mut app, '/');
+    for c in "amount".chars() {
+        ch(&mut app, c);
+    }
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.detail);
+    // From the list: the Body tab opens at the first line holding it.
+    ch(&mut app, 'n');
+    assert!(app.detail && app.tab == Tab::Body);
+    let text = |app: &App| app.body_view().unwrap().lines[app.scroll].text.clone();
+    assert_eq!(text(&app), r#"  "amount": 1,"#);
+    assert_eq!(said(&app), "“amount” at line 3 · match 1 of 3");
+    ch(&mut app, 'n');
+    assert_eq!(text(&app), r#"  "amount_due": 2,"#);
+    ch(&mut app, 'n');
+    assert_eq!(text(&app), r#"  "AMOUNT": 4"#, "whatever its case");
+    ch(&mut app, 'n');
+    assert_eq!(text(&app), r#"  "amount": 1,"#);
+    assert!(
+        said(&app).ends_with(" · went round to the top"),
+        "{}",
+        said(&app)
+    );
+    ch(&mut app, 'N');
+    assert_eq!(text(&app), r#"  "AMOUNT": 4"#);
+    assert!(
+        said(&app).ends_with(" · went round to the end"),
+        "{}",
+        said(&app)
+    );
+    ch(&mut app, 'N');
+    assert_eq!(text(&app), r#"  "amount_due": 2,"#);
+    // From another tab, N opens the body at the last.
+    key(&mut app, KeyCode::Tab);
+    ch(&mut app, 'N');
+    assert_eq!(
+        (app.tab, text(&app).as_str()),
+        (Tab::Body, r#"  "AMOUNT": 4"#)
+    );
+}
+
+#[test]
+fn n_says_when_the_filter_matched_something_other_than_the_body() {
+    let (mut app, mut b) = (app(), builder());
+    let d = b.signed(SECRET, "msg_t", &event("invoice.paid", "evt_t"));
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    ch(&mut app, '/');
+    for c in "msg_t".chars() {
+        ch(&mut app, c);
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view.len(), 1, "the message id matches");
+    ch(&mut app, 'n');
+    assert_eq!((app.tab, app.scroll), (Tab::Body, 0));
+    assert!(
+        said(&app).starts_with("“msg_t” is not in this body as shown"),
+        "{}",
+        said(&app)
+    );
+}
+
+#[test]
+fn n_waits_for_a_body_in_the_store() {
+    let (mut app, mut b) = (app(), builder());
+    app.bodies_in_store = true;
+    let body = br#"{"id":"evt_s","note":"needle"}"#;
+    let d = b.signed(SECRET, "msg_s", body);
+    let full = Arc::new(crate::delivery::Delivery {
+        seq: 7,
+        stored: true,
+        ..d.clone()
+    });
+    app.update(Action::Deliveries(vec![stored(d, 7)]));
+    app.filter = "needle".into();
+    assert_eq!(ch(&mut app, 'n'), Some(Effect::Load { id: 7 }));
+    app.update(Action::Loaded {
+        id: 7,
+        delivery: Some(full),
+    });
+    assert_eq!(app.tab, Tab::Body);
+    assert_eq!(
+        app.body_view().unwrap().lines[app.scroll].text,
+        r#"  "note": "needle""#
+    );
+}
+
+#[test]
+fn a_page_up_from_a_match_near_the_end_moves_a_whole_page() {
+    let (mut app, mut b) = (app(), builder());
+    app.update(Action::Deliveries(vec![long(&mut b)]));
+    app.filter = "199".into();
+    ch(&mut app, 'n');
+    assert_eq!(app.body_view().unwrap().lines[app.scroll].text, "  199");
+    // The pane cannot start that far down: a page up goes from where it does start.
+    let max = crate::ui::detail_max_scroll(&app);
+    assert!(app.scroll > max);
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(app.scroll, max - app.page_height());
+}

@@ -504,13 +504,52 @@ fn body_lines<'a>(
         lines.push(Line::from(Span::styled(format!(" {part}"), theme.dim())));
     }
     let start = scroll.min(view.lines.len().saturating_sub(1));
+    let query = app.filter.to_lowercase();
     for l in view.lines.iter().skip(start) {
         if lines.len() > height {
             break;
         }
-        wrap_body_line(l, width, hangs(app, view), theme, &mut lines);
+        let found = found_in(&l.text, &query);
+        wrap_body_line(l, width, hangs(app, view), &found, theme, &mut lines);
     }
     lines
+}
+
+/// Byte ranges of `text` that lower-case to `query` (lower-case already), in order and apart:
+/// the filter's text, marked where it stands in the body.
+fn found_in(text: &str, query: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    if query.is_empty() {
+        return found;
+    }
+    let mut free = 0;
+    for (start, _) in text.char_indices() {
+        if start < free {
+            continue;
+        }
+        if let Some(len) = lowered_prefix(&text[start..], query) {
+            found.push((start, start + len));
+            free = start + len;
+        }
+    }
+    found
+}
+
+/// How many bytes of `text`'s beginning lower-case to exactly `query`, if some do (whole
+/// characters: one whose lower case only begins the rest of `query` does not count).
+fn lowered_prefix(text: &str, query: &str) -> Option<usize> {
+    let mut want = query.chars().peekable();
+    for (i, c) in text.char_indices() {
+        for l in c.to_lowercase() {
+            if want.next()? != l {
+                return None;
+            }
+        }
+        if want.peek().is_none() {
+            return Some(i + c.len_utf8());
+        }
+    }
+    None
 }
 
 /// The Body tab's first line, what the view made of the body, wrapped to `width` after the
@@ -567,6 +606,7 @@ fn wrap_body_line<'a>(
     line: &'a crate::highlight::StyledLine,
     width: usize,
     hang: bool,
+    found: &[(usize, usize)],
     theme: &Theme,
     out: &mut Vec<Line<'a>>,
 ) {
@@ -584,8 +624,23 @@ fn wrap_body_line<'a>(
             let (start, end) = (at, at + text.len());
             at = end;
             let (a, b) = (start.max(from), end.min(to));
-            if a < b {
-                spans.push(Span::styled(&line.text[a..b], theme.token(tok)));
+            if a >= b {
+                continue;
+            }
+            // Split where the filter's text begins or ends inside this token.
+            let mut cuts = vec![a, b];
+            for &(s, e) in found {
+                cuts.extend([s, e].into_iter().filter(|c| a < *c && *c < b));
+            }
+            cuts.sort_unstable();
+            for w in cuts.windows(2) {
+                let (x, y) = (w[0], w[1]);
+                let style = if found.iter().any(|&(s, e)| s <= x && y <= e) {
+                    theme.token(tok).patch(theme.found())
+                } else {
+                    theme.token(tok)
+                };
+                spans.push(Span::styled(&line.text[x..y], style));
             }
         }
         out.push(Line::from(spans));
@@ -756,6 +811,24 @@ mod tests {
     }
 
     #[test]
+    fn the_filters_text_is_found_whatever_its_case_in_whole_characters() {
+        assert_eq!(
+            found_in(r#""Amount": 1, "amount_due""#, "amount"),
+            [(1, 7), (14, 20)]
+        );
+        assert_eq!(
+            found_in("aaaa", "aa"),
+            [(0, 2), (2, 4)],
+            "apart, not overlapping"
+        );
+        assert_eq!(found_in("STRASSE Straße", "straße"), [(8, 15)]);
+        assert_eq!(found_in("anything", ""), []);
+        // 'İ' lower-cases to "i̇" (two characters): "i" alone is not all of it.
+        assert_eq!(found_in("İ", "i"), []);
+        assert_eq!(found_in("xİy", "i\u{307}"), [(1, 3)]);
+    }
+
+    #[test]
     fn the_apps_answer_is_shown_up_to_200_lines_or_64_kib_ending_on_a_whole_character() {
         assert_eq!(shown_answer(b"short\nanswer"), b"short\nanswer");
         let many = "line\n".repeat(300);
@@ -825,7 +898,7 @@ mod tests {
         );
         let long = view.lines.iter().find(|l| l.text.contains("note")).unwrap();
         let mut out = Vec::new();
-        wrap_body_line(long, 40, true, &Theme::new(false), &mut out);
+        wrap_body_line(long, 40, true, &[], &Theme::new(false), &mut out);
         assert!(out.len() > 3, "{out:?}");
         let text = |l: &Line| {
             l.spans
@@ -848,7 +921,7 @@ mod tests {
         assert_eq!(row_breaks(&long.text, 40, true).len(), out.len());
         // Without the hang (raw bytes, text) rows go on at the margin.
         let mut flat = Vec::new();
-        wrap_body_line(long, 40, false, &Theme::new(false), &mut flat);
+        wrap_body_line(long, 40, false, &[], &Theme::new(false), &mut flat);
         assert!(text(&flat[1]).starts_with(" word"), "{:?}", text(&flat[1]));
         assert_eq!(row_breaks(&long.text, 40, false).len(), flat.len());
     }

@@ -17,6 +17,18 @@ const KEY_COLUMNS: usize = 10;
 /// the key map lists them), their keys, and what the row says (every word of both).
 const PAIRED: &[(Command, Command, &str, &str)] = &[
     (
+        Command::DetailTop,
+        Command::DetailEnd,
+        "< >",
+        "top / end of the detail (C-Home / C-End too)",
+    ),
+    (
+        Command::NextMatch,
+        Command::PrevMatch,
+        "n N",
+        "next / previous body line with the filter's text",
+    ),
+    (
         Command::Down,
         Command::Up,
         "j k ↓ ↑",

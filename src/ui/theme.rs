@@ -82,6 +82,11 @@ impl Theme {
         Style::new().add_modifier(Modifier::REVERSED)
     }
 
+    /// The filter's text where it stands in a body.
+    pub fn found(&self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+
     /// The rate sparkline.
     pub fn spark(&self) -> Style {
         self.fg(Color::Cyan)

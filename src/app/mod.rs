@@ -1266,10 +1266,13 @@ impl App {
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
                 let down = matches!(m.kind, MouseEventKind::ScrollDown);
                 if areas.detail.is_some_and(|d| d.contains(at)) {
+                    // From where the pane shows (a match near the end scrolls past it).
+                    let max = crate::ui::detail_max_scroll(self);
+                    let from = self.scroll.min(max);
                     self.scroll = if down {
-                        (self.scroll + 3).min(crate::ui::detail_max_scroll(self))
+                        (from + 3).min(max)
                     } else {
-                        self.scroll.saturating_sub(3)
+                        from.saturating_sub(3)
                     };
                 } else {
                     self.move_rows(if down { 1 } else { -1 });

@@ -1392,4 +1392,13 @@ fn a_page_up_from_a_match_near_the_end_moves_a_whole_page() {
     assert!(app.scroll > max);
     key(&mut app, KeyCode::PageUp);
     assert_eq!(app.scroll, max - app.page_height());
+    // And so does the wheel.
+    ch(&mut app, 'n');
+    app.update(Action::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollUp,
+        column: 10,
+        row: app.size.1 - 3,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(app.scroll, max - 3);
 }

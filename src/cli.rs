@@ -8,6 +8,11 @@ use std::net::IpAddr;
 
 /// Where `hookscope send` sends by default: a hookscope started with no options.
 pub const SEND_TO: &str = "http://127.0.0.1:8787/";
+/// Where `hookscope replay` sends by default: the same hookscope, as a base URL.
+pub const REPLAY_TO: &str = "http://127.0.0.1:8787";
+/// Said when nothing listens where `send` or `replay` sent by default.
+pub const NOT_RUNNING: &str =
+    "is hookscope running there? (it listens on 127.0.0.1:8787 unless --port says otherwise)";
 
 /// Environment variables read for secrets when no `--secret` is given, in order.
 pub const SECRET_ENV: [&str; 2] = ["HOOKSCOPE_SECRET", "PIVOTAL_WEBHOOK_SECRET"];
@@ -72,7 +77,7 @@ pub struct ReplayArgs {
     pub id: Option<String>,
     /// Where to send it: a base URL the original path is appended to (a running hookscope, which
     /// records and forwards it, or the app itself).
-    #[arg(long, default_value = "http://127.0.0.1:8787", value_name = "URL")]
+    #[arg(long, default_value = REPLAY_TO, value_name = "URL")]
     pub to: String,
     /// Re-sign with a fresh timestamp (same message id) so it passes the 5-minute tolerance.
     #[arg(long)]

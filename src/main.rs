@@ -938,13 +938,22 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
         );
         (sent, said)
     };
-    let (status, body) = hookscope::replay::send(
+    let (status, body) = match hookscope::replay::send(
         &args.to,
         &sent,
         &sent.headers,
         hookscope::client::Trust::insecure_if(args.insecure),
     )
-    .await?;
+    .await
+    {
+        // Sent where a hookscope started with no options listens: it may listen elsewhere.
+        Err(e @ hookscope::replay::ReplayError::NothingListens { .. })
+            if args.to == cli::REPLAY_TO =>
+        {
+            anyhow::bail!("{e}: {}", cli::NOT_RUNNING)
+        }
+        sent => sent?,
+    };
     out!("{status} {} · {said}", sanitize::line(&body));
     if (200..300).contains(&status) {
         return Ok(ExitCode::SUCCESS);

@@ -39,6 +39,14 @@ pub enum ReplayError {
         /// What HTTP forbids in it.
         why: &'static str,
     },
+    /// Nothing listens at the URL (connection refused).
+    #[error("{url}: {said}")]
+    NothingListens {
+        /// Where it was sent.
+        url: String,
+        /// The refusal, host and port named.
+        said: String,
+    },
     /// The request could not be made or answered.
     #[error("{0}")]
     Send(String),
@@ -212,9 +220,13 @@ pub async fn send(
         .build(crate::client::connector(Duration::from_secs(10), trust));
     let exchange = async {
         let resp = client.request(req).await.map_err(|e| {
-            let said = crate::client::nothing_listens(&e, &uri)
-                .unwrap_or_else(|| crate::client::error_chain(&e));
-            ReplayError::Send(format!("{url}: {said}"))
+            match crate::client::nothing_listens(&e, &uri) {
+                Some(said) => ReplayError::NothingListens {
+                    url: url.clone(),
+                    said,
+                },
+                None => ReplayError::Send(format!("{url}: {}", crate::client::error_chain(&e))),
+            }
         })?;
         let status = resp.status().as_u16();
         let (parts, body) = resp.into_parts();

@@ -513,9 +513,7 @@ async fn send_one(
 
 fn describe_client_error(e: &hyper_util::client::legacy::Error, to: &Uri, body: usize) -> String {
     if let Some(said) = crate::client::nothing_listens(e, to) {
-        return format!(
-            "{said}: is hookscope running there? (it listens on 127.0.0.1:8787 unless --port says otherwise)"
-        );
+        return format!("{said}: {}", crate::cli::NOT_RUNNING);
     }
     let mut text = crate::client::error_chain(e);
     if cut_off_mid_body(e) && body > 1 << 20 {

@@ -572,6 +572,54 @@ fn send_reads_only_the_start_of_an_endless_answer() {
 }
 
 #[test]
+fn replay_to_its_default_where_nothing_listens_asks_whether_hookscope_runs_elsewhere() {
+    if std::net::TcpStream::connect("127.0.0.1:8787").is_ok() {
+        eprintln!("skipped: something listens on 127.0.0.1:8787, replay's default");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("r.sqlite3");
+    let mut b = hookscope::testing::Builder::new(&[SECRET], time::OffsetDateTime::now_utc());
+    let d = b.signed(SECRET, "msg_r", &hookscope::testing::event("a.b", "evt_r"));
+    hookscope::store::Store::open(&store)
+        .unwrap()
+        .insert(&[&d], "t")
+        .unwrap();
+    let replay = |to: Option<&str>| {
+        let mut c = Command::new(BIN);
+        c.args(["replay", "--store", store.to_str().unwrap()]);
+        if let Some(to) = to {
+            c.args(["--to", to]);
+        }
+        let o = c.output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = replay(None);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "http://127.0.0.1:8787/webhooks: nothing listens at 127.0.0.1:8787 (connection refused): is hookscope running there? (it listens on 127.0.0.1:8787 unless --port says otherwise)"
+        ),
+        "{err}"
+    );
+    // Sent to an app that is down: no word of hookscope.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (code, err) = replay(Some(&format!("http://127.0.0.1:{port}")));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("(connection refused)") && !err.contains("is hookscope running"),
+        "{err}"
+    );
+}
+
+#[test]
 fn send_reports_an_unreachable_receiver() {
     // Bind and drop to get a port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

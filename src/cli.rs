@@ -332,8 +332,9 @@ pub struct ServeArgs {
     /// seconds, or a duration in whole seconds (5m, 1h).
     #[arg(long, default_value_t = DEFAULT_TOLERANCE, value_name = "SECONDS", value_parser = parse_tolerance)]
     pub tolerance: u64,
-    /// Connections served at once; more wait until one closes. A lower `ulimit -n` is raised
-    /// to fit, or where it cannot be, fewer are served (a warning says so).
+    /// Connections served at once; more wait until one closes. An HTTP/2 connection counts as
+    /// the 100 requests it may carry at once. A lower `ulimit -n` is raised to fit, or where it
+    /// cannot be, fewer are served (a warning says so).
     #[arg(long, default_value_t = crate::receiver::DEFAULT_MAX_CONNECTIONS, value_name = "N", value_parser = parse_max_connections)]
     pub max_connections: usize,
     /// Largest body accepted (bytes, or with a unit: 64KiB, 16MiB); larger ones get 413.

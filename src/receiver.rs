@@ -69,7 +69,8 @@ pub struct Config {
     /// delay): the inspector says how many and since when.
     pub waiting: crate::forward::Waiting,
     /// Connections served at once; further ones wait in the listen backlog until one closes
-    /// (the head and body timeouts bound how long a stalled one can hold its place).
+    /// (the head and body timeouts bound how long a stalled one can hold its place). An
+    /// HTTP/2 connection takes as many places as the requests it may carry at once.
     pub max_connections: usize,
     /// Bytes of request bodies held at once, across connections, while they are read and
     /// answered (and queued, with `queued_bodies_count`); a body that would go past it is
@@ -179,6 +180,17 @@ impl Stopper {
 }
 
 /// The connections open now: each holds one of the connection limit's permits.
+/// Requests one HTTP/2 connection carries at once, and the `--max-connections` places it
+/// takes: 100, or when there are fewer places, all but the one the accept loop holds for the
+/// next connection (so they can all come free). hyper's 200 a connection, on 1,024
+/// connections, let 204,800 requests be held at once, each with up to 16 KiB of headers that
+/// HPACK lets a sender repeat for a byte or two. Not fewer than 100: RFC 9113 recommends no
+/// less, clients open that many before the server's settings arrive (Go's do), and a stream
+/// past the limit then is refused, which not every client retries (Node's does not).
+fn h2_streams(permits: usize) -> usize {
+    permits.saturating_sub(1).clamp(1, 100)
+}
+
 #[derive(Clone)]
 struct Open {
     slots: Arc<tokio::sync::Semaphore>,
@@ -264,13 +276,15 @@ impl Receiver {
             // Answers are a few bytes (a forwarded app's at most 1 MiB): copying the body
             // behind the head and writing once is cheaper than a vectored write of the two.
             .writev(false);
-        let mut h2 = http2::Builder::new(TokioExecutor::new());
-        h2.timer(TokioTimer::new());
         // tokio's semaphore panics beyond MAX_PERMITS (2^61); anything near it is no limit.
         let permits = shared
             .config
             .max_connections
             .clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        let streams = h2_streams(permits);
+        let mut h2 = http2::Builder::new(TokioExecutor::new());
+        h2.timer(TokioTimer::new())
+            .max_concurrent_streams(u32::try_from(streams).unwrap_or(u32::MAX));
         let slots = Arc::new(tokio::sync::Semaphore::new(permits));
         let open = Open {
             slots: slots.clone(),
@@ -306,15 +320,32 @@ impl Receiver {
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 let (h1, h2) = (h1.clone(), h2.clone());
+                let slots = slots.clone();
                 let progress = Arc::new(Progress::default());
                 let connection = tokio::spawn({
                     let progress = progress.clone();
                     async move {
-                        let _slot = slot;
+                        let mut slot = slot;
                         let Some(opening) = sniff(&stream, shared.config.header_timeout).await
                         else {
                             return; // closed or silent before saying anything
                         };
+                        if matches!(opening, Opening::Http2) && streams > 1 {
+                            // Its requests count as HTTP/1's connections do, one each: what
+                            // --max-connections bounds is requests at once. All at once,
+                            // the one held given back first: two connections each holding
+                            // part and waiting for the rest would wait for ever.
+                            drop(slot);
+                            let mut stopping = shared.stopping.clone();
+                            slot = tokio::select! {
+                                _ = stopping.wait_for(|stop| *stop) => return,
+                                more = slots.acquire_many_owned(streams as u32) => match more {
+                                    Ok(more) => more,
+                                    Err(_) => return,
+                                },
+                            };
+                        }
+                        let _slot = slot;
                         let (http2, head) = match opening {
                             Opening::Http2 => (true, None),
                             Opening::Http1 { head } => {
@@ -1406,5 +1437,24 @@ async fn publish(shared: &Shared, mut delivery: Box<Delivery>) -> bool {
             shared.bodies.give_back(queued);
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::h2_streams;
+
+    #[test]
+    fn an_http2_connection_carries_up_to_100_and_leaves_the_accept_loop_its_place() {
+        assert_eq!(
+            h2_streams(1),
+            1,
+            "its own place, with one connection at all"
+        );
+        assert_eq!(h2_streams(2), 1);
+        assert_eq!(h2_streams(4), 3);
+        assert_eq!(h2_streams(101), 100);
+        assert_eq!(h2_streams(1024), 100);
+        assert_eq!(h2_streams(tokio::sync::Semaphore::MAX_PERMITS), 100);
     }
 }

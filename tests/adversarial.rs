@@ -335,6 +335,104 @@ async fn an_answer_slower_than_the_head_timeout_is_not_cut_off() {
     assert!(!closed.is_finished(), "closed with an answer on its way");
 }
 
+#[tokio::test]
+async fn an_http2_connection_carries_as_many_requests_at_once_as_places_it_takes() {
+    // Four places: an HTTP/2 connection takes three (the accept loop holds the fourth for
+    // the next connection) and carries three requests at once, each held 3 s by the answer
+    // mode; one HTTP/1 connection takes the fourth, and another waits until one is free.
+    let mut handles = None;
+    let (server, mut rx) = start_with(|config| {
+        config.max_connections = 4;
+        config.header_timeout = Duration::from_secs(20);
+        config.body_timeout = Duration::from_secs(20);
+        handles = Some((config.waiting.clone(), config.control.clone()));
+    })
+    .await;
+    let (waiting, control) = handles.unwrap();
+    let held = || waiting.now().map_or(0, |(n, _)| n);
+    // Until `n` are held, then a moment more, to see that no more come.
+    let settled = |n: usize| async move {
+        let began = std::time::Instant::now();
+        while held() < n && began.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        held()
+    };
+    let addr = server.local_addr();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut send, closed) = http2(stream).await;
+    // A first request and its answer: the client has the server's settings after it (streams
+    // opened before they come are refused, for the client to retry).
+    let first = send.send_request(signed_request("/h2", "msg_h2_first", b"{}"));
+    assert_ok(first.await.unwrap()).await;
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_h2_first"));
+    control.set(hookscope::forward::RespondMode::Delay(Duration::from_secs(
+        3,
+    )));
+    let mut sent = Vec::new();
+    for id in ["msg_h2_1", "msg_h2_2", "msg_h2_3", "msg_h2_4", "msg_h2_5"] {
+        let mut send = send.clone();
+        sent.push(tokio::spawn(async move {
+            send.send_request(signed_request("/h2", id, b"{}"))
+                .await
+                .map(|r| r.status())
+        }));
+    }
+    assert_eq!(settled(3).await, 3, "the other two wait for a stream");
+    let body = b"{}";
+    let h1 =
+        tokio::spawn(async move { post(addr, "/", &signed(SECRET, "msg_h1_a", body), body).await });
+    assert_eq!(
+        settled(4).await,
+        4,
+        "one HTTP/1 connection in the last place"
+    );
+    let mut request =
+        String::from("POST / HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: 2\r\n");
+    for (n, v) in signed(SECRET, "msg_h1_b", body) {
+        request.push_str(&format!("{n}: {v}\r\n"));
+    }
+    request.push_str("\r\n{}");
+    let mut queued = begun(addr, request.as_bytes()).await;
+    let mut answer = Vec::new();
+    let early = tokio::time::timeout(Duration::from_millis(500), queued.read_to_end(&mut answer));
+    assert!(
+        early.await.is_err() && answer.is_empty(),
+        "no place for it yet"
+    );
+    for s in sent {
+        assert_eq!(s.await.unwrap().unwrap(), 200);
+    }
+    assert_eq!(h1.await.unwrap().status, 200);
+    drop(send);
+    tokio::time::timeout(Duration::from_secs(10), closed)
+        .await
+        .unwrap()
+        .unwrap();
+    // The HTTP/2 connection's places given back, the waiting one is served.
+    tokio::time::timeout(Duration::from_secs(10), queued.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let mut ids: Vec<String> = Vec::new();
+    for _ in 0..7 {
+        ids.push(next(&mut rx).await.msg_id.unwrap());
+    }
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "msg_h1_a", "msg_h1_b", "msg_h2_1", "msg_h2_2", "msg_h2_3", "msg_h2_4", "msg_h2_5"
+        ]
+    );
+}
+
 /// A stream whose first write sends only a few bytes and whose next one waits: an HTTP/2
 /// client whose preface arrives in pieces.
 struct Trickle {

@@ -1333,7 +1333,7 @@ impl App {
         let (Some(&first), Some(&last)) = (hits.first(), hits.last()) else {
             self.scroll = from.unwrap_or(0);
             self.say(format!(
-                "“{}” is not in this body as shown (it matched elsewhere: its type, id or headers)",
+                "“{}” is not in this body as shown (the filter found its type, an id, the path or the status)",
                 sanitize::line(&self.filter)
             ));
             return None;

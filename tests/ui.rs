@@ -1178,6 +1178,7 @@ fn the_filters_text_is_marked_in_the_body_and_n_goes_to_it() {
     let d = b.signed(SECRET, "msg_n", body.as_bytes());
     app.update(Action::Deliveries(vec![Arc::new(d)]));
     typed(&mut app, "/amount");
+    assert!(screen(&app).contains("Enter keep (then n finds it in a body)"));
     keys(&mut app, &[KeyCode::Enter]);
     typed(&mut app, "n");
     let t = render(&app);

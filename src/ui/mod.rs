@@ -362,7 +362,10 @@ fn hints(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             Span::styled(" / ", theme.title()),
             Span::raw(crate::sanitize::line(&app.filter).into_owned()),
             Span::styled("▏", theme.strong()),
-            Span::styled("   Enter keep · Esc clear", theme.dim()),
+            Span::styled(
+                "   Enter keep (then n finds it in a body) · Esc clear",
+                theme.dim(),
+            ),
         ])
     } else if let Some((text, _)) = &app.status {
         // What a status says past the bar's width (why a copy went the way it did, what to do

@@ -1402,3 +1402,28 @@ fn a_page_up_from_a_match_near_the_end_moves_a_whole_page() {
     }));
     assert_eq!(app.scroll, max - 3);
 }
+
+#[test]
+fn the_filters_text_is_found_in_a_body_line_as_the_filter_finds_it() {
+    assert_eq!(
+        found_in(r#""Amount": 1, "amount_due""#, "amount"),
+        [(1, 7), (14, 20)]
+    );
+    assert_eq!(
+        found_in("aaaa", "aa"),
+        [(0, 2), (2, 4)],
+        "apart, not overlapping"
+    );
+    assert_eq!(found_in("STRASSE Straße", "straße"), [(8, 15)]);
+    assert_eq!(found_in("anything", ""), []);
+    // Beyond ASCII, byte for byte, as the filter matches bodies: É is not é.
+    assert_eq!(found_in("CAFÉ café", "café"), [(6, 11)]);
+    // Every line n counts as holding it has a place marked, and only those.
+    for text in ["x", "AMOUNT", "amoun", "é amount é", ""] {
+        assert_eq!(
+            contains_ignore_ascii_case(text.as_bytes(), b"amount"),
+            !found_in(text, "amount").is_empty(),
+            "{text:?}"
+        );
+    }
+}

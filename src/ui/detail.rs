@@ -509,47 +509,10 @@ fn body_lines<'a>(
         if lines.len() > height {
             break;
         }
-        let found = found_in(&l.text, &query);
+        let found = crate::app::found_in(&l.text, &query);
         wrap_body_line(l, width, hangs(app, view), &found, theme, &mut lines);
     }
     lines
-}
-
-/// Byte ranges of `text` that lower-case to `query` (lower-case already), in order and apart:
-/// the filter's text, marked where it stands in the body.
-fn found_in(text: &str, query: &str) -> Vec<(usize, usize)> {
-    let mut found = Vec::new();
-    if query.is_empty() {
-        return found;
-    }
-    let mut free = 0;
-    for (start, _) in text.char_indices() {
-        if start < free {
-            continue;
-        }
-        if let Some(len) = lowered_prefix(&text[start..], query) {
-            found.push((start, start + len));
-            free = start + len;
-        }
-    }
-    found
-}
-
-/// How many bytes of `text`'s beginning lower-case to exactly `query`, if some do (whole
-/// characters: one whose lower case only begins the rest of `query` does not count).
-fn lowered_prefix(text: &str, query: &str) -> Option<usize> {
-    let mut want = query.chars().peekable();
-    for (i, c) in text.char_indices() {
-        for l in c.to_lowercase() {
-            if want.next()? != l {
-                return None;
-            }
-        }
-        if want.peek().is_none() {
-            return Some(i + c.len_utf8());
-        }
-    }
-    None
 }
 
 /// The Body tab's first line, what the view made of the body, wrapped to `width` after the
@@ -776,8 +739,8 @@ fn response<'a>(d: &'a Delivery, theme: &Theme, width: usize) -> Vec<Line<'a>> {
 }
 
 /// Of the app's body, what the Response tab shows: up to 200 lines and 64 KiB, ending on a
-/// whole character. More is no read in a pane, and a megabyte wrapped on every frame slows
-/// each key press.
+/// whole character. Nobody reads more in a pane, and a megabyte wrapped on every frame
+/// slows each key press.
 fn shown_answer(body: &[u8]) -> &[u8] {
     const LINES: usize = 200;
     const BYTES: usize = 64 << 10;
@@ -808,24 +771,6 @@ mod tests {
             .into_iter()
             .map(|(a, b)| &text[a..b])
             .collect()
-    }
-
-    #[test]
-    fn the_filters_text_is_found_whatever_its_case_in_whole_characters() {
-        assert_eq!(
-            found_in(r#""Amount": 1, "amount_due""#, "amount"),
-            [(1, 7), (14, 20)]
-        );
-        assert_eq!(
-            found_in("aaaa", "aa"),
-            [(0, 2), (2, 4)],
-            "apart, not overlapping"
-        );
-        assert_eq!(found_in("STRASSE Straße", "straße"), [(8, 15)]);
-        assert_eq!(found_in("anything", ""), []);
-        // 'İ' lower-cases to "i̇" (two characters): "i" alone is not all of it.
-        assert_eq!(found_in("İ", "i"), []);
-        assert_eq!(found_in("xİy", "i\u{307}"), [(1, 3)]);
     }
 
     #[test]

@@ -179,7 +179,6 @@ impl Stopper {
     }
 }
 
-/// The connections open now: each holds one of the connection limit's permits.
 /// Requests one HTTP/2 connection carries at once, and the `--max-connections` places it
 /// takes: 100, or when there are fewer places, all but the one the accept loop holds for the
 /// next connection (so they can all come free). hyper's 200 a connection, on 1,024
@@ -191,6 +190,8 @@ fn h2_streams(permits: usize) -> usize {
     permits.saturating_sub(1).clamp(1, 100)
 }
 
+/// The connections open now: each holds one of the connection limit's permits (an HTTP/2
+/// connection, as many as its streams).
 #[derive(Clone)]
 struct Open {
     slots: Arc<tokio::sync::Semaphore>,

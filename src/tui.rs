@@ -369,9 +369,10 @@ pub async fn run(
     }
     .await;
     // A terminal that hung up fails writes (EIO) before its hang-up is read or signalled:
-    // gone, as for Input::Gone, not an error to report to nobody.
+    // gone, as for Input::Gone, not an error to report to nobody. A write can also fail
+    // otherwise (EAGAIN was seen) in the moment the hang-up is under way.
     let ended = match ended {
-        Err(e) if hung_up(&e) => {
+        Err(e) if hung_up(&e) || gone_within(Duration::from_millis(500)) => {
             gone = true;
             Ok(())
         }
@@ -510,6 +511,22 @@ fn hung_up(e: &io::Error) -> bool {
     {
         let _ = e;
         false
+    }
+}
+
+/// Whether the terminal has hung up, or does within `patience`: after a write to it failed,
+/// whether that was its going.
+fn gone_within(patience: Duration) -> bool {
+    let terminal = watch::Terminal::open();
+    let deadline = Instant::now() + patience;
+    loop {
+        if matches!(terminal.wait(Duration::ZERO), watch::State::Gone) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

@@ -1200,6 +1200,36 @@ fn the_filters_text_is_marked_in_the_body_and_n_goes_to_it() {
 }
 
 #[test]
+fn a_re_sent_delivery_says_whether_it_was_replayed_or_edited() {
+    let mut app = app(80, 30, false);
+    let mut b = builder();
+    let mut original = b.signed(SECRET, "msg_orig", &event("order.paid", "evt_o"));
+    original.seq = 7;
+    let mut replayed = b.signed(SECRET, "msg_orig", &event("order.paid", "evt_o"));
+    replayed.seq = 8;
+    replayed.replay_of = Some(7);
+    let mut edited = b.signed(SECRET, "msg_edit", &event("order.paid", "evt_e"));
+    edited.seq = 9;
+    edited.replay_of = Some(7);
+    // Of a delivery no longer listed: nothing to tell them apart by.
+    let mut of_gone = b.signed(SECRET, "msg_new", &event("order.paid", "evt_n"));
+    of_gone.seq = 10;
+    of_gone.replay_of = Some(3);
+    app.update(Action::Deliveries(
+        [original, replayed, edited, of_gone]
+            .into_iter()
+            .map(Arc::new)
+            .collect(),
+    ));
+    keys(&mut app, &[KeyCode::Enter]);
+    assert!(screen(&app).contains(" replay of #3"), "{}", screen(&app));
+    keys(&mut app, &[KeyCode::Down]);
+    assert!(screen(&app).contains(" edit of   #7"), "{}", screen(&app));
+    keys(&mut app, &[KeyCode::Down]);
+    assert!(screen(&app).contains(" replay of #7"), "{}", screen(&app));
+}
+
+#[test]
 fn the_counts_and_the_answer_mode_stay_on_screen_beside_many_secrets_and_long_urls() {
     let mut app = App::new(
         Info {

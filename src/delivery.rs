@@ -43,6 +43,8 @@ pub struct Delivery {
     pub forward: Option<crate::forward::ForwardResult>,
     /// The delivery this one replays (its `seq`).
     pub replay_of: Option<u64>,
+    /// Re-sent from `replay_of` with its body edited, as a new message, rather than replayed.
+    pub edited: bool,
 }
 
 /// Why a record with status 0 has no answer (a head that never ended; an imported request
@@ -188,6 +190,7 @@ impl Delivery {
             stored: false,
             forward: None,
             replay_of: None,
+            edited: false,
         }
     }
 

@@ -117,7 +117,8 @@ fn answer_text(content: Option<&Value>) -> String {
     }
 }
 
-/// Puts back what [`forward_value`] and `replay_of` wrote. A forward result that does not
+/// Puts back what [`forward_value`] and `replay_of` wrote, and whether a re-send was an edit.
+/// A forward result that does not
 /// parse is an error: dropping it would lose what the app answered without a word.
 fn restore_links(
     d: &mut Delivery,
@@ -132,6 +133,11 @@ fn restore_links(
         ),
     };
     d.replay_of = replay_of.and_then(Value::as_u64);
+    // The headers kept the edit mark the receiver saw, as the store reads it back.
+    d.edited = d.replay_of.is_some()
+        && d.headers
+            .iter()
+            .any(|(n, _)| n == crate::forward::EDIT_HEADER);
     Ok(())
 }
 

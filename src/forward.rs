@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The request header that marks a replay of a stored delivery (its id).
 pub const REPLAY_HEADER: &str = "x-hookscope-replay-of";
+/// The request header that marks an edit of a stored delivery (its id), sent in place of
+/// [`REPLAY_HEADER`]: the record keeps it, and so tells an edit from a replay.
+pub const EDIT_HEADER: &str = "x-hookscope-edit-of";
 /// Largest app answer body relayed; of a longer one, this much is kept to show.
 pub const MAX_ANSWER: usize = 1 << 20;
 
@@ -48,12 +51,13 @@ pub fn is_hop_by_hop(name: &str) -> bool {
 
 /// Whether a recorded header goes along when a delivery is sent on (forwarded or replayed):
 /// not the connection's own, not `host` and `content-length` (the new request has its own),
-/// not an earlier replay mark.
+/// not an earlier replay or edit mark.
 pub fn relayed(name: &str) -> bool {
     !(is_hop_by_hop(name)
         || name.eq_ignore_ascii_case("host")
         || name.eq_ignore_ascii_case("content-length")
-        || name.eq_ignore_ascii_case(REPLAY_HEADER))
+        || name.eq_ignore_ascii_case(REPLAY_HEADER)
+        || name.eq_ignore_ascii_case(EDIT_HEADER))
 }
 
 /// Whether a delivery's header goes on to where it is relayed or replayed: [`relayed`], and
@@ -810,6 +814,7 @@ mod tests {
             "host",
             "Content-Length",
             REPLAY_HEADER,
+            "X-Hookscope-Edit-Of",
             ":authority",
             ":path",
         ] {

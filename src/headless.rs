@@ -464,7 +464,8 @@ pub fn human_line(d: &Delivery) -> String {
         None => {}
     }
     if let Some(of) = d.replay_of {
-        line.push_str(&format!(" [replay of #{of}]"));
+        let what = if d.edited { "edit" } else { "replay" };
+        line.push_str(&format!(" [{what} of #{of}]"));
     }
     line
 }
@@ -530,7 +531,7 @@ pub fn json_line(d: &Delivery) -> String {
 
 /// Appends the JSON object for `d` to `out`, keys in a fixed order: `seq`, `received_at`,
 /// `msg_id`, `event_id`, `type`, `verified`, `failure`, `reason`, `hints`, `secret`,
-/// `status`, `answer`, `method`, `path`, `bytes`, `remote`, `forward`, `replay_of`.
+/// `status`, `answer`, `method`, `path`, `bytes`, `remote`, `forward`, `replay_of`, `edited`.
 ///
 /// Written by hand, byte for byte what serde_json makes of the same record (a test holds it to
 /// that): this runs for every delivery on the receiver's core, and serde_json's generic path,
@@ -608,6 +609,8 @@ fn write_json(out: &mut Vec<u8>, d: &Delivery) {
     }
     out.extend_from_slice(b",\"replay_of\":");
     push_opt_u64(out, d.replay_of);
+    out.extend_from_slice(b",\"edited\":");
+    out.extend_from_slice(if d.edited { b"true" } else { b"false" });
     out.push(b'}');
 }
 
@@ -850,6 +853,7 @@ mod tests {
         remote: Option<std::net::SocketAddr>,
         forward: Option<OracleForward>,
         replay_of: Option<u64>,
+        edited: bool,
     }
 
     #[derive(Serialize)]
@@ -892,6 +896,7 @@ mod tests {
                 body_cut: f.body_cut,
             }),
             replay_of: d.replay_of,
+            edited: d.edited,
         })
         .unwrap()
     }
@@ -926,7 +931,7 @@ mod tests {
         let line = json_line(&verified());
         assert_eq!(
             line,
-            r#"{"seq":1,"received_at":"2026-11-27T19:01:08.25Z","msg_id":"msg_1","event_id":"evt_1","type":"customer.created","verified":true,"failure":null,"reason":null,"hints":[],"secret":"whsec_MfKQ…aSw","status":200,"answer":null,"method":"POST","path":"/webhooks","bytes":95,"remote":"127.0.0.1:50001","forward":null,"replay_of":null}"#
+            r#"{"seq":1,"received_at":"2026-11-27T19:01:08.25Z","msg_id":"msg_1","event_id":"evt_1","type":"customer.created","verified":true,"failure":null,"reason":null,"hints":[],"secret":"whsec_MfKQ…aSw","status":200,"answer":null,"method":"POST","path":"/webhooks","bytes":95,"remote":"127.0.0.1:50001","forward":null,"replay_of":null,"edited":false}"#
         );
         assert_eq!(line, oracle(&verified()));
     }
@@ -964,6 +969,15 @@ mod tests {
         assert_eq!(parsed["msg_id"], "msg_\u{1b}]52;c;x\u{7}");
         assert_eq!(parsed["type"], "\u{202e}😀");
         assert_eq!(parsed["replay_of"], 7);
+        assert_eq!(parsed["edited"], false);
+        assert!(
+            line.ends_with(r#","replay_of":7,"edited":false}"#),
+            "{line}"
+        );
+        d.edited = true;
+        let line = json_line(&d);
+        assert_eq!(line, crate::sanitize::json_text(&oracle(&d)));
+        assert!(line.ends_with(r#","replay_of":7,"edited":true}"#), "{line}");
     }
 
     #[test]
@@ -1740,6 +1754,7 @@ mod tests {
             which_remote in 0..3u8,
             forward in proptest::option::of((text(), proptest::option::of(any::<u16>()), any::<u64>(), any::<bool>(), any::<bool>())),
             replay_of in proptest::option::of(any::<u64>()),
+            edited in any::<bool>(),
         ) {
             let mut d = verified();
             d.seq = seq;
@@ -1767,6 +1782,7 @@ mod tests {
                 body_cut,
             });
             d.replay_of = replay_of;
+            d.edited = edited;
             let expected = oracle(&d);
             prop_assert_eq!(json_line(&d), crate::sanitize::json_text(&expected));
         }

@@ -10,6 +10,7 @@ use hookscope::cli::{
 };
 use hookscope::demo;
 use hookscope::receiver::{self, Receiver};
+use hookscope::replay::Resend;
 use hookscope::sender::{self, Fault};
 use hookscope::store::{self, Retention, Store};
 use hookscope::verify::Secret;
@@ -938,10 +939,16 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
         );
         (sent, said)
     };
+    let what = if args.edit {
+        Resend::Edit
+    } else {
+        Resend::Replay
+    };
     let (status, body) = match hookscope::replay::send(
         &args.to,
         &sent,
         &sent.headers,
+        what,
         hookscope::client::Trust::insecure_if(args.insecure),
     )
     .await

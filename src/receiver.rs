@@ -1013,10 +1013,14 @@ async fn handle(
         ),
     };
     let method = delivery::method_text(parts.method.as_str());
-    let replay_of = view
+    let (replay_of, edited) = view
         .iter()
-        .find(|(n, _)| *n == crate::forward::REPLAY_HEADER)
-        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.trim().parse().ok());
+        .find(|(n, _)| *n == crate::forward::REPLAY_HEADER || *n == crate::forward::EDIT_HEADER)
+        .and_then(|(n, v)| {
+            let of = std::str::from_utf8(v).ok()?.trim().parse().ok()?;
+            Some((Some(of), *n == crate::forward::EDIT_HEADER))
+        })
+        .unwrap_or((None, false));
     let fields = fields.unwrap_or_else(|| probe::event_fields(&body));
     // Forward whatever the verdict (the app verifies for itself), unless told otherwise; a body
     // that was refused or cut short cannot be relayed.
@@ -1048,6 +1052,7 @@ async fn handle(
         record.msg_id = delivery::message_id(&view);
     }
     record.replay_of = replay_of;
+    record.edited = edited;
 
     let mut out = if forwarder.is_some() || matches!(mode, RespondMode::Delay(_)) {
         // The answer takes a while: should the sender hang up meanwhile, hyper drops this

@@ -1,10 +1,11 @@
 //! Replays: re-sending a recorded delivery, exactly as received or re-signed with a fresh
 //! timestamp (same message id, so the app's idempotency handling is exercised). Replays go
-//! through a receiver (ours by default) marked with `x-hookscope-replay-of`, so each becomes a new
-//! delivery linked to its original, with its own verdict and answer.
+//! through a receiver (ours by default) marked with `x-hookscope-replay-of` (an edit with
+//! `x-hookscope-edit-of`), so each becomes a new delivery linked to its original, with its own
+//! verdict and answer.
 
 use crate::delivery::Delivery;
-use crate::forward::REPLAY_HEADER;
+use crate::forward::{EDIT_HEADER, REPLAY_HEADER};
 use crate::verify::{Key, Secret, sign};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, Uri};
@@ -173,13 +174,23 @@ pub fn unrepeatable(d: &Delivery) -> Option<ReplayError> {
     }
 }
 
+/// What a re-send is of the delivery it goes out for, as its mark says to the receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// The same message again (as received, or re-signed).
+    Replay,
+    /// A new message carrying an edited body.
+    Edit,
+}
+
 /// Sends `headers` and the delivery's body to `base` + its path (joined as forwarding joins
-/// them), marked as a replay of it, to a server whose certificate `trust` accepts. Returns the
-/// status and (start of the) body answered.
+/// them), marked as a replay or an edit of it (`what`), to a server whose certificate `trust`
+/// accepts. Returns the status and (start of the) body answered.
 pub async fn send(
     base: &str,
     d: &Delivery,
     headers: &[(String, Vec<u8>)],
+    what: Resend,
     trust: crate::client::Trust,
 ) -> Result<(u16, String), ReplayError> {
     if let Some(refused) = unrepeatable(d) {
@@ -211,7 +222,11 @@ pub async fn send(
     }
     // seq 0: the original has no id to link to (the store could not keep it).
     if d.seq != 0 {
-        req = req.header(REPLAY_HEADER, d.seq.to_string());
+        let mark = match what {
+            Resend::Replay => REPLAY_HEADER,
+            Resend::Edit => EDIT_HEADER,
+        };
+        req = req.header(mark, d.seq.to_string());
     }
     let req = req
         .body(Full::new(d.body.clone()))
@@ -387,18 +402,32 @@ mod tests {
             reason: "the header `x` holds byte 0x1b".into(),
         });
         // Nothing listens at this address: the refusal comes before any connection.
-        let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
+        let sent = send(
+            "http://127.0.0.1:9/",
+            &d,
+            &d.headers,
+            Resend::Replay,
+            Trust::System,
+        )
+        .await;
         assert_eq!(sent, Err(ReplayError::Malformed));
         // Nor is a head that never ended.
         d.verdict = Verdict::Unchecked(crate::verify::Unchecked::HeadIncomplete {
             received: 20,
             ms: 30_000,
         });
-        let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
+        let sent = send(
+            "http://127.0.0.1:9/",
+            &d,
+            &d.headers,
+            Resend::Replay,
+            Trust::System,
+        )
+        .await;
         assert_eq!(sent, Err(ReplayError::Malformed));
         // A target without its scheme is not guessed at.
         d.verdict = Verdict::Unchecked(crate::verify::Unchecked::NoSecret);
-        let sent = send("localhost:9", &d, &d.headers, Trust::System).await;
+        let sent = send("localhost:9", &d, &d.headers, Resend::Replay, Trust::System).await;
         assert_eq!(
             sent,
             Err(ReplayError::Send(
@@ -411,7 +440,14 @@ mod tests {
             received: 20,
             error: "closed by the client".into(),
         });
-        let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
+        let sent = send(
+            "http://127.0.0.1:9/",
+            &d,
+            &d.headers,
+            Resend::Replay,
+            Trust::System,
+        )
+        .await;
         assert_eq!(sent, Err(ReplayError::Malformed));
         // Nor one whose body was not kept: the signature would go out over an empty body.
         d.verdict = Verdict::Unchecked(crate::verify::Unchecked::BodyTooLarge {
@@ -419,7 +455,14 @@ mod tests {
             size: 1 << 30,
             declared: true,
         });
-        let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
+        let sent = send(
+            "http://127.0.0.1:9/",
+            &d,
+            &d.headers,
+            Resend::Replay,
+            Trust::System,
+        )
+        .await;
         assert!(
             matches!(&sent, Err(ReplayError::BodyNotKept(why)) if why.contains("refused unread")),
             "{sent:?}"
@@ -428,7 +471,14 @@ mod tests {
             error: "closed by the client".into(),
             received: 0,
         });
-        let sent = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System).await;
+        let sent = send(
+            "http://127.0.0.1:9/",
+            &d,
+            &d.headers,
+            Resend::Replay,
+            Trust::System,
+        )
+        .await;
         assert!(
             matches!(&sent, Err(ReplayError::BodyNotKept(why)) if why.contains("never came whole")),
             "{sent:?}"
@@ -454,10 +504,16 @@ mod tests {
                 b"{}",
             );
             // Nothing listens at this address: the refusal comes before any connection.
-            let err = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System)
-                .await
-                .unwrap_err()
-                .to_string();
+            let err = send(
+                "http://127.0.0.1:9/",
+                &d,
+                &d.headers,
+                Resend::Replay,
+                Trust::System,
+            )
+            .await
+            .unwrap_err()
+            .to_string();
             assert!(
                 err.contains(&format!("`{}`", header.0)) && err.contains(why),
                 "{err}"
@@ -465,14 +521,20 @@ mod tests {
         }
         let mut d = b.request("POST", "/", vec![], b"{}");
         d.method = "PO ST".into();
-        let err = send("http://127.0.0.1:9/", &d, &d.headers, Trust::System)
-            .await
-            .unwrap_err();
+        let err = send(
+            "http://127.0.0.1:9/",
+            &d,
+            &d.headers,
+            Resend::Replay,
+            Trust::System,
+        )
+        .await
+        .unwrap_err();
         assert!(err.to_string().contains("`PO ST`"), "{err}");
     }
 
     /// The head of one request sent to a one-shot server that answers 200.
-    async fn head_of_one(d: &Delivery) -> String {
+    async fn head_of_one(d: &Delivery, what: Resend) -> String {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = std::thread::spawn(move || {
@@ -489,7 +551,9 @@ mod tests {
                 .unwrap();
             String::from_utf8_lossy(&got).to_lowercase()
         });
-        send(&base, d, &d.headers, Trust::System).await.unwrap();
+        send(&base, d, &d.headers, what, Trust::System)
+            .await
+            .unwrap();
         server.join().unwrap()
     }
 
@@ -498,13 +562,19 @@ mod tests {
         let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:00 UTC));
         let mut d = b.signed(SECRET, "msg_l", &event("a.b", "evt_l"));
         d.seq = 42;
-        assert!(
-            head_of_one(&d)
-                .await
-                .contains("x-hookscope-replay-of: 42\r\n")
-        );
+        let replay = head_of_one(&d, Resend::Replay).await;
+        assert!(replay.contains("x-hookscope-replay-of: 42\r\n"), "{replay}");
+        assert!(!replay.contains("x-hookscope-edit-of"), "{replay}");
+        // An edit is marked as one, in place of the replay mark; an earlier edit's mark it
+        // carries is not passed on (this is an edit of #42, not of what #42 edited).
+        d.headers.push((EDIT_HEADER.into(), b"7".to_vec()));
+        let edit = head_of_one(&d, Resend::Edit).await;
+        assert!(edit.contains("x-hookscope-edit-of: 42\r\n"), "{edit}");
+        assert!(!edit.contains("x-hookscope-replay-of"), "{edit}");
+        assert!(!edit.contains(": 7\r\n"), "{edit}");
         // 0: one the store could not keep, whose number in its run is no id at all.
         d.seq = 0;
-        assert!(!head_of_one(&d).await.contains("x-hookscope-replay-of"));
+        let unlinked = head_of_one(&d, Resend::Edit).await;
+        assert!(!unlinked.contains("x-hookscope-"), "{unlinked}");
     }
 }

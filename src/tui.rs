@@ -481,7 +481,14 @@ async fn edit(
 
 /// Sends an edit through our own receiver and says how it went.
 async fn send_edit(listen: &str, edit: &Delivery, of: u64, not_json: Option<String>) -> String {
-    let sent = crate::replay::send(listen, edit, &edit.headers, crate::client::Trust::System).await;
+    let sent = crate::replay::send(
+        listen,
+        edit,
+        &edit.headers,
+        crate::replay::Resend::Edit,
+        crate::client::Trust::System,
+    )
+    .await;
     let id = edit.msg_id.as_deref().unwrap_or_default();
     let mut said = match sent {
         Ok((status, body)) => format!(
@@ -545,7 +552,15 @@ async fn replay(
     } else {
         d.headers.clone()
     };
-    match crate::replay::send(listen, d, &headers, crate::client::Trust::System).await {
+    match crate::replay::send(
+        listen,
+        d,
+        &headers,
+        crate::replay::Resend::Replay,
+        crate::client::Trust::System,
+    )
+    .await
+    {
         Ok((status, body)) => {
             let mut said = format!(
                 "replayed{}{}: answered {status} {}",

@@ -8,6 +8,7 @@ use hookscope::client::Trust;
 use hookscope::delivery::Delivery;
 use hookscope::forward::{Control, ForwardError, Forwarder, RespondMode, Waiting};
 use hookscope::receiver::{Config, Receiver};
+use hookscope::replay::Resend;
 use hookscope::verify::{Secret, Verdict, Verifier};
 use http_body_util::{BodyExt as _, Full};
 use hyper::service::service_fn;
@@ -592,9 +593,15 @@ async fn replays_are_linked_and_resigned_replays_pass_the_tolerance() {
     assert_eq!(original.verdict.failure_code(), Some("timestamp_too_old"));
 
     // As received: still too old, now linked to the original.
-    let (status, _) = hookscope::replay::send(&base, &original, &original.headers, Trust::System)
-        .await
-        .unwrap();
+    let (status, _) = hookscope::replay::send(
+        &base,
+        &original,
+        &original.headers,
+        Resend::Replay,
+        Trust::System,
+    )
+    .await
+    .unwrap();
     assert_eq!(status, 401);
     let again = next(&mut rx).await;
     assert_eq!(again.replay_of, Some(original.seq));
@@ -609,14 +616,53 @@ async fn replays_are_linked_and_resigned_replays_pass_the_tolerance() {
         time::OffsetDateTime::now_utc().unix_timestamp(),
     )
     .unwrap();
-    let (status, text) = hookscope::replay::send(&base, &original, &headers, Trust::System)
-        .await
-        .unwrap();
+    let (status, text) =
+        hookscope::replay::send(&base, &original, &headers, Resend::Replay, Trust::System)
+            .await
+            .unwrap();
     assert_eq!((status, text.as_str()), (200, "ok"));
     let resigned = next(&mut rx).await;
     assert!(matches!(resigned.verdict, Verdict::Verified(_)));
     assert_eq!(resigned.msg_id.as_deref(), Some("msg_r"));
     assert_eq!(resigned.replay_of, Some(original.seq));
+    assert!(!again.edited && !resigned.edited);
+
+    // Edited: a new message, linked to the original and marked as an edit.
+    let edit = hookscope::replay::edited(
+        &original,
+        Bytes::from_static(br#"{"type":"a.b","id":"evt_r2"}"#),
+        "msg_r2",
+        &secrets,
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+    )
+    .unwrap();
+    let (status, _) =
+        hookscope::replay::send(&base, &edit, &edit.headers, Resend::Edit, Trust::System)
+            .await
+            .unwrap();
+    assert_eq!(status, 200);
+    let edited = next(&mut rx).await;
+    assert_eq!(edited.msg_id.as_deref(), Some("msg_r2"));
+    assert_eq!(edited.replay_of, Some(original.seq));
+    assert!(edited.edited);
+    assert_eq!(
+        hookscope::headless::human_line(&edited),
+        format!("✓ a.b · evt_r2 (msg_r2) [edit of #{}]", original.seq)
+    );
+    // A replay of that edit is a replay: the edit's mark does not go along.
+    let (status, _) = hookscope::replay::send(
+        &base,
+        &edited,
+        &edited.headers,
+        Resend::Replay,
+        Trust::System,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    let replayed = next(&mut rx).await;
+    assert_eq!(replayed.replay_of, Some(edited.seq));
+    assert!(!replayed.edited);
 }
 
 #[tokio::test]
@@ -648,6 +694,7 @@ async fn a_delivery_to_the_root_reaches_the_apps_route_as_written() {
         &format!("http://{app_addr}/api/webhooks"),
         &d,
         &d.headers,
+        Resend::Replay,
         Trust::System,
     )
     .await
@@ -724,6 +771,7 @@ fn replay_from_the_command_line() {
     let line: serde_json::Value = serde_json::from_str(&out.next().unwrap().unwrap()).unwrap();
     assert_eq!(line["failure"], "timestamp_too_old");
     assert_eq!(line["replay_of"], id);
+    assert_eq!(line["edited"], false);
     let (code, text, err) = run(&["--resign", "--secret", SECRET]);
     assert_eq!(code, Some(0), "{text}");
     assert_eq!(err, "");
@@ -779,6 +827,8 @@ fn replay_from_the_command_line() {
     assert_eq!(line["verified"], true);
     assert_eq!(line["event_id"], "evt_edited");
     assert_eq!(line["replay_of"], id);
+    // Marked as an edit, though a headless run without a store keeps no other header.
+    assert_eq!(line["edited"], true);
     assert!(
         text.trim_end().ends_with(line["msg_id"].as_str().unwrap()),
         "{text}"
@@ -1050,9 +1100,10 @@ async fn a_password_in_a_target_url_is_sent_as_basic_auth_and_never_recorded() {
     assert_eq!(summary.ok, 1, "{}", String::from_utf8_lossy(&out));
     assert_eq!(authorization(1), std::slice::from_ref(&basic));
 
-    let (status, _) = hookscope::replay::send(&target, &d, &d.headers, Trust::System)
-        .await
-        .unwrap();
+    let (status, _) =
+        hookscope::replay::send(&target, &d, &d.headers, Resend::Replay, Trust::System)
+            .await
+            .unwrap();
     assert_eq!(status, 200);
     assert_eq!(authorization(2), [basic]);
     assert!(!String::from_utf8_lossy(&out).contains("s3cr"));

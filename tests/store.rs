@@ -501,8 +501,8 @@ fn show_with_a_secret_verifies_again_as_of_when_it_came() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("✗ bad_signature"));
 }
 
-/// Adds a forwarded delivery (the app answered 202 with JSON) and a replay of `first` to the
-/// store at `path`; returns them as stored.
+/// Adds a forwarded delivery (the app answered 202 with JSON), a replay of `first` and an edit
+/// of it to the store at `path`; returns them as stored.
 fn forwarded_and_replayed(path: &Path, first: &Delivery) -> Vec<Delivery> {
     let mut b = Builder::new(&[SECRET], datetime!(2026-11-27 10:00:10 UTC));
     let mut forwarded = b.signed(SECRET, "msg_f", &event("order.paid", "evt_f"));
@@ -526,10 +526,22 @@ fn forwarded_and_replayed(path: &Path, first: &Delivery) -> Vec<Delivery> {
     let mut replay = first.clone();
     replay.received_at = b.at;
     replay.replay_of = Some(first.seq);
+    replay.headers.push((
+        hookscope::forward::REPLAY_HEADER.into(),
+        first.seq.to_string().into(),
+    ));
+    b.advance(1_000);
+    let mut edit = b.signed(SECRET, "msg_edit", &event("customer.created", "evt_edit"));
+    edit.replay_of = Some(first.seq);
+    edit.edited = true;
+    edit.headers.push((
+        hookscope::forward::EDIT_HEADER.into(),
+        first.seq.to_string().into(),
+    ));
     let mut store = Store::open(path).unwrap();
-    store.insert(&[&forwarded, &replay], "seed").unwrap();
+    store.insert(&[&forwarded, &replay, &edit], "seed").unwrap();
     let all = store.query(&Filter::default()).unwrap();
-    all[all.len() - 2..].to_vec()
+    all[all.len() - 3..].to_vec()
 }
 
 fn round_trip(format: &str) {
@@ -548,7 +560,7 @@ fn round_trip(format: &str) {
     drop(b_store);
     let (code, err) = export(&a, format, &file);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("exported 6 deliveries"), "{err}");
+    assert!(err.contains("exported 7 deliveries"), "{err}");
     if format == "har" {
         // The forwarded delivery's answer is the app's, as the sender got it.
         let doc: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
@@ -573,7 +585,7 @@ fn round_trip(format: &str) {
     }
     let (code, err) = import(&file, &b);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("imported 6 deliveries"), "{err}");
+    assert!(err.contains("imported 7 deliveries"), "{err}");
     let imported = Store::open(&b).unwrap().query(&Filter::default()).unwrap();
     let imported = &imported[1..];
     assert_eq!(imported.len(), original.len());
@@ -581,16 +593,30 @@ fn round_trip(format: &str) {
         same(x, y);
         assert_eq!(x.forward, y.forward, "what the app answered");
     }
-    let replay = imported.last().unwrap();
-    assert_eq!(
-        replay.replay_of,
-        Some(imported[0].seq),
-        "linked to the original's new id"
+    let [.., replay, edit] = imported else {
+        unreachable!()
+    };
+    for re_sent in [replay, edit] {
+        assert_eq!(
+            re_sent.replay_of,
+            Some(imported[0].seq),
+            "linked to the original's new id"
+        );
+    }
+    assert!(!replay.edited && edit.edited, "an edit is still one");
+    let (code, history, _) = hookscope(&["history", "--store", b.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let of = format!("[replay of #{}]", imported[0].seq);
+    assert!(
+        history.lines().nth_back(1).unwrap().ends_with(&of),
+        "{history}"
     );
+    let of = format!("[edit of #{}]", imported[0].seq);
+    assert!(history.lines().last().unwrap().ends_with(&of), "{history}");
     assert_ne!(imported[0].seq, original[0].seq, "the ids did shift");
     // The same file again stores nothing twice, and says so; so does an export imported into
     // the store it came from.
-    for (store, held) in [(&b, "all 6 deliveries"), (&a, "all 6 deliveries")] {
+    for (store, held) in [(&b, "all 7 deliveries"), (&a, "all 7 deliveries")] {
         let (code, err) = import(&file, store);
         assert_eq!(code, 0, "{err}");
         assert_eq!(
@@ -602,8 +628,8 @@ fn round_trip(format: &str) {
             )
         );
     }
-    assert_eq!(Store::open(&b).unwrap().count().unwrap(), 7);
-    assert_eq!(Store::open(&a).unwrap().count().unwrap(), 6);
+    assert_eq!(Store::open(&b).unwrap().count().unwrap(), 8);
+    assert_eq!(Store::open(&a).unwrap().count().unwrap(), 7);
     // Exporting refuses to overwrite.
     let (code, _, err) = hookscope(&[
         "export",

@@ -1208,13 +1208,16 @@ fn a_re_sent_delivery_says_whether_it_was_replayed_or_edited() {
     let mut replayed = b.signed(SECRET, "msg_orig", &event("order.paid", "evt_o"));
     replayed.seq = 8;
     replayed.replay_of = Some(7);
+    // An edit (a new message).
     let mut edited = b.signed(SECRET, "msg_edit", &event("order.paid", "evt_e"));
     edited.seq = 9;
     edited.replay_of = Some(7);
-    // Of a delivery no longer listed: nothing to tell them apart by.
+    edited.edited = true;
+    // The record tells, whether or not the original is still listed.
     let mut of_gone = b.signed(SECRET, "msg_new", &event("order.paid", "evt_n"));
     of_gone.seq = 10;
     of_gone.replay_of = Some(3);
+    of_gone.edited = true;
     app.update(Action::Deliveries(
         [original, replayed, edited, of_gone]
             .into_iter()
@@ -1222,7 +1225,7 @@ fn a_re_sent_delivery_says_whether_it_was_replayed_or_edited() {
             .collect(),
     ));
     keys(&mut app, &[KeyCode::Enter]);
-    assert!(screen(&app).contains(" replay of #3"), "{}", screen(&app));
+    assert!(screen(&app).contains(" edit of   #3"), "{}", screen(&app));
     keys(&mut app, &[KeyCode::Down]);
     assert!(screen(&app).contains(" edit of   #7"), "{}", screen(&app));
     keys(&mut app, &[KeyCode::Down]);

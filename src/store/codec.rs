@@ -26,9 +26,15 @@ pub fn columns(full: bool) -> String {
         ("x'' AS headers", "x'' AS body")
     };
     format!(
-        "id, received_at_ns, session, remote, method, path, version, {headers}, {body}, body_size, msg_id, event_id, event_type, status, response_body, verdict, forward, replay_of"
+        "id, received_at_ns, session, remote, method, path, version, {headers}, {body}, body_size, msg_id, event_id, event_type, status, response_body, verdict, forward, replay_of, {EDITED}"
     )
 }
+
+/// Whether a re-send was an edit, from the mark its headers keep ([`encode_headers`]' length
+/// and name of [`crate::forward::EDIT_HEADER`]), so light rows know it without the headers and
+/// the schema needs no column for it. (A column added now would sit after the bodies, where
+/// every light read would walk their overflow pages.)
+const EDITED: &str = "replay_of IS NOT NULL AND instr(headers, x'13000000782d686f6f6b73636f70652d656469742d6f66') > 0 AS edited";
 
 pub fn nanos(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
@@ -85,6 +91,8 @@ pub struct Row {
     verdict: String,
     forward: Option<String>,
     replay_of: Option<i64>,
+    /// Read back only: [`EDITED`] derives it from the headers.
+    edited: bool,
 }
 
 impl Row {
@@ -113,6 +121,7 @@ impl Row {
                 .as_ref()
                 .and_then(|f| serde_json::to_string(f).ok()),
             replay_of: d.replay_of.map(|r| r as i64),
+            edited: d.edited,
         }
     }
 
@@ -175,6 +184,7 @@ impl Row {
             verdict: r.get("verdict")?,
             forward: r.get("forward")?,
             replay_of: r.get("replay_of")?,
+            edited: r.get("edited")?,
         })
     }
 
@@ -211,6 +221,7 @@ impl Row {
         d.stored = true;
         d.forward = self.forward.and_then(|f| serde_json::from_str(&f).ok());
         d.replay_of = self.replay_of.map(|r| r.max(0) as u64);
+        d.edited = self.edited;
         d
     }
 }

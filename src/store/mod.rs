@@ -270,6 +270,7 @@ impl Importer<'_> {
     pub fn add(&mut self, mut d: Delivery) -> Result<Imported, StoreError> {
         if let Some(of) = d.replay_of {
             d.replay_of = self.new_ids.get(&of).map(|&id| id.max(0) as u64);
+            d.edited &= d.replay_of.is_some();
         }
         let row = codec::Row::from_delivery(&d, &self.session);
         let e = |e| StoreError::from_sqlite(&self.path, e);

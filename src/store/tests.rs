@@ -903,3 +903,40 @@ fn a_delivery_nothing_answered_is_a_failure() {
         ["/half"]
     );
 }
+
+#[test]
+fn an_edit_is_told_from_a_replay_in_full_and_light_rows() {
+    let (_dir, path) = temp();
+    let mut store = Store::open(&path).unwrap();
+    let mut b = builder();
+    let original = b.signed(SECRET, "msg_o", &event("a.b", "evt_o"));
+    let id = store.insert(&[&original], "s").unwrap()[0] as u64;
+    // As the receiver records them: the mark among the headers, the link and the flag set.
+    let resent = |b: &mut Builder, msg: &str, mark: &str, edited: bool| {
+        let mut d = b.signed(SECRET, msg, &event("a.b", "evt_o"));
+        d.headers.push((mark.into(), id.to_string().into_bytes()));
+        d.replay_of = Some(id);
+        d.edited = edited;
+        d
+    };
+    let replay = resent(&mut b, "msg_o", crate::forward::REPLAY_HEADER, false);
+    let edit = resent(&mut b, "msg_e", crate::forward::EDIT_HEADER, true);
+    // A mark with no link (an import that dropped it) is no edit of anything.
+    let mut unlinked = resent(&mut b, "msg_u", crate::forward::EDIT_HEADER, true);
+    unlinked.replay_of = None;
+    store.insert(&[&replay, &edit, &unlinked], "s").unwrap();
+    let full: Vec<bool> = store
+        .query(&Filter::default())
+        .unwrap()
+        .iter()
+        .map(|d| d.edited)
+        .collect();
+    let light: Vec<bool> = store
+        .query_light(&Filter::default())
+        .unwrap()
+        .iter()
+        .map(|d| d.edited)
+        .collect();
+    assert_eq!(full, [false, false, true, false]);
+    assert_eq!(light, full);
+}

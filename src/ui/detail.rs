@@ -347,15 +347,7 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
         );
     }
     if let Some(of) = d.replay_of {
-        // A replay keeps its original's message id; an edit goes out as a new message. The
-        // original, when still listed, tells them apart (the record carries no mark of its own).
-        let edited = app
-            .entries
-            .iter()
-            .rev()
-            .find(|o| o.delivery.seq == of)
-            .is_some_and(|o| o.delivery.msg_id != d.msg_id);
-        let key = if edited { "edit of" } else { "replay of" };
+        let key = if d.edited { "edit of" } else { "replay of" };
         kv(&mut lines, key, format!("#{of}"), theme, width);
     }
     let attempts = app.attempts_of(e);

@@ -118,8 +118,8 @@ fn answer_text(content: Option<&Value>) -> String {
 }
 
 /// Puts back what [`forward_value`] and `replay_of` wrote, and whether a re-send was an edit.
-/// A forward result that does not
-/// parse is an error: dropping it would lose what the app answered without a word.
+/// A forward result that does not parse is an error: dropping it would lose what the app
+/// answered without a word.
 fn restore_links(
     d: &mut Delivery,
     forward: Option<&Value>,

@@ -33,8 +33,8 @@ pub fn columns(full: bool) -> String {
 /// Whether a re-send was an edit, from the mark its headers keep ([`encode_headers`]' length
 /// and name of [`crate::forward::EDIT_HEADER`]), so light rows know it without the headers and
 /// the schema needs no column for it. (A column added now would sit after the bodies, where
-/// every light read would walk their overflow pages.)
-const EDITED: &str = "replay_of IS NOT NULL AND instr(headers, x'13000000782d686f6f6b73636f70652d656469742d6f66') > 0 AS edited";
+/// every light read would walk their overflow pages.) Only a re-send's headers are read.
+const EDITED: &str = "CASE WHEN replay_of IS NULL THEN 0 ELSE instr(headers, x'13000000782d686f6f6b73636f70652d656469742d6f66') > 0 END AS edited";
 
 pub fn nanos(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)

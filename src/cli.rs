@@ -55,7 +55,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Add deliveries from a JSONL or HAR file to the store.
     Import(ImportArgs),
-    /// Re-send a stored delivery: as received, re-signed with a fresh timestamp, or edited.
+    /// Re-send a stored delivery (as received, re-signed with a fresh timestamp, or edited), or
+    /// every message still failing.
     Replay(ReplayArgs),
     /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
     #[command(after_help = "Install one, then open a new shell:\n  \
@@ -86,6 +87,22 @@ pub struct ReplayArgs {
     /// timestamp as a new message (the inspector's e).
     #[arg(long, conflicts_with = "resign")]
     pub edit: bool,
+    /// Re-send every message still failing since --since, oldest first, in place of one
+    /// delivery: each message's newest delivery, where that one was rejected, answered 4xx/5xx
+    /// or not answered (a message a retry or replay got through since is left alone). What
+    /// Svix calls recovering failed messages, once the app or the secret is fixed.
+    #[arg(long, requires = "since", conflicts_with_all = ["id", "edit"])]
+    pub failed: bool,
+    /// With --failed: messages since then: a duration back from now (30m, 2h, 7d), today,
+    /// yesterday, a local date or time (2026-11-28, 09:30) or an RFC 3339 time.
+    #[arg(long, value_parser = parse_since, value_name = "WHEN", requires = "failed")]
+    pub since: Option<time::OffsetDateTime>,
+    /// With --failed: only this event type, or those a pattern matches (`customer.*`).
+    #[arg(long = "type", value_name = "TYPE", value_parser = parse_event_type, requires = "failed")]
+    pub event_type: Option<String>,
+    /// With --failed: list what would be re-sent, as `history` lines, and send nothing.
+    #[arg(long, requires = "failed")]
+    pub dry_run: bool,
     /// Accept any certificate from an https target, as curl's -k: still encrypted, but who
     /// answers is not checked.
     #[arg(long, short = 'k')]

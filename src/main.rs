@@ -101,6 +101,7 @@ async fn run(
         Some(Command::Show(args)) => show(args),
         Some(Command::Export(args)) => export(args),
         Some(Command::Import(args)) => import(args),
+        Some(Command::Replay(args)) if args.failed => replay_failing(args, offset).await,
         Some(Command::Replay(args)) => replay(args).await,
         Some(Command::Completions { shell }) => completions(shell),
         None => serve(cli.serve, offset, closing).await,
@@ -504,19 +505,7 @@ fn history(args: HistoryArgs, offset: time::UtcOffset) -> Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for d in found {
         let line = match args.format {
-            // Local time, as the inspector shows it and as --since reads it.
-            headless::Format::Human => {
-                let t = d.received_at.to_offset(offset);
-                format!(
-                    "{}  {} {:02}:{:02}:{:02}  {}",
-                    d.seq,
-                    t.date(),
-                    t.hour(),
-                    t.minute(),
-                    t.second(),
-                    headless::human_line(&d)
-                )
-            }
+            headless::Format::Human => history_line(&d, offset),
             headless::Format::Json => headless::json_line(&d),
         };
         if let Err(e) = writeln!(out, "{line}") {
@@ -537,6 +526,21 @@ fn history(args: HistoryArgs, offset: time::UtcOffset) -> Result<ExitCode> {
 }
 
 /// Why a query of `store` found nothing: an empty store, a time still to come, or the filter.
+/// `history`'s human line: the id, the local time (as the inspector shows it and as --since
+/// reads it) and the headless line.
+fn history_line(d: &hookscope::delivery::Delivery, offset: time::UtcOffset) -> String {
+    let t = d.received_at.to_offset(offset);
+    format!(
+        "{}  {} {:02}:{:02}:{:02}  {}",
+        d.seq,
+        t.date(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        headless::human_line(d)
+    )
+}
+
 fn nothing_matches(store: &Store, filter: &hookscope::store::Filter) -> Result<String> {
     let held = store.count()?;
     Ok(if held == 0 {
@@ -903,6 +907,146 @@ async fn edited_for_replay(
     Ok(Some(e))
 }
 
+/// How a replay's line names what went out: `replayed #7 re-signed msg_…`.
+fn replayed_said(d: &hookscope::delivery::Delivery, resigned: bool) -> String {
+    format!(
+        "replayed #{}{}{}",
+        d.seq,
+        if resigned { " re-signed" } else { "" },
+        d.msg_id
+            .as_deref()
+            .map(|m| format!(" {}", sanitize::line(m)))
+            .unwrap_or_default()
+    )
+}
+
+/// `replay --failed`: each message still failing since `--since`, re-sent in turn, oldest
+/// first, one line each (as a single replay's) and a summary on stderr. Exit status 0 when
+/// every one was answered 2xx (or none was failing), 1 otherwise.
+async fn replay_failing(args: ReplayArgs, offset: time::UtcOffset) -> Result<ExitCode> {
+    let store = Store::open_existing(&store_path(&args.store)?)?;
+    let filter = hookscope::store::Filter {
+        event_type: args.event_type.clone(),
+        since: args.since,
+        ..Default::default()
+    };
+    let failing = store.failing_messages(&filter)?;
+    if failing.is_empty() {
+        log!(
+            "hookscope: no message is failing: {}",
+            none_failing(&store, &filter)?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.dry_run {
+        for d in &failing {
+            out!("{}", history_line(d, offset));
+        }
+        log!(
+            "hookscope: {} failing: without --dry-run, each is re-sent to {}",
+            messages(failing.len() as u64),
+            sanitize::line(&args.to)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let secrets = if args.resign {
+        cli::resolve_secrets(&args.secrets, env_var)?.0
+    } else {
+        Vec::new()
+    };
+    // Said once, rather than on every message's line.
+    if args.resign && secrets.is_empty() {
+        anyhow::bail!(
+            "--resign needs the secret to sign with: pass --secret whsec_… or export HOOKSCOPE_SECRET"
+        );
+    }
+    let trust = hookscope::client::Trust::insecure_if(args.insecure);
+    let (mut ok, mut not_ok, mut errors, mut stale) = (0u64, 0u64, 0u64, 0u64);
+    for listed in &failing {
+        // In full now, one at a time; one pruned meanwhile is said and passed over.
+        let Some(d) = store.get(listed.seq as i64)? else {
+            out!("error · #{}: no longer in the store", listed.seq);
+            errors += 1;
+            continue;
+        };
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let sent = match args.resign {
+            true => hookscope::replay::resigned(&d, &secrets, now),
+            false => Ok(d.clone()),
+        };
+        let said = replayed_said(&d, args.resign);
+        let answer = match sent {
+            Ok(sent) => {
+                hookscope::replay::send(&args.to, &sent, &sent.headers, Resend::Replay, trust).await
+            }
+            Err(e) => Err(e),
+        };
+        match answer {
+            Ok((status, body)) => {
+                out!("{status} {} · {said}", sanitize::line(&body));
+                if (200..300).contains(&status) {
+                    ok += 1;
+                    continue;
+                }
+                not_ok += 1;
+                if !args.resign && hookscope::replay::stale(&d, now).is_some() {
+                    stale += 1;
+                }
+            }
+            // Nothing to send the rest to either.
+            Err(e @ hookscope::replay::ReplayError::NothingListens { .. }) => {
+                let hint = match args.to == cli::REPLAY_TO {
+                    true => format!(": {}", cli::NOT_RUNNING),
+                    false => String::new(),
+                };
+                let sent = ok + not_ok + errors;
+                anyhow::bail!("{e}{hint} ({} of {} re-sent)", sent, failing.len())
+            }
+            Err(e) => {
+                let id = d.msg_id.as_deref().unwrap_or_default();
+                out!("error · #{} {}: {e}", d.seq, sanitize::line(id));
+                errors += 1;
+            }
+        }
+    }
+    log!(
+        "replayed {} · 2xx {ok} · non-2xx {not_ok} · errors {errors}",
+        failing.len()
+    );
+    if stale > 0 {
+        log!(
+            "hookscope: {stale} refused as received were signed longer ago than receivers allow: --resign signs them again with fresh timestamps and the same message ids"
+        );
+    }
+    Ok(if not_ok == 0 && errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Why `replay --failed` found nothing: nothing stored in its window, or all went through.
+fn none_failing(store: &Store, filter: &hookscope::store::Filter) -> Result<String> {
+    let held = store.query_light(&hookscope::store::Filter {
+        limit: Some(1),
+        ..filter.clone()
+    })?;
+    Ok(if held.is_empty() {
+        nothing_matches(store, filter)?
+    } else {
+        "the newest delivery of each went through".to_string()
+    })
+}
+
+/// `1 message`, `3 messages`.
+fn messages(n: u64) -> String {
+    if n == 1 {
+        "1 message".into()
+    } else {
+        format!("{n} messages")
+    }
+}
+
 async fn replay(args: ReplayArgs) -> Result<ExitCode> {
     let store = Store::open_existing(&store_path(&args.store)?)?;
     let Some(d) = chosen(&store, args.id.as_deref())? else {
@@ -928,16 +1072,7 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
         } else {
             d.clone()
         };
-        let said = format!(
-            "replayed #{}{}{}",
-            d.seq,
-            if args.resign { " re-signed" } else { "" },
-            d.msg_id
-                .as_deref()
-                .map(|m| format!(" {}", sanitize::line(m)))
-                .unwrap_or_default()
-        );
-        (sent, said)
+        (sent, replayed_said(&d, args.resign))
     };
     let what = if args.edit {
         Resend::Edit

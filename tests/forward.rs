@@ -1108,3 +1108,194 @@ async fn a_password_in_a_target_url_is_sent_as_basic_auth_and_never_recorded() {
     assert_eq!(authorization(2), [basic]);
     assert!(!String::from_utf8_lossy(&out).contains("s3cr"));
 }
+
+#[test]
+fn replay_failed_re_sends_each_message_still_failing() {
+    use std::io::BufRead as _;
+    let bin = env!("CARGO_BIN_EXE_hookscope");
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("f.sqlite3");
+    let mut b = hookscope::testing::Builder::new(
+        &[SECRET],
+        time::OffsetDateTime::now_utc() - time::Duration::minutes(20),
+    );
+    let ev = hookscope::testing::event;
+    // Verified and answered: nothing to recover.
+    let fine = b.signed(SECRET, "msg_fine", &ev("customer.created", "evt_fine"));
+    // Rejected at first, then a retry got through: recovered already.
+    let mut first_try = b.signed(SECRET, "msg_fixed", &ev("customer.created", "evt_fixed"));
+    first_try.response.status = 401;
+    first_try.verdict =
+        hookscope::verify::Verdict::Unchecked(hookscope::verify::Unchecked::Unreadable {
+            detail: "stand-in for a rejection".into(),
+        });
+    let retried = b.signed(SECRET, "msg_fixed", &ev("customer.created", "evt_fixed"));
+    // Verified, but the app answered 500 (through forwarding): failing.
+    let mut app_failed = b.signed(SECRET, "msg_app", &ev("order.paid", "evt_app"));
+    app_failed.response.status = 500;
+    // Signed with another secret: failing.
+    let other = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    let rejected = b.signed(other, "msg_rej", &ev("customer.updated", "evt_rej"));
+    // Over --max-body, refused unread: failing, and no replay can send its body.
+    let refused = b.record(
+        "POST",
+        "/webhooks",
+        hookscope::testing::signed_headers(SECRET, "msg_big", 0, b""),
+        b"",
+        hookscope::verify::Verdict::Unchecked(hookscope::verify::Unchecked::BodyTooLarge {
+            limit: 16,
+            size: 17,
+            declared: true,
+        }),
+    );
+    let get = b.request("GET", "/favicon.ico", vec![], b"");
+    let ids = hookscope::store::Store::open(&store)
+        .unwrap()
+        .insert(
+            &[
+                &fine,
+                &first_try,
+                &retried,
+                &app_failed,
+                &rejected,
+                &refused,
+                &get,
+            ],
+            "t",
+        )
+        .unwrap();
+
+    let (mut server, url) = common::spawn_listening(&mut common::headless_json(&["--no-store"]));
+    let mut out = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    // `replay --failed --since WHEN ARGS`.
+    let replay_since = |since: &str, args: &[&str]| {
+        let o = std::process::Command::new(bin)
+            .args(["replay", "--failed", "--since", since])
+            .args(args)
+            .args(["--store", store.to_str().unwrap()])
+            .env_remove("HOOKSCOPE_SECRET")
+            .env_remove("PIVOTAL_WEBHOOK_SECRET")
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let replay = |args: &[&str]| replay_since("1h", args);
+
+    // A dry run lists them as `history` does, oldest first, and sends nothing.
+    let (code, text, err) = replay(&["--dry-run", "--to", &url]);
+    assert_eq!(code, Some(0), "{err}");
+    let listed: Vec<&str> = text.lines().collect();
+    assert_eq!(listed.len(), 3, "{text}");
+    for (line, (id, msg)) in listed.iter().zip([
+        (ids[3], "msg_app"),
+        (ids[4], "msg_rej"),
+        (ids[5], "413 POST"),
+    ]) {
+        assert!(
+            line.starts_with(&format!("{id}  ")) && line.contains(msg),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        err,
+        format!("hookscope: 3 messages failing: without --dry-run, each is re-sent to {url}\n")
+    );
+
+    // As received: signed 20 minutes ago, so refused again; the one without its body is
+    // not sent, and said.
+    let (code, text, err) = replay(&["--to", &url]);
+    assert_eq!(code, Some(1), "{text}{err}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "401 invalid signature · replayed #{} msg_app",
+            ids[3]
+        )),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains(&format!("replayed #{} msg_rej", ids[4])),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("error · #{} msg_big: ", ids[5]))
+            && lines[2].contains("a replay would not send the body that came"),
+        "{text}"
+    );
+    assert!(
+        err.starts_with("replayed 3 · 2xx 0 · non-2xx 2 · errors 1\n")
+            && err.contains(
+                "2 refused as received were signed longer ago than receivers allow: --resign"
+            ),
+        "{err}"
+    );
+    for (id, msg) in [(ids[3], "msg_app"), (ids[4], "msg_rej")] {
+        let line: serde_json::Value = serde_json::from_str(&out.next().unwrap().unwrap()).unwrap();
+        assert_eq!(
+            (&line["msg_id"], &line["replay_of"]),
+            (&msg.into(), &id.into())
+        );
+        assert_eq!(line["verified"], false);
+    }
+
+    // Re-signed, of one type: the app's message goes through.
+    let (code, text, err) = replay(&[
+        "--to", &url, "--resign", "--secret", SECRET, "--type", "order.*",
+    ]);
+    assert_eq!(code, Some(0), "{text}{err}");
+    assert_eq!(
+        text,
+        format!("200 ok · replayed #{} re-signed msg_app\n", ids[3])
+    );
+    assert_eq!(err, "replayed 1 · 2xx 1 · non-2xx 0 · errors 0\n");
+    let line: serde_json::Value = serde_json::from_str(&out.next().unwrap().unwrap()).unwrap();
+    assert_eq!(
+        (&line["msg_id"], &line["verified"]),
+        (&"msg_app".into(), &true.into())
+    );
+
+    // Nothing failing among them; nothing stored in the window at all.
+    let (code, text, err) = replay(&["--to", &url, "--type", "customer.created"]);
+    assert_eq!((code, text.as_str()), (Some(0), ""), "{err}");
+    assert_eq!(
+        err,
+        "hookscope: no message is failing: the newest delivery of each went through\n"
+    );
+    let (code, text, err) = replay_since("2m", &["--to", &url]);
+    assert_eq!((code, text.as_str()), (Some(0), ""), "{err}");
+    assert!(
+        err.starts_with("hookscope: no message is failing: none of the 7 stored"),
+        "{err}"
+    );
+    // --resign with no secret is said once, before anything is sent.
+    let (code, text, err) = replay(&["--to", &url, "--resign"]);
+    assert_eq!((code, text.as_str()), (Some(2), ""), "{err}");
+    assert!(
+        err.contains("--resign needs the secret to sign with"),
+        "{err}"
+    );
+    // Nothing listening: said once, with how many went.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let (code, _, err) = replay(&["--to", &closed]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("(0 of 3 re-sent)"), "{err}");
+    // One delivery or all failing, not both; and --failed asks since when.
+    for args in [&["--failed", "--since", "1h", "7"][..], &["--failed"][..]] {
+        let o = std::process::Command::new(bin)
+            .arg("replay")
+            .args(args)
+            .args(["--store", store.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+    }
+    let _ = server.kill();
+}

@@ -622,6 +622,28 @@ impl Store {
         Ok(())
     }
 
+    /// The messages still failing: of each message id among the deliveries `filter` selects
+    /// (its type and time; its `failed` is implied), the newest delivery, where that one
+    /// failed, oldest first, without bodies. A message a replay or the provider's retry got
+    /// through since is not among them.
+    pub fn failing_messages(&self, filter: &Filter) -> Result<Vec<Arc<Delivery>>, StoreError> {
+        let (conditions, args) = conditions(&Filter {
+            failed: false,
+            limit: None,
+            ..filter.clone()
+        });
+        let sql = format!(
+            "SELECT {} FROM deliveries WHERE id IN (SELECT max(id) FROM deliveries WHERE msg_id IS NOT NULL AND {conditions} GROUP BY msg_id) AND {FAILED} ORDER BY id",
+            codec::columns(false)
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params_from_iter(args), codec::Row::read)
+            .map_err(|e| self.err(e))?;
+        rows.map(|row| Ok(Arc::new(row.map_err(|e| self.err(e))?.into_delivery())))
+            .collect()
+    }
+
     /// A handle that stops the query this connection is running, from another thread.
     pub fn interrupter(&self) -> Interrupt {
         Interrupt(self.conn.get_interrupt_handle())
@@ -793,6 +815,9 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
+/// A failure, as `history --failed` means it: rejected, answered 4xx/5xx, or not answered.
+const FAILED: &str = "(verified = 0 OR status >= 400 OR status = 0)";
+
 /// The SQL condition `filter` makes (without its limit) and the values it binds.
 fn conditions(filter: &Filter) -> (String, Vec<rusqlite::types::Value>) {
     let mut sql = String::from("1=1");
@@ -804,7 +829,8 @@ fn conditions(filter: &Filter) -> (String, Vec<rusqlite::types::Value>) {
         args.push(t.clone().into());
     }
     if filter.failed {
-        sql.push_str(" AND (verified = 0 OR status >= 400 OR status = 0)");
+        sql.push_str(" AND ");
+        sql.push_str(FAILED);
     }
     if let Some(since) = filter.since {
         sql.push_str(" AND received_at_ns >= ?");

@@ -940,3 +940,73 @@ fn an_edit_is_told_from_a_replay_in_full_and_light_rows() {
     assert_eq!(full, [false, false, true, false]);
     assert_eq!(light, full);
 }
+
+#[test]
+fn the_failing_messages_are_those_whose_newest_delivery_failed() {
+    let (_dir, path) = temp();
+    let mut store = Store::open(&path).unwrap();
+    let mut b = builder();
+    let mut ds = Vec::new();
+    // Before the window: failed, and not asked about; and one that fails again in it.
+    ds.push(b.signed(OTHER, "msg_old", &event("a.b", "evt_old")));
+    ds.push(b.signed(OTHER, "msg_early", &event("a.b", "evt_early")));
+    b.advance(60_000);
+    let since = b.at;
+    // Failed, then a retry got through: recovered.
+    ds.push(b.signed(OTHER, "msg_fixed", &event("a.b", "evt_fixed")));
+    b.advance(1000);
+    ds.push(b.signed(SECRET, "msg_fixed", &event("a.b", "evt_fixed")));
+    // Verified, then the app answered 500 to a retry: failing.
+    b.advance(1000);
+    ds.push(b.signed(SECRET, "msg_app", &event("order.paid", "evt_app")));
+    b.advance(1000);
+    let mut app500 = b.signed(SECRET, "msg_app", &event("order.paid", "evt_app"));
+    app500.response.status = 500;
+    ds.push(app500);
+    // Rejected: failing. And one that never got an answer.
+    b.advance(1000);
+    ds.push(b.signed(OTHER, "msg_bad", &event("a.b", "evt_bad")));
+    b.advance(1000);
+    let mut unanswered = b.signed(SECRET, "msg_gone", &event("a.b", "evt_gone"));
+    unanswered.response.status = 0;
+    ds.push(unanswered);
+    // Verified: fine. A GET has no message to recover.
+    ds.push(b.signed(SECRET, "msg_ok", &event("a.b", "evt_ok")));
+    ds.push(b.request("GET", "/favicon.ico", vec![], b""));
+    b.advance(1000);
+    ds.push(b.signed(OTHER, "msg_early", &event("a.b", "evt_early")));
+    let ids = store.insert(&ds.iter().collect::<Vec<_>>(), "s").unwrap();
+
+    let failing = |filter: Filter| -> Vec<i64> {
+        store
+            .failing_messages(&filter)
+            .unwrap()
+            .iter()
+            .map(|d| d.seq as i64)
+            .collect()
+    };
+    let since = Filter {
+        since: Some(since),
+        ..Filter::default()
+    };
+    assert_eq!(failing(since.clone()), [ids[5], ids[6], ids[7], ids[10]]);
+    // Over the whole store: the old message too.
+    assert_eq!(
+        failing(Filter::default()),
+        [ids[0], ids[5], ids[6], ids[7], ids[10]]
+    );
+    let typed = Filter {
+        event_type: Some("order.*".into()),
+        ..since
+    };
+    assert_eq!(failing(typed), [ids[5]]);
+    // `failed` is implied either way: the newest attempt decides, not any failed one.
+    let also_failed = Filter {
+        failed: true,
+        ..Filter::default()
+    };
+    assert_eq!(
+        failing(also_failed),
+        [ids[0], ids[5], ids[6], ids[7], ids[10]]
+    );
+}

@@ -402,28 +402,14 @@ mod tests {
             reason: "the header `x` holds byte 0x1b".into(),
         });
         // Nothing listens at this address: the refusal comes before any connection.
-        let sent = send(
-            "http://127.0.0.1:9/",
-            &d,
-            &d.headers,
-            Resend::Replay,
-            Trust::System,
-        )
-        .await;
+        let sent = to_nowhere(&d).await;
         assert_eq!(sent, Err(ReplayError::Malformed));
         // Nor is a head that never ended.
         d.verdict = Verdict::Unchecked(crate::verify::Unchecked::HeadIncomplete {
             received: 20,
             ms: 30_000,
         });
-        let sent = send(
-            "http://127.0.0.1:9/",
-            &d,
-            &d.headers,
-            Resend::Replay,
-            Trust::System,
-        )
-        .await;
+        let sent = to_nowhere(&d).await;
         assert_eq!(sent, Err(ReplayError::Malformed));
         // A target without its scheme is not guessed at.
         d.verdict = Verdict::Unchecked(crate::verify::Unchecked::NoSecret);
@@ -440,14 +426,7 @@ mod tests {
             received: 20,
             error: "closed by the client".into(),
         });
-        let sent = send(
-            "http://127.0.0.1:9/",
-            &d,
-            &d.headers,
-            Resend::Replay,
-            Trust::System,
-        )
-        .await;
+        let sent = to_nowhere(&d).await;
         assert_eq!(sent, Err(ReplayError::Malformed));
         // Nor one whose body was not kept: the signature would go out over an empty body.
         d.verdict = Verdict::Unchecked(crate::verify::Unchecked::BodyTooLarge {
@@ -455,14 +434,7 @@ mod tests {
             size: 1 << 30,
             declared: true,
         });
-        let sent = send(
-            "http://127.0.0.1:9/",
-            &d,
-            &d.headers,
-            Resend::Replay,
-            Trust::System,
-        )
-        .await;
+        let sent = to_nowhere(&d).await;
         assert!(
             matches!(&sent, Err(ReplayError::BodyNotKept(why)) if why.contains("refused unread")),
             "{sent:?}"
@@ -471,14 +443,7 @@ mod tests {
             error: "closed by the client".into(),
             received: 0,
         });
-        let sent = send(
-            "http://127.0.0.1:9/",
-            &d,
-            &d.headers,
-            Resend::Replay,
-            Trust::System,
-        )
-        .await;
+        let sent = to_nowhere(&d).await;
         assert!(
             matches!(&sent, Err(ReplayError::BodyNotKept(why)) if why.contains("never came whole")),
             "{sent:?}"
@@ -504,16 +469,7 @@ mod tests {
                 b"{}",
             );
             // Nothing listens at this address: the refusal comes before any connection.
-            let err = send(
-                "http://127.0.0.1:9/",
-                &d,
-                &d.headers,
-                Resend::Replay,
-                Trust::System,
-            )
-            .await
-            .unwrap_err()
-            .to_string();
+            let err = to_nowhere(&d).await.unwrap_err().to_string();
             assert!(
                 err.contains(&format!("`{}`", header.0)) && err.contains(why),
                 "{err}"
@@ -521,16 +477,20 @@ mod tests {
         }
         let mut d = b.request("POST", "/", vec![], b"{}");
         d.method = "PO ST".into();
-        let err = send(
+        let err = to_nowhere(&d).await.unwrap_err();
+        assert!(err.to_string().contains("`PO ST`"), "{err}");
+    }
+
+    /// `d` replayed to an address where nothing listens: what refuses it comes first.
+    async fn to_nowhere(d: &Delivery) -> Result<(u16, String), ReplayError> {
+        send(
             "http://127.0.0.1:9/",
-            &d,
+            d,
             &d.headers,
             Resend::Replay,
             Trust::System,
         )
         .await
-        .unwrap_err();
-        assert!(err.to_string().contains("`PO ST`"), "{err}");
     }
 
     /// The head of one request sent to a one-shot server that answers 200.

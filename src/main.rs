@@ -525,7 +525,6 @@ fn history(args: HistoryArgs, offset: time::UtcOffset) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Why a query of `store` found nothing: an empty store, a time still to come, or the filter.
 /// `history`'s human line: the id, the local time (as the inspector shows it and as --since
 /// reads it) and the headless line.
 fn history_line(d: &hookscope::delivery::Delivery, offset: time::UtcOffset) -> String {
@@ -541,6 +540,7 @@ fn history_line(d: &hookscope::delivery::Delivery, offset: time::UtcOffset) -> S
     )
 }
 
+/// Why a query of `store` found nothing: an empty store, a time still to come, or the filter.
 fn nothing_matches(store: &Store, filter: &hookscope::store::Filter) -> Result<String> {
     let held = store.count()?;
     Ok(if held == 0 {
@@ -999,8 +999,8 @@ async fn replay_failing(args: ReplayArgs, offset: time::UtcOffset) -> Result<Exi
                     true => format!(": {}", cli::NOT_RUNNING),
                     false => String::new(),
                 };
-                let sent = ok + not_ok + errors;
-                anyhow::bail!("{e}{hint} ({} of {} re-sent)", sent, failing.len())
+                let done = ok + not_ok + errors;
+                anyhow::bail!("{e}{hint} (stopped after {done} of {})", failing.len())
             }
             Err(e) => {
                 let id = d.msg_id.as_deref().unwrap_or_default();

@@ -1286,7 +1286,7 @@ fn replay_failed_re_sends_each_message_still_failing() {
     };
     let (code, _, err) = replay(&["--to", &closed]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("(0 of 3 re-sent)"), "{err}");
+    assert!(err.contains("(stopped after 0 of 3)"), "{err}");
     // One delivery or all failing, not both; and --failed asks since when.
     for args in [&["--failed", "--since", "1h", "7"][..], &["--failed"][..]] {
         let o = std::process::Command::new(bin)

@@ -681,7 +681,8 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
         "no scratch file left"
     );
 
-    // The store was closed on the way out. The edit went out as a new message, compact as the original came, linked to it.
+    // The store was closed on the way out. The edit went out as a new message, compact as
+    // the original came, linked to it.
     let (ds, body) = {
         let store = hookscope::store::Store::open(&store).unwrap();
         let ds = store.query(&hookscope::store::Filter::default()).unwrap();
@@ -690,6 +691,7 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
     };
     assert_eq!(ds.len(), 2);
     assert_eq!(ds[1].replay_of, Some(ds[0].seq));
+    assert!(ds[1].edited, "marked as an edit, not a replay");
     assert_ne!(ds[1].msg_id, ds[0].msg_id);
     assert_eq!(
         String::from_utf8(body.to_vec()).unwrap(),

@@ -995,12 +995,9 @@ async fn replay_failing(args: ReplayArgs, offset: time::UtcOffset) -> Result<Exi
             }
             // Nothing to send the rest to either.
             Err(e @ hookscope::replay::ReplayError::NothingListens { .. }) => {
-                let hint = match args.to == cli::REPLAY_TO {
-                    true => format!(": {}", cli::NOT_RUNNING),
-                    false => String::new(),
-                };
                 let done = ok + not_ok + errors;
-                anyhow::bail!("{e}{hint} (stopped after {done} of {})", failing.len())
+                return Err(replay_error(e, &args.to)
+                    .context(format!("stopped after {done} of {}", failing.len())));
             }
             Err(e) => {
                 let id = d.msg_id.as_deref().unwrap_or_default();
@@ -1036,6 +1033,17 @@ fn none_failing(store: &Store, filter: &hookscope::store::Filter) -> Result<Stri
     } else {
         "the newest delivery of each went through".to_string()
     })
+}
+
+/// A replay's error as the edge says it: where nothing listens at the default target, a
+/// hookscope may be running with another --port.
+fn replay_error(e: hookscope::replay::ReplayError, to: &str) -> anyhow::Error {
+    match e {
+        e @ hookscope::replay::ReplayError::NothingListens { .. } if to == cli::REPLAY_TO => {
+            anyhow::anyhow!("{e}: {}", cli::NOT_RUNNING)
+        }
+        e => e.into(),
+    }
 }
 
 /// `1 message`, `3 messages`.
@@ -1079,7 +1087,7 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
     } else {
         Resend::Replay
     };
-    let (status, body) = match hookscope::replay::send(
+    let (status, body) = hookscope::replay::send(
         &args.to,
         &sent,
         &sent.headers,
@@ -1087,15 +1095,7 @@ async fn replay(args: ReplayArgs) -> Result<ExitCode> {
         hookscope::client::Trust::insecure_if(args.insecure),
     )
     .await
-    {
-        // Sent where a hookscope started with no options listens: it may listen elsewhere.
-        Err(e @ hookscope::replay::ReplayError::NothingListens { .. })
-            if args.to == cli::REPLAY_TO =>
-        {
-            anyhow::bail!("{e}: {}", cli::NOT_RUNNING)
-        }
-        sent => sent?,
-    };
+    .map_err(|e| replay_error(e, &args.to))?;
     out!("{status} {} · {said}", sanitize::line(&body));
     if (200..300).contains(&status) {
         return Ok(ExitCode::SUCCESS);

@@ -1286,7 +1286,12 @@ fn replay_failed_re_sends_each_message_still_failing() {
     };
     let (code, _, err) = replay(&["--to", &closed]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("(stopped after 0 of 3)"), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "hookscope: stopped after 0 of 3: {closed}/webhooks: nothing listens"
+        )),
+        "{err}"
+    );
     // One delivery or all failing, not both; and --failed asks since when.
     for args in [&["--failed", "--since", "1h", "7"][..], &["--failed"][..]] {
         let o = std::process::Command::new(bin)

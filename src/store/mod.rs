@@ -569,7 +569,17 @@ impl Store {
             sql.push_str(&format!(" LIMIT {limit}"));
         }
         sql.push_str(") ORDER BY id ASC");
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        self.rows(&sql, args, wrap)
+    }
+
+    /// The deliveries `sql` selects (with [`codec::columns`]), each wrapped by `wrap`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        args: Vec<rusqlite::types::Value>,
+        wrap: impl Fn(Delivery) -> T,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params_from_iter(args), codec::Row::read)
             .map_err(|e| self.err(e))?;
@@ -636,12 +646,7 @@ impl Store {
             "SELECT {} FROM deliveries WHERE id IN (SELECT max(id) FROM deliveries WHERE msg_id IS NOT NULL AND {conditions} GROUP BY msg_id) AND {FAILED} ORDER BY id",
             codec::columns(false)
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params_from_iter(args), codec::Row::read)
-            .map_err(|e| self.err(e))?;
-        rows.map(|row| Ok(Arc::new(row.map_err(|e| self.err(e))?.into_delivery())))
-            .collect()
+        self.rows(&sql, args, Arc::new)
     }
 
     /// A handle that stops the query this connection is running, from another thread.

@@ -593,15 +593,7 @@ async fn replays_are_linked_and_resigned_replays_pass_the_tolerance() {
     assert_eq!(original.verdict.failure_code(), Some("timestamp_too_old"));
 
     // As received: still too old, now linked to the original.
-    let (status, _) = hookscope::replay::send(
-        &base,
-        &original,
-        &original.headers,
-        Resend::Replay,
-        Trust::System,
-    )
-    .await
-    .unwrap();
+    let (status, _) = resend(&base, &original, &original.headers, Resend::Replay).await;
     assert_eq!(status, 401);
     let again = next(&mut rx).await;
     assert_eq!(again.replay_of, Some(original.seq));
@@ -616,10 +608,7 @@ async fn replays_are_linked_and_resigned_replays_pass_the_tolerance() {
         time::OffsetDateTime::now_utc().unix_timestamp(),
     )
     .unwrap();
-    let (status, text) =
-        hookscope::replay::send(&base, &original, &headers, Resend::Replay, Trust::System)
-            .await
-            .unwrap();
+    let (status, text) = resend(&base, &original, &headers, Resend::Replay).await;
     assert_eq!((status, text.as_str()), (200, "ok"));
     let resigned = next(&mut rx).await;
     assert!(matches!(resigned.verdict, Verdict::Verified(_)));
@@ -636,10 +625,7 @@ async fn replays_are_linked_and_resigned_replays_pass_the_tolerance() {
         time::OffsetDateTime::now_utc().unix_timestamp(),
     )
     .unwrap();
-    let (status, _) =
-        hookscope::replay::send(&base, &edit, &edit.headers, Resend::Edit, Trust::System)
-            .await
-            .unwrap();
+    let (status, _) = resend(&base, &edit, &edit.headers, Resend::Edit).await;
     assert_eq!(status, 200);
     let edited = next(&mut rx).await;
     assert_eq!(edited.msg_id.as_deref(), Some("msg_r2"));
@@ -650,19 +636,23 @@ async fn replays_are_linked_and_resigned_replays_pass_the_tolerance() {
         format!("✓ a.b · evt_r2 (msg_r2) [edit of #{}]", original.seq)
     );
     // A replay of that edit is a replay: the edit's mark does not go along.
-    let (status, _) = hookscope::replay::send(
-        &base,
-        &edited,
-        &edited.headers,
-        Resend::Replay,
-        Trust::System,
-    )
-    .await
-    .unwrap();
+    let (status, _) = resend(&base, &edited, &edited.headers, Resend::Replay).await;
     assert_eq!(status, 200);
     let replayed = next(&mut rx).await;
     assert_eq!(replayed.replay_of, Some(edited.seq));
     assert!(!replayed.edited);
+}
+
+/// `d` with `headers` re-sent to `base` as `what`: the status and text answered.
+async fn resend(
+    base: &str,
+    d: &Delivery,
+    headers: &[(String, Vec<u8>)],
+    what: Resend,
+) -> (u16, String) {
+    hookscope::replay::send(base, d, headers, what, Trust::System)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -690,15 +680,13 @@ async fn a_delivery_to_the_root_reaches_the_apps_route_as_written() {
     assert_eq!(reply.status, 200);
     let d = next(&mut rx).await;
     // Replayed straight at the app, the same rule.
-    let (status, _) = hookscope::replay::send(
+    let (status, _) = resend(
         &format!("http://{app_addr}/api/webhooks"),
         &d,
         &d.headers,
         Resend::Replay,
-        Trust::System,
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(status, 200);
     let paths: Vec<String> = seen
         .lock()
@@ -1100,10 +1088,7 @@ async fn a_password_in_a_target_url_is_sent_as_basic_auth_and_never_recorded() {
     assert_eq!(summary.ok, 1, "{}", String::from_utf8_lossy(&out));
     assert_eq!(authorization(1), std::slice::from_ref(&basic));
 
-    let (status, _) =
-        hookscope::replay::send(&target, &d, &d.headers, Resend::Replay, Trust::System)
-            .await
-            .unwrap();
+    let (status, _) = resend(&target, &d, &d.headers, Resend::Replay).await;
     assert_eq!(status, 200);
     assert_eq!(authorization(2), [basic]);
     assert!(!String::from_utf8_lossy(&out).contains("s3cr"));

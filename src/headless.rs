@@ -178,7 +178,7 @@ pub async fn run<F: Future<Output = Signal>, G: Future<Output = ()>>(
     Ok(printed)
 }
 
-/// How a run ends when [`write`] stops short. Given up on a stalled stdout, the run's lines
+/// How a run ends when [`write()`] stops short. Given up on a stalled stdout, the run's lines
 /// not yet out and every delivery not yet formatted (`rest`, then what the closed queue still
 /// holds) were all answered, so they are counted, and their failures with them.
 fn halted<S, F>(
@@ -203,7 +203,7 @@ fn halted<S, F>(
     }
 }
 
-/// Why [`write`] stopped short.
+/// Why [`write()`] stopped short.
 enum Halt {
     Io(io::Error),
     /// A second interrupt.

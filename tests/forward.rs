@@ -697,10 +697,33 @@ async fn a_delivery_to_the_root_reaches_the_apps_route_as_written() {
     assert_eq!(paths, ["/api/webhooks", "/api/webhooks"]);
 }
 
+/// `hookscope replay ARGS --store STORE` with `visual` as the editor and no secret from the
+/// environment: its exit code, stdout and stderr.
+fn replay_cli(
+    args: &[&str],
+    store: &std::path::Path,
+    visual: &str,
+) -> (Option<i32>, String, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_hookscope"))
+        .arg("replay")
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .env("VISUAL", visual)
+        .env_remove("HOOKSCOPE_SECRET")
+        .env_remove("PIVOTAL_WEBHOOK_SECRET")
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn replay_from_the_command_line() {
     use std::io::BufRead as _;
-    let bin = env!("CARGO_BIN_EXE_hookscope");
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("r.sqlite3");
     let mut b = hookscope::testing::Builder::new(
@@ -723,21 +746,8 @@ fn replay_from_the_command_line() {
     let (mut server, url) = common::spawn_listening(&mut common::headless_json(&["--no-store"]));
     let mut out = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
     // `replay ARGS`, with `visual` as the editor for --edit.
-    let replay = |args: &[&str], visual: &str| {
-        let o = std::process::Command::new(bin)
-            .arg("replay")
-            .args(args)
-            .args(["--to", &url, "--store", store.to_str().unwrap()])
-            .env("VISUAL", visual)
-            .env_remove("HOOKSCOPE_SECRET")
-            .output()
-            .unwrap();
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    };
+    let replay =
+        |args: &[&str], visual: &str| replay_cli(&[args, &["--to", &url]].concat(), &store, visual);
     // An empty key leaves the id out: the newest is replayed.
     let run_id = |key: &str, extra: &[&str]| {
         let key = (!key.is_empty()).then_some(key);
@@ -1097,7 +1107,6 @@ async fn a_password_in_a_target_url_is_sent_as_basic_auth_and_never_recorded() {
 #[test]
 fn replay_failed_re_sends_each_message_still_failing() {
     use std::io::BufRead as _;
-    let bin = env!("CARGO_BIN_EXE_hookscope");
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("f.sqlite3");
     let mut b = hookscope::testing::Builder::new(
@@ -1154,18 +1163,10 @@ fn replay_failed_re_sends_each_message_still_failing() {
     let mut out = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
     // `replay --failed --since WHEN ARGS`.
     let replay_since = |since: &str, args: &[&str]| {
-        let o = std::process::Command::new(bin)
-            .args(["replay", "--failed", "--since", since])
-            .args(args)
-            .args(["--store", store.to_str().unwrap()])
-            .env_remove("HOOKSCOPE_SECRET")
-            .env_remove("PIVOTAL_WEBHOOK_SECRET")
-            .output()
-            .unwrap();
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
+        replay_cli(
+            &[&["--failed", "--since", since], args].concat(),
+            &store,
+            "false",
         )
     };
     let replay = |args: &[&str]| replay_since("1h", args);
@@ -1279,13 +1280,7 @@ fn replay_failed_re_sends_each_message_still_failing() {
     );
     // One delivery or all failing, not both; and --failed asks since when.
     for args in [&["--failed", "--since", "1h", "7"][..], &["--failed"][..]] {
-        let o = std::process::Command::new(bin)
-            .arg("replay")
-            .args(args)
-            .args(["--store", store.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(replay_cli(args, &store, "false").0, Some(2), "{args:?}");
     }
     let _ = server.kill();
 }

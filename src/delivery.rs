@@ -130,6 +130,14 @@ impl ResponseRecord {
 }
 
 impl Delivery {
+    /// Whether its sender saw it fail: rejected, answered 4xx or 5xx (by hookscope, an answer
+    /// mode or the app it was relayed to), or not answered. What `history --failed`, `replay
+    /// --failed` and the inspector's `f` mean (the store says it in SQL: `store::FAILED`).
+    pub fn failed(&self) -> bool {
+        let status = self.response.status;
+        self.verdict.verified() == Some(false) || status == 0 || status >= 400
+    }
+
     /// Its verdict worked out again by `verifier` as of when it came (to try another secret on
     /// a real delivery), or why there is nothing to verify: not a POST, or not a whole request.
     pub fn verified_again(&self, verifier: &crate::verify::Verifier) -> Result<Verdict, String> {

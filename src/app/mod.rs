@@ -1402,7 +1402,7 @@ impl App {
 }
 
 fn matches(e: &Entry, query: &str, failures_only: bool) -> bool {
-    if failures_only && !matches!(e.mark, Mark::Rejected | Mark::Refused) {
+    if failures_only && !e.delivery.failed() {
         return false;
     }
     if query.is_empty() {

@@ -276,6 +276,30 @@ fn failures_only() {
     assert_eq!(app.view.len(), 9);
 }
 
+/// Verified but failed all the same, as `history --failed` says: the app answered 502, the
+/// sender hung up before any answer, an answer mode said 500.
+#[test]
+fn failures_only_shows_what_the_app_or_a_mode_failed() {
+    let (mut app, mut b) = (app(), builder());
+    let ds = [200, 502, 0, 500, 302]
+        .into_iter()
+        .map(|status| {
+            b.advance(100);
+            let mut d = b.signed(SECRET, &format!("msg_{status}"), b"{}");
+            d.response.status = status;
+            Arc::new(d)
+        })
+        .collect();
+    app.update(Action::Deliveries(ds));
+    ch(&mut app, 'f');
+    let shown: Vec<_> = app
+        .view
+        .iter()
+        .map(|&i| app.entries[i].delivery.msg_id.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(shown, ["msg_502", "msg_0", "msg_500"]);
+}
+
 #[test]
 fn copy_effects() {
     let (mut app, mut b) = (app(), builder());

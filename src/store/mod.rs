@@ -820,7 +820,8 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
-/// A failure, as `history --failed` means it: rejected, answered 4xx/5xx, or not answered.
+/// A failure, as `history --failed` means it: rejected, answered 4xx/5xx, or not answered
+/// ([`Delivery::failed`] in Rust).
 const FAILED: &str = "(verified = 0 OR status >= 400 OR status = 0)";
 
 /// The SQL condition `filter` makes (without its limit) and the values it binds.

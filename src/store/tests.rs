@@ -1010,3 +1010,54 @@ fn the_failing_messages_are_those_whose_newest_delivery_failed() {
         [ids[0], ids[5], ids[6], ids[7], ids[10]]
     );
 }
+
+/// `history --failed` (SQL) and the inspector's `f` (Rust) must pick the same deliveries:
+/// verified or not, answered 2xx, 3xx, 4xx, 5xx (hookscope's, a mode's or the app's) or not
+/// at all.
+#[test]
+fn the_failed_filter_and_delivery_failed_agree() {
+    let (_dir, path) = temp();
+    let mut store = Store::open(&path).unwrap();
+    let mut b = builder();
+    let mut ds = sample(&mut b);
+    for (secret, status) in [
+        (SECRET, 502),
+        (SECRET, 0),
+        (SECRET, 302),
+        (SECRET, 410),
+        (OTHER, 200),
+    ] {
+        b.advance(1000);
+        let mut d = b.signed(secret, &format!("msg_{status}"), b"{}");
+        d.response.status = status;
+        ds.push(d);
+    }
+    store.insert(&ds.iter().collect::<Vec<_>>(), "s1").unwrap();
+    let name = |d: &Delivery| d.msg_id.clone().unwrap_or_else(|| d.path.clone());
+    let all = store.query(&Filter::default()).unwrap();
+    assert_eq!(all.len(), 9);
+    let sql = store
+        .query(&Filter {
+            failed: true,
+            ..Default::default()
+        })
+        .unwrap();
+    let sql = sql.iter().map(name).collect::<Vec<_>>();
+    assert_eq!(
+        sql,
+        vec![
+            "msg_b",
+            "/favicon.ico",
+            "msg_502",
+            "msg_0",
+            "msg_410",
+            "msg_200"
+        ]
+    );
+    let rust = all
+        .iter()
+        .filter(|d| d.failed())
+        .map(name)
+        .collect::<Vec<_>>();
+    assert_eq!(rust, sql);
+}

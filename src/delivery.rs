@@ -253,6 +253,15 @@ impl Delivery {
     }
 }
 
+/// `1 message`, `3 messages`: how many message ids, as `replay --failed` and `F` say it.
+pub fn messages(n: u64) -> String {
+    if n == 1 {
+        "1 message".into()
+    } else {
+        format!("{n} messages")
+    }
+}
+
 /// `1 delivery`, `3 deliveries`: how many, as the status lines and summaries say it.
 pub fn deliveries(n: u64) -> String {
     if n == 1 {

@@ -944,7 +944,7 @@ async fn replay_failing(args: ReplayArgs, offset: time::UtcOffset) -> Result<Exi
         }
         log!(
             "hookscope: {} failing: without --dry-run, each is re-sent to {}",
-            messages(failing.len() as u64),
+            hookscope::delivery::messages(failing.len() as u64),
             sanitize::line(&args.to)
         );
         return Ok(ExitCode::SUCCESS);
@@ -1043,15 +1043,6 @@ fn replay_error(e: hookscope::replay::ReplayError, to: &str) -> anyhow::Error {
             anyhow::anyhow!("{e}: {}", cli::NOT_RUNNING)
         }
         e => e.into(),
-    }
-}
-
-/// `1 message`, `3 messages`.
-fn messages(n: u64) -> String {
-    if n == 1 {
-        "1 message".into()
-    } else {
-        format!("{n} messages")
     }
 }
 

@@ -309,6 +309,19 @@ pub async fn run(
                             let _ = tx.send(Action::Copied(msg));
                         });
                     }
+                    Effect::ResendFailing { deliveries } => {
+                        let (tx, listen, secrets, store) = (
+                            actions_tx.clone(),
+                            opts.listen.clone(),
+                            opts.secrets.clone(),
+                            store.clone(),
+                        );
+                        tokio::spawn(async move {
+                            let msg =
+                                resend_failing(&listen, deliveries, &secrets, store, &tx).await;
+                            let _ = tx.send(Action::Resent(msg));
+                        });
+                    }
                     Effect::Edit { delivery } => {
                         let edited = match edit(&delivery, &opts.secrets, &pauses).await? {
                             Edited::Stopped => {
@@ -584,6 +597,92 @@ async fn replay(
         }
         Err(e) => format!("replay failed: {}", crate::sanitize::line(&e.to_string())),
     }
+}
+
+/// Re-sends `ds` one at a time through our own receiver (`F`): each read in full from the
+/// store first where the list holds it light, re-signed where a secret applies to its path and
+/// as received otherwise. Says how it went, as `replay --failed` does, with progress meanwhile.
+async fn resend_failing(
+    listen: &str,
+    ds: Vec<Arc<Delivery>>,
+    secrets: &[crate::verify::Secret],
+    store: Option<Arc<std::sync::Mutex<crate::store::Store>>>,
+    progress: &mpsc::UnboundedSender<Action>,
+) -> String {
+    use crate::replay::ReplayError;
+    let (mut ok, mut not_ok, mut as_received) = (0, 0, 0);
+    let mut errors: Vec<String> = Vec::new();
+    let mut said_at = Instant::now();
+    for (i, d) in ds.iter().enumerate() {
+        let full = match &store {
+            Some(store) if d.stored => {
+                let (store, id) = (store.clone(), d.seq as i64);
+                match tokio::task::spawn_blocking(move || lock(&store).get(id)).await {
+                    Ok(Ok(Some(full))) => Arc::new(full),
+                    Ok(Ok(None)) => {
+                        errors.push(format!("#{id} is no longer in the store"));
+                        continue;
+                    }
+                    Ok(Err(e)) => {
+                        errors.push(format!("#{id}: {e}"));
+                        continue;
+                    }
+                    Err(e) => {
+                        errors.push(format!("#{id}: {e}"));
+                        continue;
+                    }
+                }
+            }
+            _ => d.clone(),
+        };
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let headers = match crate::replay::resign(&full, secrets, now) {
+            Ok(h) => h,
+            Err(ReplayError::NoSecret(_)) => {
+                as_received += 1;
+                full.headers.clone()
+            }
+            Err(e) => {
+                errors.push(format!("#{}: {e}", d.seq));
+                continue;
+            }
+        };
+        let sent = crate::replay::send(
+            listen,
+            &full,
+            &headers,
+            crate::replay::Resend::Replay,
+            crate::client::Trust::System,
+        )
+        .await;
+        match sent {
+            Ok((status, _)) if (200..300).contains(&status) => ok += 1,
+            Ok(_) => not_ok += 1,
+            Err(e) => errors.push(format!("#{}: {e}", d.seq)),
+        }
+        if said_at.elapsed() >= Duration::from_secs(1) && i + 1 < ds.len() {
+            said_at = Instant::now();
+            let _ = progress.send(Action::Copied(format!(
+                "re-sending the failing messages: {} of {}…",
+                i + 1,
+                ds.len()
+            )));
+        }
+    }
+    let mut said = format!(
+        "re-sent {}: 2xx {ok} · non-2xx {not_ok} · errors {}",
+        crate::delivery::messages(ds.len() as u64),
+        errors.len()
+    );
+    if as_received > 0 {
+        said.push_str(&format!(
+            " · {as_received} as received (no secret for its path)"
+        ));
+    }
+    if let Some(first) = errors.first() {
+        said.push_str(&format!(" · {}", crate::sanitize::line(first)));
+    }
+    said
 }
 
 /// Bench hook, off unless `HOOKSCOPE_LATENCY_LOG=FILE` is set: writes, for each delivery, the

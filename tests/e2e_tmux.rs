@@ -572,6 +572,87 @@ fn replay_and_answer_modes_from_the_keyboard() {
     });
 }
 
+/// An app on `listener` answering every request 200, on its own thread, for the test's
+/// life: what the user starts once their handler is fixed.
+fn app_answering_200(listener: std::net::TcpListener) {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                let lower = line.to_ascii_lowercase();
+                if let Some(n) = lower.strip_prefix("content-length:") {
+                    length = n.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let _ = reader
+                .get_mut()
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+}
+
+#[test]
+fn f_twice_re_sends_what_failed_while_the_app_was_down() {
+    let Some(tmux) = shell("resend") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.sqlite3");
+    let (port, app) = (free_port(), free_port());
+    tmux.keys(&[
+        &format!(
+            "{BIN} --port {port} --secret {SECRET} --no-tunnel --store {} --forward-to http://127.0.0.1:{app}",
+            path.display()
+        ),
+        "Enter",
+    ]);
+    tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
+    // The app is down: two messages get 502; a third, signed ten minutes ago, too.
+    assert!(send(port, &["-n", "2"]).contains("· non-2xx 2 ·"));
+    assert!(send(port, &["--stale"]).contains("· non-2xx 1 ·"));
+    tmux.wait_for("three failures", |s| s.matches(" 502").count() == 3);
+
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    app_answering_200(std::net::TcpListener::bind(("127.0.0.1", app)).unwrap());
+    tmux.keys(&["F"]);
+    tmux.wait_for("the question", |s| {
+        flat(s).contains("F again re-sends the 3 messages still failing")
+    });
+    tmux.keys(&["F"]);
+    // Re-signed, the stale one verifies too; each arrives through the receiver and the app.
+    let s = tmux.wait_for("the summary", |s| {
+        flat(s).contains("re-sent 3 messages: 2xx 3 · non-2xx 0 · errors 0")
+    });
+    assert!(s.contains("Σ 6"), "{s}");
+    tmux.keys(&["F"]);
+    tmux.wait_for("nothing left", |s| {
+        flat(s).contains("no message is failing: nothing to re-send")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_for("the shell again", |s| {
+        s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
+    });
+    let stored = hookscope::store::Store::open(&path)
+        .unwrap()
+        .query(&hookscope::store::Filter::default())
+        .unwrap();
+    let answered: Vec<u16> = stored.iter().map(|d| d.response.status).collect();
+    assert_eq!(answered, [502, 502, 502, 200, 200, 200]);
+    // Oldest first, each the message it re-sends, body and all (the list held them light).
+    for (original, again) in stored[..3].iter().zip(&stored[3..]) {
+        assert_eq!(again.replay_of, Some(original.seq));
+        assert_eq!(again.verdict.verified(), Some(true));
+        assert_eq!(
+            (&again.msg_id, &again.body),
+            (&original.msg_id, &original.body)
+        );
+    }
+}
+
 #[test]
 fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
     use std::os::unix::fs::PermissionsExt as _;

@@ -52,6 +52,8 @@ pub enum Command {
     ReplayResigned,
     /// Edit the body in the user's editor, then send it signed as a new message.
     EditAndSend,
+    /// Re-send every message still failing (pressed twice).
+    ResendFailing,
     /// Cycle what the sender is answered.
     CycleMode,
     /// Empty the list for a fresh start (pressed twice; the store keeps what it held).
@@ -198,6 +200,12 @@ pub const DEFAULT: &[(&str, &[Key], Command, &str)] = &[
         &[Key::Char('e')],
         Command::EditAndSend,
         "edit the body ($EDITOR), then send it signed",
+    ),
+    (
+        "F F",
+        &[Key::Char('F')],
+        Command::ResendFailing,
+        "re-send every message still failing (re-signed)",
     ),
     (
         "m",

@@ -54,6 +54,8 @@ pub enum Action {
     Unanswered(Option<(usize, u64)>),
     /// A copy finished: what to tell the user.
     Copied(String),
+    /// A re-send of the failing messages ([`Effect::ResendFailing`]) ended: what to tell.
+    Resent(String),
     /// Text was pasted (bracketed paste): it is searched for, never read as keys.
     Paste(String),
     /// A command, as from a key.
@@ -100,6 +102,13 @@ pub enum Effect {
     },
     /// Switch what the sender is answered.
     SetMode(RespondMode),
+    /// Re-send these deliveries, oldest first, one at a time (each re-signed where a secret
+    /// applies to its path, else as received); answer with [`Action::Resent`]. Light ones
+    /// (store ids) are read in full first.
+    ResendFailing {
+        /// The newest delivery of each message still failing.
+        deliveries: Vec<Arc<Delivery>>,
+    },
 }
 
 impl PartialEq for Effect {
@@ -123,6 +132,9 @@ impl PartialEq for Effect {
             (E::CopyResignedCurl { delivery: a }, E::CopyResignedCurl { delivery: b })
             | (E::Edit { delivery: a }, E::Edit { delivery: b }) => a.seq == b.seq,
             (E::SetMode(a), E::SetMode(b)) => a == b,
+            (E::ResendFailing { deliveries: a }, E::ResendFailing { deliveries: b }) => {
+                a.iter().map(|d| d.seq).eq(b.iter().map(|d| d.seq))
+            }
             _ => false,
         }
     }
@@ -359,8 +371,10 @@ pub struct App {
     pub unanswered: Option<(usize, u64)>,
     /// Entry keys by message id, oldest first: the attempts of one message.
     attempts: std::collections::HashMap<String, Vec<u64>>,
-    /// Until when (ms) a second `x` clears the list.
-    clear_armed: Option<i64>,
+    /// A command asked for twice (`x`, `F`) and until when (ms) the second press does it.
+    armed: Option<(Command, i64)>,
+    /// Whether a re-send of the failing messages is under way (one at a time).
+    pub resending: bool,
     /// Set when the user asked to quit.
     pub quit: bool,
 }
@@ -409,7 +423,8 @@ impl App {
             mode: RespondMode::Normal,
             unanswered: None,
             attempts: std::collections::HashMap::new(),
-            clear_armed: None,
+            armed: None,
+            resending: false,
             quit: false,
         }
     }
@@ -455,6 +470,11 @@ impl App {
                 None
             }
             Action::Copied(text) => {
+                self.say(text);
+                None
+            }
+            Action::Resent(text) => {
+                self.resending = false;
                 self.say(text);
                 None
             }
@@ -843,8 +863,11 @@ impl App {
     }
 
     fn command(&mut self, c: Command) -> Option<Effect> {
-        // A first `x` is undone by anything else asked for in between.
-        let armed = self.clear_armed.take();
+        // A first `x` (or `F`) is undone by anything else asked for in between.
+        let armed = self
+            .armed
+            .take()
+            .is_some_and(|(first, until)| first == c && self.now_ms <= until);
         match c {
             Command::Up => self.move_rows(-1),
             Command::Down => self.move_rows(1),
@@ -995,9 +1018,9 @@ impl App {
                 self.say("nothing to clear: the list is empty".into());
             }
             // Twice, as nothing brings a cleared list back (with the store, a restart does).
-            Command::Clear if armed.is_some_and(|until| self.now_ms <= until) => self.clear(),
+            Command::Clear if armed => self.clear(),
             Command::Clear => {
-                self.clear_armed = Some(self.now_ms + STATUS_MS);
+                self.armed = Some((c, self.now_ms + STATUS_MS));
                 self.say(format!(
                     "x again clears {} from the list{}",
                     crate::delivery::deliveries(self.entries.len() as u64),
@@ -1008,6 +1031,7 @@ impl App {
                     }
                 ));
             }
+            Command::ResendFailing => return self.resend_failing(armed),
             Command::CycleMode => {
                 self.mode = self.mode.next();
                 self.say(format!("answering senders: {}", self.mode));
@@ -1029,6 +1053,81 @@ impl App {
             Command::Quit => self.quit = true,
         }
         None
+    }
+
+    /// `F`: the first press says what a second would re-send, the second sends it: the newest
+    /// delivery of each message held that its sender saw fail and the filter shows, as
+    /// `hookscope replay --failed` picks them from the store.
+    fn resend_failing(&mut self, armed: bool) -> Option<Effect> {
+        if self.resending {
+            self.say("already re-sending the failing messages: wait for it to end".into());
+            return None;
+        }
+        let (go, left_out) = self.failing();
+        if go.is_empty() {
+            let listed = if self.filter.is_empty() {
+                ""
+            } else {
+                " among those the filter shows"
+            };
+            self.say(match left_out {
+                0 => format!("no message is failing{listed}: nothing to re-send"),
+                n => format!(
+                    "nothing to re-send: {} failing{listed} cannot be re-sent (never came whole, or not held)",
+                    crate::delivery::messages(n as u64)
+                ),
+            });
+            return None;
+        }
+        let not = match left_out {
+            0 => String::new(),
+            n => format!(
+                "; {} cannot be (never came whole, or not held)",
+                crate::delivery::messages(n as u64)
+            ),
+        };
+        if !armed {
+            self.armed = Some((Command::ResendFailing, self.now_ms + STATUS_MS));
+            let mode = match self.mode {
+                RespondMode::Normal => String::new(),
+                mode => format!(" (the answer mode, {mode}, will answer them)"),
+            };
+            self.say(format!(
+                "F again re-sends the {} still failing, oldest first, re-signed where a secret applies{mode}{not}",
+                crate::delivery::messages(go.len() as u64)
+            ));
+            return None;
+        }
+        self.resending = true;
+        self.say(format!(
+            "re-sending the {} still failing…",
+            crate::delivery::messages(go.len() as u64)
+        ));
+        Some(Effect::ResendFailing { deliveries: go })
+    }
+
+    /// The newest held delivery of each message that failed and is listed, oldest first, and
+    /// how many more there are that cannot be re-sent (never came whole, body not held).
+    fn failing(&self) -> (Vec<Arc<Delivery>>, usize) {
+        let (mut go, mut left_out) = (Vec::new(), 0);
+        for &i in &self.view {
+            let e = &self.entries[i];
+            let d = &e.delivery;
+            let newest = d
+                .msg_id
+                .as_ref()
+                .and_then(|id| self.attempts.get(id))
+                .and_then(|keys| keys.last());
+            if newest != Some(&e.key) || !d.failed() {
+                continue;
+            }
+            if e.body_dropped || crate::replay::unrepeatable(d).is_some() {
+                left_out += 1;
+            } else {
+                go.push(d.clone());
+            }
+        }
+        (go, left_out)
     }
 
     /// Empties the list and the header's counts, as at start-up with nothing stored: for a

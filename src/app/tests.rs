@@ -1451,3 +1451,145 @@ fn the_filters_text_is_found_in_a_body_line_as_the_filter_finds_it() {
         );
     }
 }
+
+/// Sets the filter as typed (`/`, the text, Enter).
+fn typed_filter(app: &mut App, text: &str) {
+    key(app, KeyCode::Esc);
+    ch(app, '/');
+    for c in text.chars() {
+        ch(app, c);
+    }
+    key(app, KeyCode::Enter);
+}
+
+/// The message ids a re-send of the failing messages asks for.
+fn resent(effect: Option<Effect>) -> Vec<String> {
+    match effect {
+        Some(Effect::ResendFailing { deliveries }) => deliveries
+            .iter()
+            .map(|d| d.msg_id.clone().unwrap_or_default())
+            .collect(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn f_twice_re_sends_the_newest_delivery_of_each_message_still_failing() {
+    let (mut app, mut b) = (app(), builder());
+    assert_eq!(ch(&mut app, 'F'), None);
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .0
+            .starts_with("no message is failing")
+    );
+    // msg_2 and msg_5 failed (a wrong secret); msg_2 then got through on a retry, msg_5
+    // failed again. msg_app was verified, but the app answered 502. An unsigned GET has no
+    // message to re-send.
+    fill(&mut app, &mut b, 6);
+    b.advance(100);
+    let retried = b.signed(SECRET, "msg_2", &event("customer.created", "evt_2"));
+    let again = b.signed(OTHER, "msg_5", &event("task.completed", "evt_5"));
+    let mut app_failed = b.signed(SECRET, "msg_app", b"{}");
+    app_failed.response.status = 502;
+    let get = b.request("GET", "/favicon.ico", vec![], b"");
+    let ds = [retried, again, app_failed, get].map(Arc::new).to_vec();
+    app.update(Action::Deliveries(ds));
+
+    assert_eq!(ch(&mut app, 'F'), None, "the first press only says what");
+    let said = &app.status.as_ref().unwrap().0;
+    assert!(
+        said.starts_with("F again re-sends the 2 messages still failing, oldest first"),
+        "{said}"
+    );
+    // Anything else in between asks again; so does a first press of another key asked for
+    // twice.
+    ch(&mut app, 'j');
+    assert_eq!(ch(&mut app, 'F'), None);
+    ch(&mut app, 'x');
+    assert_eq!(ch(&mut app, 'F'), None);
+    assert_eq!(app.entries.len(), 10, "nor does F clear what x armed");
+    match ch(&mut app, 'F') {
+        Some(Effect::ResendFailing { deliveries }) => {
+            let sent: Vec<_> = deliveries.iter().map(|d| d.seq).collect();
+            assert_eq!(
+                sent,
+                [8, 9],
+                "oldest first, the newest attempt of each (msg_5's retry)"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(app.resending);
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .0
+            .starts_with("re-sending the 2 messages")
+    );
+
+    // One run at a time.
+    ch(&mut app, 'F');
+    assert_eq!(ch(&mut app, 'F'), None);
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .0
+            .starts_with("already re-sending")
+    );
+    app.update(Action::Resent("re-sent 2 messages: 2xx 2".into()));
+    assert!(!app.resending);
+    assert_eq!(app.status.as_ref().unwrap().0, "re-sent 2 messages: 2xx 2");
+
+    // The filter narrows it, as it narrows the list.
+    typed_filter(&mut app, "task");
+    ch(&mut app, 'F');
+    assert_eq!(resent(ch(&mut app, 'F')), ["msg_5"]);
+    app.update(Action::Resent(String::new()));
+    typed_filter(&mut app, "nothing such");
+    assert_eq!(ch(&mut app, 'F'), None);
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .0
+            .starts_with("no message is failing among those the filter shows")
+    );
+}
+
+#[test]
+fn f_twice_leaves_out_what_cannot_be_re_sent_and_warns_of_the_answer_mode() {
+    let (mut app, mut b) = (app(), builder());
+    let headers = crate::testing::signed_headers(SECRET, "msg_cut", 0, b"{}");
+    let cut = b.record(
+        "POST",
+        "/webhooks",
+        headers,
+        b"{\"id\":",
+        crate::verify::Verdict::Unchecked(crate::verify::Unchecked::BodyIncomplete {
+            error: "closed".into(),
+            received: 6,
+        }),
+    );
+    app.update(Action::Deliveries(vec![Arc::new(cut)]));
+    assert_eq!(ch(&mut app, 'F'), None);
+    assert_eq!(
+        app.status.as_ref().unwrap().0,
+        "nothing to re-send: 1 message failing cannot be re-sent (never came whole, or not held)"
+    );
+    let failed = b.signed(OTHER, "msg_bad", b"{}");
+    app.update(Action::Deliveries(vec![Arc::new(failed)]));
+    ch(&mut app, 'm');
+    assert_eq!(ch(&mut app, 'F'), None);
+    let said = &app.status.as_ref().unwrap().0;
+    assert!(
+        said.contains("1 message still failing")
+            && said.contains("(the answer mode, status:500, will answer them)")
+            && said.ends_with("; 1 message cannot be (never came whole, or not held)"),
+        "{said}"
+    );
+    assert_eq!(resent(ch(&mut app, 'F')), ["msg_bad"]);
+}

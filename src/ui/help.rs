@@ -8,10 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 /// The overlay's width where the terminal allows: every description on one row.
-const WIDTH: u16 = 62;
+const WIDTH: u16 = 63;
 
 /// Columns a key takes, before its description.
-const KEY_COLUMNS: usize = 10;
+const KEY_COLUMNS: usize = 11;
 
 /// Opposite bindings the help shows on one row, so it fits 30 rows: the two commands (as
 /// the key map lists them), their keys, and what the row says (every word of both).
@@ -33,6 +33,12 @@ const PAIRED: &[(Command, Command, &str, &str)] = &[
         Command::Up,
         "j k ↓ ↑",
         "older / newer delivery",
+    ),
+    (
+        Command::PageUp,
+        Command::PageDown,
+        "PgUp PgDn",
+        "scroll the detail up / down",
     ),
     (
         Command::Replay,
@@ -64,7 +70,7 @@ fn lines(inner: usize, theme: &Theme) -> Vec<Line<'static>> {
         for (i, part) in super::wrap(what, room).into_iter().enumerate() {
             let keys = if i == 0 { keys } else { "" };
             lines.push(Line::from(vec![
-                Span::styled(format!(" {keys:<8}"), theme.key()),
+                Span::styled(format!(" {keys:<9}"), theme.key()),
                 Span::raw(format!(" {part}")),
             ]));
         }

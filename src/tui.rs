@@ -175,6 +175,8 @@ pub async fn run(
     let mut unreadable = None;
     // The terminal hung up (seen by the input thread, signalled, or failing a write).
     let mut gone = false;
+    // Set to stop the re-send of failing messages under way (`F` pressed twice during it).
+    let mut resending: Option<Arc<AtomicBool>> = None;
 
     // Every write to the terminal in here can fail: the loop's errors come out in one place.
     let ended = async {
@@ -310,17 +312,31 @@ pub async fn run(
                         });
                     }
                     Effect::ResendFailing { deliveries } => {
-                        let (tx, listen, secrets, store) = (
+                        let stop = Arc::new(AtomicBool::new(false));
+                        let (tx, listen, secrets, store, stopped) = (
                             actions_tx.clone(),
                             opts.listen.clone(),
                             opts.secrets.clone(),
                             store.clone(),
+                            stop.clone(),
                         );
+                        resending = Some(stop);
                         tokio::spawn(async move {
-                            let msg =
-                                resend_failing(&listen, deliveries, &secrets, store, &tx).await;
+                            let run = Resending {
+                                listen: &listen,
+                                secrets: &secrets,
+                                store,
+                                progress: &tx,
+                                stop: &stopped,
+                            };
+                            let msg = run.all(deliveries).await;
                             let _ = tx.send(Action::Resent(msg));
                         });
+                    }
+                    Effect::StopResending => {
+                        if let Some(stop) = &resending {
+                            stop.store(true, Ordering::SeqCst);
+                        }
                     }
                     Effect::Edit { delivery } => {
                         let edited = match edit(&delivery, &opts.secrets, &pauses).await? {
@@ -599,90 +615,104 @@ async fn replay(
     }
 }
 
-/// Re-sends `ds` one at a time through our own receiver (`F`): each read in full from the
-/// store first where the list holds it light, re-signed where a secret applies to its path and
-/// as received otherwise. Says how it went, as `replay --failed` does, with progress meanwhile.
-async fn resend_failing(
-    listen: &str,
-    ds: Vec<Arc<Delivery>>,
-    secrets: &[crate::verify::Secret],
+/// A re-send of the failing messages (`F`) under way: where to, with what, and how it is told
+/// to stop.
+struct Resending<'a> {
+    /// Our own receiver.
+    listen: &'a str,
+    secrets: &'a [crate::verify::Secret],
+    /// To read light deliveries in full.
     store: Option<Arc<std::sync::Mutex<crate::store::Store>>>,
-    progress: &mpsc::UnboundedSender<Action>,
-) -> String {
-    use crate::replay::ReplayError;
-    let (mut ok, mut not_ok, mut as_received) = (0, 0, 0);
-    let mut errors: Vec<String> = Vec::new();
-    let mut said_at = Instant::now();
-    for (i, d) in ds.iter().enumerate() {
-        let full = match &store {
+    progress: &'a mpsc::UnboundedSender<Action>,
+    /// Set by a second `F` during the run: nothing more is sent.
+    stop: &'a AtomicBool,
+}
+
+impl Resending<'_> {
+    /// Re-sends `ds` one at a time through our own receiver: each read in full from the
+    /// store first where the list holds it light, re-signed where a secret applies to its
+    /// path and as received otherwise. Says how it went, as `replay --failed` does, with
+    /// progress meanwhile.
+    async fn all(&self, ds: Vec<Arc<Delivery>>) -> String {
+        let (mut ok, mut not_ok, mut as_received, mut done) = (0, 0, 0, 0);
+        let mut errors: Vec<String> = Vec::new();
+        let mut said_at = Instant::now();
+        for d in &ds {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            done += 1;
+            match self.one(d).await {
+                Ok((status, resigned)) => {
+                    if (200..300).contains(&status) {
+                        ok += 1;
+                    } else {
+                        not_ok += 1;
+                    }
+                    as_received += usize::from(!resigned);
+                }
+                Err(e) => errors.push(format!("#{}: {e}", d.seq)),
+            }
+            if said_at.elapsed() >= Duration::from_secs(1) && done < ds.len() {
+                said_at = Instant::now();
+                let _ = self.progress.send(Action::Copied(format!(
+                    "re-sending the failing messages: {done} of {} (F F stops)…",
+                    ds.len()
+                )));
+            }
+        }
+        let mut said = if done < ds.len() {
+            format!("stopped after {done} of {}:", ds.len())
+        } else {
+            format!("re-sent {}:", crate::delivery::messages(ds.len() as u64))
+        };
+        said.push_str(&format!(
+            " 2xx {ok} · non-2xx {not_ok} · errors {}",
+            errors.len()
+        ));
+        if as_received > 0 {
+            said.push_str(&format!(
+                " · {as_received} as received (no secret for its path)"
+            ));
+        }
+        if let Some(first) = errors.first() {
+            said.push_str(&format!(" · {}", crate::sanitize::line(first)));
+        }
+        said
+    }
+
+    /// Re-sends one: the status answered, and whether it went re-signed.
+    async fn one(&self, d: &Arc<Delivery>) -> Result<(u16, bool), String> {
+        use crate::replay::ReplayError;
+        let full = match &self.store {
             Some(store) if d.stored => {
                 let (store, id) = (store.clone(), d.seq as i64);
                 match tokio::task::spawn_blocking(move || lock(&store).get(id)).await {
                     Ok(Ok(Some(full))) => Arc::new(full),
-                    Ok(Ok(None)) => {
-                        errors.push(format!("#{id} is no longer in the store"));
-                        continue;
-                    }
-                    Ok(Err(e)) => {
-                        errors.push(format!("#{id}: {e}"));
-                        continue;
-                    }
-                    Err(e) => {
-                        errors.push(format!("#{id}: {e}"));
-                        continue;
-                    }
+                    Ok(Ok(None)) => return Err("no longer in the store".into()),
+                    Ok(Err(e)) => return Err(e.to_string()),
+                    Err(e) => return Err(e.to_string()),
                 }
             }
             _ => d.clone(),
         };
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let headers = match crate::replay::resign(&full, secrets, now) {
-            Ok(h) => h,
-            Err(ReplayError::NoSecret(_)) => {
-                as_received += 1;
-                full.headers.clone()
-            }
-            Err(e) => {
-                errors.push(format!("#{}: {e}", d.seq));
-                continue;
-            }
+        let (headers, resigned) = match crate::replay::resign(&full, self.secrets, now) {
+            Ok(h) => (h, true),
+            Err(ReplayError::NoSecret(_)) => (full.headers.clone(), false),
+            Err(e) => return Err(e.to_string()),
         };
         let sent = crate::replay::send(
-            listen,
+            self.listen,
             &full,
             &headers,
             crate::replay::Resend::Replay,
             crate::client::Trust::System,
         )
         .await;
-        match sent {
-            Ok((status, _)) if (200..300).contains(&status) => ok += 1,
-            Ok(_) => not_ok += 1,
-            Err(e) => errors.push(format!("#{}: {e}", d.seq)),
-        }
-        if said_at.elapsed() >= Duration::from_secs(1) && i + 1 < ds.len() {
-            said_at = Instant::now();
-            let _ = progress.send(Action::Copied(format!(
-                "re-sending the failing messages: {} of {}…",
-                i + 1,
-                ds.len()
-            )));
-        }
+        sent.map(|(status, _)| (status, resigned))
+            .map_err(|e| e.to_string())
     }
-    let mut said = format!(
-        "re-sent {}: 2xx {ok} · non-2xx {not_ok} · errors {}",
-        crate::delivery::messages(ds.len() as u64),
-        errors.len()
-    );
-    if as_received > 0 {
-        said.push_str(&format!(
-            " · {as_received} as received (no secret for its path)"
-        ));
-    }
-    if let Some(first) = errors.first() {
-        said.push_str(&format!(" · {}", crate::sanitize::line(first)));
-    }
-    said
 }
 
 /// Bench hook, off unless `HOOKSCOPE_LATENCY_LOG=FILE` is set: writes, for each delivery, the

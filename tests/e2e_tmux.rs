@@ -572,9 +572,9 @@ fn replay_and_answer_modes_from_the_keyboard() {
     });
 }
 
-/// An app on `listener` answering every request 200, on its own thread, for the test's
-/// life: what the user starts once their handler is fixed.
-fn app_answering_200(listener: std::net::TcpListener) {
+/// An app on `listener` answering every request 200 after `delay`, one at a time on its own
+/// thread, for the test's life: what the user starts once their handler is fixed.
+fn app_answering_200(listener: std::net::TcpListener, delay: Duration) {
     use std::io::{BufRead as _, BufReader, Read as _, Write as _};
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
@@ -590,6 +590,7 @@ fn app_answering_200(listener: std::net::TcpListener) {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
+            std::thread::sleep(delay);
             let _ = reader
                 .get_mut()
                 .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
@@ -617,15 +618,34 @@ fn f_twice_re_sends_what_failed_while_the_app_was_down() {
     tmux.wait_for("three failures", |s| s.matches(" 502").count() == 3);
 
     let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-    app_answering_200(std::net::TcpListener::bind(("127.0.0.1", app)).unwrap());
+    // The app is back, taking a second and a half over each.
+    let listener = std::net::TcpListener::bind(("127.0.0.1", app)).unwrap();
+    app_answering_200(listener, Duration::from_millis(1500));
     tmux.keys(&["F"]);
     tmux.wait_for("the question", |s| {
         flat(s).contains("F again re-sends the 3 messages still failing")
     });
     tmux.keys(&["F"]);
+    tmux.wait_for("the run", |s| {
+        flat(s).contains("re-sending the 3 messages still failing…")
+    });
+    // F twice during the run stops it once the one under way is answered.
+    tmux.keys(&["F"]);
+    tmux.wait_for("the offer to stop", |s| {
+        flat(s).contains("already re-sending the failing messages: F again stops it")
+    });
+    tmux.keys(&["F"]);
+    tmux.wait_for("the stop", |s| {
+        flat(s).contains("stopped after 1 of 3: 2xx 1 · non-2xx 0 · errors 0")
+    });
+    tmux.keys(&["F"]);
+    tmux.wait_for("the question", |s| {
+        flat(s).contains("F again re-sends the 2 messages still failing")
+    });
+    tmux.keys(&["F"]);
     // Re-signed, the stale one verifies too; each arrives through the receiver and the app.
     let s = tmux.wait_for("the summary", |s| {
-        flat(s).contains("re-sent 3 messages: 2xx 3 · non-2xx 0 · errors 0")
+        flat(s).contains("re-sent 2 messages: 2xx 2 · non-2xx 0 · errors 0")
     });
     assert!(s.contains("Σ 6"), "{s}");
     tmux.keys(&["F"]);

@@ -109,6 +109,9 @@ pub enum Effect {
         /// The newest delivery of each message still failing.
         deliveries: Vec<Arc<Delivery>>,
     },
+    /// Stop the re-send under way once the delivery being sent is answered; it still ends
+    /// with [`Action::Resent`].
+    StopResending,
 }
 
 impl PartialEq for Effect {
@@ -132,6 +135,7 @@ impl PartialEq for Effect {
             (E::CopyResignedCurl { delivery: a }, E::CopyResignedCurl { delivery: b })
             | (E::Edit { delivery: a }, E::Edit { delivery: b }) => a.seq == b.seq,
             (E::SetMode(a), E::SetMode(b)) => a == b,
+            (E::StopResending, E::StopResending) => true,
             (E::ResendFailing { deliveries: a }, E::ResendFailing { deliveries: b }) => {
                 a.iter().map(|d| d.seq).eq(b.iter().map(|d| d.seq))
             }
@@ -1059,8 +1063,13 @@ impl App {
     /// delivery of each message held that its sender saw fail and the filter shows, as
     /// `hookscope replay --failed` picks them from the store.
     fn resend_failing(&mut self, armed: bool) -> Option<Effect> {
+        if self.resending && armed {
+            self.say("stopping the re-send once the message under way is answered…".into());
+            return Some(Effect::StopResending);
+        }
         if self.resending {
-            self.say("already re-sending the failing messages: wait for it to end".into());
+            self.armed = Some((Command::ResendFailing, self.now_ms + STATUS_MS));
+            self.say("already re-sending the failing messages: F again stops it".into());
             return None;
         }
         let (go, left_out) = self.failing();

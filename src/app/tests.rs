@@ -1530,16 +1530,14 @@ fn f_twice_re_sends_the_newest_delivery_of_each_message_still_failing() {
             .starts_with("re-sending the 2 messages")
     );
 
-    // One run at a time.
-    ch(&mut app, 'F');
+    // One run at a time: F during it says so, and a second F stops it.
     assert_eq!(ch(&mut app, 'F'), None);
-    assert!(
-        app.status
-            .as_ref()
-            .unwrap()
-            .0
-            .starts_with("already re-sending")
+    assert_eq!(
+        app.status.as_ref().unwrap().0,
+        "already re-sending the failing messages: F again stops it"
     );
+    assert_eq!(ch(&mut app, 'F'), Some(Effect::StopResending));
+    assert!(app.resending, "until the run says it has ended");
     app.update(Action::Resent("re-sent 2 messages: 2xx 2".into()));
     assert!(!app.resending);
     assert_eq!(app.status.as_ref().unwrap().0, "re-sent 2 messages: 2xx 2");

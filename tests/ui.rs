@@ -1169,6 +1169,35 @@ fn an_app_answer_too_long_to_relay_shows_its_beginning_and_says_what_the_sender_
     assert!(s.contains(" … 816 B more of it not shown here"), "{s}");
 }
 
+/// The Overview of a delivery the app failed says which keys re-send it once the app is
+/// fixed; one the app took says nothing of the kind.
+#[test]
+fn an_app_failure_names_the_keys_that_re_send_it() {
+    let hint = "→ once the app is fixed: r re-sends this one, F every message still failing";
+    for (status, error, hinted) in [
+        (None, Some(hookscope::forward::ForwardError::Refused), true),
+        (Some(500), None, true),
+        (Some(404), None, true),
+        (Some(200), None, false),
+    ] {
+        let mut app = app(100, 30, false);
+        let mut d = builder().signed(SECRET, "msg_app", &event("customer.created", "evt_app"));
+        d.forward = Some(hookscope::forward::ForwardResult {
+            url: "http://127.0.0.1:3000/hooks".into(),
+            status,
+            headers: vec![],
+            body: bytes::Bytes::new(),
+            ms: 3,
+            error,
+            body_cut: false,
+        });
+        app.update(Action::Deliveries(vec![Arc::new(d)]));
+        keys(&mut app, &[KeyCode::Enter]);
+        let s = screen(&app);
+        assert_eq!(s.contains(hint), hinted, "{status:?}: {s}");
+    }
+}
+
 #[test]
 fn the_filters_text_is_marked_in_the_body_and_n_goes_to_it() {
     let mut app = app(60, 20, true);

@@ -345,6 +345,15 @@ fn overview<'a>(e: &'a Entry, app: &App, theme: &Theme, width: usize) -> Vec<Lin
             theme,
             width,
         );
+        // What to do about it, once the app is fixed: the keys are not otherwise in sight.
+        if f.status.is_none_or(|s| s >= 400) && crate::replay::unrepeatable(d).is_none() {
+            hint_lines(
+                &mut lines,
+                "once the app is fixed: r re-sends this one, F every message still failing",
+                theme,
+                width,
+            );
+        }
     }
     if let Some(of) = d.replay_of {
         let key = if d.edited { "edit of" } else { "replay of" };

@@ -554,6 +554,12 @@ fn hung_up(e: &io::Error) -> bool {
 /// whether that was its going.
 fn gone_within(patience: Duration) -> bool {
     let terminal = watch::Terminal::open();
+    // A hung-up terminal is no longer one (isatty fails on it) and is no longer the session's
+    // to open as /dev/tty: none found means it went. (crossterm, left to wait on it, would spin
+    // on its end of file for good.)
+    if !terminal.found() {
+        return true;
+    }
     let deadline = Instant::now() + patience;
     loop {
         if matches!(terminal.wait(Duration::ZERO), watch::State::Gone) {
@@ -959,6 +965,22 @@ mod watch {
         #[cfg(not(unix))]
         pub fn open() -> Terminal {
             Terminal {}
+        }
+
+        /// Whether a terminal was found to watch: stdin or `/dev/tty` (on Unix; elsewhere
+        /// there is nothing to look for, and this says yes).
+        pub fn found(&self) -> bool {
+            #[cfg(unix)]
+            {
+                let fd = self.fd.take();
+                let found = fd.is_some();
+                self.fd.set(fd);
+                found
+            }
+            #[cfg(not(unix))]
+            {
+                true
+            }
         }
 
         /// Waits up to `timeout` for input or a hang-up; `Open` when there is input or none came.

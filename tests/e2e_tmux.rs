@@ -931,7 +931,9 @@ fn a_paste_is_searched_for_not_typed_as_commands() {
     assert!(pasted.status.success());
     let s = tmux.wait_for("the paste in the filter", |s| s.contains("/ mq"));
     assert!(!s.contains("answering"), "{s}");
+    // Esc on its own: read together with the q after it (a busy machine), it is Alt+q.
     tmux.keys(&["Escape"]);
+    tmux.wait_for("the filter cleared", |s| !s.contains("/ mq"));
     tmux.keys(&["q"]);
     tmux.wait_for("the shell again", |s| {
         s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))

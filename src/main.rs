@@ -226,32 +226,41 @@ async fn serve(
     let (tx, rx) = mpsc::channel(receiver::DEFAULT_QUEUE);
     let receiver = Receiver::start_on(listener, config, tx);
     let local = receiver.local_addr();
-    log!("listening on http://{local}");
+    // Said in one write: a terminal stopped with Ctrl-S once the first line shows must not
+    // hold a later one, and with it the headless runtime's one thread, the receiver's too.
+    let mut said = vec![format!("listening on http://{local}")];
     if let Some(path) = &stored_in {
-        log!("storing deliveries in {}", path.display());
+        said.push(format!("storing deliveries in {}", path.display()));
     }
     if let Some(limit) = descriptors_short {
-        log!(
+        said.push(format!(
             "warning: this process may open {limit} files at once (ulimit -n), so hookscope serves {connections} connections at once, not --max-connections's {}; more wait until one closes (raise `ulimit -n` to serve more)",
             args.max_connections
-        );
+        ));
     }
-    report_secrets(&verifier, &source);
-    if let Some(f) = &config_forward_line(&args, forward_shown.as_deref()) {
-        log!("{f}");
+    said.extend(secrets_said(&verifier, &source));
+    if let Some(f) = config_forward_line(&args, forward_shown.as_deref()) {
+        said.push(f);
     }
     if args.respond != hookscope::forward::RespondMode::Normal {
-        log!("answering every sender with response mode {}", args.respond);
+        said.push(format!(
+            "answering every sender with response mode {}",
+            args.respond
+        ));
     }
     if let Some(warning) = cli::exposure(args.bind) {
-        log!("{warning}");
+        said.push(warning);
     }
     if args.max_body_memory < args.max_body {
-        log!(
+        said.push(format!(
             "note: --max-body-memory ({}) is below --max-body ({}): up to {1} of bodies are held at once instead, so one body of that size fits",
             hookscope::verify::human_bytes(args.max_body_memory),
             hookscope::verify::human_bytes(args.max_body)
-        );
+        ));
+    }
+    {
+        let text = said.join("\n") + "\n";
+        let _ = std::io::stderr().write_all(text.as_bytes());
     }
     if args.demo
         && let Some(secret) = verifier
@@ -358,29 +367,33 @@ async fn serve(
     Ok(ExitCode::from(code))
 }
 
-fn report_secrets(verifier: &Verifier, source: &SecretSource) {
+/// What the start-up report says of the secrets: which, from where, and doubts about them.
+fn secrets_said(verifier: &Verifier, source: &SecretSource) -> Vec<String> {
     let secrets = verifier.secrets();
     if secrets.is_empty() {
-        log!(
-            "warning: no secret configured: signatures are not checked and every POST is accepted (pass --secret whsec_… or export HOOKSCOPE_SECRET)"
-        );
-        return;
+        return vec![
+            "warning: no secret configured: signatures are not checked and every POST is accepted (pass --secret whsec_… or export HOOKSCOPE_SECRET)".into(),
+        ];
     }
     let from = match source {
         SecretSource::Env(name) => format!(" (from ${name})"),
         _ => String::new(),
     };
     let labels: Vec<String> = secrets.iter().map(|s| s.label().to_string()).collect();
-    log!(
+    let mut said = vec![format!(
         "verifying with {} secret{}{from}: {} · tolerance {} s",
         secrets.len(),
         if secrets.len() == 1 { "" } else { "s" },
         labels.join(", "),
         verifier.tolerance()
+    )];
+    said.extend(
+        secrets
+            .iter()
+            .filter_map(|s| s.doubt())
+            .map(|doubt| format!("warning: {doubt}")),
     );
-    for doubt in secrets.iter().filter_map(|s| s.doubt()) {
-        log!("warning: {doubt}");
-    }
+    said
 }
 
 async fn send(args: SendArgs) -> Result<ExitCode> {

@@ -142,6 +142,10 @@ pub struct FilterArgs {
     /// Only the newest N.
     #[arg(long, value_name = "N", value_parser = parse_limit)]
     pub limit: Option<u64>,
+    /// Only deliveries whose type, event or message id, path or body contain this text,
+    /// letters in either case (an email or a customer id from a support ticket).
+    #[arg(long, value_name = "TEXT")]
+    pub contains: Option<String>,
 }
 
 impl FilterArgs {
@@ -152,7 +156,7 @@ impl FilterArgs {
             failed: self.failed,
             since: self.since,
             limit: self.limit,
-            text: None,
+            text: self.contains.clone(),
         }
     }
 }

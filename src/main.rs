@@ -566,6 +566,12 @@ fn nothing_matches(store: &Store, filter: &hookscope::store::Filter) -> Result<S
     } else {
         let noun = if held == 1 { "delivery" } else { "deliveries" };
         let mut said = format!("none of the {held} stored {noun} matches");
+        if let Some(text) = &filter.text {
+            said.push_str(&format!(
+                " (--contains `{}` looks in the type, ids, path and body, letters in either case)",
+                sanitize::line(text)
+            ));
+        }
         // A type mistyped (customer.create) is the likeliest miss: say which there are.
         if filter.event_type.is_some() {
             let shown = 8;

@@ -347,6 +347,39 @@ fn history_and_show() {
     assert_eq!(out.lines().count(), 1);
     let (_, out, _) = hookscope(&["history", "--store", p, "--since", "2026-11-27T10:00:02.5Z"]);
     assert_eq!(out.lines().count(), 2);
+    // Text anywhere a support ticket would quote it from: the body (either case), an id, the
+    // path; with the other filters.
+    let contains = |flags: &[&str]| {
+        let (code, out, err) = hookscope(&[&["history", "--store", p], flags].concat());
+        let ids: Vec<String> = out
+            .lines()
+            .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
+            .collect();
+        (code, ids, err)
+    };
+    let id = |i: usize| ds[i].seq.to_string();
+    assert_eq!(contains(&["--contains", "ADA@example"]).1, [id(0), id(1)]);
+    assert_eq!(contains(&["--contains", "evt_b"]).1, [id(1)]);
+    assert_eq!(contains(&["--contains", "{\"BIN\""]).1, [id(2)]);
+    assert_eq!(contains(&["--contains", "favicon"]).1, [id(3)]);
+    assert_eq!(
+        contains(&["--contains", "ada@example", "--failed"]).1,
+        [id(1)]
+    );
+    let (code, out, _) = hookscope(&["export", "--store", p, "--contains", "evt_b"]);
+    assert_eq!(code, 0);
+    let exported: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(exported.len(), 1, "export takes it too: {out}");
+    assert_eq!(exported[0]["msg_id"], "msg_b");
+    let (code, ids, err) = contains(&["--contains", "grace@example"]);
+    assert_eq!((code, ids.len()), (0, 0));
+    assert_eq!(
+        err,
+        "hookscope: none of the 4 stored deliveries matches (--contains `grace@example` looks in the type, ids, path and body, letters in either case)\n"
+    );
 
     let (code, out, _) = hookscope(&["show", "evt_b", "--store", p]);
     assert_eq!(code, 0);

@@ -239,19 +239,30 @@ fn without_a_terminal_to_read_keys_from_the_inspector_says_so() {
     assert_cooked(&tmux);
 }
 
-/// Whether process `pid` has ended (gone, or a zombie waiting to be reaped).
+/// A child process killed when this goes, a test's failure included.
+struct Ended(std::process::Child);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Waits up to 20 s for process `pid` to end, after `what`.
 fn wait_until_ended(pid: &str, what: &str) {
     let start = Instant::now();
     while !ended(pid) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "still running 20 s after {what}"
-        );
+        if start.elapsed() >= Duration::from_secs(20) {
+            // Not left behind (spinning, as one did) for the rest of the machine's day.
+            let _ = Command::new("kill").args(["-9", pid]).status();
+            panic!("still running 20 s after {what}");
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
+/// Whether process `pid` has ended (gone, or a zombie waiting to be reaped).
 fn ended(pid: &str) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
         stat.rsplit_once(')')
@@ -326,19 +337,20 @@ fn a_terminal_that_hangs_up_while_it_draws_ends_it_quietly() {
             "Enter",
         ]);
         tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
-        let mut sender = Command::new(BIN)
-            .args(["send", "--to", &format!("http://127.0.0.1:{port}/")])
-            .args(["--secret", SECRET, "-n", "100000", "--rate", "400", "-q"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        // Ended however the round ends: 100,000 at 400/s would outlive the test.
+        let _sender = Ended(
+            Command::new(BIN)
+                .args(["send", "--to", &format!("http://127.0.0.1:{port}/")])
+                .args(["--secret", SECRET, "-n", "100000", "--rate", "400", "-q"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         tmux.wait_for("deliveries coming", |s| s.contains("Σ 5"));
         let pid = child_of(&tmux.format("#{pane_pid}")).expect("hookscope runs in the pane");
         tmux.cmd(&["kill-server"]);
         wait_until_ended(&pid, &format!("{name}: its terminal closed"));
-        let _ = sender.kill();
-        let _ = sender.wait();
         let said = std::fs::read_to_string(&err).unwrap();
         assert!(
             !said.contains("hookscope:") && !said.contains("Failed"),

@@ -100,6 +100,10 @@ pub struct ReplayArgs {
     /// With --failed: only this event type, or those a pattern matches (`customer.*`).
     #[arg(long = "type", value_name = "TYPE", value_parser = parse_event_type, requires = "failed")]
     pub event_type: Option<String>,
+    /// With --failed: only messages whose type, ids, path or body contain this text, letters
+    /// in either case (one customer's, say), as `history --contains` picks them.
+    #[arg(long, value_name = "TEXT", requires = "failed")]
+    pub contains: Option<String>,
     /// With --failed: list what would be re-sent, as `history` lines, and send nothing.
     #[arg(long, requires = "failed")]
     pub dry_run: bool,

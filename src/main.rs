@@ -947,6 +947,7 @@ async fn replay_failing(args: ReplayArgs, offset: time::UtcOffset) -> Result<Exi
     let filter = hookscope::store::Filter {
         event_type: args.event_type.clone(),
         since: args.since,
+        text: args.contains.clone(),
         ..Default::default()
     };
     let failing = store.failing_messages(&filter)?;

@@ -1190,6 +1190,13 @@ fn replay_failed_re_sends_each_message_still_failing() {
         err,
         format!("hookscope: 3 messages failing: without --dry-run, each is re-sent to {url}\n")
     );
+    // Narrowed to what a body holds (one customer's, an event id), as history --contains.
+    let (code, text, _) = replay(&["--dry-run", "--to", &url, "--contains", "EVT_REJ"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        text.lines().count() == 1 && text.starts_with(&format!("{}  ", ids[4])),
+        "{text}"
+    );
 
     // As received: signed 20 minutes ago, so refused again; the one without its body is
     // not sent, and said.

@@ -10,7 +10,7 @@ use hookscope::store::{Filter, Store};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -22,7 +22,7 @@ const N: usize = 3000;
 const TAMPERED: usize = 300;
 
 struct Server {
-    child: Child,
+    child: common::Running,
     url: String,
     lines: mpsc::Receiver<String>,
 }

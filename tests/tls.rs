@@ -208,7 +208,7 @@ async fn forwarding(
     target: String,
     ca: Option<PathBuf>,
     extra: &'static [&'static str],
-) -> (std::process::Child, String) {
+) -> (common::Running, String) {
     tokio::task::spawn_blocking(move || {
         let mut cmd =
             common::headless_json(&[&["--no-store", "--forward-to", &target], extra].concat());

@@ -124,10 +124,35 @@ pub fn headless_json(extra: &[&str]) -> std::process::Command {
     cmd
 }
 
+/// A hookscope a test started, killed when the test lets go of it, by failing too: a failed
+/// assertion must not leave a receiver running for the rest of the machine's day.
+pub struct Running(pub std::process::Child);
+
+impl std::ops::Deref for Running {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Ended already (signalled and waited for by the test), these do nothing.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Spawns a configured `hookscope` command with stderr piped, waits for its
 /// `listening on URL` line and returns the child and the URL. The rest of stderr is drained on
 /// a thread so the child never writes into a closed pipe.
-pub fn spawn_listening(cmd: &mut std::process::Command) -> (std::process::Child, String) {
+pub fn spawn_listening(cmd: &mut std::process::Command) -> (Running, String) {
     use std::io::BufRead as _;
     let mut child = cmd
         .stderr(std::process::Stdio::piped())
@@ -147,7 +172,7 @@ pub fn spawn_listening(cmd: &mut std::process::Command) -> (std::process::Child,
         }
     };
     std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-    (child, url)
+    (Running(child), url)
 }
 
 /// A signed POST for hyper's own clients (HTTP/2 tests).

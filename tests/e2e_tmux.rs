@@ -5,6 +5,8 @@
 //! missing; under CI (CI=true) a missing tmux is a failure.
 #![cfg(unix)]
 
+mod common;
+
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -239,14 +241,9 @@ fn without_a_terminal_to_read_keys_from_the_inspector_says_so() {
     assert_cooked(&tmux);
 }
 
-/// A child process killed when this goes, a test's failure included.
-struct Ended(std::process::Child);
-
-impl Drop for Ended {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// The screen's words joined by single spaces: a status wrapped across rows reads whole.
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Waits up to 20 s for process `pid` to end, after `what`.
@@ -338,7 +335,7 @@ fn a_terminal_that_hangs_up_while_it_draws_ends_it_quietly() {
         ]);
         tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
         // Ended however the round ends: 100,000 at 400/s would outlive the test.
-        let _sender = Ended(
+        let _sender = common::Running(
             Command::new(BIN)
                 .args(["send", "--to", &format!("http://127.0.0.1:{port}/")])
                 .args(["--secret", SECRET, "-n", "100000", "--rate", "400", "-q"])
@@ -554,7 +551,6 @@ fn replay_and_answer_modes_from_the_keyboard() {
     assert!(send(port, &["--stale"]).contains("401"));
     tmux.wait_for("the stale delivery", |s| s.contains("Σ 5"));
     tmux.keys(&["r"]);
-    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     tmux.wait_for("the refused replay, with its reason", |s| {
         let s = flat(s);
         s.contains("answered 401 invalid signature (as received, it was signed 10m")
@@ -629,7 +625,6 @@ fn f_twice_re_sends_what_failed_while_the_app_was_down() {
     assert!(send(port, &["--stale"]).contains("· non-2xx 1 ·"));
     tmux.wait_for("three failures", |s| s.matches(" 502").count() == 3);
 
-    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     // The app is back, taking a second and a half over each.
     let listener = std::net::TcpListener::bind(("127.0.0.1", app)).unwrap();
     app_answering_200(listener, Duration::from_millis(1500));
@@ -746,7 +741,6 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
     // Every key goes to the editor: q, j and x are commands to the inspector.
     tmux.keys(&["-l", "quit.jx@example.com"]);
     tmux.keys(&["Enter"]);
-    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     let s = tmux.wait_for("the edit, sent and verified", |s| {
         flat(s).contains("sent #1 as edited, msg_") && s.contains("✓ 2")
     });

@@ -259,36 +259,83 @@ pub struct Forwarder {
 }
 
 /// The deliveries whose answer is not yet given (waiting for the app, or the answer mode's
-/// delay), which are recorded (and shown) only once it is: how many, and since when the
-/// oldest, so the inspector can say so.
+/// delay), which are recorded (and shown) only once it is: how many in each phase, and since
+/// when the oldest, so the inspector can say which is holding them.
 #[derive(Clone, Debug, Default)]
 pub struct Waiting(Arc<Mutex<WaitingSince>>);
+
+/// What a delivery whose answer is not yet given waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// The app's answer (`--forward-to`).
+    App,
+    /// The end of the answer mode's delay (after the app's answer, when forwarding).
+    Delay,
+}
 
 #[derive(Debug, Default)]
 struct WaitingSince {
     next: u64,
-    /// When each started, by a number that grows with time: the first is the oldest.
-    since: std::collections::BTreeMap<u64, Instant>,
+    /// When each began waiting for the app, by a number that grows with time: the first is
+    /// the oldest.
+    app: std::collections::BTreeMap<u64, Instant>,
+    /// When each began its delay, likewise.
+    delay: std::collections::BTreeMap<u64, Instant>,
+}
+
+impl WaitingSince {
+    fn phase(&mut self, phase: Phase) -> &mut std::collections::BTreeMap<u64, Instant> {
+        match phase {
+            Phase::App => &mut self.app,
+            Phase::Delay => &mut self.delay,
+        }
+    }
+}
+
+/// How many deliveries wait for one thing, and the oldest's whole seconds of waiting.
+pub type Held = Option<(usize, u64)>;
+
+/// What the inspector says is still to be answered, phase by phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pending {
+    /// Waiting for the app's answer.
+    pub app: Held,
+    /// Held by the answer mode's delay.
+    pub delay: Held,
+}
+
+impl Pending {
+    /// Whether nothing is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.app.is_none() && self.delay.is_none()
+    }
 }
 
 impl Waiting {
-    /// Counts one delivery as waiting until the returned guard is dropped.
-    pub fn start(&self) -> Relaying {
+    /// Counts one delivery as waiting, in `phase`, until the returned guard is dropped.
+    pub fn start(&self, phase: Phase) -> Relaying {
         let mut w = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let key = w.next;
         w.next += 1;
-        w.since.insert(key, Instant::now());
+        w.phase(phase).insert(key, Instant::now());
         Relaying {
             waiting: self.clone(),
             key,
+            phase,
         }
     }
 
-    /// How many are waiting and when the oldest left; `None` when none is.
-    pub fn now(&self) -> Option<(usize, Instant)> {
+    /// How many wait in each phase, and how long the oldest of each has so far.
+    pub fn now(&self) -> Pending {
         let w = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let oldest = w.since.values().next()?;
-        Some((w.since.len(), *oldest))
+        let held = |m: &std::collections::BTreeMap<u64, Instant>| {
+            let oldest = m.values().next()?;
+            Some((m.len(), oldest.elapsed().as_secs()))
+        };
+        Pending {
+            app: held(&w.app),
+            delay: held(&w.delay),
+        }
     }
 }
 
@@ -296,12 +343,26 @@ impl Waiting {
 pub struct Relaying {
     waiting: Waiting,
     key: u64,
+    phase: Phase,
+}
+
+impl Relaying {
+    /// The app has answered and the answer mode's delay begins: counted there from now on.
+    pub fn delaying(&mut self) {
+        if self.phase == Phase::Delay {
+            return;
+        }
+        let mut w = self.waiting.0.lock().unwrap_or_else(|e| e.into_inner());
+        w.phase(self.phase).remove(&self.key);
+        w.delay.insert(self.key, Instant::now());
+        self.phase = Phase::Delay;
+    }
 }
 
 impl Drop for Relaying {
     fn drop(&mut self) {
         let mut w = self.waiting.0.lock().unwrap_or_else(|e| e.into_inner());
-        w.since.remove(&self.key);
+        w.phase(self.phase).remove(&self.key);
     }
 }
 
@@ -767,21 +828,42 @@ mod tests {
     use crate::client::Trust;
 
     #[test]
-    fn waiting_counts_each_delivery_until_it_is_done_and_knows_the_oldest() {
+    fn waiting_counts_each_delivery_in_its_phase_until_it_is_done() {
         let waiting = Waiting::default();
-        assert_eq!(waiting.now(), None);
-        let first = waiting.start();
-        let between = Instant::now();
-        let second = waiting.start();
-        let (n, oldest) = waiting.now().unwrap();
-        assert_eq!(n, 2);
-        assert!(oldest <= between, "the first's start");
-        drop(first);
-        let (n, oldest) = waiting.now().unwrap();
-        assert_eq!(n, 1);
-        assert!(oldest >= between, "now the second's");
+        assert!(waiting.now().is_empty());
+        let mut first = waiting.start(Phase::App);
+        let second = waiting.start(Phase::App);
+        let third = waiting.start(Phase::Delay);
+        assert_eq!(waiting.now().app.map(|(n, _)| n), Some(2));
+        assert_eq!(waiting.now().delay.map(|(n, _)| n), Some(1));
+        // The app answered the first; its delay begins.
+        first.delaying();
+        assert_eq!(waiting.now().app.map(|(n, _)| n), Some(1));
+        assert_eq!(waiting.now().delay.map(|(n, _)| n), Some(2));
+        first.delaying();
+        assert_eq!(waiting.now().delay.map(|(n, _)| n), Some(2), "moved once");
         drop(second);
-        assert_eq!(waiting.now(), None);
+        assert_eq!(waiting.now().app, None);
+        drop(third);
+        assert_eq!(waiting.now().delay.map(|(n, _)| n), Some(1));
+        drop(first);
+        assert!(waiting.now().is_empty());
+    }
+
+    #[test]
+    fn the_oldest_of_each_phase_gives_its_seconds() {
+        let waiting = Waiting::default();
+        let _old = waiting.start(Phase::App);
+        // Backdate the first, as if it had waited a minute.
+        {
+            let mut w = waiting.0.lock().unwrap();
+            let first = w.app.values_mut().next().unwrap();
+            *first -= Duration::from_secs(60);
+        }
+        let _new = waiting.start(Phase::App);
+        let (n, secs) = waiting.now().app.unwrap();
+        assert_eq!(n, 2);
+        assert!((60..120).contains(&secs), "{secs}");
     }
 
     #[test]

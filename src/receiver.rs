@@ -1062,7 +1062,11 @@ async fn handle(
             shared: shared.clone(),
             since: Instant::now(),
             forwarding: forwarder.is_some(),
-            _counted: config.waiting.start(),
+            counted: config.waiting.start(if forwarder.is_some() {
+                crate::forward::Phase::App
+            } else {
+                crate::forward::Phase::Delay
+            }),
         };
         let mut stopping = shared.stopping.clone();
         let out = match forwarder {
@@ -1101,6 +1105,7 @@ async fn handle(
         };
         waiting.forwarding = false;
         if let RespondMode::Delay(d) = mode {
+            waiting.counted.delaying();
             // Stopping cuts the delay short (or skips it, stopped already): the answer is
             // given, and the delivery kept.
             tokio::select! {
@@ -1149,7 +1154,7 @@ struct Unanswered {
     /// Whether the wait is for the app (else for the delay).
     forwarding: bool,
     /// Counted among those the inspector says are waiting, while this lives.
-    _counted: crate::forward::Relaying,
+    counted: crate::forward::Relaying,
 }
 
 impl Unanswered {

@@ -233,7 +233,14 @@ pub async fn run(
                             if let Some(log) = &mut latency {
                                 log.arrived(&batch);
                             }
-                            app.update(Action::Deliveries(batch))
+                            let mut effects = app.update(Action::Deliveries(batch));
+                            // Those just listed stopped waiting before they were sent here: the
+                            // title stops counting them in the same frame, not at the next tick.
+                            let waiting = opts.waiting.now();
+                            if waiting != app.unanswered {
+                                effects.extend(app.update(Action::Unanswered(waiting)));
+                            }
+                            effects
                         }
                         None => {
                             deliveries_open = false;
@@ -245,10 +252,7 @@ pub async fn run(
                     let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
                     let before = app.status.is_some();
                     app.update(Action::Tick(now_ms as i64));
-                    let waiting = opts
-                        .waiting
-                        .now()
-                        .map(|(n, oldest)| (n, oldest.elapsed().as_secs()));
+                    let waiting = opts.waiting.now();
                     let waiting_changed = waiting != app.unanswered;
                     if waiting_changed {
                         app.update(Action::Unanswered(waiting));

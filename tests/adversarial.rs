@@ -349,7 +349,7 @@ async fn an_http2_connection_carries_as_many_requests_at_once_as_places_it_takes
     })
     .await;
     let (waiting, control) = handles.unwrap();
-    let held = || waiting.now().map_or(0, |(n, _)| n);
+    let held = || waiting.now().delay.map_or(0, |(n, _)| n);
     // Until `n` are held, then a moment more, to see that no more come.
     let settled = |n: usize| async move {
         let began = std::time::Instant::now();

@@ -348,7 +348,7 @@ async fn a_delivery_waiting_for_the_app_is_counted_until_it_answers() {
     let (app_addr, _) = app().await;
     let f = forwarder(app_addr, "", Duration::from_secs(10), false);
     let (server, mut rx, waiting) = receiver_waiting(Some(f), RespondMode::Normal).await;
-    assert_eq!(waiting.now(), None);
+    assert!(waiting.now().is_empty());
     let body = b"{}";
     let addr = server.local_addr();
     let sent =
@@ -356,21 +356,58 @@ async fn a_delivery_waiting_for_the_app_is_counted_until_it_answers() {
             async move { post(addr, "/slow", &signed(SECRET, "msg_w", body), body).await },
         );
     counted(&waiting).await;
-    let (n, _) = waiting.now().unwrap();
+    let (n, _) = waiting.now().app.expect("waiting for the app");
     assert_eq!(n, 1);
+    assert_eq!(waiting.now().delay, None);
     assert!(
         rx.try_recv().is_err(),
         "not recorded before the app answers"
     );
     assert_eq!(sent.await.unwrap().status, 200);
     assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_w"));
-    assert_eq!(waiting.now(), None, "no longer waiting once answered");
+    assert!(waiting.now().is_empty(), "no longer waiting once answered");
+}
+
+#[tokio::test]
+async fn after_the_app_answers_a_delay_holds_the_delivery_counted_as_the_delay() {
+    // Forwarding with the answer mode's delay: first the app is waited for (3 s), then the
+    // delay runs on the app's answer. The inspector names what holds it at each moment.
+    let (app_addr, _) = app().await;
+    let f = forwarder(app_addr, "", Duration::from_secs(10), false);
+    let (server, mut rx, waiting) =
+        receiver_waiting(Some(f), RespondMode::Delay(Duration::from_secs(2))).await;
+    let addr = server.local_addr();
+    let body = b"{}";
+    let sent =
+        tokio::spawn(
+            async move { post(addr, "/slow", &signed(SECRET, "msg_d", body), body).await },
+        );
+    counted(&waiting).await;
+    assert_eq!(waiting.now().app.map(|(n, _)| n), Some(1));
+    assert_eq!(waiting.now().delay, None, "the app has not answered yet");
+    let start = Instant::now();
+    while waiting.now().app.is_some() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the app never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        waiting.now().delay.map(|(n, _)| n),
+        Some(1),
+        "held by the delay once the app answered"
+    );
+    assert!(rx.try_recv().is_err(), "not recorded before it is answered");
+    assert_eq!(sent.await.unwrap().status, 200);
+    assert_eq!(next(&mut rx).await.msg_id.as_deref(), Some("msg_d"));
+    assert!(waiting.now().is_empty());
 }
 
 /// Waits until `waiting` counts a delivery (the receiver holds it until it is answered).
 async fn counted(waiting: &Waiting) {
     let start = Instant::now();
-    while waiting.now().is_none() {
+    while waiting.now().is_empty() {
         assert!(start.elapsed() < Duration::from_secs(10), "never counted");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -415,7 +452,7 @@ async fn a_sender_that_hangs_up_before_the_app_answers_is_recorded_not_lost() {
         "{line}"
     );
     assert_eq!(seen.lock().unwrap().len(), 1, "the app did get it");
-    assert_eq!(waiting.now(), None, "no longer counted as waiting");
+    assert!(waiting.now().is_empty(), "no longer counted as waiting");
     // The next delivery is the next record.
     let body = b"{}";
     let reply = post(addr, "/", &signed(SECRET, "msg_after", body), body).await;
@@ -453,7 +490,7 @@ async fn a_sender_that_hangs_up_during_a_delay_is_recorded_as_unanswered() {
         line.contains(" · no answer: the sender hung up after "),
         "{line}"
     );
-    assert_eq!(waiting.now(), None);
+    assert!(waiting.now().is_empty());
 }
 
 #[tokio::test]

@@ -737,6 +737,7 @@ fn every_screen_draws_at_every_small_size_without_panicking() {
 
 #[test]
 fn the_list_says_when_deliveries_are_waiting_for_the_app() {
+    use hookscope::forward::Pending;
     // Beside long URLs in the header, at 80 columns, with deliveries held and none yet.
     for held in [false, true] {
         let mut app = app(80, 12, false);
@@ -745,16 +746,44 @@ fn the_list_says_when_deliveries_are_waiting_for_the_app() {
             session(&mut app);
         }
         let title = |app: &App| screen(app).lines().nth(2).unwrap_or("").to_string();
-        assert!(!title(&app).contains("waiting"), "{}", title(&app));
-        app.update(Action::Unanswered(Some((2, 12))));
+        assert!(!title(&app).contains("⧗"), "{}", title(&app));
+        app.update(Action::Unanswered(Pending {
+            app: Some((2, 12)),
+            delay: None,
+        }));
         let line = title(&app);
         assert!(line.contains("· ⧗ 2 waiting for the app (12s)"), "{line}");
-        app.update(Action::Unanswered(None));
-        assert!(!title(&app).contains("waiting"));
+        assert!(!line.contains("delay"), "{line}");
+        app.update(Action::Unanswered(Pending::default()));
+        assert!(!title(&app).contains("⧗"));
     }
+    // The app answered one, and the answer mode's delay holds it: each phase named apart.
+    let mut both = app(120, 12, false);
+    both.info.forward = Some("http://localhost:3000/webhooks".into());
+    both.update(Action::Unanswered(Pending {
+        app: Some((1, 0)),
+        delay: Some((1, 3)),
+    }));
+    let line = screen(&both).lines().nth(2).unwrap_or("").to_string();
+    assert!(
+        line.contains("· ⧗ 1 waiting for the app · ⧗ 1 held by the answer mode's delay (3s)"),
+        "{line}"
+    );
+    both.update(Action::Unanswered(Pending {
+        app: None,
+        delay: Some((2, 5)),
+    }));
+    let line = screen(&both).lines().nth(2).unwrap_or("").to_string();
+    assert!(
+        line.contains("· ⧗ 2 held by the answer mode's delay (5s)") && !line.contains("app"),
+        "{line}"
+    );
     // Without forwarding, only the answer mode's delay holds deliveries back.
     let mut app = app(100, 12, false);
-    app.update(Action::Unanswered(Some((1, 3))));
+    app.update(Action::Unanswered(Pending {
+        app: None,
+        delay: Some((1, 3)),
+    }));
     let line = screen(&app).lines().nth(2).unwrap_or("").to_string();
     assert!(
         line.contains("· ⧗ 1 held by the answer mode's delay (3s)"),

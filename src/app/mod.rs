@@ -49,9 +49,9 @@ pub enum Action {
     Tick(i64),
     /// The tunnel's public URL was found (or lost).
     Tunnel(Option<String>),
-    /// Deliveries whose answer is still to be given (the app's with `--forward-to`, or the
-    /// answer mode's delay): how many, and the oldest's whole seconds; `None` when none is.
-    Unanswered(Option<(usize, u64)>),
+    /// Deliveries whose answer is still to be given, waiting for the app (`--forward-to`) or
+    /// held by the answer mode's delay: how many of each, and the oldest's whole seconds.
+    Unanswered(crate::forward::Pending),
     /// A copy finished: what to tell the user.
     Copied(String),
     /// A re-send of the failing messages ([`Effect::ResendFailing`]) ended: what to tell.
@@ -370,9 +370,9 @@ pub struct App {
     search_needed: Option<String>,
     /// What the sender is answered.
     pub mode: RespondMode,
-    /// Deliveries whose answer is still to be given, not yet recorded: how many, and the
-    /// oldest's whole seconds.
-    pub unanswered: Option<(usize, u64)>,
+    /// Deliveries whose answer is still to be given, not yet recorded: how many in each
+    /// phase, and the oldest's whole seconds.
+    pub unanswered: crate::forward::Pending,
     /// Entry keys by message id, oldest first: the attempts of one message.
     attempts: std::collections::HashMap<String, Vec<u64>>,
     /// A command asked for twice (`x`, `F`) and until when (ms) the second press does it.
@@ -425,7 +425,7 @@ impl App {
             earlier: 0,
             search_needed: None,
             mode: RespondMode::Normal,
-            unanswered: None,
+            unanswered: crate::forward::Pending::default(),
             attempts: std::collections::HashMap::new(),
             armed: None,
             resending: false,

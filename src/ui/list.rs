@@ -209,16 +209,19 @@ fn title<'a>(app: &App, theme: &Theme) -> Line<'a> {
     if app.failures_only {
         spans.push(Span::styled("· failures only ", theme.warn()));
     }
-    // A forwarded or delayed delivery is listed once answered: until then, say it is coming.
-    if let Some((n, secs)) = app.unanswered {
+    // A forwarded or delayed delivery is listed once answered: until then, say it is coming,
+    // and what holds it (the app, or the delay the answer mode adds after the app answered).
+    let held = [
+        (app.unanswered.app, "waiting for the app"),
+        (app.unanswered.delay, "held by the answer mode's delay"),
+    ];
+    for (n, secs, what) in held
+        .into_iter()
+        .filter_map(|(held, what)| held.map(|(n, secs)| (n, secs, what)))
+    {
         spans.push(Span::styled(
             format!(
-                "· ⧗ {n} {}{} ",
-                if app.info.forward.is_some() {
-                    "waiting for the app"
-                } else {
-                    "held by the answer mode's delay"
-                },
+                "· ⧗ {n} {what}{} ",
                 if secs > 0 {
                     format!(" ({})", crate::verify::human_duration(secs))
                 } else {

@@ -176,9 +176,24 @@ pub fn scratch(seq: u64, text: &[u8]) -> io::Result<PathBuf> {
     Ok(path)
 }
 
+/// What Ctrl-Z in the editor does to hookscope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Suspend {
+    /// hookscope stops with the editor, as any program that opens one does (`fg` brings both
+    /// back): for a command that does nothing but wait for the editor.
+    Both,
+    /// Refused, as the inspector refuses Ctrl-Z: the editor is continued at once and hookscope
+    /// never stops, since its receiver must go on answering deliveries.
+    Refused,
+}
+
 /// Runs `editor` on `path` on this terminal as a shell runs `$EDITOR path` (so `code --wait`
 /// or `emacs -nw` work), and waits for it to end.
-pub async fn run(editor: &str, path: &Path) -> io::Result<std::process::ExitStatus> {
+pub async fn run(
+    editor: &str,
+    path: &Path,
+    suspend: Suspend,
+) -> io::Result<std::process::ExitStatus> {
     #[cfg(unix)]
     let mut command = {
         let mut c = tokio::process::Command::new("sh");
@@ -195,14 +210,59 @@ pub async fn run(editor: &str, path: &Path) -> io::Result<std::process::ExitStat
         c.args(words).arg(path);
         c
     };
+    #[cfg(unix)]
+    if suspend == Suspend::Refused {
+        // Ctrl-Z stops the terminal's foreground process group, hookscope with the editor (a
+        // raw-mode editor such as vi reads it as a key and does the same, kill(0, SIGTSTP)).
+        // A handler keeps hookscope running; exec resets it, so the editor still stops, and
+        // is continued as soon as that is seen. The handler stays for the rest of the run,
+        // which the inspector, refusing Ctrl-Z itself, does not notice.
+        use tokio::signal::unix::{SignalKind, signal};
+        let _tstp = signal(SignalKind::from_raw(libc::SIGTSTP));
+        let mut child = command.kill_on_drop(true).spawn()?;
+        let pid = child.id();
+        let mut poll = tokio::time::interval(std::time::Duration::from_millis(50));
+        loop {
+            tokio::select! {
+                status = child.wait() => return status,
+                _ = poll.tick() => {
+                    if pid.is_some_and(stopped) {
+                        // The whole group: the shell and the editor under it, hookscope
+                        // (running, so unaffected) and whatever else shares the terminal.
+                        // SAFETY: kill(2) with pid 0 signals the caller's process group.
+                        unsafe { libc::kill(0, libc::SIGCONT) };
+                    }
+                }
+            }
+        }
+    }
+    let _ = suspend;
     command.kill_on_drop(true).status().await
+}
+
+/// Whether the child `pid` has stopped since last asked (a stop it reports once).
+#[cfg(unix)]
+fn stopped(pid: u32) -> bool {
+    let id = libc::id_t::from(pid);
+    // SAFETY: siginfo_t is plain data, zeroed so that "nothing to report" reads as pid 0.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // WSTOPPED without WEXITED reports a stop and never reaps an exit, which stays tokio's
+    // to collect; WNOHANG, so this only asks.
+    // SAFETY: `info` is a valid, writable siginfo_t for the call's duration.
+    let r = unsafe { libc::waitid(libc::P_PID, id, &mut info, libc::WSTOPPED | libc::WNOHANG) };
+    // SAFETY: waitid filled `info` (or left it zeroed); si_pid reads its pid field.
+    r == 0 && unsafe { info.si_pid() } != 0
 }
 
 /// [`run`]s the editor until it ends: its status, or `None` when SIGTERM or SIGHUP came
 /// first (the editor is then ended too). Ctrl-C at the terminal reaches hookscope as well as
 /// the editor, which takes it as its own key: it is passed over here, as git does.
-pub async fn wait(editor: &str, path: &Path) -> io::Result<Option<std::process::ExitStatus>> {
-    let mut ran = std::pin::pin!(run(editor, path));
+pub async fn wait(
+    editor: &str,
+    path: &Path,
+    suspend: Suspend,
+) -> io::Result<Option<std::process::ExitStatus>> {
+    let mut ran = std::pin::pin!(run(editor, path, suspend));
     loop {
         tokio::select! {
             status = &mut ran => return status.map(Some),
@@ -469,24 +529,52 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600, "owner-only");
         assert_eq!(path.extension().unwrap(), "json");
         // An editor given with arguments, and a path the shell must not split.
-        let status = run("sed -i -e s/evt_1/evt_2/", &path).await.unwrap();
+        let status = run("sed -i -e s/evt_1/evt_2/", &path, Suspend::Both)
+            .await
+            .unwrap();
         assert_eq!(failed("sed", status), None);
         let text = std::fs::read(&path).unwrap();
         assert!(text.starts_with(br#"{"id":"evt_2""#), "{text:?}");
         std::fs::remove_file(&path).unwrap();
 
-        let status = run("false", Path::new("/nonexistent")).await.unwrap();
+        let status = run("false", Path::new("/nonexistent"), Suspend::Both)
+            .await
+            .unwrap();
         assert_eq!(
             failed("false", status).as_deref(),
             Some("the editor `false` exited with status 1")
         );
-        let status = run("no-such-editor-here", Path::new("/x")).await.unwrap();
+        let status = run("no-such-editor-here", Path::new("/x"), Suspend::Both)
+            .await
+            .unwrap();
         assert_eq!(
             failed("no-such-editor-here", status).as_deref(),
             Some(
                 "the editor `no-such-editor-here` could not be run: set $VISUAL or $EDITOR to one that can"
             )
         );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn an_editor_that_stops_is_continued_when_suspending_is_refused() {
+        // As Ctrl-Z leaves it: stopped. (SIGSTOP, not SIGTSTP, which a process group with no
+        // parent in the session, as a test's may be, discards.)
+        let path = scratch(8, COMPACT).unwrap();
+        let ran = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            run(
+                "kill -STOP $$; sed -i -e s/evt_1/evt_3/",
+                &path,
+                Suspend::Refused,
+            ),
+        )
+        .await
+        .expect("the editor was continued");
+        assert!(ran.unwrap().success());
+        let text = std::fs::read(&path).unwrap();
+        assert!(text.starts_with(br#"{"id":"evt_3""#), "{text:?}");
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[cfg(unix)]

@@ -904,7 +904,7 @@ async fn edited_for_replay(
         d.seq,
         sanitize::line(&editor)
     );
-    let ran = edit::wait(&editor, draft.path()).await;
+    let ran = edit::wait(&editor, draft.path(), edit::Suspend::Both).await;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let (e, not_json) = match draft.finish(d, &secrets, &editor, ran, now) {
         Ok(sent) => sent,

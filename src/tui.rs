@@ -480,7 +480,7 @@ async fn edit(
     print!("{note}");
     let _ = io::stdout().flush();
     let modes = tty::Modes::save();
-    let ran = crate::edit::wait(&editor, draft.path()).await;
+    let ran = crate::edit::wait(&editor, draft.path(), crate::edit::Suspend::Refused).await;
     // An editor that ended without putting the terminal back (killed, crashed) leaves it raw
     // and silent: raw mode taken over that would be "restored" at exit, for the shell.
     modes.restore();

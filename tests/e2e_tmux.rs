@@ -701,11 +701,16 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
             "stty raw -echo\n",
             "sleep 1\n",
             "email=\n",
-            "while IFS= read -r -n1 c && [ \"$c\" != $'\\r' ]; do\n",
+            // One byte at a time, the terminal left raw (bash's `read -n1` would make it
+            // cbreak, turning Enter into a newline and Ctrl-Z into a signal).
+            "while c=$(dd bs=1 count=1 2>/dev/null) && [ -n \"$c\" ] && [ \"$c\" != $'\\r' ]; do\n",
             // Ctrl-C: the signal a terminal in cooked mode sends to its foreground
             // process group, hookscope and all; and the terminal left raw, as a crash
             // would leave it.
             "  [ \"$c\" = $'\\x03' ] && kill -INT 0\n",
+            // Ctrl-Z, as vi takes it: the terminal put back, the whole process group
+            // told to stop (hookscope too), and raw again once continued.
+            "  if [ \"$c\" = $'\\x1a' ]; then stty sane; kill -TSTP 0; stty raw -echo; printf ' (continued) '; continue; fi\n",
             "  email+=$c\n",
             "done\n",
             "stty sane\n",
@@ -758,20 +763,31 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 
-    // Nothing typed: nothing changed, nothing sent. Ctrl-C in the editor is the editor's.
+    // Ctrl-Z in the editor is refused as in the inspector: the editor carries on, and so
+    // does the receiver (a shell's job, hookscope would otherwise stop with the editor).
+    // Nothing typed then: nothing changed, nothing sent.
     tmux.keys(&["e"]);
     tmux.wait_for("the editor again", |s| s.contains("new email?"));
+    tmux.keys(&["C-z"]);
+    tmux.wait_for("the editor continued", |s| s.contains("(continued)"));
+    assert!(
+        send(port, &["--timeout", "5s"]).contains("· 2xx 1 ·"),
+        "answered while the editor is open:\n{}",
+        tmux.screen()
+    );
+    assert!(!tmux.screen().contains("Stopped"), "{}", tmux.screen());
     tmux.keys(&["Enter"]);
     tmux.wait_for("nothing sent", |s| {
-        flat(s).contains("not sent: #2's body was not changed")
+        flat(s).contains("not sent: #2's body was not changed") && s.contains("Σ 3")
     });
+    // Ctrl-C in the editor is the editor's.
     tmux.keys(&["e"]);
     tmux.wait_for("the editor again", |s| s.contains("new email?"));
     tmux.keys(&["C-c"]);
     let s = tmux.wait_for("the editor's end", |s| {
         flat(s).contains("not sent: the editor")
     });
-    assert!(s.contains("Σ 2"), "still running, nothing more sent:\n{s}");
+    assert!(s.contains("Σ 3"), "still running, nothing more sent:\n{s}");
     // SIGTERM while the editor is open (raw): the editor goes with hookscope, and the
     // terminal is the shell's again, cooked, with no scratch file left.
     tmux.keys(&["e"]);
@@ -797,7 +813,11 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
         let body = ds[1].body.clone();
         (ds, body)
     };
-    assert_eq!(ds.len(), 2);
+    assert_eq!(
+        ds.len(),
+        3,
+        "the original, its edit, one sent while editing"
+    );
     assert_eq!(ds[1].replay_of, Some(ds[0].seq));
     assert!(ds[1].edited, "marked as an edit, not a replay");
     assert_ne!(ds[1].msg_id, ds[0].msg_id);

@@ -45,7 +45,15 @@ pub fn layout(area: Rect, detail: bool) -> Areas {
     ])
     .areas(area);
     if detail {
-        let list_height = (middle.height * 2 / 5).max(5).min(middle.height);
+        // Two fifths for the list, at least five rows; but the detail was asked for, so in a
+        // short terminal (a split pane) the list gives way, down to its title, the column
+        // heads and the selected row, before the detail gets fewer than DETAIL_ROWS.
+        const DETAIL_ROWS: u16 = 6;
+        let list_height = (middle.height * 2 / 5)
+            .max(5)
+            .min(middle.height.saturating_sub(DETAIL_ROWS))
+            .max(3)
+            .min(middle.height);
         let [list, detail] =
             Layout::vertical([Constraint::Length(list_height), Constraint::Min(0)]).areas(middle);
         Areas {
@@ -593,6 +601,16 @@ mod tests {
         assert!(a.list.height >= 5);
         let tiny = layout(Rect::new(0, 0, 20, 4), true);
         assert!(tiny.list.bottom() <= 4);
+        // A short pane: the list shrinks to its selected row before the detail goes.
+        for (height, list, detail) in [(8, 3, 2), (9, 3, 3), (12, 3, 6), (14, 5, 6), (20, 6, 11)] {
+            let a = layout(Rect::new(0, 0, 60, height), true);
+            assert_eq!(
+                (a.list.height, a.detail.map(|d| d.height)),
+                (list, Some(detail)),
+                "at {height} rows"
+            );
+            assert_eq!(a.detail.unwrap().bottom(), a.hints.y);
+        }
     }
 
     #[test]

@@ -283,9 +283,10 @@ pub async fn run(
                     Effect::Load { id } => {
                         if let Some(store) = &store {
                             let (store, tx) = (store.clone(), actions_tx.clone());
-                            tokio::task::spawn_blocking(move || {
-                                let delivery =
-                                    lock(&store).get(id as i64).ok().flatten().map(Arc::new);
+                            tokio::spawn(async move {
+                                let delivery = read_stored(&store, id as i64)
+                                    .await
+                                    .map(|d| d.map(Arc::new));
                                 let _ = tx.send(Action::Loaded { id, delivery });
                             });
                         }
@@ -695,15 +696,10 @@ impl Resending<'_> {
     async fn one(&self, d: &Arc<Delivery>) -> Result<(u16, bool), String> {
         use crate::replay::ReplayError;
         let full = match &self.store {
-            Some(store) if d.stored => {
-                let (store, id) = (store.clone(), d.seq as i64);
-                match tokio::task::spawn_blocking(move || lock(&store).get(id)).await {
-                    Ok(Ok(Some(full))) => Arc::new(full),
-                    Ok(Ok(None)) => return Err("no longer in the store".into()),
-                    Ok(Err(e)) => return Err(e.to_string()),
-                    Err(e) => return Err(e.to_string()),
-                }
-            }
+            Some(store) if d.stored => match read_stored(store, d.seq as i64).await? {
+                Some(full) => Arc::new(full),
+                None => return Err("no longer in the store".into()),
+            },
             _ => d.clone(),
         };
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -767,6 +763,19 @@ fn own_copy(d: Box<Delivery>, bodies: &crate::budget::Budget) -> Arc<Delivery> {
         body: bytes::Bytes::copy_from_slice(&d.body),
         ..*d
     })
+}
+
+/// Reads stored delivery `id` in full, off the UI's thread: `None` when it is no longer
+/// there, or why the store could not give it.
+async fn read_stored(
+    store: &Arc<std::sync::Mutex<crate::store::Store>>,
+    id: i64,
+) -> Result<Option<Delivery>, String> {
+    let store = store.clone();
+    match tokio::task::spawn_blocking(move || lock(&store).get(id)).await {
+        Ok(read) => read.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn lock(

@@ -1056,7 +1056,7 @@ mod any_sequence {
                             full.stored = true;
                             Arc::new(full)
                         });
-                        app.update(Action::Loaded { id, delivery });
+                        app.update(Action::Loaded { id, delivery: Ok(delivery) });
                     }
                     Step::Found(current, ids) => {
                         let query = if current { app.filter.to_lowercase() } else { "stale".into() };
@@ -1435,4 +1435,39 @@ fn a_delivery_the_store_could_not_keep_is_flagged_until_one_is_kept() {
         &event("customer.created", "evt_mem"),
     ))]));
     assert!(!screen(&app).contains("answering 503"));
+}
+
+#[test]
+fn a_body_the_store_cannot_give_says_why_where_it_would_be() {
+    let mut app = app(100, 20, false);
+    app.bodies_in_store = true;
+    let mut d = builder().signed(SECRET, "msg_old", &event("customer.created", "evt_old"));
+    d.seq = 9;
+    d.stored = true;
+    d.body = Default::default();
+    d.headers = Vec::new();
+    app.update(Action::Deliveries(vec![Arc::new(d)]));
+    app.update(Action::Key(KeyCode::Enter.into()));
+    app.update(Action::Key(KeyCode::Tab.into()));
+    assert!(screen(&app).contains(" loading from the store…"));
+    app.update(Action::Loaded {
+        id: 9,
+        delivery: Ok(None),
+    });
+    let s = screen(&app);
+    assert!(
+        s.contains(
+            " headers not shown: this delivery is no longer in the store (pruned by retention)"
+        ),
+        "{s}"
+    );
+    app.update(Action::Key(KeyCode::Tab.into()));
+    let s = screen(&app);
+    assert!(
+        s.contains(
+            " body not shown: this delivery is no longer in the store (pruned by retention)"
+        ),
+        "{s}"
+    );
+    assert!(!s.contains("preparing"), "{s}");
 }

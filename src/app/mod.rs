@@ -29,8 +29,8 @@ pub enum Action {
     Loaded {
         /// The store id.
         id: u64,
-        /// The delivery with its headers and body.
-        delivery: Option<Arc<Delivery>>,
+        /// The delivery with its headers and body, or why the store could not give it.
+        delivery: Result<Option<Arc<Delivery>>, String>,
     },
     /// Store ids whose bodies contain the filter text, answering [`Effect::Search`].
     SearchResults {
@@ -346,6 +346,9 @@ pub struct App {
     loaded: VecDeque<Arc<Delivery>>,
     /// A body asked for and not yet loaded.
     loading: Option<u64>,
+    /// The last body the store could not give, and why: not asked for again until a command
+    /// needs it (asking on every update would read the store in a loop while it is shown).
+    unloadable: Option<(u64, String)>,
     /// A copy waiting for its body to load.
     pending_copy: Option<(u64, Command)>,
     next_key: u64,
@@ -414,6 +417,7 @@ impl App {
             bodies: VecDeque::new(),
             loaded: VecDeque::new(),
             loading: None,
+            unloadable: None,
             pending_copy: None,
             next_key: 0,
             retain: crate::store::DEFAULT_RETAIN as usize,
@@ -541,17 +545,30 @@ impl App {
         self.full_of(e).map(|d| &d.body)
     }
 
-    fn loaded(&mut self, id: u64, delivery: Option<Arc<Delivery>>) -> Option<Effect> {
+    fn loaded(
+        &mut self,
+        id: u64,
+        delivery: Result<Option<Arc<Delivery>>, String>,
+    ) -> Option<Effect> {
         if self.loading == Some(id) {
             self.loading = None;
         }
-        let Some(delivery) = delivery else {
-            self.say(format!(
-                "delivery {id} is no longer in the store (pruned by retention)"
-            ));
-            self.pending_copy = None;
-            return None;
+        let delivery = match delivery {
+            Ok(Some(delivery)) => delivery,
+            Ok(None) => {
+                return self.unloaded(id, "is no longer in the store (pruned by retention)".into());
+            }
+            Err(e) => {
+                let why = format!(
+                    "could not be read from the store: {}",
+                    crate::sanitize::line(&e)
+                );
+                return self.unloaded(id, why);
+            }
         };
+        if self.unloadable.as_ref().is_some_and(|(u, _)| *u == id) {
+            self.unloadable = None;
+        }
         if self.loaded.len() >= BODY_CACHE {
             self.loaded.pop_front();
         }
@@ -567,6 +584,14 @@ impl App {
                 None
             }
         }
+    }
+
+    /// The store could not give delivery `id`: say why, and do not ask again by itself.
+    fn unloaded(&mut self, id: u64, why: String) -> Option<Effect> {
+        self.say(format!("delivery {id} {why}"));
+        self.unloadable = Some((id, why));
+        self.pending_copy = None;
+        None
     }
 
     /// Asks for the selected body when it is not at hand; `true` when it is.
@@ -588,6 +613,14 @@ impl App {
             return (true, None);
         }
         let id = e.delivery.seq;
+        if self.unloadable.as_ref().is_some_and(|(u, _)| *u == id) {
+            if then.is_none() {
+                // Shown, not asked for: the detail says why it is missing.
+                return (false, None);
+            }
+            // A command asks again: the store may give it now.
+            self.unloadable = None;
+        }
         if let Some(c) = then {
             self.pending_copy = Some((id, c));
         }
@@ -596,6 +629,15 @@ impl App {
         }
         self.loading = Some(id);
         (false, Some(Effect::Load { id }))
+    }
+
+    /// Why the store could not give this entry's body and headers, when it could not (`is no
+    /// longer in the store …`, `could not be read from the store: …`).
+    pub fn unloadable(&self, e: &Entry) -> Option<&str> {
+        self.unloadable
+            .as_ref()
+            .filter(|(id, _)| *id == e.delivery.seq && self.is_light(e))
+            .map(|(_, why)| why.as_str())
     }
 
     /// The selected entry.
@@ -1149,6 +1191,7 @@ impl App {
         self.bodies.clear();
         self.loaded.clear();
         self.loading = None;
+        self.unloadable = None;
         self.pending_copy = None;
         self.selected = None;
         self.follow = true;

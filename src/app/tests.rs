@@ -710,7 +710,7 @@ fn bodies_in_the_store_load_on_demand_and_copies_wait_for_them() {
     assert_eq!(ch(&mut app, 'Y'), None, "already loading");
     let effects = app.update(Action::Loaded {
         id: 42,
-        delivery: Some(full),
+        delivery: Ok(Some(full)),
     });
     match &effects[..] {
         [Effect::Copy { text, .. }] => assert_eq!(text.as_bytes(), &body[..]),
@@ -728,10 +728,11 @@ fn bodies_in_the_store_load_on_demand_and_copies_wait_for_them() {
         app.update(Action::Deliveries(vec![stored(d, 43)])),
         vec![Effect::Load { id: 43 }]
     );
-    app.update(Action::Loaded {
+    let effects = app.update(Action::Loaded {
         id: 43,
-        delivery: None,
+        delivery: Ok(None),
     });
+    assert!(effects.is_empty(), "{effects:?}");
     assert!(
         app.status
             .as_ref()
@@ -739,6 +740,46 @@ fn bodies_in_the_store_load_on_demand_and_copies_wait_for_them() {
             .0
             .contains("no longer in the store")
     );
+    // Not asked for again by itself: the next update (a tick, a key) reads nothing, where
+    // asking on each would read the store in a loop while the detail shows it.
+    assert_eq!(app.update(Action::Tick(0)), vec![]);
+    assert_eq!(key(&mut app, KeyCode::Tab), None);
+    // A store that cannot give it says why, not that it was pruned; nothing is copied, the
+    // detail says why it is missing, and a command asks the store again.
+    let d = b.signed(SECRET, "msg_bad", b"{\"a\":1}");
+    assert_eq!(
+        app.update(Action::Deliveries(vec![stored(d, 44)])),
+        vec![Effect::Load { id: 44 }]
+    );
+    let effects = app.update(Action::Loaded {
+        id: 44,
+        delivery: Err("database disk image is malformed".into()),
+    });
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(
+        app.status.as_ref().unwrap().0,
+        "delivery 44 could not be read from the store: database disk image is malformed"
+    );
+    let e = app.selected_entry().unwrap();
+    assert_eq!(
+        app.unloadable(e),
+        Some("could not be read from the store: database disk image is malformed")
+    );
+    assert_eq!(app.update(Action::Tick(0)), vec![]);
+    assert_eq!(ch(&mut app, 'Y'), Some(Effect::Load { id: 44 }));
+    let effects = app.update(Action::Loaded {
+        id: 44,
+        delivery: Ok(Some(Arc::new(crate::delivery::Delivery {
+            seq: 44,
+            stored: true,
+            ..b.signed(SECRET, "msg_bad", b"{\"a\":1}")
+        }))),
+    });
+    assert!(
+        matches!(&effects[..], [Effect::Copy { text, .. }] if text == "{\"a\":1}"),
+        "{effects:?}"
+    );
+    assert_eq!(app.unloadable(app.selected_entry().unwrap()), None);
 }
 
 #[test]
@@ -912,7 +953,7 @@ fn stored_then_loaded(
     assert_eq!(ch(app, key), Some(Effect::Load { id }));
     app.update(Action::Loaded {
         id,
-        delivery: Some(full),
+        delivery: Ok(Some(full)),
     })
 }
 
@@ -1395,7 +1436,7 @@ fn n_waits_for_a_body_in_the_store() {
     assert_eq!(ch(&mut app, 'n'), Some(Effect::Load { id: 7 }));
     app.update(Action::Loaded {
         id: 7,
-        delivery: Some(full),
+        delivery: Ok(Some(full)),
     });
     assert_eq!(app.tab, Tab::Body);
     assert_eq!(

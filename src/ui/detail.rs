@@ -54,9 +54,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
 fn tab_lines<'a>(entry: &'a Entry, app: &'a App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     match app.tab {
         Tab::Overview => overview(entry, app, theme, width),
-        Tab::Headers => match app.full_of(entry) {
-            Some(full) => headers(full, theme, width),
-            None => vec![Line::from(Span::styled(
+        Tab::Headers => match (app.full_of(entry), app.unloadable(entry)) {
+            (Some(full), _) => headers(full, theme, width),
+            (None, Some(why)) => vec![Line::from(Span::styled(
+                format!(" headers not shown: this delivery {why}"),
+                theme.warn(),
+            ))],
+            (None, None) => vec![Line::from(Span::styled(
                 " loading from the store…",
                 theme.dim(),
             ))],
@@ -507,6 +511,12 @@ fn body_lines<'a>(
         ))];
     }
     let Some(view) = app.body_view() else {
+        if let Some(why) = app.selected_entry().and_then(|e| app.unloadable(e)) {
+            return vec![Line::from(Span::styled(
+                format!(" body not shown: this delivery {why}"),
+                theme.warn(),
+            ))];
+        }
         return vec![Line::from(Span::styled(" preparing…", theme.dim()))];
     };
     let mut lines = Vec::with_capacity(height + 1);

@@ -389,9 +389,12 @@ pub async fn run(
                                 }
                                 let ids = match store.search_ids(&query) {
                                     Err(crate::store::StoreError::Interrupted) => return,
-                                    found => found.unwrap_or_default(),
+                                    found => found
+                                        .map(|ids| {
+                                            ids.into_iter().map(|i| i.max(0) as u64).collect()
+                                        })
+                                        .map_err(|e| e.to_string()),
                                 };
-                                let ids = ids.into_iter().map(|i| i.max(0) as u64).collect();
                                 let _ = tx.send(Action::SearchResults { query, ids });
                             });
                         }

@@ -1060,7 +1060,7 @@ mod any_sequence {
                     }
                     Step::Found(current, ids) => {
                         let query = if current { app.filter.to_lowercase() } else { "stale".into() };
-                        app.update(Action::SearchResults { query, ids });
+                        app.update(Action::SearchResults { query, ids: Ok(ids) });
                     }
                     Step::Resize(w, h) => {
                         app.update(Action::Resize(w, h));

@@ -36,8 +36,8 @@ pub enum Action {
     SearchResults {
         /// The filter text searched (lower-case).
         query: String,
-        /// Matching store ids.
-        ids: Vec<u64>,
+        /// Matching store ids, or why the store could not be searched.
+        ids: Result<Vec<u64>, String>,
     },
     /// A key was pressed.
     Key(KeyEvent),
@@ -1293,10 +1293,21 @@ impl App {
         }
     }
 
-    fn search_results(&mut self, query: &str, ids: Vec<u64>) {
+    fn search_results(&mut self, query: &str, ids: Result<Vec<u64>, String>) {
         if query != self.filter.to_lowercase() {
             return; // an answer to a filter since changed
         }
+        let ids = match ids {
+            Ok(ids) => ids,
+            Err(e) => {
+                // The list stays as the filter made it from what is held: say what is missing.
+                self.say(format!(
+                    "stored bodies could not be searched: {} (matches by type, id and path only)",
+                    crate::sanitize::line(&e)
+                ));
+                return;
+            }
+        };
         let ids: std::collections::HashSet<u64> = ids.into_iter().collect();
         let failures = self.failures_only;
         self.view = (0..self.entries.len())

@@ -885,7 +885,7 @@ fn filtering_with_the_store_searches_bodies_there() {
     assert!(app.view.is_empty(), "nothing in memory matches");
     app.update(Action::SearchResults {
         query: "z".into(),
-        ids: vec![11, 13],
+        ids: Ok(vec![11, 13]),
     });
     let shown: Vec<u64> = app
         .view
@@ -897,9 +897,23 @@ fn filtering_with_the_store_searches_bodies_there() {
     ch(&mut app, 'q');
     app.update(Action::SearchResults {
         query: "z".into(),
-        ids: vec![10],
+        ids: Ok(vec![10]),
     });
     assert!(app.view.is_empty());
+    // A store that cannot be searched says so; the list is left as the filter made it.
+    assert_eq!(
+        ch(&mut app, 'x'),
+        Some(Effect::Search { query: "zqx".into() })
+    );
+    app.update(Action::SearchResults {
+        query: "zqx".into(),
+        ids: Err("database disk image is malformed".into()),
+    });
+    assert!(app.view.is_empty());
+    assert_eq!(
+        app.status.as_ref().unwrap().0,
+        "stored bodies could not be searched: database disk image is malformed (matches by type, id and path only)"
+    );
 }
 
 #[test]

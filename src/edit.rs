@@ -182,8 +182,9 @@ pub enum Suspend {
     /// hookscope stops with the editor, as any program that opens one does (`fg` brings both
     /// back): for a command that does nothing but wait for the editor.
     Both,
-    /// Refused, as the inspector refuses Ctrl-Z: the editor is continued at once and hookscope
-    /// never stops, since its receiver must go on answering deliveries.
+    /// Refused, as the inspector refuses Ctrl-Z: hookscope never stops, since its receiver
+    /// must go on answering deliveries. The editor runs as a foreground job of its own, and
+    /// is continued should it stop.
     Refused,
 }
 
@@ -211,33 +212,157 @@ pub async fn run(
         c
     };
     #[cfg(unix)]
-    if suspend == Suspend::Refused {
-        // Ctrl-Z stops the terminal's foreground process group, hookscope with the editor (a
-        // raw-mode editor such as vi reads it as a key and does the same, kill(0, SIGTSTP)).
-        // A handler keeps hookscope running; exec resets it, so the editor still stops, and
-        // is continued as soon as that is seen. The handler stays for the rest of the run,
-        // which the inspector, refusing Ctrl-Z itself, does not notice.
-        use tokio::signal::unix::{SignalKind, signal};
-        let _tstp = signal(SignalKind::from_raw(libc::SIGTSTP));
-        let mut child = command.kill_on_drop(true).spawn()?;
-        let pid = child.id();
-        let mut poll = tokio::time::interval(std::time::Duration::from_millis(50));
-        loop {
-            tokio::select! {
-                status = child.wait() => return status,
-                _ = poll.tick() => {
-                    if pid.is_some_and(stopped) {
-                        // The whole group: the shell and the editor under it, hookscope
-                        // (running, so unaffected) and whatever else shares the terminal.
-                        // SAFETY: kill(2) with pid 0 signals the caller's process group.
-                        unsafe { libc::kill(0, libc::SIGCONT) };
+    if suspend == Suspend::Refused
+        && let Some(job) = job::Place::find()
+    {
+        return job.run(command).await;
+    }
+    let _ = suspend;
+    command.kill_on_drop(true).status().await
+}
+
+/// The editor run as a shell runs a job in the foreground: a process group of its own, given
+/// the terminal, so that what the terminal signals (Ctrl-Z, Ctrl-C) reaches the editor alone,
+/// never hookscope (nor a wrapper it runs under, `make` or a script, which a shell would see
+/// stop). An editor that stops all the same (vi stops its own group on Ctrl-Z) is continued.
+#[cfg(unix)]
+mod job {
+    use std::io;
+    use std::os::fd::{AsRawFd as _, RawFd};
+
+    /// Where the editor's group goes.
+    pub struct Place {
+        /// The terminal to hand it, if hookscope has one: stdin, or else `/dev/tty`.
+        terminal: Option<RawFd>,
+        /// Kept open (when it is `/dev/tty`) while the descriptor is in use.
+        _opened: Option<std::fs::File>,
+    }
+
+    impl Place {
+        /// A group of its own for the editor, given hookscope's terminal when hookscope is in
+        /// its foreground; `None` when hookscope is not (then the editor shares its group, as
+        /// it would be stopped the moment it read the terminal from the background).
+        pub fn find() -> Option<Place> {
+            // SAFETY: isatty and tcgetpgrp only read a descriptor's state; getpgrp cannot fail.
+            let ours = |fd: RawFd| unsafe { libc::tcgetpgrp(fd) == libc::getpgrp() };
+            if unsafe { libc::isatty(0) } == 1 {
+                return ours(0).then_some(Place {
+                    terminal: Some(0),
+                    _opened: None,
+                });
+            }
+            match std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/tty")
+            {
+                Ok(tty) => ours(tty.as_raw_fd()).then(|| Place {
+                    terminal: Some(tty.as_raw_fd()),
+                    _opened: Some(tty),
+                }),
+                // No terminal controls hookscope: nothing to hand over, nothing to signal.
+                Err(_) => Some(Place {
+                    terminal: None,
+                    _opened: None,
+                }),
+            }
+        }
+
+        /// Runs `command` in a group of its own until it ends.
+        pub async fn run(
+            self,
+            mut command: tokio::process::Command,
+        ) -> io::Result<std::process::ExitStatus> {
+            let terminal = self.terminal;
+            // SAFETY: runs in the child between fork and exec, calling only functions that
+            // are async-signal-safe (setpgid, getpid, sigprocmask, tcsetpgrp).
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::setpgid(0, 0) != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    if let Some(fd) = terminal {
+                        give(fd, libc::getpid());
+                    }
+                    Ok(())
+                });
+            }
+            let mut child = command.kill_on_drop(true).spawn()?;
+            let Some(pid) = child.id() else {
+                return child.wait().await;
+            };
+            let Ok(group) = libc::pid_t::try_from(pid) else {
+                return child.wait().await;
+            };
+            let mut job = Job {
+                group,
+                terminal,
+                ended: false,
+            };
+            // From here as well, as shells do: whichever of the two runs first, the editor
+            // never reads the terminal from the background.
+            if let Some(fd) = terminal {
+                give(fd, group);
+            }
+            let mut poll = tokio::time::interval(std::time::Duration::from_millis(50));
+            loop {
+                tokio::select! {
+                    status = child.wait() => {
+                        job.ended = true;
+                        return status;
+                    }
+                    _ = poll.tick() => {
+                        if super::stopped(pid) {
+                            // SAFETY: kill(2) on the editor's own process group.
+                            unsafe { libc::kill(-group, libc::SIGCONT) };
+                        }
                     }
                 }
             }
         }
     }
-    let _ = suspend;
-    command.kill_on_drop(true).status().await
+
+    /// The editor's group while it runs: the terminal comes back to hookscope's group however
+    /// the run ends, and a run given up (hookscope stopping) hangs up on the whole group, not
+    /// only on the shell that kill_on_drop ends.
+    struct Job {
+        group: libc::pid_t,
+        terminal: Option<RawFd>,
+        ended: bool,
+    }
+
+    impl Drop for Job {
+        fn drop(&mut self) {
+            if !self.ended {
+                // SAFETY: kill(2) on the editor's own process group; SIGCONT so a stopped
+                // editor takes the hang-up now.
+                unsafe {
+                    libc::kill(-self.group, libc::SIGHUP);
+                    libc::kill(-self.group, libc::SIGCONT);
+                }
+            }
+            if let Some(fd) = self.terminal {
+                // SAFETY: getpgrp cannot fail.
+                give(fd, unsafe { libc::getpgrp() });
+            }
+        }
+    }
+
+    /// Makes `group` the foreground process group of terminal `fd`. From a background group
+    /// that raises SIGTTOU, which would stop the caller: it is blocked meanwhile.
+    fn give(fd: RawFd, group: libc::pid_t) {
+        // SAFETY: sigset_t is plain data, initialised by sigemptyset; the mask is put back as
+        // it was; tcsetpgrp on a descriptor the caller holds open.
+        unsafe {
+            let mut ttou: libc::sigset_t = std::mem::zeroed();
+            let mut before: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut ttou);
+            libc::sigaddset(&mut ttou, libc::SIGTTOU);
+            libc::sigprocmask(libc::SIG_BLOCK, &ttou, &mut before);
+            libc::tcsetpgrp(fd, group);
+            libc::sigprocmask(libc::SIG_SETMASK, &before, std::ptr::null_mut());
+        }
+    }
 }
 
 /// Whether the child `pid` has stopped since last asked (a stop it reports once).
@@ -255,8 +380,9 @@ fn stopped(pid: u32) -> bool {
 }
 
 /// [`run`]s the editor until it ends: its status, or `None` when SIGTERM or SIGHUP came
-/// first (the editor is then ended too). Ctrl-C at the terminal reaches hookscope as well as
-/// the editor, which takes it as its own key: it is passed over here, as git does.
+/// first (the editor is then ended too). A Ctrl-C at the terminal that reaches hookscope as
+/// well as the editor (when they share a process group) is the editor's: it is passed over
+/// here, as git does.
 pub async fn wait(
     editor: &str,
     path: &Path,

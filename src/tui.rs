@@ -356,8 +356,9 @@ pub async fn run(
                         term.clear()?;
                         let size = term.size()?;
                         app.update(Action::Resize(size.width, size.height));
-                        // Ctrl-C in the editor reached hookscope too (they share the terminal's
-                        // process group): that one was the editor's, not a request to stop.
+                        // A Ctrl-C meant for the editor may have reached hookscope too (when the
+                        // editor could not be given a process group of its own): that one was
+                        // the editor's, not a request to stop.
                         signalled.set(crate::signals::stop_requested(true));
                         match edited {
                             Err(msg) => {

@@ -722,9 +722,11 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
     std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
     let store = dir.path().join("e.sqlite3");
     let port = free_port();
+    // Under a wrapper that does not exec it, as `make` or a script would run it: the wrapper
+    // shares hookscope's process group, and a shell would see it stop with the editor.
     tmux.keys(&[
         &format!(
-            "TMPDIR={} EDITOR='{} -e' {BIN} --port {port} --secret {SECRET} --no-tunnel --store {}",
+            "TMPDIR={} EDITOR='{} -e' bash -c '\"$@\"; echo wrapper ended' wrapper {BIN} --port {port} --secret {SECRET} --no-tunnel --store {}",
             dir.path().display(),
             editor.display(),
             store.display()
@@ -792,9 +794,12 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
     // terminal is the shell's again, cooked, with no scratch file left.
     tmux.keys(&["e"]);
     tmux.wait_for("the editor again", |s| s.contains("new email?"));
-    let pid = child_of(&tmux.format("#{pane_pid}")).expect("hookscope runs in the pane");
+    let pid = child_of(&tmux.format("#{pane_pid}"))
+        .and_then(|wrapper| child_of(&wrapper))
+        .expect("hookscope runs in the pane, under its wrapper");
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     wait_until_ended(&pid, "SIGTERM");
+    tmux.wait_for("the wrapper's end", |s| s.contains("wrapper ended"));
     tmux.keys(&["Enter"]);
     assert_cooked(&tmux);
     assert!(

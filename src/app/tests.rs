@@ -903,7 +903,9 @@ fn filtering_with_the_store_searches_bodies_there() {
     // A store that cannot be searched says so; the list is left as the filter made it.
     assert_eq!(
         ch(&mut app, 'x'),
-        Some(Effect::Search { query: "zqx".into() })
+        Some(Effect::Search {
+            query: "zqx".into()
+        })
     );
     app.update(Action::SearchResults {
         query: "zqx".into(),

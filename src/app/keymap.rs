@@ -40,6 +40,8 @@ pub enum Command {
     ToggleRaw,
     /// Copy the event id.
     CopyId,
+    /// Copy the message id (`svix-id` / `webhook-id`), the one the provider's logs go by.
+    CopyMessageId,
     /// Copy the payload.
     CopyPayload,
     /// Copy a curl command that re-sends the delivery.
@@ -165,6 +167,12 @@ pub const DEFAULT: &[(&str, &[Key], Command, &str)] = &[
         "body: raw bytes / pretty",
     ),
     ("y", &[Key::Char('y')], Command::CopyId, "copy the event id"),
+    (
+        "i",
+        &[Key::Char('i')],
+        Command::CopyMessageId,
+        "copy the message id",
+    ),
     (
         "Y",
         &[Key::Char('Y')],

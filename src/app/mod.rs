@@ -975,6 +975,7 @@ impl App {
                 }
             }
             Command::CopyId
+            | Command::CopyMessageId
             | Command::CopyPayload
             | Command::CopyCurl
             | Command::CopyCurlResigned
@@ -991,6 +992,7 @@ impl App {
                 });
             }
             Command::CopyId => return self.copy_id(),
+            Command::CopyMessageId => return self.copy_message_id(),
             Command::CopyPayload => return self.copy_payload(),
             // A refused head whose request line was not seen has no method or path to
             // repeat: curl -X '' would be nonsense, and a replay could only fail.
@@ -1227,6 +1229,15 @@ impl App {
         };
         let what = format!("{kind} {}", sanitize::line(&text));
         Some(Effect::Copy { text, what })
+    }
+
+    fn copy_message_id(&mut self) -> Option<Effect> {
+        let Some(id) = self.selected_entry()?.delivery.msg_id.clone() else {
+            self.say("this delivery has no message id (no svix-id or webhook-id header)".into());
+            return None;
+        };
+        let what = format!("message id {}", sanitize::line(&id));
+        Some(Effect::Copy { text: id, what })
     }
 
     fn copy_payload(&mut self) -> Option<Effect> {

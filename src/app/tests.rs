@@ -312,6 +312,13 @@ fn copy_effects() {
             what: "event id evt_0".into()
         })
     );
+    assert_eq!(
+        ch(&mut app, 'i'),
+        Some(Effect::Copy {
+            text: "msg_0".into(),
+            what: "message id msg_0".into()
+        })
+    );
     match ch(&mut app, 'Y') {
         Some(Effect::Copy { text, what }) => {
             assert_eq!(text.as_bytes(), &event("customer.created", "evt_0")[..]);
@@ -353,6 +360,18 @@ fn copy_effects() {
         }
         other => panic!("{other:?}"),
     }
+    // Not signed the Standard Webhooks way: no message id to copy, and it says why.
+    app.update(Action::Deliveries(vec![Arc::new(b.request(
+        "POST",
+        "/",
+        vec![],
+        b"{}",
+    ))]));
+    assert_eq!(ch(&mut app, 'i'), None);
+    assert_eq!(
+        app.status.as_ref().unwrap().0,
+        "this delivery has no message id (no svix-id or webhook-id header)"
+    );
     app.update(Action::Copied(
         "copied event id evt_0 to the clipboard".into(),
     ));

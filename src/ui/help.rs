@@ -46,6 +46,12 @@ const PAIRED: &[(Command, Command, &str, &str)] = &[
         "r R",
         "replay as received / re-signed (fresh timestamp)",
     ),
+    (
+        Command::CopyId,
+        Command::CopyMessageId,
+        "y i",
+        "copy the event id / the message id",
+    ),
 ];
 
 /// How many lines of the help a terminal of `size` (columns, rows) hides (0 when it fits):

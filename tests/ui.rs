@@ -992,15 +992,19 @@ mod any_sequence {
         Deliver(Vec<usize>),
         /// Stored deliveries (ids from 1): from earlier sessions, or new.
         Stored(bool, Vec<(usize, u64)>),
-        /// The store answers a load: the delivery in full, or gone.
-        Loaded(u64, Option<usize>),
-        /// The store answers a search, for the filter being typed or a stale one.
-        Found(bool, Vec<u64>),
+        /// The store answers a load: the delivery in full, or gone; or fails (`true`).
+        Loaded(u64, Option<usize>, bool),
+        /// The store answers a search, for the filter being typed or a stale one; or fails.
+        Found(bool, Vec<u64>, bool),
         Resize(u16, u16),
         Tick(i64),
         Mouse(u8, u16, u16),
         Copied(usize),
     }
+
+    /// A store's error, shown in the status line and the detail; with escapes and a bidi
+    /// override, as text from outside may hold.
+    const STORE_ERROR: &str = "disk I/O error \x1b]52;c;cHduZWQ=\x07 in /tmp/s\u{202e}.sqlite3";
 
     fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
@@ -1008,9 +1012,10 @@ mod any_sequence {
             2 => proptest::collection::vec(0usize..10, 1..4).prop_map(Step::Deliver),
             1 => (any::<bool>(), proptest::collection::vec((0usize..10, 1u64..40), 1..4))
                 .prop_map(|(earlier, ds)| Step::Stored(earlier, ds)),
-            1 => (1u64..40, proptest::option::of(0usize..10)).prop_map(|(id, d)| Step::Loaded(id, d)),
-            1 => (any::<bool>(), proptest::collection::vec(1u64..40, 0..5))
-                .prop_map(|(current, ids)| Step::Found(current, ids)),
+            1 => (1u64..40, proptest::option::of(0usize..10), proptest::bool::weighted(0.2))
+                .prop_map(|(id, d, failed)| Step::Loaded(id, d, failed)),
+            1 => (any::<bool>(), proptest::collection::vec(1u64..40, 0..5), proptest::bool::weighted(0.2))
+                .prop_map(|(current, ids, failed)| Step::Found(current, ids, failed)),
             1 => (0u16..130, 0u16..45).prop_map(|(w, h)| Step::Resize(w, h)),
             1 => (0i64..600_000).prop_map(Step::Tick),
             1 => (0u8..3, 0u16..130, 0u16..45).prop_map(|(k, x, y)| Step::Mouse(k, x, y)),
@@ -1049,18 +1054,20 @@ mod any_sequence {
                         let ds = ds.iter().map(|&(i, id)| light(&pool[i], id)).collect();
                         app.update(if earlier { Action::Earlier(ds) } else { Action::Deliveries(ds) });
                     }
-                    Step::Loaded(id, d) => {
+                    Step::Loaded(id, d, failed) => {
                         let delivery = d.map(|i| {
                             let mut full = Delivery::clone(&pool[i]);
                             full.seq = id;
                             full.stored = true;
                             Arc::new(full)
                         });
-                        app.update(Action::Loaded { id, delivery: Ok(delivery) });
+                        let delivery = if failed { Err(STORE_ERROR.into()) } else { Ok(delivery) };
+                        app.update(Action::Loaded { id, delivery });
                     }
-                    Step::Found(current, ids) => {
+                    Step::Found(current, ids, failed) => {
                         let query = if current { app.filter.to_lowercase() } else { "stale".into() };
-                        app.update(Action::SearchResults { query, ids: Ok(ids) });
+                        let ids = if failed { Err(STORE_ERROR.into()) } else { Ok(ids) };
+                        app.update(Action::SearchResults { query, ids });
                     }
                     Step::Resize(w, h) => {
                         app.update(Action::Resize(w, h));

@@ -234,8 +234,9 @@ mod job {
     pub struct Place {
         /// The terminal to hand it, if hookscope has one: stdin, or else `/dev/tty`.
         terminal: Option<RawFd>,
-        /// Kept open (when it is `/dev/tty`) while the descriptor is in use.
-        _opened: Option<std::fs::File>,
+        /// `/dev/tty`, when stdin is not the terminal: kept open while the descriptor is in
+        /// use, and the editor's stdin.
+        opened: Option<std::fs::File>,
     }
 
     impl Place {
@@ -248,7 +249,7 @@ mod job {
             if unsafe { libc::isatty(0) } == 1 {
                 return ours(0).then_some(Place {
                     terminal: Some(0),
-                    _opened: None,
+                    opened: None,
                 });
             }
             match std::fs::OpenOptions::new()
@@ -258,12 +259,12 @@ mod job {
             {
                 Ok(tty) => ours(tty.as_raw_fd()).then(|| Place {
                     terminal: Some(tty.as_raw_fd()),
-                    _opened: Some(tty),
+                    opened: Some(tty),
                 }),
                 // No terminal controls hookscope: nothing to hand over, nothing to signal.
                 Err(_) => Some(Place {
                     terminal: None,
-                    _opened: None,
+                    opened: None,
                 }),
             }
         }
@@ -274,6 +275,12 @@ mod job {
             mut command: tokio::process::Command,
         ) -> io::Result<std::process::ExitStatus> {
             let terminal = self.terminal;
+            if let Some(tty) = &self.opened {
+                // hookscope's stdin is not its terminal (`< /dev/null`; keys come from
+                // /dev/tty): the editor is given the terminal to read instead, as it expects
+                // (nano gives up on any other stdin, vi complains).
+                command.stdin(tty.try_clone()?);
+            }
             // SAFETY: runs in the child between fork and exec, calling only functions that
             // are async-signal-safe (setpgid, getpid, sigprocmask, tcsetpgrp).
             unsafe {

@@ -835,6 +835,50 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
 }
 
 #[test]
+fn with_stdin_not_its_terminal_the_editor_still_reads_the_terminal() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Some(tmux) = shell("edit-stdin") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // hookscope started with stdin elsewhere (`< /dev/null`) reads keys from /dev/tty; the
+    // editor is handed the terminal as its stdin too (nano gives up on any other). This one
+    // says what its stdin was, and changes nothing.
+    let said = dir.path().join("stdin");
+    let editor = dir.path().join("ed.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\nif [ -t 0 ]; then echo terminal; else echo other; fi > {}\n",
+            said.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let port = free_port();
+    tmux.keys(&[
+        &format!(
+            "EDITOR={} {BIN} --port {port} --secret {SECRET} --no-tunnel --no-store < /dev/null",
+            editor.display()
+        ),
+        "Enter",
+    ]);
+    tmux.wait_for("the inspector", |s| s.contains("Waiting for deliveries"));
+    assert!(send(port, &[]).contains("· 2xx 1 ·"));
+    tmux.wait_for("the delivery", |s| s.contains("Σ 1"));
+    tmux.keys(&["e"]);
+    tmux.wait_for("the editor's end", |s| {
+        flat(s).contains("not sent: #1's body was not changed")
+    });
+    assert_eq!(std::fs::read_to_string(&said).unwrap(), "terminal\n");
+    tmux.keys(&["q"]);
+    tmux.wait_for("the shell again", |s| {
+        s.lines().any(|l| l.starts_with("e2e$") && !l.contains(BIN))
+    });
+    assert_cooked(&tmux);
+}
+
+#[test]
 fn headless_keeps_answering_while_its_terminal_is_stopped() {
     // Ctrl-S stops a terminal's output: a blocking write to it would stop the receiver too,
     // and senders would wait until their providers gave up.

@@ -19,6 +19,7 @@ pub mod highlight;
 pub mod malformed;
 pub mod probe;
 pub mod receiver;
+pub mod relayout;
 pub mod replay;
 pub mod sanitize;
 pub mod sender;

@@ -6,7 +6,8 @@
 use crate::highlight::{skip_ws, string_end};
 
 /// How whitespace is laid out between JSON tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Style {
     /// None at all: `{"a":1,"b":[1,2]}` (JSON.stringify, Go, serde_json).
     Compact,

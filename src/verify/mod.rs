@@ -396,6 +396,12 @@ pub enum Finding {
     /// It matches the JSON body without its whitespace: compact JSON was signed, and what came
     /// was formatted (by the sender after signing, or on the way).
     Reformatted,
+    /// It matches the JSON body laid out otherwise (a space after `,` and `:`, or indented):
+    /// the JSON was serialised once to sign and again, another way, to send.
+    SignedLaidOut {
+        /// The layout signed.
+        style: crate::relayout::Style,
+    },
     /// The signature covers other content than `{id}.{timestamp}.{body}`.
     SignedOther {
         /// What it covers.
@@ -532,6 +538,28 @@ impl fmt::Display for Finding {
                 f,
                 "the signature matches this JSON without its whitespace: compact JSON was signed and formatted JSON was sent; the signature covers the exact bytes, so sign what you send"
             ),
+            Finding::SignedLaidOut { style } => {
+                use crate::relayout::Style;
+                let how = match style {
+                    Style::Compact => "without its whitespace".to_string(),
+                    Style::Spaced => {
+                        "with a space after each `,` and `:` (as Python's json.dumps writes it)"
+                            .to_string()
+                    }
+                    Style::Indented { spaces, newline } => format!(
+                        "indented by {spaces} spaces{} (as JSON.stringify(v, null, {spaces}) or json.dumps(v, indent={spaces}) write it)",
+                        if *newline {
+                            ", with a final newline"
+                        } else {
+                            ""
+                        }
+                    ),
+                };
+                write!(
+                    f,
+                    "the signature matches this JSON laid out {how}: it was serialised once to sign and again, another way, to send; the signature covers the exact bytes, so sign the bytes you send"
+                )
+            }
             Finding::OnlyV1aNoPublicKey => write!(
                 f,
                 "only v1a (Ed25519) signatures came, and no whpk_ public key is configured for this path: add one with --secret whpk_…"
@@ -1230,6 +1258,51 @@ fn without_json_whitespace(body: &[u8]) -> Option<Vec<u8>> {
     (out.len() != body.len()).then_some(out)
 }
 
+/// Bodies up to this size are tried in other layouts when no signature matched (webhook
+/// payloads are kilobytes; a forged 16 MiB body should not cost a dozen HMACs of itself).
+const LAYOUTS_TRIED_UP_TO: usize = 1 << 20;
+
+/// The layout of this JSON `body`, other than the one sent and than compact (which
+/// [`Finding::Reformatted`] names), that a signature was made over: the layouts common
+/// serialisers write.
+fn signed_layout<S: Borrow<Secret>>(
+    keys: &[S],
+    entries: Entries<'_>,
+    id: &[u8],
+    timestamp: i64,
+    body: &[u8],
+) -> Option<crate::relayout::Style> {
+    use crate::relayout::{Style, relayout};
+    let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
+    if body.len() > LAYOUTS_TRIED_UP_TO || !matches!(body[start], b'{' | b'[') {
+        return None;
+    }
+    let compact = relayout(body, Style::Compact);
+    let styles = [
+        Style::Spaced,
+        Style::Indented {
+            spaces: 2,
+            newline: false,
+        },
+        Style::Indented {
+            spaces: 2,
+            newline: true,
+        },
+        Style::Indented {
+            spaces: 4,
+            newline: false,
+        },
+        Style::Indented {
+            spaces: 4,
+            newline: true,
+        },
+    ];
+    styles.into_iter().find(|&style| {
+        let laid = relayout(&compact, style);
+        laid != body && first_match(keys, entries, id, timestamp, &laid, None).is_some()
+    })
+}
+
 /// Signatures in a `svix-signature` value written in a form the spec does not use, each with
 /// its 1-based position, how it was written, and the `v1` base64 it stands for. Only read
 /// once nothing matched, to say what was wrong.
@@ -1367,6 +1440,11 @@ fn diagnose<S: Borrow<Secret>>(
         && first_match(keys, entries, id, timestamp, &compact, None).is_some()
     {
         findings.push(Finding::Reformatted);
+    }
+    if findings.is_empty()
+        && let Some(style) = signed_layout(keys, entries, id, timestamp, body)
+    {
+        findings.push(Finding::SignedLaidOut { style });
     }
     if findings.is_empty() {
         // Signed content other schemes use, or a hand-written signer assembles by mistake.

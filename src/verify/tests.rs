@@ -615,6 +615,84 @@ fn compact_json_signed_and_formatted_json_sent_is_named() {
     );
 }
 
+#[test]
+fn json_signed_in_another_layout_than_sent_names_the_layout() {
+    use crate::relayout::{Style, relayout};
+    let v = verifier(&[SECRET]);
+    let key = STANDARD.decode(&SECRET[6..]).unwrap();
+    let compact = br#"{"type":"a.b","data":{"q":"x, y: z","n":[1,2],"e":{}}}"#;
+    let said = |signed: &[u8], sent: &[u8]| {
+        let sig = sign::sign_v1(&key, ID, TS, signed);
+        failure(v.verify("/", &headers(&sig), sent, TS))
+            .kind
+            .to_string()
+    };
+    // A sender that signed JSON.stringify(v, null, 2) and sent JSON.stringify(v).
+    let pretty = relayout(
+        compact,
+        Style::Indented {
+            spaces: 2,
+            newline: false,
+        },
+    );
+    let f = said(&pretty, compact);
+    assert!(
+        f.contains("the signature matches this JSON laid out indented by 2 spaces (as JSON.stringify(v, null, 2) or json.dumps(v, indent=2) write it): it was serialised once to sign and again, another way, to send"),
+        "{f}"
+    );
+    // Signed json.dumps(v) (Python's default separators), sent compact.
+    let f = said(&relayout(compact, Style::Spaced), compact);
+    assert!(
+        f.contains(
+            "laid out with a space after each `,` and `:` (as Python's json.dumps writes it)"
+        ),
+        "{f}"
+    );
+    // Signed with four spaces and a final newline, sent as Python writes it.
+    let four = relayout(
+        compact,
+        Style::Indented {
+            spaces: 4,
+            newline: true,
+        },
+    );
+    let f = said(&four, &relayout(compact, Style::Spaced));
+    assert!(
+        f.contains("laid out indented by 4 spaces, with a final newline (as"),
+        "{f}"
+    );
+    // Compact signed keeps its own words; other tokens are another body, not another layout.
+    let f = said(compact, &relayout(compact, Style::Spaced));
+    assert!(
+        f.contains("without its whitespace: compact JSON was signed"),
+        "{f}"
+    );
+    assert!(!f.contains("laid out"), "{f}");
+    let f = said(
+        &pretty,
+        br#"{"type":"a.b","data":{"q":"x,y:z","n":[1,2],"e":{}}}"#,
+    );
+    assert!(!f.contains("laid out"), "{f}");
+    // Not JSON, or past the size tried: no layout is guessed.
+    let f = said(b"a, b: c", b"a,b:c");
+    assert!(!f.contains("laid out"), "{f}");
+    let big = format!(
+        r#"{{"pad":"{}","n":[1,2]}}"#,
+        "x".repeat(LAYOUTS_TRIED_UP_TO)
+    );
+    let f = said(&relayout(big.as_bytes(), Style::Spaced), big.as_bytes());
+    assert!(!f.contains("laid out"), "{f}");
+    // What the store keeps reads back the same.
+    let finding = Finding::SignedLaidOut {
+        style: Style::Indented {
+            spaces: 2,
+            newline: true,
+        },
+    };
+    let json = serde_json::to_string(&finding).unwrap();
+    assert_eq!(serde_json::from_str::<Finding>(&json).unwrap(), finding);
+}
+
 proptest::proptest! {
     /// Any JSON serde pretty-prints comes back, without its whitespace, as serde's compact form:
     /// what a sender signs with `JSON.stringify` is what the check above reconstructs.

@@ -1334,6 +1334,8 @@ fn misformed(value: &[u8]) -> Vec<(usize, String, Vec<u8>)> {
         if let Some(rest) = piece.strip_prefix(b"v1,") {
             if let Some(d) = hex_digest(rest) {
                 out.push((position, "in hex".into(), d));
+            } else if let Some((form, d)) = other_base64(rest) {
+                out.push((position, form.into(), d));
             } else if rest.is_empty()
                 && let Some(d) = pieces.get(i + 1).and_then(|next| b64_digest(next))
             {
@@ -1369,6 +1371,25 @@ fn misformed(value: &[u8]) -> Vec<(usize, String, Vec<u8>)> {
         }
     }
     out
+}
+
+/// A 32-byte digest written in URL-safe base64 (Node's `digest('base64url')`), padded or not:
+/// how it was written, and the spec's form of it. (Standard base64 without its padding is a
+/// malformed entry of its own, [`EntryProblem::MissingPadding`].)
+fn other_base64(b: &[u8]) -> Option<(&'static str, Vec<u8>)> {
+    use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+    let mut raw = [0u8; 32];
+    let forms: [(&str, &base64::engine::GeneralPurpose); 2] = [
+        ("in base64url (`-` and `_`)", &URL_SAFE),
+        (
+            "in base64url (`-` and `_`) without its `=`",
+            &URL_SAFE_NO_PAD,
+        ),
+    ];
+    forms.into_iter().find_map(|(form, engine)| {
+        (engine.decode_slice(b, &mut raw) == Ok(32))
+            .then(|| (form, STANDARD.encode(raw).into_bytes()))
+    })
 }
 
 /// Constant-time comparison of an expected digest with a received entry, a word at a time

@@ -553,6 +553,37 @@ fn a_signer_that_keyed_with_the_secrets_text_or_wrote_hex_is_told_so() {
             "{header}: {all}"
         );
     }
+    // URL-safe base64 (Node's digest('base64url')), with its `=` or without.
+    // A body whose signature holds `+` or `/`, so that its URL-safe form differs.
+    let (body, b64) = (0u32..)
+        .map(|n| format!(r#"{{"n":{n}}}"#).into_bytes())
+        .map(|body| {
+            let sig = sign::sign_v1(&key, ID, TS, &body);
+            (body, sig["v1,".len()..].to_string())
+        })
+        .find(|(_, b)| b.contains('+') && b.contains('/'))
+        .unwrap();
+    let url = b64.replace('+', "-").replace('/', "_");
+    for (header, words) in [
+        (
+            format!("v1,{url}"),
+            "signature entry 1 is the right HMAC, written in base64url (`-` and `_`)",
+        ),
+        (
+            format!("v1,{}", url.trim_end_matches('=')),
+            "signature entry 1 is the right HMAC, written in base64url (`-` and `_`) without its `=`",
+        ),
+    ] {
+        let f = failure(v.verify("/", &headers(&header), &body, TS));
+        let all = format!("{} | {}", f.kind, f.hints.join(" | "));
+        assert!(all.contains(words), "{header}: {all}");
+        assert!(!all.contains("malformed"), "{header}: {all}");
+        assert_eq!(
+            all.matches("is the right HMAC").count(),
+            1,
+            "{header}: {all}"
+        );
+    }
     // A wrong secret is still just that.
     let f = failure(v.verify("/", &headers(&by(b"another key entirely")), BODY, TS));
     assert!(report_of(&f).findings.is_empty(), "{f:?}");

@@ -458,6 +458,9 @@ pub enum SignedOver {
     BodyAlone,
     /// The payload's own `id` in place of the message id header's.
     EventId,
+    /// `[object Object]` in place of the body: a JavaScript object, not its JSON text, was put
+    /// into the string signed (`${id}.${ts}.${payload}`).
+    ObjectObject,
 }
 
 /// What is wrong with one `version,signature` entry.
@@ -528,6 +531,12 @@ impl fmt::Display for Finding {
                     }
                     SignedOver::BodyAlone => "the body alone (as GitHub and others sign)",
                     SignedOver::EventId => "the payload's `id` in place of the message id header's",
+                    SignedOver::ObjectObject => {
+                        return write!(
+                            f,
+                            "the signature covers `[object Object]` in place of the body: the signer put a JavaScript object into the string it signed, not the JSON text it sent (sign the body's exact text)"
+                        );
+                    }
                 };
                 write!(
                     f,
@@ -1474,6 +1483,10 @@ fn diagnose<S: Borrow<Secret>>(
         let mut variants: Vec<(SignedOver, Vec<&[u8]>)> = vec![
             (SignedOver::NoMessageId, vec![ts.as_bytes(), b".", body]),
             (SignedOver::BodyAlone, vec![body]),
+            (
+                SignedOver::ObjectObject,
+                vec![id, b".", ts.as_bytes(), b".", b"[object Object]"],
+            ),
         ];
         if let Some(e) = event_id.as_deref().filter(|e| e.as_bytes() != id) {
             variants.push((

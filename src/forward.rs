@@ -347,6 +347,11 @@ pub struct Relaying {
 }
 
 impl Relaying {
+    /// What the delivery waits for now.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
     /// The app has answered and the answer mode's delay begins: counted there from now on.
     pub fn delaying(&mut self) {
         if self.phase == Phase::Delay {

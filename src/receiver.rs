@@ -1061,7 +1061,6 @@ async fn handle(
             record: Some(record),
             shared: shared.clone(),
             since: Instant::now(),
-            forwarding: forwarder.is_some(),
             counted: config.waiting.start(if forwarder.is_some() {
                 crate::forward::Phase::App
             } else {
@@ -1103,7 +1102,6 @@ async fn handle(
                 out
             }
         };
-        waiting.forwarding = false;
         if let RespondMode::Delay(d) = mode {
             waiting.counted.delaying();
             // Stopping cuts the delay short (or skips it, stopped already): the answer is
@@ -1151,9 +1149,8 @@ struct Unanswered {
     record: Option<Box<Delivery>>,
     shared: Arc<Shared>,
     since: Instant,
-    /// Whether the wait is for the app (else for the delay).
-    forwarding: bool,
-    /// Counted among those the inspector says are waiting, while this lives.
+    /// Counted among those the inspector says are waiting, while this lives, in the phase of
+    /// the wait: for the app, or for the delay.
     counted: crate::forward::Relaying,
 }
 
@@ -1185,7 +1182,8 @@ impl Drop for Unanswered {
             return;
         };
         let waited = self.since.elapsed();
-        if let (true, Some(f)) = (self.forwarding, &self.shared.config.forward) {
+        let forwarding = self.counted.phase() == crate::forward::Phase::App;
+        if let (true, Some(f)) = (forwarding, &self.shared.config.forward) {
             let ms = self.waited_ms();
             record.forward = Some(crate::forward::ForwardResult::given_up(
                 f.url_for(&record.path),
@@ -1199,7 +1197,7 @@ impl Drop for Unanswered {
             body: Cow::Owned(format!(
                 "the sender hung up after {}, {}",
                 crate::forward::limit_text(waited),
-                if self.forwarding {
+                if forwarding {
                     "before the app answered"
                 } else {
                     "during the answer mode's delay"

@@ -566,9 +566,6 @@ impl App {
                 return self.unloaded(id, why);
             }
         };
-        if self.unloadable.as_ref().is_some_and(|(u, _)| *u == id) {
-            self.unloadable = None;
-        }
         if self.loaded.len() >= BODY_CACHE {
             self.loaded.pop_front();
         }

@@ -1244,27 +1244,19 @@ fn first_match<'s, S: Borrow<Secret>>(
 /// `None` when it does not look like JSON or has none: what a sender that signed
 /// `JSON.stringify(payload)` and sent it pretty-printed signed.
 fn without_json_whitespace(body: &[u8]) -> Option<Vec<u8>> {
-    let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
-    if !matches!(body[start], b'{' | b'[') {
+    use crate::relayout::{Style, relayout};
+    if !looks_like_json(body) {
         return None;
     }
-    let mut out = Vec::with_capacity(body.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in body {
-        if in_string {
-            out.push(b);
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-            in_string = b == b'"';
-            out.push(b);
-        }
-    }
-    (out.len() != body.len()).then_some(out)
+    let compact = relayout(body, Style::Compact);
+    (compact != body).then_some(compact)
+}
+
+/// Whether `body` opens as a JSON object or array does, after any whitespace.
+fn looks_like_json(body: &[u8]) -> bool {
+    body.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| matches!(b, b'{' | b'['))
 }
 
 /// Bodies up to this size are tried in other layouts when no signature matched (webhook
@@ -1282,8 +1274,7 @@ fn signed_layout<S: Borrow<Secret>>(
     body: &[u8],
 ) -> Option<crate::relayout::Style> {
     use crate::relayout::{Style, relayout};
-    let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
-    if body.len() > LAYOUTS_TRIED_UP_TO || !matches!(body[start], b'{' | b'[') {
+    if body.len() > LAYOUTS_TRIED_UP_TO || !looks_like_json(body) {
         return None;
     }
     let compact = relayout(body, Style::Compact);

@@ -501,10 +501,24 @@ impl fmt::Display for EntryProblem {
             EntryProblem::Empty => write!(f, "has nothing after the comma"),
             EntryProblem::NotBase64 => write!(f, "is not valid base64"),
             EntryProblem::MissingPadding => write!(f, "is base64 without its `=` padding"),
-            EntryProblem::WrongLength { expected, actual } => write!(
-                f,
-                "decodes to {actual} bytes, a signature of this version has {expected}"
-            ),
+            EntryProblem::WrongLength { expected, actual } => {
+                write!(
+                    f,
+                    "decodes to {actual} bytes, a signature of this version has {expected}"
+                )?;
+                // A v1 entry the size of another hash's digest: signed with that hash.
+                let hash = match (expected, actual) {
+                    (32, 20) => "SHA-1",
+                    (32, 28) => "SHA-224",
+                    (32, 48) => "SHA-384",
+                    (32, 64) => "SHA-512",
+                    _ => return Ok(()),
+                };
+                write!(
+                    f,
+                    " ({actual} bytes is a {hash} digest: v1 is HMAC-SHA256, 32 bytes)"
+                )
+            }
         }
     }
 }

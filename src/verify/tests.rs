@@ -203,6 +203,16 @@ fn malformed_entries_are_named() {
             actual: 3
         }
     }));
+    // The size of another hash's digest is named as such.
+    let sha512 = format!("v1,{}", STANDARD.encode([7u8; 64]));
+    let f = failure(verifier(&[SECRET]).verify("/", &headers(&sha512), BODY, TS));
+    assert!(
+        f.kind.to_string().contains(
+            "decodes to 64 bytes, a signature of this version has 32 (64 bytes is a SHA-512 digest: v1 is HMAC-SHA256, 32 bytes)"
+        ),
+        "{}",
+        f.kind
+    );
     let r = report(verifier(&[SECRET]).verify("/", &headers("v2,abc"), BODY, TS));
     assert_eq!(
         r.findings,

@@ -144,6 +144,15 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Writes an executable script `name` in `dir` (a stand-in editor or tool) and gives its path.
+fn script(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
 /// Canonical mode is on again (raw mode left) in the pane's shell.
 fn assert_cooked(tmux: &Tmux) {
     tmux.keys(&[
@@ -683,15 +692,14 @@ fn f_twice_re_sends_what_failed_while_the_app_was_down() {
 
 #[test]
 fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
-    use std::os::unix::fs::PermissionsExt as _;
     let Some(tmux) = shell("edit") else { return };
     let dir = tempfile::tempdir().unwrap();
     // A stand-in for vi that reads the terminal as vi does, raw: it asks for an email and
     // writes it into the body (the file is its last argument: EDITOR may carry options);
     // given nothing, it leaves the file as it was.
-    let editor = dir.path().join("ed.sh");
-    std::fs::write(
-        &editor,
+    let editor = script(
+        dir.path(),
+        "ed.sh",
         concat!(
             "#!/bin/bash\n",
             "printf 'new email? '\n",
@@ -717,9 +725,7 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
             "[ -z \"$email\" ] && exit 0\n",
             "sed -i \"s/ada@example.com/$email/\" \"${@: -1}\"\n",
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let store = dir.path().join("e.sqlite3");
     let port = free_port();
     // Under a wrapper that does not exec it, as `make` or a script would run it: the wrapper
@@ -836,7 +842,6 @@ fn e_edits_a_body_in_the_users_editor_and_sends_it_signed() {
 
 #[test]
 fn with_stdin_not_its_terminal_the_editor_still_reads_the_terminal() {
-    use std::os::unix::fs::PermissionsExt as _;
     let Some(tmux) = shell("edit-stdin") else {
         return;
     };
@@ -845,16 +850,14 @@ fn with_stdin_not_its_terminal_the_editor_still_reads_the_terminal() {
     // editor is handed the terminal as its stdin too (nano gives up on any other). This one
     // says what its stdin was, and changes nothing.
     let said = dir.path().join("stdin");
-    let editor = dir.path().join("ed.sh");
-    std::fs::write(
-        &editor,
-        format!(
+    let editor = script(
+        dir.path(),
+        "ed.sh",
+        &format!(
             "#!/bin/sh\nif [ -t 0 ]; then echo terminal; else echo other; fi > {}\n",
             said.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let port = free_port();
     tmux.keys(&[
         &format!(
@@ -1066,15 +1069,11 @@ fn the_header_shows_a_tailscale_funnel_to_our_port() {
         r#"{{"TCP":{{"443":{{"HTTPS":true}}}},"Web":{{"box.tail1234.ts.net:443":{{"Handlers":{{"/":{{"Proxy":"http://127.0.0.1:{port}"}}}}}}}},"AllowFunnel":{{"box.tail1234.ts.net:443":true}}}}"#
     );
     std::fs::write(dir.path().join("status.json"), status).unwrap();
-    let program = dir.path().join("tailscale");
-    std::fs::write(
-        &program,
-        format!("#!/bin/sh\ncat '{}/status.json'\n", dir.path().display()),
-    )
-    .unwrap();
-    let mut perms = std::fs::metadata(&program).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&program, perms).unwrap();
+    script(
+        dir.path(),
+        "tailscale",
+        &format!("#!/bin/sh\ncat '{}/status.json'\n", dir.path().display()),
+    );
     tmux.keys(&[
         &format!(
             "PATH={}:$PATH {BIN} --port {port} --no-store --ngrok-api http://127.0.0.1:{}",
